@@ -1,0 +1,111 @@
+"""Activation functions with Keras 3's names and defaults."""
+import jax
+import jax.numpy as jnp
+
+from .registry import lookup, registered_name
+
+
+def linear(x):
+    return x
+
+
+def relu(x):
+    return jax.nn.relu(x)
+
+
+def relu6(x):
+    return jax.nn.relu6(x)
+
+
+def sigmoid(x):
+    return jax.nn.sigmoid(x)
+
+
+def hard_sigmoid(x):
+    """Keras 3's piecewise-linear sigmoid: relu6(x + 3) / 6."""
+    return jax.nn.relu6(x + 3.0) / 6.0
+
+
+def softmax(x, axis=-1):
+    return jax.nn.softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return jax.nn.log_softmax(x, axis=axis)
+
+
+def tanh(x):
+    return jnp.tanh(x)
+
+
+def gelu(x, approximate=False):
+    """Keras's default is the exact (erf) GELU, unlike `jax.nn.gelu`'s tanh default."""
+    return jax.nn.gelu(x, approximate=approximate)
+
+
+def elu(x, alpha=1.0):
+    return jax.nn.elu(x, alpha)
+
+
+def selu(x):
+    return jax.nn.selu(x)
+
+
+def softplus(x):
+    return jax.nn.softplus(x)
+
+
+def softsign(x):
+    return jax.nn.soft_sign(x)
+
+
+def silu(x):
+    return jax.nn.silu(x)
+
+
+swish = silu
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """Keras 3's default slope is 0.2 (jax.nn uses 0.01)."""
+    return jax.nn.leaky_relu(x, negative_slope)
+
+
+def exponential(x):
+    return jnp.exp(x)
+
+
+def mish(x):
+    return x * jnp.tanh(jax.nn.softplus(x))
+
+
+ACTIVATIONS = {
+    "linear": linear, "relu": relu, "relu6": relu6, "sigmoid": sigmoid,
+    "hard_sigmoid": hard_sigmoid, "softmax": softmax, "log_softmax": log_softmax,
+    "tanh": tanh, "gelu": gelu, "elu": elu, "selu": selu, "softplus": softplus,
+    "softsign": softsign, "swish": swish, "silu": silu, "leaky_relu": leaky_relu,
+    "exponential": exponential, "mish": mish,
+}
+
+
+def get(identifier):
+    """A string, a callable or None (linear) to the activation function."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        return lookup(ACTIVATIONS, identifier, "activation")
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"An activation must be a string or a callable, received {identifier!r}")
+
+
+def serialize(fn):
+    """The name that `get` maps back to `fn`: a table name or a registered name."""
+    for name, value in ACTIVATIONS.items():
+        if value is fn:
+            return name
+    name = registered_name(fn)
+    if name is None:
+        raise ValueError(f"Activation {fn!r} is not a graphnet activation; register it with "
+                         f"@graphnet.register_serializable() to save it")
+    return name

@@ -1,0 +1,242 @@
+"""Weight initializers with Keras 3's names, formulas and defaults.
+
+Draws come from a seeded NumPy generator (see `naming.next_rng`): reproducible under
+`set_random_seed`, and free of the per-shape compile that eager `jax.random` costs on CPU.
+"""
+import math
+
+import jax.numpy as jnp
+import numpy as np
+
+from . import naming
+from .registry import lookup, registered_name
+
+
+def compute_fans(shape):
+    """Keras's fans: conv kernels (..., in, out) count the receptive field."""
+    shape = tuple(shape)
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+def _truncated_normal(rng, shape, mean, stddev):
+    """Normal samples redrawn until inside mean ± 2 stddev, as Keras truncates."""
+    values = rng.standard_normal(shape)
+    outside = np.abs(values) > 2
+    while outside.any():
+        values[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(values) > 2
+    return mean + stddev * values
+
+
+class Initializer:
+    """Base: `init(shape, dtype="float32", rng=None)` returns a jax array."""
+
+    def __call__(self, shape, dtype="float32", rng=None):
+        rng = naming.next_rng() if rng is None else rng
+        return jnp.asarray(np.asarray(self.sample(rng, tuple(shape)), dtype=dtype))
+
+    def sample(self, rng, shape):
+        raise NotImplementedError(f"{type(self).__name__} must define sample(rng, shape)")
+
+    def get_config(self):
+        return {}
+
+
+class Zeros(Initializer):
+    def sample(self, rng, shape):
+        return np.zeros(shape)
+
+
+class Ones(Initializer):
+    def sample(self, rng, shape):
+        return np.ones(shape)
+
+
+class Constant(Initializer):
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def sample(self, rng, shape):
+        return np.full(shape, self.value)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class RandomNormal(Initializer):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def sample(self, rng, shape):
+        rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        return rng.normal(self.mean, self.stddev, shape)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class TruncatedNormal(RandomNormal):
+    def sample(self, rng, shape):
+        rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        return _truncated_normal(rng, shape, self.mean, self.stddev)
+
+
+class RandomUniform(Initializer):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.minval, self.maxval, self.seed = minval, maxval, seed
+
+    def sample(self, rng, shape):
+        rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        return rng.uniform(self.minval, self.maxval, shape)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class VarianceScaling(Initializer):
+    """scale / fan, drawn uniform, truncated normal or normal (Keras's formulas)."""
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"VarianceScaling mode must be fan_in, fan_out or fan_avg, "
+                             f"received {mode!r}")
+        if distribution not in ("uniform", "truncated_normal", "untruncated_normal", "normal"):
+            raise ValueError(f"VarianceScaling distribution must be uniform, truncated_normal "
+                             f"or untruncated_normal, received {distribution!r}")
+        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+
+    def sample(self, rng, shape):
+        rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        fan_in, fan_out = compute_fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        scale = self.scale / max(1.0, fan)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            return rng.uniform(-limit, limit, shape)
+        if self.distribution == "truncated_normal":
+            # 0.879... is the stddev of a unit normal truncated to [-2, 2].
+            return _truncated_normal(rng, shape, 0.0, math.sqrt(scale) / 0.87962566103423978)
+        return rng.normal(0.0, math.sqrt(scale), shape)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "seed": self.seed}
+
+
+def _variance_scaling_preset(class_name, scale, mode, distribution):
+    def __init__(self, seed=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+    return type(class_name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
+                                                 "__doc__": f"Keras {class_name}."})
+
+
+GlorotUniform = _variance_scaling_preset("GlorotUniform", 1.0, "fan_avg", "uniform")
+GlorotNormal = _variance_scaling_preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
+HeUniform = _variance_scaling_preset("HeUniform", 2.0, "fan_in", "uniform")
+HeNormal = _variance_scaling_preset("HeNormal", 2.0, "fan_in", "truncated_normal")
+LecunUniform = _variance_scaling_preset("LecunUniform", 1.0, "fan_in", "uniform")
+LecunNormal = _variance_scaling_preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
+
+
+class Orthogonal(Initializer):
+    """QR of a normal matrix, signs fixed by R's diagonal (Keras's recurrent default)."""
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def sample(self, rng, shape):
+        rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        rows = math.prod(shape[:-1])
+        cols = shape[-1]
+        a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return self.gain * q.reshape(shape)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def sample(self, rng, shape):
+        if len(shape) != 2:
+            raise ValueError(f"Identity initializer needs a 2-D shape, received {shape}")
+        return self.gain * np.eye(*shape)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+INITIALIZERS = {
+    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
+    "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
+    "identity": Identity,
+}
+
+
+class _CallableInitializer(Initializer):
+    """A user function `f(shape, dtype)` (Keras style) used as an initializer."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, shape, dtype="float32", rng=None):
+        return jnp.asarray(self.fn(tuple(shape), dtype), dtype=dtype)
+
+
+def get(identifier):
+    """A name, an Initializer, a class or a callable `f(shape, dtype)`."""
+    if isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, str):
+        return lookup(INITIALIZERS, identifier, "initializer")()
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return _CallableInitializer(identifier)
+    raise TypeError(f"An initializer must be a string, an Initializer or a callable, "
+                    f"received {identifier!r}")
+
+
+def serialize(init):
+    if isinstance(init, _CallableInitializer):
+        name = registered_name(init.fn)
+        if name is None:
+            raise ValueError(f"Initializer function {init.fn!r} is not registered; use "
+                             f"@graphnet.register_serializable() to save it")
+        return {"function": name}
+    for name, cls in INITIALIZERS.items():
+        if type(init) is cls:
+            return {"class_name": name, "config": init.get_config()}
+    name = registered_name(type(init))
+    if name is None:
+        raise ValueError(f"Initializer {type(init).__name__} is not registered; use "
+                         f"@graphnet.register_serializable() to save it")
+    return {"class_name": name, "config": init.get_config(), "registered": True}
+
+
+def deserialize(config):
+    from .registry import get_registered
+    if "function" in config:
+        return _CallableInitializer(get_registered(config["function"]))
+    if config.get("registered"):
+        return get_registered(config["class_name"])(**config["config"])
+    return lookup(INITIALIZERS, config["class_name"], "initializer")(**config["config"])

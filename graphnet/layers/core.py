@@ -1,0 +1,244 @@
+"""Core layers: Dense, Activation, Dropout, the reshaping layers, Lambda and Identity."""
+import math
+
+import jax
+import jax.numpy as jnp
+
+from .. import activations, initializers, regularizers
+from ..registry import get_registered, registered_name
+from .base import Layer, shape_str
+
+
+class Dense(Layer):
+    """Keras Dense: activation(x @ kernel + bias) on the last axis."""
+    weight_names = ("kernel", "bias")
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+            raise ValueError(f"Dense '{self.name}': units must be a positive int, received {units!r}")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.weight_regularizers = {"kernel": regularizers.get(kernel_regularizer),
+                                    "bias": regularizers.get(bias_regularizer)}
+
+    def output_shape(self, input_shape):
+        # Checked here: JAX's matmul error names no layer.
+        if len(input_shape) < 2:
+            raise ValueError(f"Dense '{self.name}' expects an input of rank >= 2 (batch, ..., "
+                             f"features), received shape {shape_str(input_shape)}")
+        if input_shape[-1] != self.params["kernel"].shape[0]:
+            raise ValueError(f"Dense '{self.name}' expects input shape (..., "
+                             f"{self.params['kernel'].shape[0]}), received {shape_str(input_shape)}")
+        return (*input_shape[:-1], self.units)
+
+    def build(self, input_shape, *, rng):
+        if input_shape[-1] is None:
+            raise ValueError(f"Dense '{self.name}': the last axis of its input must be known, "
+                             f"received shape {shape_str(input_shape)}")
+        params = {"kernel": self.kernel_initializer((input_shape[-1], self.units), self.dtype, rng)}
+        if self.use_bias:
+            params["bias"] = self.bias_initializer((self.units,), self.dtype, rng)
+        return params, {}
+
+    def call(self, params, state, x, *, training=False, rng=None):
+        y = x @ params["kernel"]
+        if self.use_bias:
+            y = y + params["bias"]
+        return self.activation(y), state
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.weight_regularizers["kernel"]),
+                "bias_regularizer": regularizers.serialize(self.weight_regularizers["bias"])}
+
+
+class Activation(Layer):
+    """Keras Activation: applies a named or callable activation."""
+    supports_masking = True
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        return self.activation(x), state
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """Keras Dropout: zeroes a fraction `rate` when training, scaling the rest by 1/(1-rate)."""
+    supports_masking = True
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout '{self.name}': rate must be in [0, 1), received {rate!r}")
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        if not training or self.rate == 0:
+            return x, state
+        if rng is None:
+            raise ValueError(f"Dropout '{self.name}' needs a random key when training=True: pass "
+                             f"rng= to apply")
+        shape = x.shape if self.noise_shape is None else tuple(
+            x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
+        keep = jax.random.bernoulli(rng, 1.0 - self.rate, shape)
+        return jnp.where(keep, x / (1.0 - self.rate), jnp.zeros((), x.dtype)).astype(x.dtype), state
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
+                "seed": self.seed}
+
+
+class Flatten(Layer):
+    """Keras Flatten: (batch, ...) to (batch, prod(...))."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format
+
+    def output_shape(self, input_shape):
+        rest = input_shape[1:]
+        return (input_shape[0], None if None in rest else math.prod(rest))
+
+    def call(self, params, state, x, *, training=False, rng=None):
+        return x.reshape(x.shape[0], -1), state
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Reshape(Layer):
+    """Keras Reshape: `target_shape` excludes the batch axis; one -1 is inferred."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+        if sum(d == -1 for d in self.target_shape) > 1:
+            raise ValueError(f"Reshape '{self.name}': at most one -1 in target_shape, received "
+                             f"{self.target_shape}")
+
+    def output_shape(self, input_shape):
+        rest = input_shape[1:]
+        if None in rest:
+            return (input_shape[0], *[None if d == -1 else d for d in self.target_shape])
+        size = math.prod(rest)
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if (-1 in self.target_shape and size % known) or (-1 not in self.target_shape and size != known):
+            raise ValueError(f"Reshape '{self.name}' cannot reshape input of shape "
+                             f"{shape_str(input_shape)} ({size} values per sample) to "
+                             f"{self.target_shape}")
+        return (input_shape[0], *[size // known if d == -1 else d for d in self.target_shape])
+
+    def call(self, params, state, x, *, training=False, rng=None):
+        return x.reshape(x.shape[0], *self.target_shape), state
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Permute(Layer):
+    """Keras Permute: `dims` are 1-indexed and exclude the batch axis."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Permute '{self.name}': dims must be a permutation of 1..{len(self.dims)}, "
+                             f"received {self.dims}")
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != len(self.dims) + 1:
+            raise ValueError(f"Permute '{self.name}' with dims {self.dims} expects an input of rank "
+                             f"{len(self.dims) + 1}, received {shape_str(input_shape)}")
+        return (input_shape[0], *[input_shape[d] for d in self.dims])
+
+    def call(self, params, state, x, *, training=False, rng=None):
+        return jnp.transpose(x, (0, *self.dims)), state
+
+    def get_config(self):
+        return {**super().get_config(), "dims": list(self.dims)}
+
+
+class RepeatVector(Layer):
+    """Keras RepeatVector: (batch, features) to (batch, n, features)."""
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        self.n = int(n)
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"RepeatVector '{self.name}' expects an input of rank 2 (batch, "
+                             f"features), received {shape_str(input_shape)}")
+        return (input_shape[0], self.n, input_shape[1])
+
+    def call(self, params, state, x, *, training=False, rng=None):
+        return jnp.repeat(x[:, None, :], self.n, axis=1), state
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+class Identity(Layer):
+    """Keras Identity: returns its input unchanged."""
+    supports_masking = True
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        return x, state
+
+
+class Lambda(Layer):
+    """Keras Lambda: wraps `function(inputs, **arguments)`; its output shape is traced.
+
+    Saved by the name it was registered under (`graphnet.register_serializable`), never as
+    code, so an unregistered function cannot be loaded.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda '{self.name}': function must be callable, received {function!r}")
+        self.function = function
+        self.declared_output_shape = None if output_shape is None else tuple(output_shape)
+        self.arguments = dict(arguments or {})
+
+    def call(self, params, state, x, *, training=False, rng=None):
+        return self.function(x, **self.arguments), state
+
+    def get_config(self):
+        name = registered_name(self.function)
+        if name is None:
+            raise ValueError(f"Lambda '{self.name}': its function {self.function!r} is not "
+                             f"registered, so it cannot be saved; decorate it with "
+                             f"@graphnet.register_serializable()")
+        return {**super().get_config(), "function": name,
+                "output_shape": None if self.declared_output_shape is None else list(self.declared_output_shape),
+                "arguments": self.arguments}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["function"] = get_registered(config["function"])
+        return cls(**config)

@@ -1,0 +1,153 @@
+"""Merging layers: each takes a list of tensors, as in Keras."""
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from .base import Layer, shape_str
+
+
+class _Merge(Layer):
+    """One driver for the element-wise merges: check shapes, then fold `combine`."""
+    min_inputs, max_inputs = 2, None
+
+    def _check_list(self, shapes):
+        if not isinstance(shapes, (list, tuple)) or not all(isinstance(s, tuple) for s in shapes):
+            raise ValueError(f"{type(self).__name__} '{self.name}' must be called on a list of "
+                             f"tensors, received {shapes!r}")
+        if len(shapes) < self.min_inputs or (self.max_inputs and len(shapes) > self.max_inputs):
+            count = (f"exactly {self.min_inputs}" if self.max_inputs == self.min_inputs
+                     else f"at least {self.min_inputs}")
+            raise ValueError(f"{type(self).__name__} '{self.name}' takes {count} inputs, "
+                             f"received {len(shapes)}")
+
+    def build(self, shapes, *, rng):
+        self._check_list(shapes)
+        return {}, {}
+
+    def output_shape(self, shapes):
+        self._check_list(shapes)
+        if len({len(s) for s in shapes}) != 1:
+            raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs of the same rank, "
+                             f"received shapes {', '.join(shape_str(s) for s in shapes)}")
+        out = []
+        for dims in zip(*shapes):
+            known = {d for d in dims if d is not None and d != 1}
+            if len(known) > 1:
+                raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs of the same "
+                                 f"shape, received {', '.join(shape_str(s) for s in shapes)}")
+            out.append(known.pop() if known else (1 if all(d == 1 for d in dims) else None))
+        return tuple(out)
+
+    def call(self, params, state, inputs, *, training=False, rng=None):
+        return functools.reduce(self.combine, inputs[1:], inputs[0]) if len(inputs) > 1 else inputs[0], state
+
+
+class Add(_Merge):
+    """Keras Add: element-wise sum of the inputs."""
+    combine = staticmethod(jnp.add)
+
+
+class Subtract(_Merge):
+    """Keras Subtract: inputs[0] - inputs[1]."""
+    min_inputs = max_inputs = 2
+    combine = staticmethod(jnp.subtract)
+
+
+class Multiply(_Merge):
+    """Keras Multiply: element-wise product."""
+    combine = staticmethod(jnp.multiply)
+
+
+class Maximum(_Merge):
+    """Keras Maximum: element-wise maximum."""
+    combine = staticmethod(jnp.maximum)
+
+
+class Minimum(_Merge):
+    """Keras Minimum: element-wise minimum."""
+    combine = staticmethod(jnp.minimum)
+
+
+class Average(_Merge):
+    """Keras Average: element-wise mean."""
+
+    def call(self, params, state, inputs, *, training=False, rng=None):
+        return functools.reduce(jnp.add, inputs[1:], inputs[0]) / len(inputs), state
+
+
+class Concatenate(_Merge):
+    """Keras Concatenate(axis=-1): all other axes must agree."""
+    min_inputs = 1
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def output_shape(self, shapes):
+        self._check_list(shapes)
+        rank = len(shapes[0])
+        axis = self.axis % rank if -rank <= self.axis < rank else None
+        if axis is None or any(len(s) != rank for s in shapes) or axis == 0:
+            raise ValueError(f"Concatenate '{self.name}' (axis={self.axis}) expects inputs of equal "
+                             f"rank with a non-batch axis {self.axis}, received "
+                             f"{', '.join(shape_str(s) for s in shapes)}")
+        out = []
+        for i, dims in enumerate(zip(*shapes)):
+            if i == axis:
+                out.append(None if None in dims else sum(dims))
+                continue
+            known = {d for d in dims if d is not None}
+            if len(known) > 1:
+                raise ValueError(f"Concatenate '{self.name}' expects inputs that match except on "
+                                 f"axis {self.axis}, received {', '.join(shape_str(s) for s in shapes)}")
+            out.append(known.pop() if known else None)
+        return tuple(out)
+
+    def call(self, params, state, inputs, *, training=False, rng=None):
+        return jnp.concatenate(inputs, axis=self.axis), state
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Dot(_Merge):
+    """Keras Dot(axes, normalize=False): batched dot product of two tensors.
+
+    Contracts `axes[0]` of the first with `axes[1]` of the second, sharing the batch axis;
+    a result with only the batch axis left gets a trailing axis of 1, as Keras's batch_dot.
+    """
+    min_inputs = max_inputs = 2
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axes = tuple(axes) if isinstance(axes, (list, tuple)) else (int(axes), int(axes))
+        self.normalize = bool(normalize)
+
+    def _axes(self, shapes):
+        axes = tuple(a % len(s) for a, s in zip(self.axes, shapes))
+        if 0 in axes:
+            raise ValueError(f"Dot '{self.name}' cannot contract the batch axis (axes={self.axes})")
+        return axes
+
+    def output_shape(self, shapes):
+        self._check_list(shapes)
+        a0, a1 = self._axes(shapes)
+        x, y = shapes
+        if x[a0] is not None and y[a1] is not None and x[a0] != y[a1]:
+            raise ValueError(f"Dot '{self.name}' (axes={self.axes}) expects matching sizes on the "
+                             f"contracted axes, received {shape_str(x)} and {shape_str(y)}")
+        rest = [d for i, d in enumerate(x) if i not in (0, a0)] + [d for i, d in enumerate(y) if i not in (0, a1)]
+        return (x[0], *rest) if rest else (x[0], 1)
+
+    def call(self, params, state, inputs, *, training=False, rng=None):
+        x, y = inputs
+        a0, a1 = self._axes((x.shape, y.shape))
+        if self.normalize:
+            x = x / jnp.maximum(jnp.linalg.norm(x, axis=a0, keepdims=True), 1e-12)
+            y = y / jnp.maximum(jnp.linalg.norm(y, axis=a1, keepdims=True), 1e-12)
+        out = jax.lax.dot_general(x, y, (((a0,), (a1,)), ((0,), (0,))))
+        return (out[:, None] if out.ndim == 1 else out), state
+
+    def get_config(self):
+        return {**super().get_config(), "axes": list(self.axes), "normalize": self.normalize}

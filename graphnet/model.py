@@ -1,0 +1,409 @@
+"""Model and Sequential: a façade over the graph, the params view and the pure function."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import naming
+from .graph import build_graph, check_tensors
+from .interpret import make_run
+from .layers.base import InputLayer, Layer, Spec, shape_str
+from .symbolic import Input, SymbolicTensor
+
+DEFAULT_BATCH_SIZE = 32
+
+
+def _structure(x, role: str, model_name: str):
+    """(kind, keys, flat list) of a model's inputs or outputs."""
+    if isinstance(x, dict):
+        if not x:
+            raise ValueError(f"Model '{model_name}': {role} is an empty dict")
+        for k in x:
+            if not isinstance(k, str):
+                raise TypeError(f"Model '{model_name}': {role} dict keys must be strings, received {k!r}")
+        return "dict", list(x), list(x.values())
+    if isinstance(x, (list, tuple)):
+        if not x:
+            raise ValueError(f"Model '{model_name}': {role} is an empty list")
+        return "list", None, list(x)
+    return "single", None, [x]
+
+
+def _unique(names):
+    seen, out = {}, []
+    for n in names:
+        count = seen.get(n, 0)
+        seen[n] = count + 1
+        out.append(n if count == 0 else f"{n}_{count}")
+    return out
+
+
+def _bucket(n: int, batch_size: int) -> int:
+    """Padded size of a last, ragged batch: a power of two, so its compiles stay few."""
+    return min(batch_size, 1 << max(n - 1, 0).bit_length())
+
+
+class Model(Layer):
+    """Keras functional Model: `Model(inputs, outputs)`, callable like a layer.
+
+    The graph is `self.graph` (networkx); `apply` is the whole graph as a pure function.
+    """
+    _graph_layers: tuple = ()
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        super().__init__(name=name if name is not None else naming.unique_name("functional"),
+                         trainable=trainable, **kwargs)
+        if inputs is None or outputs is None:
+            raise TypeError(f"Model '{self.name}' needs inputs= and outputs= (symbolic tensors); "
+                            f"for a stack of layers use Sequential")
+        self._init_graph(inputs, outputs)
+
+    def _init_graph(self, inputs, outputs):
+        self._input_kind, self._input_keys, self.inputs = _structure(inputs, "inputs", self.name)
+        self._output_kind, self._output_keys, self.outputs = _structure(outputs, "outputs", self.name)
+        check_tensors(self.inputs, "inputs", self.name)
+        check_tensors(self.outputs, "outputs", self.name)
+        self.graph, self.node_keys = build_graph(self.inputs, self.outputs, self.name)
+        layers = []
+        for key in self.graph.nodes:
+            layer = self.graph.nodes[key]["layer"]
+            if layer not in layers:
+                layers.append(layer)
+        self._all_layers = layers
+        self._graph_layers = tuple(l for l in layers if not isinstance(l, InputLayer))
+        self.input_names = (list(self._input_keys) if self._input_kind == "dict"
+                            else [t.node.layer.name for t in self.inputs])
+        self.output_names = (list(self._output_keys) if self._output_kind == "dict"
+                             else _unique([t.name for t in self.outputs]))
+        self._run = make_run(self.graph, self.inputs, self.outputs)
+        self._jit_forward = jax.jit(lambda p, s, x: self._run(p, s, x, False, None)[0])
+        self.built = True
+
+    # ---- structure -----------------------------------------------------------------
+    @property
+    def layers(self) -> list:
+        return list(self._all_layers)
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"Model '{self.name}' has no layer named {name!r}; its layers are "
+                         f"{[l.name for l in self.layers]}")
+
+    @property
+    def input(self):
+        return self._pack(self.inputs, self._input_kind, self._input_keys)
+
+    @property
+    def output(self):
+        return self._pack(self.outputs, self._output_kind, self._output_keys)
+
+    def _pack(self, flat, kind, keys):
+        if kind == "single":
+            return flat[0]
+        if kind == "dict":
+            return dict(zip(keys, flat))
+        return list(flat)
+
+    def pack_outputs(self, flat):
+        return self._pack(flat, self._output_kind, self._output_keys)
+
+    def flatten_inputs(self, x, who: str = "Model"):
+        """The user's inputs (one array, a list or a dict) as a list in `self.inputs` order."""
+        n = len(self.inputs)
+        if isinstance(x, dict):
+            lookup = dict(zip(self.input_names, self.input_names))
+            if self._input_kind == "dict":
+                lookup.update({t.node.layer.name: k for t, k in zip(self.inputs, self._input_keys)})
+            unknown = [k for k in x if k not in lookup]
+            if unknown:
+                raise ValueError(f"{who} '{self.name}': unknown input name(s) {unknown}; the "
+                                 f"model's inputs are {self.input_names}")
+            by_key = {lookup[k]: v for k, v in x.items()}
+            missing = [k for k in self.input_names if k not in by_key]
+            if missing:
+                raise ValueError(f"{who} '{self.name}': input(s) {missing} were not passed; "
+                                 f"expected {self.input_names}")
+            return [by_key[k] for k in self.input_names]
+        if isinstance(x, (list, tuple)) and not (n == 1 and _looks_like_data(x)):
+            if len(x) != n:
+                raise ValueError(f"{who} '{self.name}' expects {n} input(s) {self.input_names}, "
+                                 f"received a {type(x).__name__} of {len(x)}")
+            return list(x)
+        if n != 1:
+            raise ValueError(f"{who} '{self.name}' expects {n} inputs {self.input_names} as a "
+                             f"list or dict, received one {type(x).__name__}")
+        return [x]
+
+    def prepare_inputs(self, x, who: str = "predict"):
+        """Check and convert the user's arrays: names, numeric dtype, shape, equal lengths."""
+        arrays = []
+        for t, name, a in zip(self.inputs, self.input_names, self.flatten_inputs(x, who)):
+            if not isinstance(a, jax.Array):
+                a = np.asarray(a)
+                if a.dtype.kind not in "biuf":
+                    raise TypeError(f"{who}: input '{name}' of model '{self.name}' must be "
+                                    f"numeric, received an array of dtype {a.dtype}")
+            expected = t.shape
+            if a.ndim != len(expected) or any(e is not None and e != r for e, r in zip(expected[1:], a.shape[1:])):
+                raise ValueError(f"{who}: input '{name}' of model '{self.name}' expects shape "
+                                 f"{shape_str(expected)}, received {tuple(a.shape)}")
+            if a.dtype != t.dtype:
+                a = a.astype(t.dtype) if isinstance(a, jax.Array) else np.asarray(a, t.dtype)
+            arrays.append(a)
+        lengths = {name: a.shape[0] for name, a in zip(self.input_names, arrays)}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"{who}: inputs of model '{self.name}' have different numbers of "
+                             f"samples {lengths}")
+        return arrays
+
+    # ---- values: the params view and the pure function ----------------------------
+    @property
+    def params(self) -> dict:
+        return {layer.name: layer.params for layer in self._graph_layers}
+
+    @params.setter
+    def params(self, value):
+        for layer in self._graph_layers:
+            if layer.name not in value:
+                raise KeyError(f"Model '{self.name}': params have no entry for layer '{layer.name}'")
+            layer.params = value[layer.name]
+
+    @property
+    def state(self) -> dict:
+        return {layer.name: layer.state for layer in self._graph_layers}
+
+    @state.setter
+    def state(self, value):
+        for layer in self._graph_layers:
+            if layer.name not in value:
+                raise KeyError(f"Model '{self.name}': state has no entry for layer '{layer.name}'")
+            layer.state = value[layer.name]
+
+    def apply(self, params, state, inputs, *, training=False, rng=None):
+        """The whole graph as a pure function: `(outputs, new_state)`.
+
+        Works under jax.jit, grad, vmap and export; reads nothing from the layers.
+        Dropout and other random layers need `rng` when `training=True`.
+        """
+        outputs, new_state, _ = self._run(params, state, self.flatten_inputs(inputs, "apply"),
+                                          training, rng)
+        return self.pack_outputs(outputs), new_state
+
+    def trainable_mask(self, parent: bool = True) -> dict:
+        """A pytree of bools like `params`: False under any frozen layer or model."""
+        mask = {}
+        for layer in self._graph_layers:
+            flag = parent and layer.trainable
+            mask[layer.name] = (layer.trainable_mask(flag) if isinstance(layer, Model)
+                                else jax.tree_util.tree_map(lambda _: flag, layer.params))
+        return mask
+
+    def weight_penalty(self, params):
+        """Sum of every layer's kernel/bias regularizers (shared layers counted once)."""
+        total = 0.0
+        for layer in self._graph_layers:
+            total = total + layer.weight_penalty(params[layer.name])
+        return total
+
+    # ---- a model used as a layer -----------------------------------------------------
+    def compute_output_spec(self, inputs, **kwargs):
+        for t, name, given in zip(self.inputs, self.input_names, self.flatten_inputs(inputs, "Model")):
+            if not isinstance(given, SymbolicTensor):
+                raise TypeError(f"Model '{self.name}' input '{name}' received {type(given).__name__}")
+            if len(given.shape) != len(t.shape) or any(
+                    a is not None and b is not None and a != b for a, b in zip(t.shape, given.shape)):
+                raise ValueError(f"Model '{self.name}' input '{name}' expects shape "
+                                 f"{shape_str(t.shape)}, received {shape_str(given.shape)}")
+        return self.pack_outputs([Spec(t.shape, t.dtype) for t in self.outputs])
+
+    def call(self, params, state, inputs, *, training=False, rng=None):
+        outputs, state, _ = self.call_with_losses(params, state, inputs, training=training, rng=rng)
+        return outputs, state
+
+    def call_with_losses(self, params, state, inputs, *, training=False, rng=None):
+        outputs, state, loss = self._run(params, state, self.flatten_inputs(inputs, "Model"),
+                                         training, rng)
+        return self.pack_outputs(outputs), state, loss
+
+    def _call_eager(self, args, kwargs):
+        if len(args) != 1:
+            raise TypeError(f"Model '{self.name}' is called with one argument (an array, a list "
+                            f"or a dict of arrays), received {len(args)}")
+        training = kwargs.pop("training", False)
+        if kwargs:
+            raise TypeError(f"Model '{self.name}' got unexpected keyword argument(s) {sorted(kwargs)}")
+        arrays = self.prepare_inputs(args[0], "Model call")
+        if training:
+            rng = jax.random.key(naming.next_seed())
+            outputs = self._run(self.params, self.state, arrays, True, rng)[0]
+        else:
+            outputs = self._jit_forward(self.params, self.state, arrays)
+        return self.pack_outputs(outputs)
+
+    # ---- inference -------------------------------------------------------------------
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs as NumPy arrays, in the model's output structure.
+
+        One compile per input signature: full batches share one, and a ragged last batch is
+        padded to a power of two, so at most log2(batch_size) more ever exist.
+        """
+        arrays = self.prepare_inputs(x, "predict")
+        n = arrays[0].shape[0]
+        if n == 0:
+            raise ValueError(f"predict: model '{self.name}' received 0 samples")
+        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"predict: batch_size must be a positive int, received {batch_size}")
+        params, state = self.params, self.state
+        pieces = []
+        for start in range(0, n, batch_size):
+            size = min(batch_size, n - start)
+            batch = [a[start:start + size] for a in arrays]
+            padded = _bucket(size, batch_size)
+            if padded != size:
+                batch = [_pad_rows(a, padded) for a in batch]
+            pieces.append((self._jit_forward(params, state, batch), size))
+        outputs = [np.concatenate([np.asarray(out[j])[:size] for out, size in pieces])
+                   if len(pieces) > 1 else np.asarray(pieces[0][0][j])[:pieces[0][1]]
+                   for j in range(len(self.outputs))]
+        return self.pack_outputs(outputs)
+
+    # ---- weights and description -------------------------------------------------------
+    def get_weights(self) -> list:
+        return [w for layer in self._graph_layers for w in layer.get_weights()]
+
+    def set_weights(self, weights) -> None:
+        weights = list(weights)
+        expected = sum(len(layer.get_weights()) for layer in self._graph_layers)
+        if len(weights) != expected:
+            raise ValueError(f"Model '{self.name}' expects {expected} weight arrays, received "
+                             f"{len(weights)}")
+        start = 0
+        for layer in self._graph_layers:
+            count = len(layer.get_weights())
+            layer.set_weights(weights[start:start + count])
+            start += count
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self._graph_layers)
+
+    def summary(self, print_fn=None):
+        from .summary import summary_text
+        (print_fn or print)(summary_text(self))
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name='{self.name}' layers={len(self._graph_layers)}>"
+
+
+def _looks_like_data(x) -> bool:
+    """A list given to a one-input model: nested numbers (data), or one array per input?"""
+    return len(x) != 1 or not hasattr(x[0], "shape")
+
+
+def _pad_rows(a, rows: int):
+    pad = [(0, rows - a.shape[0])] + [(0, 0)] * (a.ndim - 1)
+    return jnp.pad(a, pad) if isinstance(a, jax.Array) else np.pad(a, pad)
+
+
+class Sequential(Model):
+    """Keras Sequential: a stack of layers, built once its input shape is known."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        Layer.__init__(self, name=name if name is not None else naming.unique_name("sequential"),
+                       trainable=trainable)
+        self._stack: list[Layer] = []
+        self._tensors: list[SymbolicTensor] = []     # the input, then each layer's output
+        self.built = False
+        for layer in layers or ():
+            self.add(layer)
+
+    @property
+    def layers(self) -> list:
+        return list(self._stack)
+
+    def add(self, layer):
+        if isinstance(layer, InputLayer):
+            layer = layer.output
+        if isinstance(layer, SymbolicTensor):
+            if self._tensors or self._stack:
+                raise ValueError(f"Sequential '{self.name}': an Input can only be added first")
+            self._tensors = [layer]
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential '{self.name}'.add expects a layer, received "
+                            f"{type(layer).__name__}")
+        if not self._tensors and not self._stack and layer.input_shape_hint is not None:
+            self._tensors = [Input(shape=layer.input_shape_hint)]
+        if self._tensors:
+            output = layer(self._tensors[-1])
+            if not isinstance(output, SymbolicTensor):
+                raise ValueError(f"Sequential '{self.name}': layer '{layer.name}' returns "
+                                 f"several tensors; use the functional Model for it")
+            self._tensors.append(output)
+        self._stack.append(layer)
+        if self._tensors:
+            self._init_graph(self._tensors[0], self._tensors[-1])
+
+    def pop(self):
+        if not self._stack:
+            raise ValueError(f"Sequential '{self.name}' has no layer to pop")
+        layer = self._stack.pop()
+        if self._tensors:
+            self._tensors.pop()
+            layer.call_nodes = [n for n in layer.call_nodes if n.outputs[0] is not self._tensors[-1]]
+            if self._stack:
+                self._init_graph(self._tensors[0], self._tensors[-1])
+            else:
+                self.built = False
+        return layer
+
+    def build(self, input_shape=None, *, rng=None):
+        """Keras's `model.build((None, features))`: the shape includes the batch axis."""
+        if self.built:
+            return self.params, self.state
+        if input_shape is None:
+            raise ValueError(f"Sequential '{self.name}' needs an input shape to build")
+        stack, self._stack = self._stack, []
+        self._tensors = [Input(shape=tuple(input_shape)[1:])]
+        for layer in stack:
+            self.add(layer)
+        return self.params, self.state
+
+    def _require_built(self, x=None):
+        if self.built:
+            return
+        if x is not None:
+            first = x[0] if isinstance(x, (list, tuple)) else x
+            self.build((None, *np.shape(first)[1:]))
+            return
+        raise ValueError(f"Sequential '{self.name}' has no input shape yet: pass input_shape= "
+                         f"to its first layer, add a graphnet.Input, or call it on data")
+
+    def __call__(self, *args, **kwargs):
+        if not self.built and args:
+            first = args[0]
+            if isinstance(first, SymbolicTensor):
+                self.build(first.shape)
+            else:
+                self._require_built(first)
+        return super().__call__(*args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        self._require_built(x)
+        return super().predict(x, *args, **kwargs)
+
+    def summary(self, print_fn=None):
+        self._require_built()
+        super().summary(print_fn)
+
+    def __getattr__(self, name):
+        # Graph attributes exist only once the input shape is known; say so clearly.
+        if name in ("graph", "inputs", "outputs", "input_names", "output_names", "node_keys"):
+            raise AttributeError(f"Sequential '{self.__dict__.get('name')}' is not built yet: it "
+                                 f"has no input shape, so no {name}")
+        raise AttributeError(name)

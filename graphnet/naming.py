@@ -1,0 +1,55 @@
+"""Automatic layer names and the random streams graphnet draws from.
+
+This module and the registry are the only module-level state in graphnet: names must be
+unique across a session (as in Keras) and `set_random_seed` must reach every draw.
+"""
+import re
+
+import numpy as np
+
+_name_counts: dict[str, int] = {}
+_seed = {"base": 0, "count": 0}
+
+
+def snake_case(class_name: str) -> str:
+    """`Conv2DTranspose` -> `conv2d_transpose`, Keras's auto-name convention."""
+    name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", class_name)
+    name = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", name)
+    return name.lower()
+
+
+def unique_name(base: str) -> str:
+    """`dense`, then `dense_1`, `dense_2`, ... as Keras names layers."""
+    count = _name_counts.get(base, 0)
+    _name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def reset(seed: int) -> None:
+    _seed["base"] = int(seed)
+    _seed["count"] = 0
+
+
+def next_seed() -> int:
+    """A fresh integer seed, reproducible after `set_random_seed`."""
+    _seed["count"] += 1
+    return int(np.random.SeedSequence([_seed["base"], _seed["count"]]).generate_state(1)[0])
+
+
+def next_rng() -> np.random.Generator:
+    """A NumPy generator for initial weights.
+
+    Weights are drawn on the host: with jax 0.10 on CPU an eager `jax.random.uniform` of a
+    4-D conv kernel shape compiles for ~10 s, and every new shape compiles again.
+    """
+    return np.random.default_rng(next_seed())
+
+
+_node_ids = {"next": 0}
+
+
+def next_node_id() -> int:
+    """Creation order of call nodes: a node is always created after its inputs, so this
+    order is topological and breaks ties the same way on every run."""
+    _node_ids["next"] += 1
+    return _node_ids["next"]

@@ -1,0 +1,98 @@
+"""Weight and activity penalties (Keras's l1, l2, l1_l2), added to the total loss."""
+import jax.numpy as jnp
+
+from .registry import lookup, registered_name
+
+
+class Regularizer:
+    def __call__(self, x):
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(x)")
+
+    def get_config(self):
+        return {}
+
+
+class L1L2(Regularizer):
+    """l1 * sum(|x|) + l2 * sum(x^2)."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, x):
+        penalty = jnp.zeros((), jnp.float32)
+        if self.l1:
+            penalty = penalty + self.l1 * jnp.sum(jnp.abs(x))
+        if self.l2:
+            penalty = penalty + self.l2 * jnp.sum(jnp.square(x))
+        return penalty
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    def __init__(self, l1=0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    def __init__(self, l2=0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+def l1(l1=0.01):
+    return L1(l1)
+
+
+def l2(l2=0.01):
+    return L2(l2)
+
+
+def l1_l2(l1=0.01, l2=0.01):
+    """Keras's `l1_l2` helper defaults both factors to 0.01."""
+    return L1L2(l1, l2)
+
+
+REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": lambda: L1L2(0.01, 0.01), "l1l2": L1L2}
+
+
+def get(identifier):
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, str):
+        return lookup(REGULARIZERS, identifier, "regularizer")()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"A regularizer must be a string, a Regularizer or a callable, "
+                    f"received {identifier!r}")
+
+
+def serialize(reg):
+    if reg is None:
+        return None
+    for name, cls in (("l1", L1), ("l2", L2), ("l1l2", L1L2)):
+        if type(reg) is cls:
+            return {"class_name": name, "config": reg.get_config()}
+    name = registered_name(reg) or registered_name(type(reg))
+    if name is None:
+        raise ValueError(f"Regularizer {reg!r} is not registered; use "
+                         f"@graphnet.register_serializable() to save it")
+    return {"registered": name, "config": reg.get_config() if isinstance(reg, Regularizer) else None}
+
+
+def deserialize(config):
+    from .registry import get_registered
+    if config is None:
+        return None
+    if "registered" in config:
+        obj = get_registered(config["registered"])
+        return obj(**config["config"]) if isinstance(obj, type) else obj
+    return lookup(REGULARIZERS, config["class_name"], "regularizer")(**config["config"])

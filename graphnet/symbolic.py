@@ -1,0 +1,90 @@
+"""What a layer call records: symbolic tensors and call nodes. No values live here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import naming
+
+
+def normalize_shape(shape, who: str) -> tuple:
+    """A shape as a tuple of non-negative ints or None."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{who}: a shape must be a tuple of ints or None, received {shape!r}") from None
+    for d in dims:
+        if d is not None and (not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 0):
+            raise TypeError(f"{who}: a shape must be a tuple of non-negative ints or None, "
+                            f"received {shape!r}")
+    return tuple(None if d is None else int(d) for d in dims)
+
+
+class SymbolicTensor:
+    """A layer output before any data: shape (batch axis None), dtype and the call that made it."""
+
+    __slots__ = ("shape", "dtype", "node", "index")
+
+    def __init__(self, shape: tuple, dtype, node: "CallNode", index: int = 0):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.node = node
+        self.index = index
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def name(self) -> str:
+        """The producing layer's name (Keras names outputs after their layer)."""
+        name = self.node.layer.name
+        return name if len(self.node.outputs) == 1 else f"{name}_{self.index}"
+
+    def __repr__(self):
+        return (f"<SymbolicTensor shape={self.shape} dtype={self.dtype.name} "
+                f"from layer '{self.node.layer.name}'>")
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(f"{self!r} is symbolic: it has a shape but no values. Call a layer on "
+                        f"it, or wrap array code in layers.Lambda")
+
+    def __bool__(self):
+        raise TypeError(f"{self!r} is symbolic and has no truth value")
+
+    def __iter__(self):
+        raise TypeError(f"{self!r} is symbolic and cannot be iterated; select parts with a "
+                        f"layer (Lambda, Reshape, ...)")
+
+
+@dataclass(eq=False)
+class CallNode:
+    """One call of a layer: its arguments (tensors and constants) and its outputs.
+
+    `leaves` is the flattened `(args, kwargs)` of the call, symbolic tensors among them;
+    `treedef` rebuilds the call's structure from them.
+    """
+    layer: object
+    treedef: object
+    leaves: list
+    outputs: list = field(default_factory=list)
+    out_treedef: object = None
+    id: int = field(default_factory=naming.next_node_id)
+
+    @property
+    def inputs(self) -> list:
+        return [leaf for leaf in self.leaves if isinstance(leaf, SymbolicTensor)]
+
+    def __repr__(self):
+        return f"<CallNode {self.id} of layer '{self.layer.name}'>"
+
+
+def Input(shape=None, dtype="float32", name=None, batch_size=None, batch_shape=None):
+    """A symbolic model input; `shape` excludes the batch axis (None for variable sizes)."""
+    from .layers.base import InputLayer
+    layer = InputLayer(shape=shape, dtype=dtype, name=name, batch_size=batch_size,
+                       batch_shape=batch_shape)
+    return layer.output
