@@ -1,9 +1,10 @@
 """graphnet: Keras-style functional neural networks as networkx graphs, compiled by JAX."""
 from . import activations, initializers, layers, models, regularizers, utils
 from .model import Model, Sequential
+from .plot import plot_model
 from .registry import register_serializable
 from .symbolic import Input
 
 __version__ = "0.1.0"
-__all__ = ["Input", "Model", "Sequential", "register_serializable", "activations",
+__all__ = ["Input", "Model", "Sequential", "plot_model", "register_serializable", "activations",
            "initializers", "layers", "models", "regularizers", "utils"]

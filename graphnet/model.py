@@ -292,6 +292,23 @@ class Model(Layer):
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self._graph_layers)
 
+    def to_dot(self, **options) -> str:
+        """The model's picture as Graphviz DOT text; options as in `graphnet.plot_model`."""
+        from .plot import to_dot
+        return to_dot(self, **options)
+
+    def to_mermaid(self, **options) -> str:
+        """The model's picture as a Mermaid flowchart; options as in `graphnet.plot_model`."""
+        from .plot import to_mermaid
+        return to_mermaid(self, **options)
+
+    def _repr_svg_(self):
+        """Jupyter shows a model as its picture (None before a Sequential knows its input)."""
+        if not self.built:
+            return None
+        from .plot import model_svg
+        return model_svg(self)
+
     def summary(self, print_fn=None):
         from .summary import summary_text
         (print_fn or print)(summary_text(self))

@@ -2,6 +2,7 @@
 import numpy as np
 
 from . import naming
+from .plot import plot_model
 
 
 def set_random_seed(seed: int) -> None:

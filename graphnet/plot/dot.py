@@ -1,0 +1,112 @@
+"""`model.to_dot()`: the model's picture as Graphviz DOT text, written from `model.graph`.
+
+Labels are Graphviz HTML-like labels (bold name, grey type, monospace shapes). Fonts are
+Helvetica and Courier because the bundled renderer has their metrics (Arimo, Cousine) and
+SVG viewers have a matching font, so text fits its box everywhere.
+"""
+from __future__ import annotations
+
+from html import escape
+
+from .layout import check_rankdir, scene, shapes_text
+
+FONT, MONO = "Helvetica", "Courier"
+INK, MUTED, EDGE = "#1F2933", "#616E7C", "#7B8794"
+# role -> (fill, border)
+COLORS = {
+    "layer": ("#EEF2F7", "#7B8CA6"),
+    "model": ("#F1ECF9", "#7C5CB0"),
+    "input": ("#E1F2E5", "#3D8B56"),
+    "output": ("#FDEBD8", "#D9782D"),
+}
+SHARED = "#8E44AD"
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def role(box) -> str:
+    if box.is_input:
+        return "input"
+    if box.is_output:
+        return "output"
+    return "model" if box.is_model else "layer"
+
+
+def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
+          show_layer_activations=False, show_trainable=False) -> str:
+    """The box's HTML-like label: name and type, then the optional lines."""
+    kind = "Input" if box.is_input else box.type
+    head = (f'<B>{escape(box.name)}</B>  <FONT COLOR="{MUTED}">{escape(kind)}</FONT>'
+            if show_layer_names else f"<B>{escape(kind)}</B>")
+    lines = [head]
+    small = f'<FONT POINT-SIZE="10" COLOR="{MUTED}">{{}}</FONT>'
+    if box.calls > 1:
+        lines.append(f'<FONT POINT-SIZE="10" COLOR="{SHARED}">shared · call {box.call} of '
+                     f'{box.calls}</FONT>')
+    if show_layer_activations and box.activation is not None:
+        lines.append(small.format(f"activation: {escape(box.activation)}"))
+    if show_trainable and box.has_weights:
+        lines.append(small.format("trainable" if box.trainable else "frozen (not trainable)"))
+    if show_shapes or show_dtype:
+        out = shapes_text(box.output_shapes) if show_shapes else ""
+        if show_dtype:
+            out = f"{out} {', '.join(dict.fromkeys(box.dtypes))}".strip()
+        text = out
+        if show_shapes and box.input_shapes and not box.is_input:
+            text = f"{shapes_text(box.input_shapes)} → {out}"
+        lines.append(f'<FONT FACE="{MONO}" POINT-SIZE="10" COLOR="{INK}">{escape(text)}</FONT>')
+    return "<" + "<BR/>".join(lines) + ">"
+
+
+def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
+           show_layer_activations=False, show_trainable=False, expand_nested=False,
+           rankdir="TB") -> str:
+    """DOT text of the model, one node per box and one edge per graph edge."""
+    check_rankdir(rankdir)
+    drawing = scene(model, expand_nested)
+    options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
+                   show_layer_names=show_layer_names,
+                   show_layer_activations=show_layer_activations, show_trainable=show_trainable)
+    lines = [f"digraph {quote(model.name)} {{",
+             f'  graph [rankdir={rankdir}, nodesep=0.3, ranksep=0.42, pad=0.15, '
+             f'bgcolor="white", fontname="{FONT}", fontsize=11, fontcolor="{MUTED}"];',
+             f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=12, '
+             f'fontcolor="{INK}", margin="0.14,0.06", penwidth=1.2];',
+             f'  edge [color="{EDGE}", penwidth=1.1, arrowsize=0.7];']
+    children = {}
+    for box in drawing.boxes:
+        children.setdefault(box.cluster, []).append(box)
+    subclusters = {}
+    for cluster in drawing.clusters:
+        subclusters.setdefault(cluster.parent, []).append(cluster)
+
+    def emit(cluster_id, indent):
+        for box in children.get(cluster_id, ()):
+            fill, border = COLORS[role(box)]
+            style = "rounded,filled"
+            if box.calls > 1:
+                style, border = "rounded,filled,dashed", SHARED
+            attrs = [f"label={label(box, **options)}", f'style="{style}"', f'fillcolor="{fill}"',
+                     f'color="{border}"']
+            if box.is_output:
+                attrs.append("penwidth=2.2")
+            if box.is_model:
+                attrs.append("peripheries=2")
+            lines.append(f"{indent}{quote(box.id)} [{', '.join(attrs)}];")
+        for cluster in subclusters.get(cluster_id, ()):
+            lines.append(f"{indent}subgraph {quote('cluster_' + cluster.id)} {{")
+            shared = (f'<BR/><FONT POINT-SIZE="10" COLOR="{SHARED}">shared · call {cluster.call} '
+                      f'of {cluster.calls}</FONT>' if cluster.calls > 1 else "")
+            border = SHARED if cluster.calls > 1 else COLORS["model"][1]
+            lines.append(f'{indent}  label=<<B>{escape(cluster.name)}</B>  <FONT COLOR="{MUTED}">'
+                         f'{escape(cluster.type)}</FONT>{shared}>; labeljust="l"; '
+                         f'style="rounded,filled,dashed"; fillcolor="#F7F5FB"; color="{border}";')
+            emit(cluster.id, indent + "  ")
+            lines.append(f"{indent}}}")
+
+    emit(None, "  ")
+    lines += [f"  {quote(a)} -> {quote(b)};" for a, b in drawing.edges]
+    lines.append("}")
+    return "\n".join(lines) + "\n"

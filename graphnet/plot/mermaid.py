@@ -1,0 +1,88 @@
+"""`model.to_mermaid()`: the model's picture as a Mermaid flowchart (GitHub and docs render it).
+
+Node ids are `n0, n1, ...` because Mermaid ids cannot hold every character a layer name
+may; the names are in the labels. Quotes and angle brackets in names become entity codes.
+"""
+from __future__ import annotations
+
+from .dot import COLORS, SHARED, role
+from .layout import check_rankdir, scene, shapes_text
+
+# role -> Mermaid node shape (opening, closing)
+SHAPES = {"input": ('(["', '"])'), "output": ('("', '")'), "layer": ('("', '")'),
+          "model": ('[["', '"]]')}
+
+
+def text(value: str) -> str:
+    return (value.replace("#", "#35;").replace("&", "#38;").replace('"', "#quot;").replace("<", "#lt;")
+            .replace(">", "#gt;"))
+
+
+def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
+          show_layer_activations=False, show_trainable=False) -> str:
+    kind = "Input" if box.is_input else box.type
+    lines = [f"<b>{text(box.name)}</b> {text(kind)}" if show_layer_names else f"<b>{text(kind)}</b>"]
+    if box.calls > 1:
+        lines.append(f"<i>shared · call {box.call} of {box.calls}</i>")
+    if show_layer_activations and box.activation is not None:
+        lines.append(f"activation: {text(box.activation)}")
+    if show_trainable and box.has_weights:
+        lines.append("trainable" if box.trainable else "frozen (not trainable)")
+    if show_shapes or show_dtype:
+        out = shapes_text(box.output_shapes) if show_shapes else ""
+        if show_dtype:
+            out = f"{out} {', '.join(dict.fromkeys(box.dtypes))}".strip()
+        if show_shapes and box.input_shapes and not box.is_input:
+            out = f"{shapes_text(box.input_shapes)} → {out}"
+        lines.append(f"<code>{text(out)}</code>")
+    return "<br/>".join(lines)
+
+
+def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
+               show_layer_activations=False, show_trainable=False, expand_nested=False,
+               rankdir="TB") -> str:
+    """Mermaid flowchart text: one node per box, one `-->` per graph edge."""
+    check_rankdir(rankdir)
+    drawing = scene(model, expand_nested)
+    options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
+                   show_layer_names=show_layer_names,
+                   show_layer_activations=show_layer_activations, show_trainable=show_trainable)
+    ids = {box.id: f"n{i}" for i, box in enumerate(drawing.boxes)}
+    cluster_ids = {c.id: f"c{i}" for i, c in enumerate(drawing.clusters)}
+    children, subclusters = {}, {}
+    for box in drawing.boxes:
+        children.setdefault(box.cluster, []).append(box)
+    for cluster in drawing.clusters:
+        subclusters.setdefault(cluster.parent, []).append(cluster)
+    lines = [f"flowchart {rankdir}"]
+
+    def emit(cluster_id, indent):
+        for box in children.get(cluster_id, ()):
+            opening, closing = SHAPES[role(box)]
+            lines.append(f"{indent}{ids[box.id]}{opening}{label(box, **options)}{closing}")
+        for cluster in subclusters.get(cluster_id, ()):
+            shared = (f"<br/><i>shared · call {cluster.call} of {cluster.calls}</i>"
+                      if cluster.calls > 1 else "")
+            lines.append(f'{indent}subgraph {cluster_ids[cluster.id]}["<b>{text(cluster.name)}</b> '
+                         f'{text(cluster.type)}{shared}"]')
+            lines.append(f"{indent}  direction {rankdir}")
+            emit(cluster.id, indent + "  ")
+            lines.append(f"{indent}end")
+
+    emit(None, "  ")
+    lines += [f"  {ids[a]} --> {ids[b]}" for a, b in drawing.edges]
+    for name, (fill, border) in COLORS.items():
+        width = "2.5px" if name == "output" else "1.2px"
+        lines.append(f"  classDef {name} fill:{fill},stroke:{border},stroke-width:{width},color:#1F2933")
+    lines.append(f"  classDef shared stroke:{SHARED},stroke-dasharray:5 3")
+    for name in COLORS:
+        members = [ids[b.id] for b in drawing.boxes if role(b) == name]
+        if members:
+            lines.append(f"  class {','.join(members)} {name}")
+    shared = [ids[b.id] for b in drawing.boxes if b.calls > 1]
+    if shared:
+        lines.append(f"  class {','.join(shared)} shared")
+    for cluster in drawing.clusters:
+        lines.append(f"  style {cluster_ids[cluster.id]} fill:#F7F5FB,stroke:{COLORS['model'][1]},"
+                     f"stroke-dasharray:5 3")
+    return "\n".join(lines) + "\n"
