@@ -7,7 +7,7 @@ from pathlib import Path
 from .dot import to_dot
 from .history import plot_history
 from .mermaid import to_mermaid
-from .render import render
+from .render import render as render_image
 
 EXTENSIONS = (".svg", ".png", ".dot", ".mmd")
 
@@ -44,7 +44,7 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
         data = to_mermaid(model, **options).encode("utf-8")
     else:
         dot_text = to_dot(model, **options)
-        data = dot_text.encode("utf-8") if ext == ".dot" else render(dot_text, ext[1:], dpi)
+        data = dot_text.encode("utf-8") if ext == ".dot" else render_image(dot_text, ext[1:], dpi)
     path.write_bytes(data)
     if "IPython" in sys.modules and ext in (".svg", ".png"):
         from IPython import display
@@ -55,7 +55,7 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
 def model_svg(model) -> str:
     """The model's default picture as SVG text (Jupyter's `_repr_svg_`)."""
     _check_model(model, "model_svg")
-    return render(to_dot(model), "svg").decode("utf-8")
+    return render_image(to_dot(model), "svg").decode("utf-8")
 
 
-__all__ = ["plot_model", "plot_history", "to_dot", "to_mermaid", "render", "model_svg"]
+__all__ = ["plot_model", "plot_history", "to_dot", "to_mermaid", "render_image", "model_svg"]

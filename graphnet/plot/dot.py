@@ -23,7 +23,10 @@ SHARED = "#8E44AD"
 
 
 def quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT quoted id. DOT escapes only `\\"`; other backslashes stay as they are, so one at
+    the very end (which would escape the closing quote) is followed by a space."""
+    text = text.replace('"', '\\"')
+    return f'"{text} "' if text.endswith("\\") else f'"{text}"'
 
 
 def role(box) -> str:
