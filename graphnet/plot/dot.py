@@ -6,6 +6,7 @@ SVG viewers have a matching font, so text fits its box everywhere.
 """
 from __future__ import annotations
 
+from collections import Counter
 from html import escape
 
 from .layout import check_rankdir, scene, shapes_text
@@ -76,7 +77,7 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
              f'  graph [rankdir={rankdir}, nodesep=0.3, ranksep=0.42, pad=0.15, '
              f'bgcolor="white", fontname="{FONT}", fontsize=11, fontcolor="{MUTED}"];',
              f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=12, '
-             f'fontcolor="{INK}", margin="0.14,0.06", penwidth=1.2];',
+             f'fontcolor="{INK}", margin="0.16,0.08", penwidth=1.2];',
              f'  edge [color="{EDGE}", penwidth=1.1, arrowsize=0.7];']
     children = {}
     for box in drawing.boxes:
@@ -110,6 +111,10 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
             lines.append(f"{indent}}}")
 
     emit(None, "  ")
-    lines += [f"  {quote(a)} -> {quote(b)};" for a, b in drawing.edges]
+    # Edges into a merge weigh less than the others, so a short branch sits right after the
+    # split it comes from rather than right before the merge (dot ties both ways otherwise).
+    fan_in = Counter(b for _, b in drawing.edges)
+    lines += [f"  {quote(a)} -> {quote(b)}" + (" [weight=1];" if fan_in[b] > 1 else " [weight=3];")
+              for a, b in drawing.edges]
     lines.append("}")
     return "\n".join(lines) + "\n"

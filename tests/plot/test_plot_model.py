@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import two_branch
+from plot_helpers import two_branch
 
 import graphnet as gn
 from graphnet import layers

@@ -3,7 +3,7 @@ from collections import Counter
 
 import pydot
 import pytest
-from conftest import shared_encoder, siamese
+from plot_helpers import shared_encoder, siamese
 
 import graphnet as gn
 from graphnet import layers

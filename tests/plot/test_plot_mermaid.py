@@ -2,7 +2,7 @@
 import re
 from collections import Counter
 
-from conftest import shared_encoder
+from plot_helpers import shared_encoder
 
 import graphnet as gn
 from graphnet import layers

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import parse_svg, shared_encoder, siamese, two_branch
+from plot_helpers import parse_svg, shared_encoder, siamese, two_branch
 
 import graphnet as gn
 from graphnet import layers
@@ -126,7 +126,7 @@ def test_png_is_rendered_without_any_dot_on_path(tmp_path):
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         assert shutil.which("dot") == {str(fake_bin / 'dot')!r}
         import graphnet as gn
-        from conftest import two_branch
+        from plot_helpers import two_branch
         gn.plot_model(two_branch(), {str(target)!r}, dpi=96)
     """)
     env = {"PATH": str(fake_bin), "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu",
