@@ -89,7 +89,6 @@ def scene(model, expand_nested: bool = False) -> Scene:
         """Adds `model`'s boxes; returns, per model output, the box ids that produce it."""
         graph = _model_graph(model)
         keys = model.node_keys
-        outputs = {(keys[t.node], t.index) for t in model.outputs}
         produced = {}                      # (node key, output index) -> box ids
         calls = Counter(id(layer) for _, layer in graph.nodes(data="layer"))
         seen = Counter()
@@ -116,8 +115,6 @@ def scene(model, expand_nested: bool = False) -> Scene:
             boxes.append(Box(
                 id=box_id, name=layer.name, type=type(layer).__name__, layer=layer,
                 is_input=is_input,
-                is_output=input_sources is None and any((key, i) in outputs
-                                                        for i in range(len(node.outputs))),
                 is_model=isinstance(layer, Model),
                 input_shapes=[t.shape for t in node.inputs],
                 output_shapes=[t.shape for t in node.outputs],
@@ -130,7 +127,10 @@ def scene(model, expand_nested: bool = False) -> Scene:
                 produced[(key, i)] = [box_id]
         return [produced[(keys[t.node], t.index)] for t in model.outputs]
 
-    draw(model, "", None, None)
+    # The outer model's outputs, wherever they are drawn (inside a cluster when expanded).
+    output_ids = {box_id for ids in draw(model, "", None, None) for box_id in ids}
+    for box in boxes:
+        box.is_output = box.id in output_ids
     return Scene(boxes, edges, clusters)
 
 

@@ -65,3 +65,15 @@ def test_mermaid_escapes_quotes_and_brackets():
     text = gn.Model(x, layers.Dense(2, name="d#1")(x)).to_mermaid()
     assert "#quot;hi#quot; #lt;b#gt;" in text and "d#35;1" in text
     assert '"hi"' not in text
+
+
+def test_output_inside_an_expanded_model_is_still_marked_as_output():
+    inner = gn.Sequential([layers.Dense(4, input_shape=(3,), name="s1"), layers.Dense(2, name="s2")],
+                          name="seq")
+    y = gn.Input((3,), name="y")
+    model = gn.Model(y, inner(y))
+    lines, _, names, edges = parse(model.to_mermaid(expand_nested=True))
+    classes = {line.split()[2]: line.split()[1].split(",") for line in lines
+               if line.strip().startswith("class ")}
+    assert [names[n] for n in classes["output"]] == ["s2"]
+    assert [(names[a], names[b]) for a, b in edges] == [("y", "s1"), ("s1", "s2")]
