@@ -183,11 +183,14 @@ class Layer:
         args, kwargs = jax.tree_util.tree_map(
             lambda x: jnp.asarray(x) if isinstance(x, (np.ndarray, list)) else x, (args, kwargs),
             is_leaf=lambda x: isinstance(x, np.ndarray))
+        spec_args, spec_kwargs = jax.tree_util.tree_map(
+            lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)
+            if hasattr(x, "shape") else x, (args, kwargs))
         if not self.built:
-            spec = jax.tree_util.tree_map(
-                lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)
-                if hasattr(x, "shape") else x, (args, kwargs))
-            self._build_from(*spec)
+            self._build_from(spec_args, spec_kwargs)
+        # The same shape check as a symbolic call, so an eager mistake names the layer too.
+        self.output_shape(*[self._shapes_of(a) for a in spec_args],
+                          **{k: self._shapes_of(v) for k, v in spec_kwargs.items() if k != "training"})
         training = kwargs.pop("training", False)
         outputs, _ = self.call(self.params, self.state, *args, training=bool(training), rng=None, **kwargs)
         return outputs
