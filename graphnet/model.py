@@ -191,6 +191,11 @@ class Model(Layer):
         Works under jax.jit, grad, vmap and export; reads nothing from the layers.
         Dropout and other random layers need `rng` when `training=True`.
         """
+        for what, tree in (("params", params), ("state", state)):
+            missing = [layer.name for layer in self._graph_layers if layer.name not in tree]
+            if missing:
+                raise KeyError(f"apply: model '{self.name}' {what} have no entry for layer(s) "
+                               f"{missing}; pass model.{what} (or a pytree like it)")
         outputs, new_state, _ = self._run(params, state, self.flatten_inputs(inputs, "apply"),
                                           training, rng)
         return self.pack_outputs(outputs), new_state
