@@ -274,9 +274,10 @@ class Model(Layer):
             if padded != size:
                 batch = [_pad_rows(a, padded) for a in batch]
             pieces.append((self._jit_forward(params, state, batch), size))
-        # np.array copies: NumPy views of jax arrays are read-only, Keras's results are not.
+        # Sliced as NumPy (a jax slice is one more dispatch), then copied: NumPy views of jax
+        # arrays are read-only, and Keras's results are not.
         outputs = [np.concatenate([np.asarray(out[j])[:size] for out, size in pieces])
-                   if len(pieces) > 1 else np.array(pieces[0][0][j][:pieces[0][1]])
+                   if len(pieces) > 1 else np.array(np.asarray(pieces[0][0][j])[:pieces[0][1]])
                    for j in range(len(self.outputs))]
         return self.pack_outputs(outputs)
 
