@@ -251,8 +251,11 @@ class Layer:
         # The same shape check as a symbolic call, so an eager mistake names the layer too.
         self.output_shape(*[self._shapes_of(a) for a in spec_args],
                           **{k: self._shapes_of(v) for k, v in spec_kwargs.items() if k != "training"})
-        training = kwargs.pop("training", False)
-        outputs, _ = self.call(self.params, self.state, *args, training=bool(training), rng=None, **kwargs)
+        training = bool(kwargs.pop("training", False))
+        # Eager training calls draw their own key (reproducible under set_random_seed), as
+        # Keras's layers do; the pure `call` still needs one passed in.
+        rng = jax.random.key(naming.next_seed()) if training else None
+        outputs, _ = self.call(self.params, self.state, *args, training=training, rng=rng, **kwargs)
         return outputs
 
     def call_with_losses(self, params, state, *args, training=False, rng=None, **kwargs):

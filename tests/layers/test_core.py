@@ -144,6 +144,19 @@ def test_dropout_training_without_rng_is_an_error_naming_it():
         model.apply(model.params, model.state, np.ones((2, 3), "float32"), training=True)
 
 
+def test_dropout_eager_training_call_draws_its_own_key():
+    layer = layers.Dropout(0.5)
+    x = np.ones((50, 40), "float32")
+    np.testing.assert_array_equal(layer(x), x)
+    out = np.asarray(layer(x, training=True))
+    assert abs(np.mean(out == 0) - 0.5) < 0.05
+    np.testing.assert_allclose(out[out != 0], 2.0)
+    gn.utils.set_random_seed(5)
+    first = np.asarray(layer(x, training=True))
+    gn.utils.set_random_seed(5)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=True)), first)
+
+
 def test_dropout_rate_out_of_range():
     with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)"):
         layers.Dropout(1.5)
