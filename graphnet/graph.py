@@ -44,6 +44,40 @@ def reachable_nodes(inputs, outputs, model_name: str) -> list:
     return sorted(seen, key=lambda n: n.id)
 
 
+def keras_layer_order(inputs, outputs) -> list:
+    """The layers as Keras 3 lists them (`model.layers`, hence `get_weights()` order).
+
+    Keras's map_graph: a depth-first walk from the outputs numbers each layer when first
+    seen; a layer's depth is its longest path to an output (a shared layer takes its
+    deepest call); layers go deepest first, ties by that number; an unused input counts as an output layer.
+    """
+    index, post_order, finished = {}, [], set()
+    for out in outputs:
+        stack = [(out.node, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                if node not in finished:
+                    finished.add(node)
+                    post_order.append(node)
+                continue
+            if node in finished:
+                continue
+            index.setdefault(node.layer, len(index))
+            stack.append((node, True))
+            stack.extend((t.node, False) for t in reversed(node.inputs))
+    node_depth, layer_depth = {}, {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(node, 0), layer_depth.get(node.layer, 0))
+        layer_depth[node.layer] = node_depth[node] = depth
+        for t in node.inputs:
+            node_depth[t.node] = max(depth + 1, node_depth.get(t.node, 0))
+    for t in inputs:
+        if t.node.layer not in layer_depth:
+            layer_depth[t.node.layer], index[t.node.layer] = 0, -1
+    return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], index[layer]))
+
+
 def build_graph(inputs, outputs, model_name: str):
     """Returns `(graph, keys)`: the DiGraph and each CallNode's key in it."""
     nodes = reachable_nodes(inputs, outputs, model_name)

@@ -108,6 +108,8 @@ class VarianceScaling(Initializer):
         if distribution not in ("uniform", "truncated_normal", "untruncated_normal", "normal"):
             raise ValueError(f"VarianceScaling distribution must be uniform, truncated_normal "
                              f"or untruncated_normal, received {distribution!r}")
+        if distribution == "normal":          # Keras's alias
+            distribution = "truncated_normal"
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
 
     def sample(self, rng, shape):

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import naming
-from .graph import build_graph, check_tensors
+from .graph import build_graph, check_tensors, keras_layer_order
 from .interpret import make_run
 from .layers.base import InputLayer, Layer, Spec, shape_str
 from .symbolic import Input, SymbolicTensor
@@ -65,11 +65,7 @@ class Model(Layer):
         check_tensors(self.inputs, "inputs", self.name)
         check_tensors(self.outputs, "outputs", self.name)
         self.graph, self.node_keys = build_graph(self.inputs, self.outputs, self.name)
-        layers = []
-        for key in self.graph.nodes:
-            layer = self.graph.nodes[key]["layer"]
-            if layer not in layers:
-                layers.append(layer)
+        layers = keras_layer_order(self.inputs, self.outputs)
         self._all_layers = layers
         self._graph_layers = tuple(l for l in layers if not isinstance(l, InputLayer))
         self.input_names = (list(self._input_keys) if self._input_kind == "dict"
@@ -144,7 +140,12 @@ class Model(Layer):
         arrays = []
         for t, name, a in zip(self.inputs, self.input_names, self.flatten_inputs(x, who)):
             if not isinstance(a, jax.Array):
-                a = np.asarray(a)
+                try:
+                    a = np.asarray(a)
+                except (ValueError, TypeError) as err:
+                    raise ValueError(f"{who}: input '{name}' of model '{self.name}' must be a "
+                                     f"numeric array of shape {shape_str(t.shape)}; it could not "
+                                     f"be made one ({err})") from None
                 if a.dtype.kind not in "biuf":
                     raise TypeError(f"{who}: input '{name}' of model '{self.name}' must be "
                                     f"numeric, received an array of dtype {a.dtype}")
@@ -190,13 +191,18 @@ class Model(Layer):
         Works under jax.jit, grad, vmap and export; reads nothing from the layers.
         Dropout and other random layers need `rng` when `training=True`.
         """
+        for what, tree in (("params", params), ("state", state)):
+            missing = [layer.name for layer in self._graph_layers if layer.name not in tree]
+            if missing:
+                raise KeyError(f"apply: model '{self.name}' {what} have no entry for layer(s) "
+                               f"{missing}; pass model.{what} (or a pytree like it)")
         outputs, new_state, _ = self._run(params, state, self.flatten_inputs(inputs, "apply"),
                                           training, rng)
         return self.pack_outputs(outputs), new_state
 
     def trainable_mask(self, parent: bool = True) -> dict:
         """A pytree of bools like `params`: False under any frozen layer or model."""
-        mask = {}
+        mask, parent = {}, parent and self.trainable
         for layer in self._graph_layers:
             flag = parent and layer.trainable
             mask[layer.name] = (layer.trainable_mask(flag) if isinstance(layer, Model)
@@ -268,8 +274,10 @@ class Model(Layer):
             if padded != size:
                 batch = [_pad_rows(a, padded) for a in batch]
             pieces.append((self._jit_forward(params, state, batch), size))
+        # Sliced as NumPy (a jax slice is one more dispatch), then copied: NumPy views of jax
+        # arrays are read-only, and Keras's results are not.
         outputs = [np.concatenate([np.asarray(out[j])[:size] for out, size in pieces])
-                   if len(pieces) > 1 else np.asarray(pieces[0][0][j])[:pieces[0][1]]
+                   if len(pieces) > 1 else np.array(np.asarray(pieces[0][0][j])[:pieces[0][1]])
                    for j in range(len(self.outputs))]
         return self.pack_outputs(outputs)
 
@@ -371,8 +379,8 @@ class Sequential(Model):
             raise ValueError(f"Sequential '{self.name}' has no layer to pop")
         layer = self._stack.pop()
         if self._tensors:
-            self._tensors.pop()
-            layer.call_nodes = [n for n in layer.call_nodes if n.outputs[0] is not self._tensors[-1]]
+            popped = self._tensors.pop()
+            layer.call_nodes = [n for n in layer.call_nodes if n.outputs[0] is not popped]
             if self._stack:
                 self._init_graph(self._tensors[0], self._tensors[-1])
             else:

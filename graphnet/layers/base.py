@@ -33,6 +33,50 @@ def shape_str(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+class InputSpec:
+    """Keras InputSpec: the rank, shape or axis sizes a layer accepts, checked at every call.
+
+    A layer sets `self.input_spec` (one spec, or a list with one per input tensor) and gets
+    Keras's error naming the layer, the input, what it expected and what it received.
+    """
+
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
+                 axes=None, name=None):
+        self.dtype = dtype
+        self.shape = None if shape is None else tuple(shape)
+        self.ndim = len(self.shape) if self.shape is not None else ndim
+        self.max_ndim, self.min_ndim, self.name = max_ndim, min_ndim, name
+        self.axes = {int(k): v for k, v in (axes or {}).items()}
+
+    def check(self, layer, index: int, shape: tuple, dtype) -> None:
+        def fail(expected):
+            raise ValueError(f"Input {index} of layer '{layer.name}' ({type(layer).__name__}) "
+                             f"is incompatible with the layer: expected {expected}, received "
+                             f"shape {shape_str(shape)}")
+        rank = len(shape)
+        if self.ndim is not None and rank != self.ndim:
+            fail(f"ndim={self.ndim}")
+        if self.max_ndim is not None and rank > self.max_ndim:
+            fail(f"max_ndim={self.max_ndim}")
+        if self.min_ndim is not None and rank < self.min_ndim:
+            fail(f"min_ndim={self.min_ndim}")
+        for axis, size in self.axes.items():
+            if size is not None and (axis >= rank or axis < -rank or
+                                     shape[axis] not in (None, size)):
+                fail(f"axis {axis} of size {size}")
+        if self.shape is not None and any(e is not None and r is not None and e != r
+                                          for e, r in zip(self.shape, shape)):
+            fail(f"shape {shape_str(self.shape)}")
+        if self.dtype is not None and np.dtype(dtype) != np.dtype(self.dtype):
+            raise ValueError(f"Input {index} of layer '{layer.name}' ({type(layer).__name__}) "
+                             f"expects dtype {np.dtype(self.dtype).name}, received "
+                             f"{np.dtype(dtype).name}")
+
+    def __repr__(self):
+        fields = {k: v for k, v in vars(self).items() if v not in (None, {})}
+        return "InputSpec(" + ", ".join(f"{k}={v!r}" for k, v in fields.items()) + ")"
+
+
 class Layer:
     """Base of every layer (and of Model).
 
@@ -43,6 +87,7 @@ class Layer:
     weight_names: tuple = ()          # Keras get_weights() order, over params then state
     supports_masking = False           # receives `mask=` and passes it on
     build_kwargs: tuple = ()           # call keywords whose shapes `build` needs (MHA's key)
+    input_spec = None                  # an InputSpec or a list of them, checked at each call
 
     def __init__(self, *, name=None, trainable=True, dtype="float32", input_shape=None,
                  input_dim=None, batch_input_shape=None, activity_regularizer=None, **unknown):
@@ -103,6 +148,19 @@ class Layer:
         leaves, treedef = jax.tree_util.tree_flatten(tree)
         return treedef.unflatten([leaf.shape if _is_symbolic(leaf) else leaf for leaf in leaves])
 
+    def _check_input_spec(self, args):
+        """Keras's assert_input_compatibility on the first argument's tensors."""
+        if self.input_spec is None or not args:
+            return
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+        tensors = [t for t in jax.tree_util.tree_leaves(args[0]) if hasattr(t, "shape")]
+        if len(specs) != len(tensors):
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expects "
+                             f"{len(specs)} input tensor(s), received {len(tensors)}")
+        for i, (spec, t) in enumerate(zip(specs, tensors)):
+            if spec is not None:
+                spec.check(self, i, tuple(t.shape), t.dtype)
+
     def _build_from(self, args, kwargs):
         shapes = [self._shapes_of(a) for a in args]
         extra = {k: self._shapes_of(kwargs[k]) for k in self.build_kwargs if kwargs.get(k) is not None}
@@ -121,6 +179,7 @@ class Layer:
             if isinstance(leaf, (np.ndarray, jax.Array)):
                 raise TypeError(f"Layer '{self.name}' received both symbolic tensors and an "
                                 f"array; wrap constants in the layer or a Lambda")
+        self._check_input_spec(args)
         if not self.built:
             self._build_from(args, kwargs)
         specs = self.compute_output_spec(*args, **kwargs)
@@ -183,13 +242,20 @@ class Layer:
         args, kwargs = jax.tree_util.tree_map(
             lambda x: jnp.asarray(x) if isinstance(x, (np.ndarray, list)) else x, (args, kwargs),
             is_leaf=lambda x: isinstance(x, np.ndarray))
+        spec_args, spec_kwargs = jax.tree_util.tree_map(
+            lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)
+            if hasattr(x, "shape") else x, (args, kwargs))
+        self._check_input_spec(spec_args)
         if not self.built:
-            spec = jax.tree_util.tree_map(
-                lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)
-                if hasattr(x, "shape") else x, (args, kwargs))
-            self._build_from(*spec)
-        training = kwargs.pop("training", False)
-        outputs, _ = self.call(self.params, self.state, *args, training=bool(training), rng=None, **kwargs)
+            self._build_from(spec_args, spec_kwargs)
+        # The same shape check as a symbolic call, so an eager mistake names the layer too.
+        self.output_shape(*[self._shapes_of(a) for a in spec_args],
+                          **{k: self._shapes_of(v) for k, v in spec_kwargs.items() if k != "training"})
+        training = bool(kwargs.pop("training", False))
+        # Eager training calls draw their own key (reproducible under set_random_seed), as
+        # Keras's layers do; the pure `call` still needs one passed in.
+        rng = jax.random.key(naming.next_seed()) if training else None
+        outputs, _ = self.call(self.params, self.state, *args, training=training, rng=rng, **kwargs)
         return outputs
 
     def call_with_losses(self, params, state, *args, training=False, rng=None, **kwargs):

@@ -3,6 +3,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import activations, initializers, regularizers
 from ..registry import get_registered, registered_name
@@ -17,9 +18,9 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Dense '{self.name}': units must be a positive int, received {units!r}")
-        self.units = units
+        self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -27,17 +28,21 @@ class Dense(Layer):
         self.weight_regularizers = {"kernel": regularizers.get(kernel_regularizer),
                                     "bias": regularizers.get(bias_regularizer)}
 
-    def output_shape(self, input_shape):
-        # Checked here: JAX's matmul error names no layer.
+    def _check_rank(self, input_shape):
         if len(input_shape) < 2:
             raise ValueError(f"Dense '{self.name}' expects an input of rank >= 2 (batch, ..., "
                              f"features), received shape {shape_str(input_shape)}")
+
+    def output_shape(self, input_shape):
+        # Checked here: JAX's matmul error names no layer.
+        self._check_rank(input_shape)
         if input_shape[-1] != self.params["kernel"].shape[0]:
             raise ValueError(f"Dense '{self.name}' expects input shape (..., "
                              f"{self.params['kernel'].shape[0]}), received {shape_str(input_shape)}")
         return (*input_shape[:-1], self.units)
 
     def build(self, input_shape, *, rng):
+        self._check_rank(input_shape)
         if input_shape[-1] is None:
             raise ValueError(f"Dense '{self.name}': the last axis of its input must be known, "
                              f"received shape {shape_str(input_shape)}")

@@ -1,0 +1,97 @@
+"""Activations: NumPy formulas written here, and keras.activations on the same values."""
+import math
+
+import jax.numpy as jnp
+import keras
+import numpy as np
+import pytest
+
+from graphnet import activations
+
+X = np.concatenate([np.linspace(-6, 6, 49), [-30.0, -1e-3, 0.0, 1e-3, 30.0]]).astype("float32")
+X2 = np.random.default_rng(0).normal(scale=3, size=(4, 7)).astype("float32")
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+erf = np.vectorize(math.erf)
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def softplus(x):
+    return np.logaddexp(0, x)
+
+
+def softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+NUMPY = {
+    "linear": lambda x: x,
+    "relu": lambda x: np.maximum(x, 0),
+    "relu6": lambda x: np.clip(x, 0, 6),
+    "sigmoid": sigmoid,
+    "hard_sigmoid": lambda x: np.clip(x / 6 + 0.5, 0, 1),
+    "softmax": softmax,
+    "log_softmax": lambda x: np.log(softmax(x)),
+    "tanh": np.tanh,
+    "gelu": lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2))),     # Keras: exact by default
+    "elu": lambda x: np.where(x > 0, x, np.expm1(x)),
+    "selu": lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x)),
+    "softplus": softplus,
+    "softsign": lambda x: x / (1 + np.abs(x)),
+    "swish": lambda x: x * sigmoid(x),
+    "silu": lambda x: x * sigmoid(x),
+    "leaky_relu": lambda x: np.where(x > 0, x, 0.2 * x),        # Keras 3: slope 0.2
+    "exponential": np.exp,
+    "mish": lambda x: x * np.tanh(softplus(x)),
+}
+CONTRACT = ["relu", "sigmoid", "softmax", "tanh", "linear", "gelu", "elu", "selu", "softplus",
+            "swish", "silu", "leaky_relu"]
+
+
+def test_every_contract_name_is_known():
+    assert set(CONTRACT) <= set(activations.ACTIVATIONS)
+    assert set(activations.ACTIVATIONS) == set(NUMPY)
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY))
+def test_activation_matches_numpy_and_keras(name):
+    fn = activations.get(name)
+    for x in (X2, X[None, :] if name in ("softmax", "log_softmax") else X):
+        if name == "exponential":
+            x = np.clip(x, -20, 20)
+        ours = np.asarray(fn(jnp.asarray(x)))
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours, NUMPY[name](x.astype("float64")), rtol=1e-5, atol=1e-6)
+        theirs = np.asarray(keras.activations.get(name)(x))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_names_are_case_insensitive_and_none_is_linear():
+    assert activations.get("ReLU") is activations.relu
+    assert activations.get(None) is activations.linear
+
+
+def test_callable_passes_through_and_serializes_by_name():
+    assert activations.get(np.abs) is np.abs
+    assert activations.serialize(activations.get("swish")) in ("swish", "silu")
+    for name in NUMPY:
+        assert activations.get(activations.serialize(activations.get(name))) is activations.get(name)
+
+
+def test_unknown_activation_lists_the_valid_names():
+    with pytest.raises(ValueError, match=r"Unknown activation 'relux'; valid activations are: .*"
+                                         r"elu.*gelu.*leaky_relu.*relu.*sigmoid.*softmax.*swish"):
+        activations.get("relux")
+
+
+def test_unregistered_callable_cannot_be_serialized():
+    with pytest.raises(ValueError, match="register_serializable"):
+        activations.serialize(lambda x: x)
+
+
+def test_bad_type_is_a_type_error():
+    with pytest.raises(TypeError, match="string or a callable"):
+        activations.get(3)
