@@ -54,8 +54,8 @@ def l2(l2=0.01):
     return L2(l2)
 
 
-def l1_l2(l1=0.01, l2=0.01):
-    """Keras's `l1_l2` helper defaults both factors to 0.01."""
+def l1_l2(l1=0.0, l2=0.0):
+    """Keras 3's `l1_l2`, whose factors default to 0 (Keras 2's were 0.01)."""
     return L1L2(l1, l2)
 
 
