@@ -96,7 +96,7 @@ class ArchiveWriter:
 
     def add_array(self, name: str, array) -> dict:
         """Writes one `.npy` member; returns its index entry (dtype name and shape)."""
-        array = np.ascontiguousarray(np.asarray(array))
+        array = np.asarray(array, order="C")          # (ascontiguousarray makes 0-d 1-d)
         if array.dtype.name not in _NUMPY_DTYPES | _ML_DTYPES:
             raise TypeError(f"cannot save an array of dtype {array.dtype} ({name}): graphnet "
                             f"stores numeric arrays only")
