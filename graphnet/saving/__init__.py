@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import warnings
 
-from .archive import FORMAT_VERSION, FileFormatError, read_archive, write_archive
+from .archive import (FORMAT_VERSION, FileFormatError, open_archive, read_archive,
+                      write_archive)
 from .config import (class_name, deserialize_layer, model_config, model_from_config,
                      resolve_class, serialize_layer)
 from .weights import (OPTIMIZER_INDEX, read_optimizer_state, read_weights_by_path,
@@ -65,37 +66,39 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
 def load_model(filepath, compile=True):
     """Keras `load_model`: the saved model, same predictions, compiled as it was saved.
 
-    Classes come from graphnet and the user's registrations only; the file's checksums,
-    format version and structure are checked before any of it is used.
+    Classes come from graphnet and the user's registrations only. The config is checked
+    before it is parsed; the arrays are read and checked in the background while the
+    model is rebuilt, and all of them before any is used.
     """
-    archive = read_archive(filepath)
-    path = archive.path
-    if archive.kind != "model":
-        raise archive.error(f"it holds weights only (written by save_weights): build the model "
-                            f"and call model.load_weights({path!r})")
-    saved = archive.json(CONFIG)
-    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
-        raise archive.error("its config.json has no model config")
-    try:
-        cls = resolve_class(saved.get("class_name"), saved["config"].get("name", "?"))
-        model = model_from_config(saved["config"], cls, draw=False)
-    except (ValueError, TypeError, KeyError) as err:
-        raise ValueError(f"Cannot load {path!r}: {err}") from None
-    read_weights_by_path(archive, model)
-    if compile and saved.get("compile_config") is not None:
-        compile_from = getattr(model, "compile_from_config", None)
-        if compile_from is None:
-            warnings.warn(f"{path!r} holds compile settings, but this graphnet cannot compile "
-                          f"from them; the model is loaded uncompiled", stacklevel=2)
-        else:
-            compile_from(saved["compile_config"])
-    if compile and OPTIMIZER_INDEX in archive:
-        if getattr(model, "opt_state", None) is None:
-            warnings.warn(f"{path!r} holds optimizer state, but the loaded model is not compiled, "
-                          f"so it was not restored: compile it, then call "
-                          f"graphnet.saving.load_optimizer_state(model, path)", stacklevel=2)
-        else:
-            model.opt_state = read_optimizer_state(archive, model.opt_state)
+    with open_archive(filepath) as archive:
+        path = archive.path
+        if archive.kind != "model":
+            raise archive.error(f"it holds weights only (written by save_weights): build the "
+                                f"model and call model.load_weights({path!r})")
+        saved = archive.json(CONFIG)
+        if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+            raise archive.error("its config.json has no model config")
+        try:
+            cls = resolve_class(saved.get("class_name"), saved["config"].get("name", "?"))
+            model = model_from_config(saved["config"], cls, draw=False)
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"Cannot load {path!r}: {err}") from None
+        archive.verify()
+        read_weights_by_path(archive, model)
+        if compile and saved.get("compile_config") is not None:
+            compile_from = getattr(model, "compile_from_config", None)
+            if compile_from is None:
+                warnings.warn(f"{path!r} holds compile settings, but this graphnet cannot "
+                              f"compile from them; the model is loaded uncompiled", stacklevel=2)
+            else:
+                compile_from(saved["compile_config"])
+        if compile and OPTIMIZER_INDEX in archive:
+            if getattr(model, "opt_state", None) is None:
+                warnings.warn(f"{path!r} holds optimizer state, but the loaded model is not "
+                              f"compiled, so it was not restored: compile it, then call "
+                              f"graphnet.saving.load_optimizer_state(model, path)", stacklevel=2)
+            else:
+                model.opt_state = read_optimizer_state(archive, model.opt_state)
     return model
 
 

@@ -4,8 +4,9 @@ Writing is atomic: a temporary file beside the target, fsync, then `os.replace`,
 interrupted save never leaves a half-written file where a good one was. Reading checks the
 zip structure, the format version and every member's checksum before anything is parsed;
 arrays are `.npy` members read without pickle (an object dtype is refused outright).
-Array data is placed at 64-byte file offsets and read into one 64-byte aligned buffer, so
-`jax.device_put` can use it without a copy.
+Each member is read into its own 64-byte aligned buffer (and `.npy` headers are multiples
+of 64 bytes), so `jax.device_put` adopts the arrays without a copy; the writer also pads
+members to 64-byte file offsets, for readers that map the file.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ ALIGN = 64
 _CHUNK = 16 << 20
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")     # zip local file header, 30 bytes
 _PAD_EXTRA_ID = 0xD935                             # the alignment extra field (zipalign)
-_PARALLEL_HASH_BYTES = 16 << 20
+_BACKGROUND_BYTES = 4 << 20                         # smaller files: read in line
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)                # same model, same bytes
 
 # dtypes an array member may hold: plain numbers only, by name (never a parsed descr).
@@ -176,18 +177,49 @@ def _aligned_empty(size: int) -> np.ndarray:
     return raw[start:start + size]
 
 
-class Archive:
-    """A graphnet file read into memory, every member checked against the manifest."""
+def aligned_empty(shape, dtype) -> np.ndarray:
+    """An uninitialized array on a 64-byte boundary, which jax adopts without a copy."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    return _aligned_empty(count * dtype.itemsize).view(dtype).reshape(shape)
 
-    def __init__(self, path: str, buffer: np.ndarray, spans: dict, manifest: dict):
+
+def _file_error(path, what) -> FileFormatError:
+    return FileFormatError(f"Cannot load {path!r}: {what}")
+
+
+class Archive:
+    """A graphnet file being read: each member into its own 64-byte aligned buffer.
+
+    JSON members are read and checked when the file is opened; array members are read and
+    hashed on a thread pool (os.pread and hashlib release the GIL) while the caller rebuilds
+    the model, and `array()` or `verify()` wait for them. Use it as a context manager.
+    """
+
+    def __init__(self, path: str, f, spans: dict):
         self.path = path
-        self._buffer = buffer
+        self._file = f
         self._spans = spans
-        self.manifest = manifest
-        self.kind = manifest.get("kind")
+        self._data: dict = {}
+        self._pool = None
+        self._pending: dict = {}
+        self.manifest: dict = {}
+        self.kind = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._file.close()
 
     def error(self, what: str) -> FileFormatError:
-        return FileFormatError(f"Cannot load {self.path!r}: {what}")
+        return _file_error(self.path, what)
 
     @property
     def names(self) -> list:
@@ -196,23 +228,93 @@ class Archive:
     def __contains__(self, name) -> bool:
         return name in self._spans
 
-    def _span(self, name: str, who: str = ""):
+    # -- reading and checking members --
+    def _read(self, name: str, digest=None) -> np.ndarray:
+        """A member's bytes; one buffer per member, so arrays pin only their own member."""
+        start, size = self._spans[name]
+        buffer = _aligned_empty(size)
+        view = memoryview(buffer)
+        for at in range(0, size, _CHUNK):
+            chunk = view[at:at + _CHUNK]
+            done = 0
+            while done < len(chunk):
+                n = _pread(self._file, chunk[done:], start + at + done)
+                if not n:
+                    raise self.error("it was truncated while being read")
+                done += n
+            if digest is not None:
+                digest.update(chunk)          # while the chunk is still in cache
+        return buffer
+
+    def _load_member(self, name: str, expected: dict) -> None:
+        digest = hashlib.sha256()
+        buffer = self._read(name, digest)
+        if buffer.size != expected["size"] or digest.hexdigest() != expected["sha256"]:
+            raise self.error(f"member {name!r} fails its checksum: the file was altered or "
+                             f"damaged")
+        self._data[name] = buffer
+
+    def _open(self) -> None:
+        if MANIFEST not in self._spans:
+            raise self.error("it is not a graphnet file (no manifest.json)")
+        raw = self._read(MANIFEST)
+        del self._spans[MANIFEST]
+        try:
+            manifest = json.loads(raw.tobytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise self.error(f"its manifest.json is damaged ({err})") from None
+        _check_manifest(self.path, manifest)
+        self.manifest, self.kind = manifest, manifest.get("kind")
+        listed = manifest["members"]
+        for name in self._spans:
+            if name not in listed:
+                raise self.error(f"it has a member {name!r} that its manifest does not list: "
+                                 f"the file was altered")
+        for name in listed:
+            if name not in self._spans:
+                raise self.error(f"missing member {name!r}: the file is incomplete or was altered")
+        later = [n for n in self._spans if not n.endswith(".json")]
+        for name in self._spans:
+            if name.endswith(".json"):
+                self._load_member(name, listed[name])
+        if sum(self._spans[n][1] for n in later) >= _BACKGROUND_BYTES:
+            self._pool = ThreadPoolExecutor(min(4, os.cpu_count() or 1))
+            self._pending = {n: self._pool.submit(self._load_member, n, listed[n]) for n in later}
+        else:
+            for name in later:
+                self._load_member(name, listed[name])
+
+    def _ready(self, name: str) -> None:
+        future = self._pending.pop(name, None)
+        if future is not None:
+            future.result()
+
+    def verify(self) -> None:
+        """Waits until every member is read and checked; raises the first failure."""
+        for name in list(self._pending):
+            self._ready(name)
+
+    def _bytes(self, name: str, who: str = "") -> np.ndarray:
         if name not in self._spans:
             raise self.error(f"missing member {name!r}{who}: the file is incomplete or was altered")
-        return self._spans[name]
+        self._ready(name)
+        return self._data[name]
 
+    # -- parsing --
     def json(self, name: str):
-        start, size = self._span(name)
         try:
-            return json.loads(self._buffer[start:start + size].tobytes().decode("utf-8"))
+            return json.loads(self._bytes(name).tobytes().decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise self.error(f"member {name!r} is not valid JSON ({err})") from None
 
     def array(self, name: str, dtype_name, shape, who: str = "") -> np.ndarray:
         """The `.npy` member `name` as a view into the file's buffer (no pickle, no copy)."""
-        start, size = self._span(name, who)
+        if not isinstance(name, str):
+            raise self.error(f"an array entry{who} names no member")
+        buffer = self._bytes(name, who)
+        size = buffer.size
         dtype = dtype_from_name(dtype_name, f"{self.path!r} member {name!r}{who}")
-        fp = io.BytesIO(self._buffer[start:start + min(size, 1 << 16)].tobytes())
+        fp = io.BytesIO(buffer[:1 << 16].tobytes())
         try:
             version = np.lib.format.read_magic(fp)
             if version != (1, 0):
@@ -232,11 +334,20 @@ class Archive:
         if size - offset != count * dtype.itemsize:
             raise self.error(f"member {name!r}{who} has {size - offset} bytes of data, "
                              f"{count * dtype.itemsize} expected")
-        return np.frombuffer(self._buffer, dtype, count, start + offset).reshape(shape)
+        return np.frombuffer(buffer, dtype, count, offset).reshape(shape)
 
 
-def _file_error(path, what) -> FileFormatError:
-    return FileFormatError(f"Cannot load {path!r}: {what}")
+if hasattr(os, "preadv"):
+    def _pread(f, view, offset: int) -> int:
+        return os.preadv(f.fileno(), [view], offset)
+else:                                             # no positional reads: one reader at a time
+    import threading
+    _read_lock = threading.Lock()
+
+    def _pread(f, view, offset: int) -> int:
+        with _read_lock:
+            f.seek(offset)
+            return f.readinto(view)
 
 
 def _member_spans(path, f, size: int) -> dict:
@@ -288,64 +399,31 @@ def _check_manifest(path, manifest) -> None:
         raise _file_error(path, "its manifest has no valid member list")
 
 
-def read_archive(path) -> Archive:
-    """Reads and verifies a graphnet file; every error names the file and what is wrong."""
+def open_archive(path) -> Archive:
+    """Opens a graphnet file, checks its structure and manifest; members are checked as
+    they are read. Every error names the file and what is wrong."""
     path = os.fspath(path)
-    with open(path, "rb") as f:
+    f = open(path, "rb")
+    try:
         size = os.fstat(f.fileno()).st_size
         magic = f.read(4)
         if magic != b"PK\x03\x04":
             hint = (" (it looks like a pickle, which graphnet never loads)"
                     if magic[:1] == b"\x80" else "")
             raise _file_error(path, f"it is not a graphnet file{hint}" if size else "it is empty")
-        spans = _member_spans(path, f, size)
-        buffer = _aligned_empty(size)
-        f.seek(0)
-        view, done = memoryview(buffer), 0
-        while done < size:
-            n = f.readinto(view[done:done + _CHUNK])
-            if not n:
-                raise _file_error(path, "it was truncated while being read")
-            done += n
-    if MANIFEST not in spans:
-        raise _file_error(path, "it is not a graphnet file (no manifest.json)")
-    start, length = spans.pop(MANIFEST)
+        archive = Archive(path, f, _member_spans(path, f, size))
+        archive._open()
+        return archive
+    except BaseException:
+        f.close()
+        raise
+
+
+def read_archive(path) -> Archive:
+    """Opens a graphnet file and waits until every member is read and checked."""
+    archive = open_archive(path)
     try:
-        manifest = json.loads(buffer[start:start + length].tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _file_error(path, f"its manifest.json is damaged ({err})") from None
-    _check_manifest(path, manifest)
-    listed = manifest["members"]
-    for name in spans:
-        if name not in listed:
-            raise _file_error(path, f"it has a member {name!r} that its manifest does not list: "
-                                    f"the file was altered")
-    for name in listed:
-        if name not in spans:
-            raise _file_error(path, f"missing member {name!r}: the file is incomplete or was "
-                                    f"altered")
-    _verify_checksums(path, buffer, spans, listed)
-    return Archive(path, buffer, spans, manifest)
-
-
-def _verify_checksums(path, buffer, spans, listed) -> None:
-    """sha256 of every member; large files hash members on several threads (hashlib
-    releases the GIL), since hashing is most of a load's time."""
-    names = list(spans)
-
-    def digest(name):
-        start, size = spans[name]
-        return hashlib.sha256(memoryview(buffer)[start:start + size]).hexdigest()
-
-    total = sum(size for _, size in spans.values())
-    workers = min(len(names), os.cpu_count() or 1)
-    if total >= _PARALLEL_HASH_BYTES and workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            digests = list(pool.map(digest, names))
-    else:
-        digests = [digest(n) for n in names]
-    for name, found in zip(names, digests):
-        entry = listed[name]
-        if spans[name][1] != entry["size"] or found != entry["sha256"]:
-            raise _file_error(path, f"member {name!r} fails its checksum: the file was altered "
-                                    f"or damaged")
+        archive.verify()
+    finally:
+        archive.close()
+    return archive

@@ -10,13 +10,13 @@ from graphnet's own layer table or the user's registrations, never from the file
 from __future__ import annotations
 
 import jax
-import numpy as np
 
 from .. import initializers
 from ..layers.base import InputLayer, Layer
 from ..model import Model, Sequential
 from ..registry import get_registered, registered_name
 from ..symbolic import SymbolicTensor
+from .archive import aligned_empty
 
 
 def layer_classes() -> dict:
@@ -273,11 +273,11 @@ def _decode(value, outputs, model_name):
 
 
 class _Placeholder(initializers.Initializer):
-    """Zeros that cost nothing: a calloc'ed, page-aligned buffer that jax adopts without a
-    copy, and that the file's values replace before it is ever touched."""
+    """Uninitialized values at the cost of an allocation: loading replaces every leaf with
+    the file's value or fails (see weights.read_weights_by_path), so none is ever read."""
 
     def __call__(self, shape, dtype="float32", rng=None):
-        return jax.device_put(np.zeros(tuple(shape), jax.dtypes.canonicalize_dtype(dtype)))
+        return jax.device_put(aligned_empty(tuple(shape), jax.dtypes.canonicalize_dtype(dtype)))
 
 
 _PLACEHOLDER = _Placeholder()
