@@ -665,3 +665,17 @@ def test_shape_layer_configs_round_trip(shape, infer, perm_seed, axis, n):
     assert_config_round_trips(layers.Concatenate(axis=axis))
     assert_config_round_trips(layers.RepeatVector(n))
     assert_config_round_trips(layers.Dot(axes=(1, max(axis, 1)), normalize=n % 2 == 0))
+
+
+def test_config_errors_name_the_layer_or_model(tmp_path):
+    @gn.register_serializable(package="graphnet_tests")
+    def keep(x, tag):
+        return x
+
+    a = gn.Input((3,))
+    odd = layers.Lambda(keep, arguments={"tag": object()}, name="odd")
+    with pytest.raises(ValueError, match=r"Cannot save layer 'odd' \(Lambda\).*object"):
+        gn.Model(a, odd(a)).save(tmp_path / "m.graphnet")
+    seq = gn.Sequential([layers.Dense(2, input_shape=(3,))], name="stack")
+    with pytest.raises(ValueError, match=r"'stack'.*Sequential\.from_config"):
+        gn.Model.from_config(seq.get_config())

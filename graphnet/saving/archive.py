@@ -92,7 +92,7 @@ class ArchiveWriter:
         self._members[name] = {"sha256": digest.hexdigest(), "size": size}
 
     def add_json(self, name: str, obj) -> None:
-        data = json.dumps(obj, indent=1, default=_json_default).encode("utf-8")
+        data = json.dumps(obj, indent=1, default=json_default).encode("utf-8")
         self._write(name, [data], len(data))
 
     def add_array(self, name: str, array) -> dict:
@@ -119,7 +119,7 @@ class ArchiveWriter:
         self._zf.writestr(zinfo, json.dumps(manifest, indent=1).encode("utf-8"))
 
 
-def _json_default(obj):
+def json_default(obj):
     if isinstance(obj, np.generic):
         return obj.item()
     raise TypeError(f"{obj!r} ({type(obj).__name__}) cannot be written to a graphnet file's "

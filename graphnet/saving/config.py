@@ -9,6 +9,8 @@ from graphnet's own layer table or the user's registrations, never from the file
 """
 from __future__ import annotations
 
+import json
+
 import jax
 
 from .. import initializers
@@ -16,7 +18,7 @@ from ..layers.base import InputLayer, Layer
 from ..model import Model, Sequential
 from ..registry import get_registered, registered_name
 from ..symbolic import SymbolicTensor
-from .archive import aligned_empty
+from .archive import aligned_empty, json_default
 
 
 def layer_classes() -> dict:
@@ -87,7 +89,8 @@ def _layer_entry(layer, memo: dict) -> dict:
         return entry
     try:
         entry["config"] = layer.get_config()
-    except ValueError as err:
+        json.dumps(entry["config"], default=json_default)
+    except (ValueError, TypeError) as err:
         raise ValueError(f"Cannot save layer '{layer.name}' ({type(layer).__name__}): {err}") from None
     return entry
 
@@ -219,6 +222,10 @@ def _entry_layer(entry, rebuild: _Rebuild):
 
 def _functional_from_config(config, rebuild, cls):
     name = config.get("name")
+    missing = [k for k in ("layers", "nodes", "inputs", "outputs") if k not in config]
+    if missing:
+        hint = " (a Sequential's config: use Sequential.from_config)" if "nodes" in missing else ""
+        raise ValueError(f"model '{name}': its config has no {missing}{hint}")
     layers = {}
     for entry in config.get("layers", []):
         layer = _entry_layer(entry, rebuild)

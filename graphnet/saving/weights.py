@@ -94,7 +94,7 @@ def _fill(layer_path, template, entry_arrays, archive, cast: bool):
             raise ValueError(f"Cannot load {archive.path!r}: layer '{layer_path}' weight "
                              f"'{leaf_path}' has shape {np.shape(current)} in the model, "
                              f"{array.shape} in the file")
-        dtype = np.dtype(current.dtype)
+        dtype = np.dtype(getattr(current, "dtype", None) or np.asarray(current).dtype)
         if array.dtype != dtype:
             if not cast:
                 raise archive.error(f"layer '{layer_path}' weight '{leaf_path}' is {array.dtype} "
