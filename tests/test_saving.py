@@ -1,4 +1,5 @@
 """Saving and loading: round trips, the file's safety checks, atomic writes, configs."""
+import hashlib
 import io
 import json
 import os
@@ -70,7 +71,7 @@ def rewrite(path, files: dict, fix_manifest=True):
     if fix_manifest:
         manifest = json.loads(files["manifest.json"])
         manifest["members"] = {
-            name: {"sha256": __import__("hashlib").sha256(blob).hexdigest(), "size": len(blob)}
+            name: {"sha256": hashlib.sha256(blob).hexdigest(), "size": len(blob)}
             for name, blob in files.items() if name != "manifest.json"}
         files["manifest.json"] = json.dumps(manifest).encode()
     with zipfile.ZipFile(path, "w") as zf:

@@ -72,13 +72,16 @@ def write_weights(writer, model) -> None:
 
 def _read_index(archive, name, key):
     index = archive.json(name)
-    if not isinstance(index, dict) or not isinstance(index.get(key), list):
-        raise archive.error(f"member {name!r} has no {key!r} list")
+    if (not isinstance(index, dict) or not isinstance(index.get(key), list)
+            or not all(isinstance(e, dict) for e in index[key])):
+        raise archive.error(f"member {name!r} has no {key!r} list of entries")
     return index[key]
 
 
 def _fill(layer_path, template, entry_arrays, archive, cast: bool):
     """`template`'s pytree with every leaf replaced by the file's array of the same path."""
+    if not isinstance(entry_arrays, dict):
+        raise archive.error(f"the weights index entry of layer '{layer_path}' is damaged")
     flat, treedef = jax.tree_util.tree_flatten_with_path(template)
     values = []
     for key_path, current in flat:
@@ -94,7 +97,7 @@ def _fill(layer_path, template, entry_arrays, archive, cast: bool):
             raise ValueError(f"Cannot load {archive.path!r}: layer '{layer_path}' weight "
                              f"'{leaf_path}' has shape {np.shape(current)} in the model, "
                              f"{array.shape} in the file")
-        dtype = np.dtype(getattr(current, "dtype", None) or np.asarray(current).dtype)
+        dtype = np.dtype(current.dtype if hasattr(current, "dtype") else np.asarray(current).dtype)
         if array.dtype != dtype:
             if not cast:
                 raise archive.error(f"layer '{layer_path}' weight '{leaf_path}' is {array.dtype} "
@@ -111,7 +114,7 @@ def _fill(layer_path, template, entry_arrays, archive, cast: bool):
 def read_weights_by_path(archive, model) -> None:
     """load_model: every layer's values from the entry with the same path."""
     entries = _read_index(archive, WEIGHTS_INDEX, "layers")
-    by_path = {e.get("layer"): e for e in entries if isinstance(e, dict)}
+    by_path = {e.get("layer"): e for e in entries}
     targets = weight_layers(model)
     missing = [path for path, _ in targets if path not in by_path]
     unused = sorted(set(by_path) - {path for path, _ in targets})
@@ -166,8 +169,7 @@ def write_optimizer_state(writer, opt_state) -> None:
 
 def read_optimizer_state(archive, template):
     """`template` (a freshly initialized optimizer state) with the file's values."""
-    entries = {e.get("path"): e for e in _read_index(archive, OPTIMIZER_INDEX, "leaves")
-               if isinstance(e, dict)}
+    entries = {e.get("path"): e for e in _read_index(archive, OPTIMIZER_INDEX, "leaves")}
     flat, treedef = jax.tree_util.tree_flatten(template)
     paths = [p for p, _ in leaves_with_paths(template, "opt_state")]
     if set(paths) != set(entries):
