@@ -372,6 +372,17 @@ def test_a_pickle_is_never_run(tmp_path):
     with pytest.raises(ValueError, match=r"'payload\.pkl'.*manifest does not list"):
         gn.load_model(path)
     assert not marker.exists()
+    # 4. an .npy header that is code rather than a literal
+    header = b"{'descr': __import__('os').mkdir(%r), 'fortran_order': False, 'shape': (1,)}" % (
+        str(marker).encode(),)
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    files["weights/00000.npy"] = (b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
+                                  + header + bytes(4))
+    del files["payload.pkl"]
+    rewrite(path, files)
+    with pytest.raises(ValueError, match=r"weights/00000\.npy.*not a valid \.npy array"):
+        gn.load_model(path)
+    assert not marker.exists()
     # the payloads are live: NumPy with allow_pickle=True does run them
     np.load(io.BytesIO(blob.getvalue()), allow_pickle=True)
     assert marker.exists()
