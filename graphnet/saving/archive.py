@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import os
-import secrets
 import struct
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -136,7 +135,7 @@ def write_archive(path, kind: str, fill, overwrite: bool = True) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot save to {path!r}: directory {directory!r} does not exist")
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
