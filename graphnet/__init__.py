@@ -3,8 +3,10 @@ from . import activations, initializers, layers, models, regularizers, utils
 from .model import Model, Sequential
 from .plot import plot_model
 from .registry import register_serializable
+from .saving import load_model
 from .symbolic import Input
 
 __version__ = "0.1.0"
-__all__ = ["Input", "Model", "Sequential", "plot_model", "register_serializable", "activations",
+__all__ = ["Input", "Model", "Sequential", "load_model", "plot_model", "register_serializable",
+           "activations",
            "initializers", "layers", "models", "regularizers", "utils"]

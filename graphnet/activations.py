@@ -2,7 +2,7 @@
 import jax
 import jax.numpy as jnp
 
-from .registry import lookup, registered_name
+from .registry import get_registered, lookup, registered_name
 
 
 def linear(x):
@@ -93,6 +93,8 @@ def get(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, str):
+        if ">" in identifier:                # a registered name, as `serialize` writes it
+            return get_registered(identifier)
         return lookup(ACTIVATIONS, identifier, "activation")
     if callable(identifier):
         return identifier

@@ -317,6 +317,28 @@ class Model(Layer):
         from .plot import model_svg
         return model_svg(self)
 
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Keras `model.save`: one `.graphnet` file (architecture, weights, optimizer state)."""
+        from .saving import save_model
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        from .saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        from .saving import load_weights
+        load_weights(self, filepath)
+
+    def get_config(self) -> dict:
+        from .saving import model_config
+        return model_config(self)
+
+    @classmethod
+    def from_config(cls, config):
+        from .saving import model_from_config
+        return model_from_config(config, cls)
+
     def summary(self, print_fn=None):
         from .summary import summary_text
         (print_fn or print)(summary_text(self))

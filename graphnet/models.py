@@ -1,4 +1,5 @@
 """Keras's `keras.models` names."""
 from .model import Model, Sequential
+from .saving import load_model
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model"]

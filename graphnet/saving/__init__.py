@@ -1,0 +1,127 @@
+"""Saving and loading: `model.save`, `load_model`, `save_weights`, `load_weights`.
+
+A `.graphnet` file is a zip of stored members:
+  manifest.json   format name and version, sha256 and size of every other member
+  config.json     {"class_name", "config": model.get_config(), "compile_config"?}
+  weights.json    per layer (path, class): its params/state leaves -> .npy members
+  weights/*.npy   the values, NumPy format, never pickled
+  optimizer.json, optimizer/*.npy   `model.opt_state`, when saved with include_optimizer
+
+Compile and optimizer state follow Keras 3's protocol, which the training code provides:
+`model.get_compile_config()` returns JSON-able compile settings (or None when not compiled),
+`model.compile_from_config(config)` compiles from them, and after compiling `model.opt_state`
+is the optax state pytree (`tx.init(params)`): the file holds its values by pytree path and
+loading refills the freshly initialized state, so no optimizer code comes from the file.
+"""
+from __future__ import annotations
+
+import warnings
+
+from .archive import (FORMAT_VERSION, FileFormatError, open_archive, read_archive,
+                      write_archive)
+from .config import (class_name, deserialize_layer, model_config, model_from_config,
+                     resolve_class, serialize_layer)
+from .weights import (OPTIMIZER_INDEX, read_optimizer_state, read_weights_by_path,
+                      read_weights_by_position, write_optimizer_state, write_weights)
+
+CONFIG = "config.json"
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "load_optimizer_state",
+           "serialize_layer", "deserialize_layer", "FileFormatError", "FORMAT_VERSION"]
+
+
+def _compile_config(model):
+    """The compile settings, or None (not compiled, or not expressible as JSON: warned)."""
+    get = getattr(model, "get_compile_config", None)
+    if get is None:
+        return None
+    try:
+        return get()
+    except (ValueError, TypeError) as err:
+        warnings.warn(f"Model '{model.name}': its compile settings cannot be saved ({err}); the "
+                      f"file holds the architecture and weights, compile after loading",
+                      stacklevel=3)
+        return None
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
+    """Keras `model.save(filepath)`: one `.graphnet` file, written atomically."""
+    if not model.built:
+        raise ValueError(f"Model '{model.name}' is not built (no input shape yet), so it has no "
+                         f"weights to save: give it an input shape or call it on data first")
+    config = {"class_name": class_name(model), "config": model_config(model)}
+    compile_config = _compile_config(model)
+    if compile_config is not None:
+        config["compile_config"] = compile_config
+    opt_state = getattr(model, "opt_state", None) if include_optimizer else None
+
+    def fill(writer):
+        writer.add_json(CONFIG, config)
+        write_weights(writer, model)
+        if opt_state is not None:
+            write_optimizer_state(writer, opt_state)
+    write_archive(filepath, "model", fill, overwrite)
+
+
+def load_model(filepath, compile=True):
+    """Keras `load_model`: the saved model, same predictions, compiled as it was saved.
+
+    Classes come from graphnet and the user's registrations only. The config is checked
+    before it is parsed; the arrays are read and checked in the background while the
+    model is rebuilt, and all of them before any is used.
+    """
+    with open_archive(filepath) as archive:
+        path = archive.path
+        if archive.kind != "model":
+            raise archive.error(f"it holds weights only (written by save_weights): build the "
+                                f"model and call model.load_weights({path!r})")
+        saved = archive.json(CONFIG)
+        if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+            raise archive.error("its config.json has no model config")
+        try:
+            cls = resolve_class(saved.get("class_name"), saved["config"].get("name", "?"))
+            model = model_from_config(saved["config"], cls, draw=False)
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"Cannot load {path!r}: {err}") from None
+        archive.verify()
+        read_weights_by_path(archive, model)
+        if compile and saved.get("compile_config") is not None:
+            compile_from = getattr(model, "compile_from_config", None)
+            if compile_from is None:
+                warnings.warn(f"{path!r} holds compile settings, but this graphnet cannot "
+                              f"compile from them; the model is loaded uncompiled", stacklevel=2)
+            else:
+                compile_from(saved["compile_config"])
+        if compile and OPTIMIZER_INDEX in archive:
+            if getattr(model, "opt_state", None) is None:
+                warnings.warn(f"{path!r} holds optimizer state, but the loaded model is not "
+                              f"compiled, so it was not restored: compile it, then call "
+                              f"graphnet.saving.load_optimizer_state(model, path)", stacklevel=2)
+            else:
+                model.opt_state = read_optimizer_state(archive, model.opt_state)
+    return model
+
+
+def load_optimizer_state(model, filepath) -> None:
+    """Fills the compiled `model.opt_state` with the state saved in `filepath`."""
+    if getattr(model, "opt_state", None) is None:
+        raise ValueError(f"Model '{model.name}' has no optimizer state to fill: compile it first")
+    archive = read_archive(filepath)
+    if OPTIMIZER_INDEX not in archive:
+        raise archive.error("it holds no optimizer state (saved with include_optimizer=False, "
+                            "or from an uncompiled model)")
+    model.opt_state = read_optimizer_state(archive, model.opt_state)
+
+
+def save_weights(model, filepath, overwrite=True) -> None:
+    """Keras `model.save_weights`: weights and model state only, same container and checks."""
+    write_archive(filepath, "weights", lambda writer: write_weights(writer, model), overwrite)
+
+
+def load_weights(model, filepath) -> None:
+    """Keras `model.load_weights`: by layer position, from a weights or a model file."""
+    if not model.built:
+        raise ValueError(f"Model '{model.name}' is not built, so it has no weights to load "
+                         f"into: give it an input shape first")
+    read_weights_by_position(read_archive(filepath), model)
+

@@ -1,0 +1,290 @@
+"""Architecture to JSON and back: every layer's get_config and the graph's connections.
+
+A model's config lists its layers (each with an `id` unique in the whole nesting, so a
+layer or model that appears in several places is written once and referred to after) and
+its calls in graph order, each call's arguments with symbolic tensors written as
+`{"tensor": [node key, output index]}`. Rebuilding replays the calls in that order, so
+node keys (`name`, `name@1`, ...) and the weights' order come out the same. Classes come
+from graphnet's own layer table or the user's registrations, never from the file.
+"""
+from __future__ import annotations
+
+import json
+
+import jax
+
+from .. import initializers
+from ..layers.base import InputLayer, Layer
+from ..model import Model, Sequential
+from ..registry import get_registered, registered_name
+from ..symbolic import SymbolicTensor
+from .archive import aligned_empty, json_default
+
+
+def layer_classes() -> dict:
+    """graphnet's own layer classes by name: every Layer exported by `graphnet.layers`."""
+    from .. import layers
+    table = {name: obj for name, obj in vars(layers).items()
+             if isinstance(obj, type) and issubclass(obj, Layer)}
+    table.update(Model=Model, Sequential=Sequential)
+    return table
+
+
+def class_name(layer) -> str:
+    """The name a layer's class is saved under: graphnet's name or the registered name."""
+    cls = type(layer)
+    if layer_classes().get(cls.__name__) is cls:
+        return cls.__name__
+    name = registered_name(cls)
+    if name is None:
+        raise ValueError(f"Layer '{layer.name}' is of class {cls.__qualname__}, which is not a "
+                         f"graphnet layer and is not registered, so it cannot be saved: decorate "
+                         f"the class with @graphnet.register_serializable() (and give it a "
+                         f"get_config returning its constructor arguments)")
+    return name
+
+
+def resolve_class(name, layer_name="?"):
+    """A saved class name to the class: graphnet's table, then the user's registrations."""
+    if not isinstance(name, str):
+        raise ValueError(f"layer '{layer_name}': class_name must be a string, found {name!r}")
+    table = layer_classes()
+    if name in table:
+        return table[name]
+    try:
+        cls = get_registered(name)
+    except ValueError:
+        raise ValueError(f"layer '{layer_name}' is of class {name!r}, which is neither a "
+                         f"graphnet layer nor registered: define the class and decorate it with "
+                         f"@graphnet.register_serializable() before loading") from None
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise ValueError(f"layer '{layer_name}': {name!r} is registered, but to "
+                         f"{cls!r}, which is not a Layer class")
+    return cls
+
+
+def serialize_layer(layer) -> dict:
+    """`{"class_name", "config"}` of one layer (Keras's `layers.serialize`), for wrappers."""
+    return _layer_entry(layer, {})
+
+
+def deserialize_layer(entry: dict):
+    """The layer from `serialize_layer`'s dict (Keras's `layers.deserialize`)."""
+    return _entry_layer(entry, _Rebuild(draw=True))
+
+
+# ---- to JSON -------------------------------------------------------------------------
+def model_config(model) -> dict:
+    """`Model.get_config()`: the architecture as JSON-able data."""
+    return _model_config(model, {})
+
+
+def _layer_entry(layer, memo: dict) -> dict:
+    if id(layer) in memo:
+        return {"id": memo[id(layer)][0]}
+    memo[id(layer)] = (len(memo), layer)          # keeps the layer alive: ids stay unique
+    entry = {"id": memo[id(layer)][0], "class_name": class_name(layer)}
+    if isinstance(layer, Model):
+        entry["config"] = _model_config(layer, memo)
+        return entry
+    try:
+        entry["config"] = layer.get_config()
+        json.dumps(entry["config"], default=json_default)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"Cannot save layer '{layer.name}' ({type(layer).__name__}): {err}") from None
+    return entry
+
+
+def _model_config(model, memo: dict) -> dict:
+    if isinstance(model, Sequential):
+        config = {"name": model.name, "trainable": model.trainable}
+        if model.built:
+            config["input"] = _layer_entry(model.inputs[0].node.layer, memo)
+        config["layers"] = [_layer_entry(layer, memo) for layer in model.layers]
+        return config
+    keys = model.node_keys
+    layers, nodes, seen = [], [], set()
+    for key in model.graph.nodes:
+        node = model.graph.nodes[key]["call"]
+        if id(node.layer) not in seen:
+            seen.add(id(node.layer))
+            layers.append(_layer_entry(node.layer, memo))
+        entry = {"layer": node.layer.name}
+        if not isinstance(node.layer, InputLayer):
+            args, kwargs = node.treedef.unflatten(node.leaves)
+            where = f"call '{key}' of layer '{node.layer.name}'"
+            entry["args"] = [_encode(a, keys, where) for a in args]
+            if kwargs:
+                entry["kwargs"] = {k: _encode(v, keys, where) for k, v in kwargs.items()}
+        nodes.append(entry)
+    return {"name": model.name, "trainable": model.trainable, "layers": layers, "nodes": nodes,
+            "inputs": _encode(model.input, keys, "inputs"),
+            "outputs": _encode(model.output, keys, "outputs")}
+
+
+def _encode(value, keys, where):
+    """A call argument as JSON: tensors by reference, tuples and dicts tagged."""
+    if isinstance(value, SymbolicTensor):
+        return {"tensor": [keys[value.node], value.index]}
+    if isinstance(value, list):
+        return [_encode(v, keys, where) for v in value]
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, keys, where) for v in value]}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise ValueError(f"Cannot save {where}: dict arguments need string keys, found "
+                             f"{list(value)}")
+        return {"dict": {k: _encode(v, keys, where) for k, v in value.items()}}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return value.item()
+    raise ValueError(f"Cannot save {where}: argument {value!r} ({type(value).__name__}) is "
+                     f"not a tensor, string, number, bool or None")
+
+
+# ---- from JSON -----------------------------------------------------------------------
+def model_from_config(config: dict, cls=None, *, draw: bool = True):
+    """`Model.from_config(config)`: a new model with fresh weights.
+
+    `draw=False` (loading) builds the layers with placeholder zeros instead of random
+    initial weights; the caller must then set every weight.
+    """
+    rebuild = _Rebuild(draw)
+    try:
+        if cls is not None and issubclass(cls, Sequential):
+            return _sequential_from_config(config, rebuild, cls)
+        return _functional_from_config(config, rebuild, cls or Model)
+    finally:
+        rebuild.restore()
+
+
+class _Rebuild:
+    """What one rebuild shares: layers by id, and the initializers it stood in for."""
+
+    def __init__(self, draw: bool):
+        self.memo: dict = {}
+        self.draw = draw
+        self.swapped: list = []
+        self._seen: set = set()
+
+    def created(self, layer) -> None:
+        if not self.draw:
+            self._swap(layer)
+
+    def _swap(self, obj) -> None:
+        """Initializer attributes (also of sub-layers a wrapper holds) become placeholders."""
+        if id(obj) in self._seen:
+            return
+        self._seen.add(id(obj))
+        for attr, value in list(vars(obj).items()):
+            if isinstance(value, initializers.Initializer):
+                self.swapped.append((obj, attr, value))
+                setattr(obj, attr, _PLACEHOLDER)
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(item, Layer) and not isinstance(item, Model):
+                    self._swap(item)
+
+    def restore(self) -> None:
+        for obj, attr, value in reversed(self.swapped):
+            setattr(obj, attr, value)
+        self.swapped.clear()
+
+
+def _entry_layer(entry, rebuild: _Rebuild):
+    if not isinstance(entry, dict) or not isinstance(entry.get("id", 0), int):
+        raise ValueError(f"layer entries are dicts with an int id, found {entry!r}")
+    if "class_name" not in entry:
+        if entry.get("id") not in rebuild.memo:
+            raise ValueError(f"layer entry {entry!r} refers to layer id {entry.get('id')}, which "
+                             f"comes nowhere before it")
+        return rebuild.memo[entry["id"]]
+    config = entry.get("config")
+    if not isinstance(config, dict):
+        raise ValueError(f"layer entry of class {entry['class_name']!r} has no config dict")
+    name = config.get("name", "?")
+    cls = resolve_class(entry["class_name"], name)
+    if issubclass(cls, Sequential):
+        layer = _sequential_from_config(config, rebuild, cls)
+    elif issubclass(cls, Model):
+        layer = _functional_from_config(config, rebuild, cls)
+    else:
+        try:
+            layer = cls.from_config(config)
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"layer '{name}' ({entry['class_name']}) cannot be rebuilt from its "
+                             f"config: {err}") from None
+        rebuild.created(layer)
+    if "id" in entry:
+        rebuild.memo[entry["id"]] = layer
+    return layer
+
+
+def _functional_from_config(config, rebuild, cls):
+    name = config.get("name")
+    missing = [k for k in ("layers", "nodes", "inputs", "outputs") if k not in config]
+    if missing:
+        hint = " (a Sequential's config: use Sequential.from_config)" if "nodes" in missing else ""
+        raise ValueError(f"model '{name}': its config has no {missing}{hint}")
+    layers = {}
+    for entry in config.get("layers", []):
+        layer = _entry_layer(entry, rebuild)
+        layers[layer.name] = layer
+    outputs, calls = {}, {}
+    for entry in config.get("nodes", []):
+        layer = layers.get(entry.get("layer"))
+        if layer is None:
+            raise ValueError(f"model '{name}': a call names layer {entry.get('layer')!r}, which "
+                             f"is not among its layers {list(layers)}")
+        count = calls.get(layer.name, 0)
+        calls[layer.name] = count + 1
+        key = layer.name if count == 0 else f"{layer.name}@{count}"
+        if isinstance(layer, InputLayer):
+            outputs[key] = layer.call_nodes[0].outputs
+            continue
+        args = [_decode(a, outputs, name) for a in entry.get("args", [])]
+        kwargs = {k: _decode(v, outputs, name) for k, v in entry.get("kwargs", {}).items()}
+        layer(*args, **kwargs)
+        outputs[key] = layer.call_nodes[-1].outputs
+    inputs = _decode(config["inputs"], outputs, name)
+    model_outputs = _decode(config["outputs"], outputs, name)
+    return cls(inputs=inputs, outputs=model_outputs, name=name,
+               trainable=config.get("trainable", True))
+
+
+def _sequential_from_config(config, rebuild, cls):
+    model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+    if "input" in config:
+        model.add(_entry_layer(config["input"], rebuild))
+    for entry in config.get("layers", []):
+        model.add(_entry_layer(entry, rebuild))
+    return model
+
+
+def _decode(value, outputs, model_name):
+    if isinstance(value, list):
+        return [_decode(v, outputs, model_name) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"tensor"}:
+            key, index = value["tensor"]
+            if key not in outputs or not 0 <= index < len(outputs[key]):
+                raise ValueError(f"model '{model_name}': reference to tensor {index} of call "
+                                 f"{key!r}, which no earlier call produced")
+            return outputs[key][index]
+        if set(value) == {"tuple"}:
+            return tuple(_decode(v, outputs, model_name) for v in value["tuple"])
+        if set(value) == {"dict"}:
+            return {k: _decode(v, outputs, model_name) for k, v in value["dict"].items()}
+        raise ValueError(f"model '{model_name}': unknown argument encoding {value!r}")
+    return value
+
+
+class _Placeholder(initializers.Initializer):
+    """Uninitialized values at the cost of an allocation: loading replaces every leaf with
+    the file's value or fails (see weights.read_weights_by_path), so none is ever read."""
+
+    def __call__(self, shape, dtype="float32", rng=None):
+        return jax.device_put(aligned_empty(tuple(shape), jax.dtypes.canonicalize_dtype(dtype)))
+
+
+_PLACEHOLDER = _Placeholder()
