@@ -44,10 +44,14 @@ def make_run(graph, input_tensors, output_tensors):
             activity_loss = activity_loss + loss
             out_leaves = node.out_treedef.flatten_up_to(outputs)
             out_mask = layer.compute_mask(args, mask)
-            for t, value in zip(node.outputs, out_leaves):
+            # A multi-output layer may give one mask per output as a tuple (an RNN's
+            # states carry none); otherwise every output carries the same mask.
+            per_output = (out_mask if isinstance(out_mask, tuple) and len(node.outputs) > 1
+                          and len(out_mask) == len(node.outputs) else [out_mask] * len(node.outputs))
+            for t, value, m in zip(node.outputs, out_leaves, per_output):
                 values[t] = value
-                if out_mask is not None:
-                    masks[t] = out_mask
+                if m is not None:
+                    masks[t] = m
         return [values[t] for t in output_tensors], new_state, activity_loss
 
     return run
