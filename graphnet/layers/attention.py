@@ -16,9 +16,9 @@ class MultiHeadAttention(Layer):
 
     Weights, in Keras's order: query, key and value kernels (dim, heads, key_dim |
     value_dim) with biases (heads, key_dim | value_dim), then the output kernel (heads,
-    value_dim, *output_shape) and bias. The Keras masks of query and value (e.g. from an
-    Embedding with mask_zero) restrict the attention as in Keras; the output carries the
-    query's mask.
+    value_dim, *output_shape) and bias. The masks of query, value and key (from an
+    Embedding with mask_zero, passed as query_mask/value_mask/key_mask) restrict the
+    attention as in Keras; the output carries the query's mask.
     """
     weight_names = ("query_kernel", "query_bias", "key_kernel", "key_bias", "value_kernel",
                     "value_bias", "output_kernel", "output_bias")
@@ -134,15 +134,8 @@ class MultiHeadAttention(Layer):
 
     def call(self, params, state, query, value, key=None, *, training=False, rng=None,
              attention_mask=None, return_attention_scores=False, use_causal_mask=False,
-             mask=None, query_mask=None, value_mask=None, key_mask=None):
+             query_mask=None, value_mask=None, key_mask=None):
         axes = self._axes(query.ndim)
-        if mask is not None:
-            masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
-            query_mask = masks[0] if query_mask is None else query_mask
-            value_mask = masks[1] if value_mask is None and len(masks) > 1 else value_mask
-            key_index = 2 + (attention_mask is not None)
-            if key is not None and key_mask is None and len(masks) > key_index:
-                key_mask = masks[key_index]
         if key is None or key is value:
             key_mask = None
         key = value if key is None else key
@@ -205,12 +198,6 @@ class MultiHeadAttention(Layer):
             m = jnp.broadcast_to(m, (*lead, 1, *q_sizes, *k_sizes)).reshape(-1, 1, t, s)
             combined = merge(m)
         return combined
-
-    def compute_mask(self, args, mask):
-        if mask is None:
-            return None
-        query_mask = mask[0] if isinstance(mask, (list, tuple)) else mask
-        return query_mask
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
