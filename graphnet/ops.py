@@ -8,6 +8,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 _SPATIAL = "DHW"
@@ -151,10 +152,12 @@ def pool(x, pool_size, strides, padding, kind):
     window = (1, *pool_size, 1)
     steps = (1, *strides, 1)
     pads = ((0, 0), *conv_padding(x.shape[1:-1], pool_size, strides, (1,) * rank, padding), (0, 0))
+    # NumPy (concrete) init values: JAX recognizes max/add windows only then, and only
+    # those have gradients.
     if kind == "max":
-        init = jnp.array(-jnp.inf, x.dtype)
+        init = np.array(-np.inf, x.dtype)
         return lax.reduce_window(x, init, lax.max, window, steps, pads)
-    zero = jnp.array(0, x.dtype)
+    zero = np.array(0, x.dtype)
     total = lax.reduce_window(x, zero, lax.add, window, steps, pads)
     if padding == "valid":
         return total / jnp.array(math.prod(pool_size), x.dtype)

@@ -133,3 +133,15 @@ def test_pool_matches_numpy_loops(rank, size, stride, padding, kind, seed):
         jnp.asarray(x), (size,) * rank, (stride,) * rank, padding, kind)
     np.testing.assert_allclose(got, numpy_pool(x, (size,) * rank, (stride,) * rank, padding, kind),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_pool_gradients_equal_those_of_reshaped_reductions():
+    """Non-overlapping 2x2 windows are a reshape then max/mean, whose gradients JAX knows."""
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(2, 6, 4, 3)), jnp.float32)
+
+    def blocks(x):
+        return x.reshape(2, 3, 2, 2, 2, 3)
+    for kind, reduce in (("max", jnp.max), ("average", jnp.mean)):
+        ours = jax.grad(lambda x: jnp.sum(jnp.sin(ops.pool(x, (2, 2), (2, 2), "valid", kind))))(x)
+        want = jax.grad(lambda x: jnp.sum(jnp.sin(reduce(blocks(x), axis=(2, 4)))))(x)
+        np.testing.assert_allclose(ours, want, rtol=1e-6, atol=1e-6)
