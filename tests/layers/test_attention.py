@@ -4,7 +4,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import layers
-from harness import check_against_keras, config_round_trip, keras, model_of
+from layer_harness import check_against_keras, config_round_trip, keras, model_of
 
 
 def softmax(x, axis=-1):

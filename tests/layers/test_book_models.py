@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import graphnet as gn
-from harness import keras
+from layer_harness import keras
 
 
 def same_weights(ours, theirs):
