@@ -15,7 +15,7 @@ from .base import Layer, shape_str
 
 
 def _first_mask(mask):
-    """The sequence's mask: with initial states as further inputs, the mask is a list."""
+    """The sequence's mask: from a list (an explicit `mask=[...]`), the first, as Keras."""
     while isinstance(mask, (list, tuple)):
         mask = mask[0] if mask else None
     return mask
