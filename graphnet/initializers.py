@@ -189,6 +189,9 @@ INITIALIZERS = {
     "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
     "identity": Identity,
+    # Keras's short aliases (Embedding's default is "uniform"); after the full names, so
+    # `serialize` still writes those.
+    "uniform": RandomUniform, "normal": RandomNormal,
 }
 
 

@@ -124,7 +124,10 @@ class Layer:
         return None
 
     def compute_mask(self, args, mask):
-        """The mask of this call's output (traced inside apply): passed on by default."""
+        """The mask of this call's output (traced inside apply): passed on by default.
+
+        A layer with several outputs may return a tuple with one mask (or None) per output.
+        """
         return mask if self.supports_masking else None
 
     def get_config(self) -> dict:
