@@ -613,6 +613,29 @@ EXAMPLES = {
     "Minimum": ({}, [(4,), (4,)], True),
     "Concatenate": ({"axis": 1}, [(4,), (3,)], True),
     "Dot": ({"axes": 1, "normalize": True}, [(4,), (4,)], True),
+    "Conv1D": ({"filters": 3, "kernel_size": 2, "strides": 2, "padding": "same"}, [(6, 2)], False),
+    "Conv2D": ({"filters": 3, "kernel_size": 3, "dilation_rate": 2, "activation": "relu"},
+               [(7, 7, 2)], False),
+    "SeparableConv2D": ({"filters": 3, "kernel_size": 3, "depth_multiplier": 2}, [(6, 6, 2)], False),
+    "DepthwiseConv2D": ({"kernel_size": 3, "padding": "same"}, [(5, 5, 2)], False),
+    "Conv2DTranspose": ({"filters": 2, "kernel_size": 3, "strides": 2}, [(4, 4, 3)], False),
+    "MaxPooling1D": ({"pool_size": 2}, [(6, 3)], False),
+    "MaxPooling2D": ({"pool_size": 3, "strides": 1, "padding": "same"}, [(5, 5, 2)], False),
+    "AveragePooling1D": ({"pool_size": 3, "padding": "same"}, [(6, 3)], False),
+    "AveragePooling2D": ({"pool_size": 2}, [(6, 6, 2)], False),
+    "GlobalMaxPooling1D": ({"keepdims": True}, [(6, 3)], False),
+    "GlobalMaxPooling2D": ({}, [(5, 5, 2)], False),
+    "GlobalAveragePooling1D": ({}, [(6, 3)], False),
+    "GlobalAveragePooling2D": ({"keepdims": True}, [(5, 5, 2)], False),
+    "BatchNormalization": ({"momentum": 0.9, "epsilon": 1e-2}, [(4,)], False),
+    "LayerNormalization": ({"epsilon": 1e-5}, [(3, 4)], False),
+    "Embedding": ({"input_dim": 8, "output_dim": 3, "mask_zero": True}, [(6,)], False, "int32"),
+    "SimpleRNN": ({"units": 3, "return_sequences": True}, [(5, 2)], False),
+    "LSTM": ({"units": 3, "go_backwards": True}, [(5, 2)], False),
+    "GRU": ({"units": 3, "return_sequences": True}, [(5, 2)], False),
+    "Bidirectional": ({"layer": layers.LSTM(3, return_sequences=True), "merge_mode": "sum"},
+                      [(5, 2)], False),
+    "MultiHeadAttention": ({"num_heads": 2, "key_dim": 3}, [(4, 5), (6, 5)], "query_value"),
 }
 NOT_STANDALONE = {"Layer": "the abstract base class", "InputLayer": "made by graphnet.Input"}
 LAYER_CLASSES = sorted(name for name, obj in vars(layers).items()
@@ -626,15 +649,22 @@ def test_every_layer_round_trips(name, tmp_path):
     if name not in EXAMPLES:
         pytest.skip(f"no example for layers.{name} in tests/test_saving.py EXAMPLES yet: add "
                     f"(kwargs, input shapes, called on a list)")
-    kwargs, shapes, as_list = EXAMPLES[name]
+    kwargs, shapes, as_list, *dtype = EXAMPLES[name]
+    dtype = dtype[0] if dtype else "float32"
     cls = getattr(layers, name)
     layer = cls(**kwargs)
     config = layer.get_config()
     assert normalized(cls.from_config(normalized(config)).get_config()) == normalized(config)
-    inputs = [gn.Input(s) for s in shapes]
-    out = layer(inputs) if as_list else layer(inputs[0])
+    inputs = [gn.Input(s, dtype=dtype) for s in shapes]
+    if as_list == "query_value":
+        out = layer(inputs[0], inputs[1])
+    else:
+        out = layer(inputs) if as_list else layer(inputs[0])
     model = gn.Model(inputs, out)
-    loaded = round_trip(model, data(*shapes), tmp_path / f"{name}.graphnet")
+    x = data(*shapes)
+    if dtype != "float32":
+        x = [np.random.default_rng(2).integers(0, 8, size=a.shape).astype(dtype) for a in x]
+    loaded = round_trip(model, x, tmp_path / f"{name}.graphnet")
     assert type(loaded.layers[-1]) is cls
 
 
@@ -691,3 +721,17 @@ def test_config_errors_name_the_layer_or_model(tmp_path):
     seq = gn.Sequential([layers.Dense(2, input_shape=(3,))], name="stack")
     with pytest.raises(ValueError, match=r"'stack'.*Sequential\.from_config"):
         gn.Model.from_config(seq.get_config())
+
+
+def test_batchnorm_moving_statistics_round_trip(tmp_path):
+    """Moving mean/variance live in `state`; a save must carry them, not the initial ones."""
+    inputs = gn.Input((4,))
+    model = gn.Model(inputs, layers.BatchNormalization(momentum=0.5)(layers.Dense(4)(inputs)))
+    x = data((4,))[0] * 3 + 1
+    _, new_state = model.apply(model.params, model.state, x, training=True)
+    model.state = new_state
+    bn = model.layers[-1]
+    assert not np.allclose(bn.get_weights()[2], 0)          # the moving mean moved
+    loaded = round_trip(model, [x], tmp_path / "bn.graphnet")
+    np.testing.assert_array_equal(loaded.layers[-1].get_weights()[2], bn.get_weights()[2])
+    np.testing.assert_array_equal(loaded.layers[-1].get_weights()[3], bn.get_weights()[3])
