@@ -1,9 +1,11 @@
 """graphnet: Keras-style functional neural networks as networkx graphs, compiled by JAX."""
-from . import activations, initializers, layers, models, regularizers, utils
+from . import (activations, callbacks, initializers, layers, losses, metrics, models, optimizers,
+               regularizers, utils)
 from .model import Model, Sequential
 from .registry import register_serializable
 from .symbolic import Input
 
 __version__ = "0.1.0"
-__all__ = ["Input", "Model", "Sequential", "register_serializable", "activations",
-           "initializers", "layers", "models", "regularizers", "utils"]
+__all__ = ["Input", "Model", "Sequential", "register_serializable", "activations", "callbacks",
+           "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers",
+           "utils"]
