@@ -21,6 +21,19 @@ def clip_by_norm_per_tensor(max_norm):
     return optax.stateless(lambda updates, params=None: jax.tree_util.tree_map(clip, updates))
 
 
+def standard_promotion(tx):
+    """`tx` run under JAX's standard dtype promotion: optax's bias corrections raise a float
+    to an int32 count, which jax_numpy_dtype_promotion="strict" rejects."""
+    def init(params):
+        with jax.numpy_dtype_promotion("standard"):
+            return tx.init(params)
+
+    def update(updates, state, params=None, **extra):
+        with jax.numpy_dtype_promotion("standard"):
+            return tx.update(updates, state, params, **extra)
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
 def _is_injected(x):
     return isinstance(x, (optax.InjectHyperparamsState, optax.InjectStatefulHyperparamsState))
 
@@ -66,7 +79,7 @@ class Optimizer:
             if self.clipvalue is not None:
                 parts.append(optax.clip(float(self.clipvalue)))
             parts.append(optax.inject_hyperparams(self._base)(learning_rate=self._learning_rate))
-            self._tx = parts[0] if len(parts) == 1 else optax.chain(*parts)
+            self._tx = standard_promotion(parts[0] if len(parts) == 1 else optax.chain(*parts))
         return self._tx
 
     def init(self, params):
@@ -260,7 +273,7 @@ class OptaxOptimizer(Optimizer):
     """Any optax.GradientTransformation, used as it is (no clipping or LR injection added)."""
 
     def __init__(self, tx, name="optax"):
-        self._tx_given = tx
+        self._tx_given = standard_promotion(tx)
         super().__init__(0.0, name=name)
 
     @property

@@ -58,7 +58,7 @@ class Trainer:
 def trainer_of(model, who):
     trainer = getattr(model, "_trainer", None)
     if trainer is None:
-        raise RuntimeError(f"{who}: model '{model.name}' must be compiled first: call "
+        raise ValueError(f"{who}: model '{model.name}' must be compiled first: call "
                            f"model.compile(optimizer=..., loss=...) before {who}")
     return trainer
 
