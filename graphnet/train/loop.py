@@ -18,7 +18,7 @@ from .. import naming
 from ..callbacks import CallbackList, History
 from . import data as data_module
 from .spec import CompileArgs, resolve, resolve_metrics
-from .step import Program
+from .step import Program, distinct_buffers
 
 
 class Trainer:
@@ -239,9 +239,12 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         trackers = program.init_trackers()
         out_logs = None
         epoch_key = None if shuffle_key is None else jax.random.fold_in(shuffle_key, epoch)
+        first = True
         for data, start, count, offset in source.chunks(k, epoch_key):
             cbs.on_train_batch_begin(offset + start, None)
             carry = (model.params, model.state, optimizer.state, trackers, trainer.step)
+            if first:           # once per epoch: fresh states may share cached buffers
+                carry, first = distinct_buffers(carry), False
             carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
             model.params, model.state, optimizer.state, trackers, trainer.step = carry
             if sync:
@@ -276,7 +279,7 @@ def _validation_source(model, trainer, validation_data, batch_size):
 
 def _evaluate_source(program, model, source, k, progress=None):
     """Loss and metrics over a whole source, in dispatches of k batches."""
-    trackers = program.init_trackers()
+    trackers = distinct_buffers(program.init_trackers())
     params, state = model.params, model.state
     out_logs = None
     # Without a progress bar nothing is read until the end, so one dispatch per K batches
@@ -332,7 +335,8 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, retu
     optimizer = trainer.spec.optimizer
     (data, start, count, offset), = source.chunks(1)
     key = jax.random.key(naming.next_seed())
-    carry = (model.params, model.state, optimizer.state, program.init_trackers(), trainer.step)
+    carry = distinct_buffers((model.params, model.state, optimizer.state,
+                              program.init_trackers(), trainer.step))
     carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
     model.params, model.state, optimizer.state, _, trainer.step = carry
     return _result(_host(out_logs, program.log_names)[0], return_dict)
