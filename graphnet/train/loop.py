@@ -17,7 +17,7 @@ import numpy as np
 from .. import naming
 from ..callbacks import CallbackList, History
 from . import data as data_module
-from .spec import CompileArgs, resolve, resolve_metrics
+from .spec import CompileArgs, resolve, resolve_metrics, steps_per_dispatch
 from .step import Program, distinct_buffers
 
 
@@ -220,14 +220,14 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     metrics = resolve_metrics(spec, *_shapes(source, model))
     program = trainer.program(metrics)
     optimizer = spec.optimizer
-    k = spec.steps_per_execution
     key = jax.random.key(naming.next_seed())
     shuffle_key = jax.random.key(naming.next_seed()) if shuffle else None
 
     history = History()
     cbs = CallbackList([*(callbacks or []), history], model,
                        {"epochs": epochs, "steps": source.steps, "verbose": verbose})
-    sync = verbose == 1 or cbs.wants_batch_logs
+    sync = cbs.wants_batch_logs
+    k = steps_per_dispatch(spec.steps_per_execution, source.steps, sync or verbose == 1)
     progress = Progress(verbose, epochs)
     model.stop_training = False
     model.history = history
@@ -239,7 +239,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         trackers = program.init_trackers()
         out_logs = None
         epoch_key = None if shuffle_key is None else jax.random.fold_in(shuffle_key, epoch)
-        first = True
+        first, pending = True, None
         for data, start, count, offset in source.chunks(k, epoch_key):
             cbs.on_train_batch_begin(offset + start, None)
             carry = (model.params, model.state, optimizer.state, trackers, trainer.step)
@@ -253,11 +253,20 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                 cbs.on_train_batch_end(offset + start + count - 1, batch_logs)
                 if model.stop_training:
                     break
+            elif progress.bar is not None:
+                # The bar shows the previous dispatch, read while this one runs, so the
+                # device never waits for the host.
+                if pending is not None:
+                    progress.update(pending[0], _host(pending[1], program.log_names)[0])
+                pending = (count, out_logs)
+        if pending is not None:
+            progress.update(pending[0], _host(pending[1], program.log_names)[0])
         if out_logs is None:
             raise ValueError(f"{who}: epoch {epoch + 1} received no batches")
         logs, model._nonfinite_batch = _host(out_logs, program.log_names)
         if val_source is not None:
-            val_logs = _evaluate_source(program, model, val_source, k)
+            val_k = steps_per_dispatch(spec.steps_per_execution, val_source.steps, False)
+            val_logs = _evaluate_source(program, model, val_source, val_k)
             logs.update({f"val_{name}": value for name, value in val_logs.items()})
         cbs.on_epoch_end(epoch, logs)
         progress.end(epoch, logs)
@@ -309,7 +318,8 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     if progress is not None:
         progress.begin(0, source.steps)
         progress.bar.set_description("Evaluate")
-    logs = _evaluate_source(program, model, source, trainer.spec.steps_per_execution, progress)
+    k = steps_per_dispatch(trainer.spec.steps_per_execution, source.steps, progress is not None)
+    logs = _evaluate_source(program, model, source, k, progress)
     if progress is not None:
         progress.end(0, logs)
     elif verbose == 2:

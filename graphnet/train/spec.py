@@ -11,8 +11,24 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 
-# Steps per dispatch when compile() is not told: see bench/RESULTS.md ("Training").
-DEFAULT_STEPS_PER_EXECUTION = 32
+# steps_per_execution="auto" (the default): see `steps_per_dispatch` and bench/RESULTS.md.
+MIN_STEPS_PER_DISPATCH = 32        # ANCHORS: 32 steps per call keep within ~8% of one call
+BAR_UPDATES_PER_EPOCH = 20
+
+
+def steps_per_dispatch(setting, steps, watched: bool) -> int:
+    """K for one fit or evaluate. An int is used as given. "auto": when nothing reads the
+    running logs between dispatches (verbose 0 or 2, no batch-level callback) the whole
+    epoch is one dispatch, the fused floor; when a progress bar or a batch hook watches,
+    max(32, steps / 20) steps, so the bar moves about 20 times per epoch. Every K shares
+    one compiled program (the chunk length is a traced argument)."""
+    if setting != "auto":
+        return setting
+    if steps is None:                  # an iterable of batches: K is the host stacking size
+        return MIN_STEPS_PER_DISPATCH
+    if not watched:
+        return max(int(steps), 1)
+    return max(MIN_STEPS_PER_DISPATCH, -(-int(steps) // BAR_UPDATES_PER_EPOCH))
 
 
 @dataclass
@@ -24,7 +40,7 @@ class CompileArgs:
     metrics: object
     loss_weights: object
     loss_reduction: str
-    steps_per_execution: int
+    steps_per_execution: object       # a positive int, or "auto"
     devices: object = None
 
 
@@ -36,7 +52,7 @@ class Spec:
     loss_weights: list                 # floats
     metrics: list                      # per output: list of unresolved identifiers
     loss_reduction: str
-    steps_per_execution: int
+    steps_per_execution: object
     optimizer: optimizers_module.Optimizer
     args: CompileArgs = field(repr=False, default=None)
 
@@ -52,10 +68,10 @@ def make_args(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
         raise ValueError(f"compile: loss_reduction must be 'mean' (sum(w_i L_i) / sum(w_i)) or "
                          f"'sum' (Keras's sum(w_i L_i)), received {loss_reduction!r}")
     if steps_per_execution is None:
-        steps_per_execution = DEFAULT_STEPS_PER_EXECUTION
-    if (not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool)
+        steps_per_execution = "auto"
+    if steps_per_execution != "auto" and (not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool)
             or steps_per_execution < 1):
-        raise ValueError(f"compile: steps_per_execution must be a positive int, received "
+        raise ValueError(f"compile: steps_per_execution must be a positive int or 'auto', received "
                          f"{steps_per_execution!r}")
     if devices is not None:
         raise ValueError("compile: devices= other than None (data-parallel training) is not "
