@@ -173,3 +173,57 @@ def loss_names(spec: Spec) -> list:
     if len(spec.output_names) == 1:
         return []
     return [f"{spec.output_names[i]}_loss" for i in spec.trained_outputs]
+
+
+def compile_config(args: CompileArgs) -> dict:
+    """compile()'s arguments as JSON-able data (for saving); `compile(**from_config(c))`."""
+    def loss_config(loss):
+        if loss is None or isinstance(loss, str):
+            return loss
+        if isinstance(loss, dict):
+            return {k: loss_config(v) for k, v in loss.items()}
+        if isinstance(loss, (list, tuple)):
+            return [loss_config(v) for v in loss]
+        return {"loss": losses_module.serialize(losses_module.get(loss))}
+
+    def metric_config(m):
+        if isinstance(m, dict):
+            return {k: metric_config(v) for k, v in m.items()}
+        if isinstance(m, (list, tuple)):
+            return [metric_config(v) for v in m]
+        if m is None or isinstance(m, str):
+            return m
+        return {"metric": metrics_module.serialize(metrics_module.get(m))}
+
+    return {"optimizer": optimizers_module.serialize(args.optimizer),
+            "loss": loss_config(args.loss), "metrics": metric_config(args.metrics),
+            "loss_weights": args.loss_weights, "loss_reduction": args.loss_reduction,
+            "steps_per_execution": args.steps_per_execution}
+
+
+def from_config(config: dict) -> dict:
+    """The keyword arguments of compile() back from `compile_config`."""
+    def loss_value(v):
+        if isinstance(v, dict) and set(v) == {"loss"}:
+            return losses_module.deserialize(v["loss"])
+        if isinstance(v, dict):
+            return {k: loss_value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [loss_value(x) for x in v]
+        return v
+
+    def metric_value(v):
+        if isinstance(v, dict) and set(v) == {"metric"}:
+            return metrics_module.deserialize(v["metric"])
+        if isinstance(v, dict):
+            return {k: metric_value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [metric_value(x) for x in v]
+        return v
+
+    steps = config.get("steps_per_execution", "auto")
+    return {"optimizer": optimizers_module.deserialize(config["optimizer"]),
+            "loss": loss_value(config["loss"]), "metrics": metric_value(config.get("metrics")),
+            "loss_weights": config.get("loss_weights"),
+            "loss_reduction": config.get("loss_reduction", "mean"),
+            "steps_per_execution": None if steps == "auto" else steps}

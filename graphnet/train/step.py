@@ -13,7 +13,11 @@ import jax
 import jax.numpy as jnp
 import optax
 from jax import lax
-from jax._src.interpreters import partial_eval as pe
+
+try:        # jax has no public dead-code elimination of jaxprs; without it, always a key
+    from jax._src.interpreters.partial_eval import dce_jaxpr
+except ImportError:  # pragma: no cover
+    dce_jaxpr = None
 
 from .spec import Spec
 
@@ -128,12 +132,14 @@ class Program:
         Decided once per trace from the jaxpr: a model without randomness then gets no key,
         so no threefry code is compiled (about a third of an MLP step's compile time).
         """
+        if self._uses_rng is None and dce_jaxpr is None:
+            self._uses_rng = True
         if self._uses_rng is None:
             spec = lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype)  # noqa: E731
             args = jax.tree_util.tree_map(spec, (params, state, list(xs)))
             closed = jax.make_jaxpr(lambda k, p, s, x: self.run(p, s, x, True, k))(
                 jax.random.key(0), *args)
-            _, used = pe.dce_jaxpr(closed.jaxpr, [True] * len(closed.jaxpr.outvars))
+            _, used = dce_jaxpr(closed.jaxpr, [True] * len(closed.jaxpr.outvars))
             self._uses_rng = bool(used[0])
         return self._uses_rng
 

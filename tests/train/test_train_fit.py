@@ -259,3 +259,35 @@ def test_same_seed_same_weights_across_processes():
     other = subprocess.run([sys.executable, "-c", script.replace("1234", "99")],
                            capture_output=True, text=True, env=env, timeout=300)
     assert other.stdout != runs[0].stdout
+
+
+def test_validation_data_as_an_iterable_of_batches():
+    model = mlp()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    x, y, _ = classes()
+    val = [(x[:16], y[:16]), (x[16:], y[16:])]
+    history = model.fit(x, y, epochs=2, verbose=0, validation_data=val)
+    assert len(history.history["val_accuracy"]) == 2
+    np.testing.assert_allclose(history.history["val_loss"][-1],
+                               model.evaluate(x, y, verbose=0)[0], rtol=1e-5)
+
+
+def test_compile_config_round_trips_through_json():
+    import json
+    from graphnet.train.spec import compile_config, from_config
+    model = two_heads()
+    model.compile(optimizer=optimizers.Adam(0.01, clipnorm=1.0),
+                  loss={"zeta": gn.losses.CategoricalCrossentropy(label_smoothing=0.1),
+                        "alpha": "binary_crossentropy"},
+                  metrics={"zeta": ["accuracy", gn.metrics.AUC(num_thresholds=50)]},
+                  loss_weights={"zeta": 2.0, "alpha": 1.0}, loss_reduction="sum",
+                  steps_per_execution=8)
+    config = json.loads(json.dumps(compile_config(model._trainer.args)))
+    other = two_heads()
+    other.set_weights(model.get_weights())
+    other.compile(**from_config(config))
+    assert other.optimizer.learning_rate == 0.01 and other.optimizer.clipnorm == 1.0
+    x, y3, y1 = classes()
+    a = model.evaluate(x, [y3, y1], verbose=0, return_dict=True)
+    b = other.evaluate(x, [y3, y1], verbose=0, return_dict=True)
+    assert a == pytest.approx(b, rel=1e-6) and "zeta_auc" in b
