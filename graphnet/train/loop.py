@@ -219,15 +219,14 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
 
     metrics = resolve_metrics(spec, *_shapes(source, model))
     program = trainer.program(metrics)
-    optimizer = spec.optimizer
     key = jax.random.key(naming.next_seed())
     shuffle_key = jax.random.key(naming.next_seed()) if shuffle else None
 
     history = History()
     cbs = CallbackList([*(callbacks or []), history], model,
                        {"epochs": epochs, "steps": source.steps, "verbose": verbose})
-    sync = cbs.wants_batch_logs
-    k = steps_per_dispatch(spec.steps_per_execution, source.steps, sync or verbose == 1)
+    k = steps_per_dispatch(spec.steps_per_execution, source.steps,
+                           cbs.wants_batch_logs or verbose == 1)
     progress = Progress(verbose, epochs)
     model.stop_training = False
     model.history = history
@@ -236,34 +235,9 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch, None)
         progress.begin(epoch, source.steps)
-        trackers = program.init_trackers()
-        out_logs = None
         epoch_key = None if shuffle_key is None else jax.random.fold_in(shuffle_key, epoch)
-        first, pending = True, None
-        for data, start, count, offset in source.chunks(k, epoch_key):
-            cbs.on_train_batch_begin(offset + start, None)
-            carry = (model.params, model.state, optimizer.state, trackers, trainer.step)
-            if first:           # once per epoch: fresh states may share cached buffers
-                carry, first = distinct_buffers(carry), False
-            carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
-            model.params, model.state, optimizer.state, trackers, trainer.step = carry
-            if sync:
-                batch_logs, model._nonfinite_batch = _host(out_logs, program.log_names)
-                progress.update(count, batch_logs)
-                cbs.on_train_batch_end(offset + start + count - 1, batch_logs)
-                if model.stop_training:
-                    break
-            elif progress.bar is not None:
-                # The bar shows the previous dispatch, read while this one runs, so the
-                # device never waits for the host.
-                if pending is not None:
-                    progress.update(pending[0], _host(pending[1], program.log_names)[0])
-                pending = (count, out_logs)
-        if pending is not None:
-            progress.update(pending[0], _host(pending[1], program.log_names)[0])
-        if out_logs is None:
-            raise ValueError(f"{who}: epoch {epoch + 1} received no batches")
-        logs, model._nonfinite_batch = _host(out_logs, program.log_names)
+        logs = _train_epoch(model, trainer, program, source.chunks(k, epoch_key), key, cbs,
+                            progress, epoch)
         if val_source is not None:
             val_k = steps_per_dispatch(spec.steps_per_execution, val_source.steps, False)
             val_logs = _evaluate_source(program, model, val_source, val_k)
@@ -274,6 +248,39 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
             break
     cbs.on_train_end(logs)
     return history
+
+
+def _train_epoch(model, trainer, program, chunks, key, cbs, progress, epoch):
+    """Dispatch the epoch's chunks; the epoch's logs, read back once at its end (and after
+    every dispatch only for batch-level callbacks)."""
+    optimizer = trainer.spec.optimizer
+    trackers = program.init_trackers()
+    out_logs, pending, first = None, None, True
+    for data, start, count, offset in chunks:
+        cbs.on_train_batch_begin(offset + start, None)
+        carry = (model.params, model.state, optimizer.state, trackers, trainer.step)
+        if first:               # once per epoch: fresh states may share cached buffers
+            carry, first = distinct_buffers(carry), False
+        carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
+        model.params, model.state, optimizer.state, trackers, trainer.step = carry
+        if cbs.wants_batch_logs:
+            batch_logs, model._nonfinite_batch = _host(out_logs, program.log_names)
+            progress.update(count, batch_logs)
+            cbs.on_train_batch_end(offset + start + count - 1, batch_logs)
+            if model.stop_training:
+                break
+        elif progress.bar is not None:
+            # The bar shows the previous dispatch, read while this one runs, so the device
+            # never waits for the host.
+            if pending is not None:
+                progress.update(pending[0], _host(pending[1], program.log_names)[0])
+            pending = (count, out_logs)
+    if pending is not None:
+        progress.update(pending[0], _host(pending[1], program.log_names)[0])
+    if out_logs is None:
+        raise ValueError(f"fit: epoch {epoch + 1} received no batches")
+    logs, model._nonfinite_batch = _host(out_logs, program.log_names)
+    return logs
 
 
 def _validation_source(model, trainer, validation_data, batch_size):
