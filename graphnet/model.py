@@ -281,6 +281,50 @@ class Model(Layer):
                    for j in range(len(self.outputs))]
         return self.pack_outputs(outputs)
 
+    # ---- training: thin delegations to graphnet/train/ ------------------------------------
+    optimizer = None          # the graphnet.optimizers.Optimizer given to compile
+    stop_training = False     # set by a callback to end fit after the current dispatch
+    history = None            # the History of the last fit
+    _trainer = None
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                loss_reduction="mean", devices=None, steps_per_execution=None):
+        """Keras compile. The total loss is sum(w_i L_i) / sum(w_i) over the outputs with a
+        loss ("mean"), or Keras's sum(w_i L_i) with loss_reduction="sum"; dicts are matched
+        to outputs by name. `steps_per_execution` steps run per compiled dispatch."""
+        from .train.loop import Trainer
+        from .train.spec import make_args
+        args = make_args(optimizer, loss, metrics, loss_weights, loss_reduction,
+                         steps_per_execution, devices)
+        self._trainer = Trainer(self, args)
+        self.optimizer = args.optimizer
+        if self.built:
+            self._trainer.spec          # a dict key that names no output fails here
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0):
+        """Keras fit; returns a History whose `.history` is a dict of lists."""
+        from .train import loop
+        return loop.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                        validation_data, shuffle, class_weight, sample_weight, initial_epoch)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 return_dict=False, callbacks=None):
+        """Keras evaluate: the loss (and metrics) as a scalar, a list or a dict."""
+        from .train import loop
+        return loop.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict,
+                             callbacks)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        from .train import loop
+        return loop.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        from .train import loop
+        return loop.test_on_batch(self, x, y, sample_weight, return_dict)
+
     # ---- weights and description -------------------------------------------------------
     def get_weights(self) -> list:
         return [w for layer in self._graph_layers for w in layer.get_weights()]
@@ -355,6 +399,13 @@ def _looks_like_data(x) -> bool:
 def _pad_rows(a, rows: int):
     pad = [(0, rows - a.shape[0])] + [(0, 0)] * (a.ndim - 1)
     return jnp.pad(a, pad) if isinstance(a, jax.Array) else np.pad(a, pad)
+
+
+def _first_inputs(x, y):
+    """What Sequential builds from: x, or the inputs of the first of a list of batches."""
+    if y is None and isinstance(x, (list, tuple)) and x and isinstance(x[0], (list, tuple)):
+        return x[0][0]
+    return x
 
 
 class Sequential(Model):
@@ -443,6 +494,14 @@ class Sequential(Model):
     def predict(self, x, *args, **kwargs):
         self._require_built(x)
         return super().predict(x, *args, **kwargs)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._require_built(_first_inputs(x, y))
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._require_built(_first_inputs(x, y))
+        return super().evaluate(x, y, *args, **kwargs)
 
     def summary(self, print_fn=None):
         self._require_built()

@@ -1,0 +1,284 @@
+"""Keras callbacks: hooks around epochs and dispatches, with `self.model` set by fit.
+
+Batch hooks run once per dispatch of K steps (as Keras's with steps_per_execution), with
+the index of the dispatch's last batch and the epoch's running logs.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import warnings
+
+import numpy as np
+
+
+class Callback:
+    """Keras Callback: override any of the hooks; `self.model` and `self.params` are set."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+    def on_test_begin(self, logs=None): ...
+    def on_test_end(self, logs=None): ...
+    def on_predict_begin(self, logs=None): ...
+    def on_predict_end(self, logs=None): ...
+    def on_batch_begin(self, batch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
+    def on_test_batch_begin(self, batch, logs=None): ...
+    def on_test_batch_end(self, batch, logs=None): ...
+    def on_predict_batch_begin(self, batch, logs=None): ...
+    def on_predict_batch_end(self, batch, logs=None): ...
+
+
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+
+
+def wants_batch_logs(callback) -> bool:
+    """True when a callback overrides a train-batch hook: only then does fit read the
+    running logs back after every dispatch."""
+    return any(hook in vars(callback) or getattr(type(callback), hook) is not getattr(Callback, hook)
+               for hook in _BATCH_HOOKS)
+
+
+class CallbackList:
+    """Calls every callback's hook in order."""
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be graphnet.callbacks.Callback instances, "
+                                f"received {type(cb).__name__}")
+            cb.set_model(model)
+            cb.set_params(params)
+        self.wants_batch_logs = any(wants_batch_logs(cb) for cb in self.callbacks)
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call(*args, **kwargs):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, **kwargs)
+        return call
+
+
+class History(Callback):
+    """Records the epoch logs: `history.history` is a dict of lists, `history.epoch` a list."""
+
+    def __init__(self):
+        super().__init__()
+        self.history = {}
+        self.epoch = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+
+class _Monitor(Callback):
+    """Shared by EarlyStopping and ReduceLROnPlateau: which way is better."""
+
+    def __init__(self, monitor, mode, min_delta):
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', "
+                             f"received {mode!r}")
+        self.monitor, self.mode, self.min_delta = monitor, mode, abs(min_delta)
+
+    def _maximize(self) -> bool:
+        if self.mode != "auto":
+            return self.mode == "max"
+        name = self.monitor.removeprefix("val_")
+        return any(word in name for word in ("acc", "auc", "precision", "recall"))
+
+    def _is_improvement(self, current, reference) -> bool:
+        if reference is None:
+            return True
+        if self._maximize():
+            return current - self.min_delta > reference
+        return current + self.min_delta < reference
+
+    def _value(self, logs):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(f"{type(self).__name__} is conditioned on '{self.monitor}', which is "
+                          f"not in the logs; available: {sorted(logs or {})}", stacklevel=3)
+        return value
+
+
+class EarlyStopping(_Monitor):
+    """Keras EarlyStopping: stop after `patience` epochs without improvement; with
+    `restore_best_weights`, the best epoch's weights are put back at the end."""
+
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+        super().__init__(monitor, mode, min_delta)
+        self.patience, self.verbose, self.baseline = int(patience), verbose, baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best = 0, 0, None
+        self.best_weights, self.best_epoch = None, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self._value(logs)
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
+        self.wait += 1
+        if self._is_improvement(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+
+class ReduceLROnPlateau(_Monitor):
+    """Keras ReduceLROnPlateau: multiply the optimizer's learning rate by `factor` after
+    `patience` epochs without improvement (the new rate takes effect without a recompile)."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+        if "epsilon" in kwargs:
+            min_delta = kwargs.pop("epsilon")
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau() got unexpected keyword argument(s) {sorted(kwargs)}")
+        super().__init__(monitor, mode, min_delta)
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support factor >= 1.0, received {factor}")
+        self.factor, self.patience, self.verbose = float(factor), int(patience), verbose
+        self.cooldown, self.min_lr = int(cooldown), float(min_lr)
+
+    def on_train_begin(self, logs=None):
+        self.best, self.cooldown_counter, self.wait = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        optimizer = self.model.optimizer
+        logs["learning_rate"] = float(optimizer.learning_rate)
+        current = self._value(logs)
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._is_improvement(current, self.best):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = float(optimizer.learning_rate)
+                if old > np.float32(self.min_lr):
+                    new = max(old * self.factor, self.min_lr)
+                    optimizer.learning_rate = new
+                    if self.verbose > 0:
+                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                              f"to {new}.")
+                    self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class TerminateOnNaN(Callback):
+    """Stops training when the loss becomes NaN or infinite, saying at which epoch and batch."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            first = getattr(self.model, "_nonfinite_batch", None)
+            batch = batch if first is None or first < 0 else first
+            self.epoch, self.batch = getattr(self, "_epoch", 0), batch
+            print(f"Epoch {self.epoch + 1}, batch {batch}: invalid loss {loss}, terminating "
+                  f"training")
+            self.model.stop_training = True
+
+
+class CSVLogger(Callback):
+    """Keras CSVLogger: one row per epoch, columns `epoch` then the sorted log keys."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename, self.sep, self.append = os.fspath(filename), separator, append
+        self.keys = None
+        self._file = None
+
+    def on_train_begin(self, logs=None):
+        has_rows = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename)
+        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._header_written = bool(has_rows)
+        self.keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+        writer = csv.writer(self._file, delimiter=self.sep)
+        if not self._header_written:
+            writer.writerow(["epoch", *self.keys])
+            self._header_written = True
+        writer.writerow([epoch, *(logs.get(k, "NA") for k in self.keys)])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class LambdaCallback(Callback):
+    """Keras LambdaCallback: hooks given as functions, e.g. on_epoch_end=lambda epoch, logs: ..."""
+
+    _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+              "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
+              "on_test_begin", "on_test_end", "on_predict_begin", "on_predict_end")
+
+    def __init__(self, **hooks):
+        super().__init__()
+        unknown = set(hooks) - set(self._HOOKS)
+        if unknown:
+            raise TypeError(f"LambdaCallback got unknown hook(s) {sorted(unknown)}; valid: "
+                            f"{list(self._HOOKS)}")
+        for name, fn in hooks.items():
+            if fn is not None:
+                setattr(self, name, fn)

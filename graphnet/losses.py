@@ -1,0 +1,424 @@
+"""Losses with Keras 3's names, arguments and numerics: per-sample functions and classes.
+
+A function returns one value per sample (the last axis reduced, as Keras); a `Loss` object
+reduces those with `sample_weight` like Keras's "sum_over_batch_size". Probabilities are
+clipped to [1e-7, 1 - 1e-7] as Keras does, so values match it, not only the optimum.
+"""
+import jax
+import jax.numpy as jnp
+import optax
+
+from .registry import get_registered, lookup, registered_name
+
+EPSILON = 1e-7
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
+
+
+def _float(x, dtype):
+    x = jnp.asarray(x)
+    return x if x.dtype == dtype else x.astype(dtype)
+
+
+def match_ranks(y_true, y_pred):
+    """Keras's squeeze_or_expand_to_same_rank: (batch,) targets fit a (batch, 1) output."""
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        if y_pred.ndim == 1:
+            y_pred = y_pred[..., None]
+        else:
+            y_true = y_true[..., 0]
+    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        if y_true.ndim == 1:
+            y_true = y_true[..., None]
+        else:
+            y_pred = y_pred[..., 0]
+    return y_true, y_pred
+
+
+def _prepare(y_true, y_pred):
+    y_pred = jnp.asarray(y_pred)
+    if not jnp.issubdtype(y_pred.dtype, jnp.floating):
+        y_pred = y_pred.astype(jnp.float32)
+    return match_ranks(_float(y_true, y_pred.dtype), y_pred)
+
+
+# ---- per-sample functions --------------------------------------------------------------
+def mean_squared_error(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return jnp.mean(jnp.square(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return jnp.mean(jnp.abs(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON))
+    return 100.0 * jnp.mean(diff, axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    first = jnp.log(jnp.maximum(y_pred, EPSILON) + 1.0)
+    second = jnp.log(jnp.maximum(y_true, EPSILON) + 1.0)
+    return jnp.mean(jnp.square(first - second), axis=-1)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Mean over `axis` of the element-wise crossentropy; logits use log-sigmoid (exact)."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:
+        # -(t log s(x) + (1 - t) log s(-x)), stable for large |x|.
+        bce = -(y_true * jax.nn.log_sigmoid(y_pred) + (1.0 - y_true) * jax.nn.log_sigmoid(-y_pred))
+    else:
+        p = jnp.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        bce = -(y_true * jnp.log(p) + (1.0 - y_true) * jnp.log(1.0 - p))
+    return jnp.mean(bce, axis=axis)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Per sample; probabilities are renormalized then clipped, as Keras does."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    if label_smoothing:
+        classes = y_pred.shape[axis]
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / classes
+    if from_logits:
+        log_p = jax.nn.log_softmax(y_pred, axis=axis)
+    else:
+        p = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
+        log_p = jnp.log(jnp.clip(p, EPSILON, 1.0 - EPSILON))
+    return -jnp.sum(y_true * log_p, axis=axis)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    """Integer class targets, shape (batch, ...) or (batch, ..., 1)."""
+    y_pred = jnp.asarray(y_pred)
+    y_true = jnp.asarray(y_true)
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    labels = y_true.astype(jnp.int32)
+    if from_logits:
+        log_p = jax.nn.log_softmax(y_pred, axis=axis)
+    else:
+        p = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
+        log_p = jnp.log(jnp.clip(p, EPSILON, 1.0 - EPSILON))
+    one_hot = jax.nn.one_hot(labels, y_pred.shape[axis], dtype=log_p.dtype, axis=axis)
+    return -jnp.sum(one_hot * log_p, axis=axis)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    err = jnp.abs(y_pred - y_true)
+    values = jnp.where(err <= delta, 0.5 * jnp.square(err), delta * err - 0.5 * delta * delta)
+    return jnp.mean(values, axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    x = y_pred - y_true
+    # log(cosh(x)) = x + softplus(-2x) - log 2, without overflow.
+    return jnp.mean(x + jax.nn.softplus(-2.0 * x) - jnp.log(2.0).astype(x.dtype), axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true = jnp.clip(y_true, EPSILON, 1.0)
+    y_pred = jnp.clip(y_pred, EPSILON, 1.0)
+    return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
+
+
+def _signed(y_true):
+    """Keras maps {0, 1} labels to {-1, 1} for the hinge losses."""
+    is_binary = jnp.all((y_true == 0) | (y_true == 1))
+    return jnp.where(is_binary, 2.0 * y_true - 1.0, y_true)
+
+
+def hinge(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return jnp.mean(jnp.maximum(1.0 - _signed(y_true) * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return jnp.mean(jnp.square(jnp.maximum(1.0 - _signed(y_true) * y_pred, 0.0)), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    y_true, y_pred = _prepare(y_true, y_pred)
+    pos = jnp.sum(y_true * y_pred, axis=-1)
+    neg = jnp.max((1.0 - y_true) * y_pred, axis=-1)
+    return jnp.maximum(neg - pos + 1.0, 0.0)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    y_true, y_pred = _prepare(y_true, y_pred)
+
+    def unit(x):
+        return x / jnp.sqrt(jnp.maximum(jnp.sum(jnp.square(x), axis=axis, keepdims=True), 1e-12))
+    return -jnp.sum(unit(y_true) * unit(y_pred), axis=axis)
+
+
+def ctc(y_true, y_pred):
+    """Keras's CTC: integer labels (batch, max_len) with 0 as blank/padding; logits
+    (batch, time, classes). Every time step counts (no output padding), as in Keras."""
+    y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
+    if y_true.ndim != 2:
+        raise ValueError(f"ctc expects y_true of shape (batch, max_length), received "
+                         f"{tuple(y_true.shape)}")
+    if y_pred.ndim != 3:
+        raise ValueError(f"ctc expects y_pred of shape (batch, time, classes), received "
+                         f"{tuple(y_pred.shape)}")
+    labels = y_true.astype(jnp.int32)
+    logit_paddings = jnp.zeros(y_pred.shape[:2], y_pred.dtype)
+    label_paddings = (labels == 0).astype(y_pred.dtype)
+    return optax.ctc_loss(y_pred, logit_paddings, labels, label_paddings, blank_id=0)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
+logcosh = log_cosh
+
+
+# ---- reduction and classes -------------------------------------------------------------
+def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """Keras's reduce_weighted_values: weight, then sum or divide by the element count."""
+    if sample_weight is not None:
+        sample_weight = _float(sample_weight, values.dtype)
+        values, sample_weight = match_ranks(values, sample_weight)
+        values = values * sample_weight
+    if reduction in (None, "none") or values.ndim == 0:
+        return values
+    total = jnp.sum(values)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        divisor = jnp.sum(jnp.broadcast_to(sample_weight, values.shape))
+    else:
+        divisor = jnp.asarray(values.size, values.dtype)
+    return jnp.where(divisor == 0, jnp.zeros((), values.dtype), total / divisor)
+
+
+class Loss:
+    """Keras Loss base: `call(y_true, y_pred)` per sample, `__call__` reduces it."""
+
+    def __init__(self, name=None, reduction="sum_over_batch_size"):
+        if reduction is not None and reduction not in REDUCTIONS:
+            raise ValueError(f"Loss {name or type(self).__name__}: reduction must be one of "
+                             f"{REDUCTIONS} or None, received {reduction!r}")
+        self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred)")
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return reduce_weighted(jnp.asarray(self.call(y_true, y_pred)), sample_weight,
+                               self.reduction)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _snake(name):
+    from .naming import snake_case
+    return snake_case(name)
+
+
+class LossFunctionWrapper(Loss):
+    """A per-sample function `fn(y_true, y_pred, **kwargs)` as a Loss."""
+
+    def __init__(self, fn, name=None, reduction="sum_over_batch_size", **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", "loss"), reduction=reduction)
+        self.fn = fn
+        self.fn_kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self.fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self.fn_kwargs}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name='{self.name}'>"
+
+
+def _wrapper(fn, default_name, arg_names=()):
+    """A Keras loss class over `fn` whose constructor takes `arg_names` (Keras order)."""
+    defaults = dict(arg_names)
+
+    def __init__(self, *args, reduction="sum_over_batch_size", name=default_name, **kwargs):
+        if len(args) > len(defaults):
+            raise TypeError(f"{type(self).__name__} takes at most {len(defaults)} positional "
+                            f"arguments {list(defaults)}, received {len(args)}")
+        values = dict(defaults)
+        values.update(zip(defaults, args))
+        unknown = set(kwargs) - set(defaults)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) "
+                            f"{sorted(unknown)}")
+        values.update(kwargs)
+        LossFunctionWrapper.__init__(self, fn, name=name, reduction=reduction, **values)
+
+    return __init__
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    __init__ = _wrapper(mean_squared_error, "mean_squared_error")
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    __init__ = _wrapper(mean_absolute_error, "mean_absolute_error")
+
+
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    __init__ = _wrapper(mean_absolute_percentage_error, "mean_absolute_percentage_error")
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    __init__ = _wrapper(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    __init__ = _wrapper(binary_crossentropy, "binary_crossentropy",
+                        (("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)))
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    __init__ = _wrapper(categorical_crossentropy, "categorical_crossentropy",
+                        (("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)))
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    __init__ = _wrapper(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
+                        (("from_logits", False),))
+
+
+class Huber(LossFunctionWrapper):
+    __init__ = _wrapper(huber, "huber_loss", (("delta", 1.0),))
+
+
+class LogCosh(LossFunctionWrapper):
+    __init__ = _wrapper(log_cosh, "log_cosh")
+
+
+class KLDivergence(LossFunctionWrapper):
+    __init__ = _wrapper(kl_divergence, "kl_divergence")
+
+
+class Poisson(LossFunctionWrapper):
+    __init__ = _wrapper(poisson, "poisson")
+
+
+class Hinge(LossFunctionWrapper):
+    __init__ = _wrapper(hinge, "hinge")
+
+
+class SquaredHinge(LossFunctionWrapper):
+    __init__ = _wrapper(squared_hinge, "squared_hinge")
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    __init__ = _wrapper(categorical_hinge, "categorical_hinge")
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    __init__ = _wrapper(cosine_similarity, "cosine_similarity", (("axis", -1),))
+
+
+class CTC(LossFunctionWrapper):
+    __init__ = _wrapper(ctc, "ctc")
+
+
+LOSSES = {
+    "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
+    "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
+    "mape": mean_absolute_percentage_error,
+    "mean_absolute_percentage_error": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error,
+    "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
+    "binary_crossentropy": binary_crossentropy,
+    "categorical_crossentropy": categorical_crossentropy,
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "huber": huber, "huber_loss": huber, "log_cosh": log_cosh, "logcosh": log_cosh,
+    "kld": kl_divergence, "kl_divergence": kl_divergence,
+    "kullback_leibler_divergence": kl_divergence, "poisson": poisson,
+    "hinge": hinge, "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
+    "cosine_similarity": cosine_similarity, "ctc": ctc,
+}
+
+CLASSES = {cls.__name__: cls for cls in (
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, Huber, LogCosh, KLDivergence, Poisson, Hinge, SquaredHinge,
+    CategoricalHinge, CosineSimilarity, CTC)}
+
+
+def get(identifier):
+    """A Loss object from a name, a Loss, a Loss class or a function `fn(y_true, y_pred)`."""
+    if identifier is None or isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        return LossFunctionWrapper(lookup(LOSSES, identifier, "loss function"), name=identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return LossFunctionWrapper(identifier)
+    raise TypeError(f"A loss must be a string, a graphnet.losses.Loss or a function "
+                    f"(y_true, y_pred), received {identifier!r}")
+
+
+def serialize(loss):
+    """A JSON-able description; custom functions and classes must be registered."""
+    if loss is None:
+        return None
+    if type(loss) is LossFunctionWrapper:
+        fn_name = next((k for k, v in LOSSES.items() if v is loss.fn), None)
+        if fn_name is None:
+            fn_name = registered_name(loss.fn)
+            if fn_name is None:
+                raise ValueError(f"Loss function {loss.fn!r} is not registered; decorate it with "
+                                 f"@graphnet.register_serializable() to save it")
+            return {"registered_fn": fn_name, "config": loss.get_config()}
+        return {"function": fn_name, "config": loss.get_config()}
+    if type(loss).__name__ in CLASSES and CLASSES[type(loss).__name__] is type(loss):
+        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    name = registered_name(type(loss))
+    if name is None:
+        raise ValueError(f"Loss class {type(loss).__name__} is not registered; decorate it with "
+                         f"@graphnet.register_serializable() to save it")
+    return {"registered": name, "config": loss.get_config()}
+
+
+def deserialize(config):
+    if config is None:
+        return None
+    cfg = dict(config.get("config", {}))
+    if "function" in config:
+        fn = lookup(LOSSES, config["function"], "loss function")
+        return LossFunctionWrapper(fn, **cfg)
+    if "registered_fn" in config:
+        return LossFunctionWrapper(get_registered(config["registered_fn"]), **cfg)
+    if "registered" in config:
+        return get_registered(config["registered"]).from_config(cfg)
+    cls = CLASSES.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown loss class {config.get('class_name')!r}; valid ones are "
+                         f"{sorted(CLASSES)}")
+    return cls.from_config(cfg)

@@ -1,0 +1,336 @@
+"""Keras-named optimizers with Keras defaults, mapped onto optax.
+
+The learning rate is an injected hyperparameter (optax.inject_hyperparams): it lives in the
+optimizer state as an array, so reading or changing it between epochs (ReduceLROnPlateau)
+never recompiles the training step. Known differences from Keras's own update rules: Adam's
+epsilon is added to sqrt(v_hat) (optax) rather than to sqrt(v) (Keras), and Nadam is optax's
+(Dozat's rule without Keras's momentum-decay schedule); both differ only at epsilon scale.
+"""
+import jax
+import jax.numpy as jnp
+import optax
+
+from .registry import get_registered, lookup, registered_name
+
+
+def clip_by_norm_per_tensor(max_norm):
+    """Keras's `clipnorm`: each gradient tensor is scaled to L2 norm <= max_norm."""
+    def clip(g):
+        norm = jnp.sqrt(jnp.sum(jnp.square(g)))
+        return g * (max_norm / jnp.maximum(norm, max_norm)).astype(g.dtype)
+    return optax.stateless(lambda updates, params=None: jax.tree_util.tree_map(clip, updates))
+
+
+def standard_promotion(tx):
+    """`tx` run under JAX's standard dtype promotion: optax's bias corrections raise a float
+    to an int32 count, which jax_numpy_dtype_promotion="strict" rejects."""
+    def init(params):
+        with jax.numpy_dtype_promotion("standard"):
+            return tx.init(params)
+
+    def update(updates, state, params=None, **extra):
+        with jax.numpy_dtype_promotion("standard"):
+            return tx.update(updates, state, params, **extra)
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
+def _is_injected(x):
+    return isinstance(x, (optax.InjectHyperparamsState, optax.InjectStatefulHyperparamsState))
+
+
+def _injected(state):
+    return [s for s in jax.tree_util.tree_leaves(state, is_leaf=_is_injected) if _is_injected(s)]
+
+
+class Optimizer:
+    """Base of the Keras-named optimizers: an optax transformation plus its state."""
+
+    def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name=None):
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(f"{type(self).__name__}: only one of clipnorm, clipvalue and "
+                             f"global_clipnorm can be set (as in Keras)")
+        if not callable(learning_rate):
+            learning_rate = float(learning_rate)
+            if learning_rate < 0:
+                raise ValueError(f"{type(self).__name__}: learning_rate must be >= 0, received "
+                                 f"{learning_rate}")
+        self._learning_rate = learning_rate
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.name = name or type(self).__name__.lower()
+        self.state = None           # set by `fit`: the optax state of the trainable weights
+        self._tx = None
+
+    def _base(self, learning_rate) -> optax.GradientTransformation:
+        raise NotImplementedError(f"{type(self).__name__} must define _base(learning_rate)")
+
+    def _hyper(self) -> dict:
+        return {}
+
+    @property
+    def tx(self) -> optax.GradientTransformation:
+        """The optax transformation: clipping (if any), then the update with an injected LR."""
+        if self._tx is None:
+            parts = []
+            if self.clipnorm is not None:
+                parts.append(clip_by_norm_per_tensor(float(self.clipnorm)))
+            if self.global_clipnorm is not None:
+                parts.append(optax.clip_by_global_norm(float(self.global_clipnorm)))
+            if self.clipvalue is not None:
+                parts.append(optax.clip(float(self.clipvalue)))
+            parts.append(optax.inject_hyperparams(self._base)(learning_rate=self._learning_rate))
+            self._tx = standard_promotion(parts[0] if len(parts) == 1 else optax.chain(*parts))
+        return self._tx
+
+    def init(self, params):
+        """A fresh state for `params` (the compiled step never sees the Python float)."""
+        state = self.tx.init(params)
+        if not callable(self._learning_rate):
+            state = _set_lr(state, self._learning_rate, self.name)
+        self.state = state
+        return state
+
+    # ---- the learning rate, readable and settable between epochs ------------------------
+    @property
+    def learning_rate(self) -> float:
+        if self.state is None:
+            if callable(self._learning_rate):
+                return float(self._learning_rate(0))
+            return self._learning_rate
+        return float(self._lr_state()["learning_rate"])
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if callable(self._learning_rate):
+            raise TypeError(f"{self.name}: the learning rate follows a schedule and cannot be set; "
+                            f"compile with a float learning_rate to change it by hand")
+        value = float(value)
+        self._learning_rate = value
+        if self.state is not None:
+            self.state = _set_lr(self.state, value, self.name)
+
+    lr = learning_rate
+
+    def _lr_state(self):
+        found = [s.hyperparams for s in _injected(self.state) if "learning_rate" in s.hyperparams]
+        if not found:
+            raise ValueError(f"{self.name}: this optax transformation has no injected "
+                             f"learning_rate; wrap it with optax.inject_hyperparams to read or "
+                             f"change it")
+        return found[0]
+
+    @property
+    def iterations(self) -> int:
+        """Number of updates applied so far (Keras's optimizer.iterations)."""
+        counts = [s.count for s in _injected(self.state)] if self.state is not None else []
+        return int(counts[0]) if counts else 0
+
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        if callable(lr):
+            name = registered_name(lr)
+            if name is None:
+                raise ValueError(f"{self.name}: the learning-rate schedule {lr!r} is not "
+                                 f"registered; use @graphnet.register_serializable() to save it")
+            lr = {"registered": name}
+        return {"learning_rate": lr, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+                "global_clipnorm": self.global_clipnorm, "name": self.name, **self._hyper()}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = get_registered(config["learning_rate"]["registered"])
+        return cls(**config)
+
+    def __repr__(self):
+        lr = self._learning_rate if callable(self._learning_rate) else f"{self.learning_rate:g}"
+        return f"<{type(self).__name__} learning_rate={lr}>"
+
+
+def _set_lr(state, value, name):
+    replaced = []
+
+    def swap(s):
+        if _is_injected(s) and "learning_rate" in s.hyperparams:
+            old = s.hyperparams["learning_rate"]
+            replaced.append(True)
+            return s._replace(hyperparams={**s.hyperparams,
+                                           "learning_rate": jnp.asarray(value, old.dtype)})
+        return s
+    state = jax.tree_util.tree_map(swap, state, is_leaf=_is_injected)
+    if not replaced:
+        raise ValueError(f"{name}: this optax transformation has no injected learning_rate; "
+                         f"wrap it with optax.inject_hyperparams to change it")
+    return state
+
+
+class SGD(Optimizer):
+    """Keras SGD(learning_rate=0.01, momentum=0.0, nesterov=False)."""
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1], received {momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def _base(self, learning_rate):
+        return optax.sgd(learning_rate, momentum=self.momentum or None, nesterov=self.nesterov)
+
+    def _hyper(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """Keras RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False);
+    epsilon inside the square root and a zero initial accumulator, as Keras."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
+        self.centered = bool(centered)
+
+    def _base(self, learning_rate):
+        return optax.rmsprop(learning_rate, decay=self.rho, eps=self.epsilon, initial_scale=0.0,
+                             eps_in_sqrt=True, centered=self.centered,
+                             momentum=self.momentum or None)
+
+    def _hyper(self):
+        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
+
+
+class Adam(Optimizer):
+    """Keras Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.amsgrad = bool(amsgrad)
+
+    def _base(self, learning_rate):
+        fn = optax.amsgrad if self.amsgrad else optax.adam
+        return fn(learning_rate, b1=self.beta_1, b2=self.beta_2, eps=self.epsilon)
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Keras AdamW(learning_rate=0.001, weight_decay=0.004, ...): decoupled decay."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, **kwargs):
+        if amsgrad:
+            raise ValueError("AdamW: amsgrad=True has no optax counterpart here; use Adam")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, False, **kwargs)
+        self.weight_decay = float(weight_decay)
+
+    def _base(self, learning_rate):
+        return optax.adamw(learning_rate, b1=self.beta_1, b2=self.beta_2, eps=self.epsilon,
+                           weight_decay=self.weight_decay)
+
+    def _hyper(self):
+        return {**super()._hyper(), "weight_decay": self.weight_decay}
+
+
+class Adagrad(Optimizer):
+    """Keras Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)."""
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.epsilon = float(epsilon)
+
+    def _base(self, learning_rate):
+        return optax.adagrad(learning_rate, initial_accumulator_value=self.initial_accumulator_value,
+                             eps=self.epsilon)
+
+    def _hyper(self):
+        return {"initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Keras Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7) as optax.nadam."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _base(self, learning_rate):
+        return optax.nadam(learning_rate, b1=self.beta_1, b2=self.beta_2, eps=self.epsilon)
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class OptaxOptimizer(Optimizer):
+    """Any optax.GradientTransformation, used as it is (no clipping or LR injection added)."""
+
+    def __init__(self, tx, name="optax"):
+        self._tx_given = standard_promotion(tx)
+        super().__init__(0.0, name=name)
+
+    @property
+    def tx(self):
+        return self._tx_given
+
+    @property
+    def learning_rate(self) -> float:
+        if self.state is None:
+            raise ValueError(f"{self.name}: the learning rate of an optax transformation is "
+                             f"known once fit has initialized its state")
+        return float(self._lr_state()["learning_rate"])
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if self.state is None:
+            raise ValueError(f"{self.name}: the learning rate of an optax transformation can be "
+                             f"set once fit has initialized its state")
+        self.state = _set_lr(self.state, float(value), self.name)
+
+    lr = learning_rate
+
+    def init(self, params):
+        self.state = self.tx.init(params)
+        return self.state
+
+    def get_config(self):
+        raise ValueError("An optax transformation given to compile cannot be saved by name; "
+                         "use a graphnet.optimizers class to save the optimizer")
+
+
+OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad,
+              "nadam": Nadam}
+CLASSES = {cls.__name__: cls for cls in OPTIMIZERS.values()}
+
+
+def get(identifier) -> Optimizer:
+    """An Optimizer from a name, an Optimizer, or any optax.GradientTransformation."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        return lookup(OPTIMIZERS, identifier, "optimizer")()
+    if isinstance(identifier, optax.GradientTransformation):
+        return OptaxOptimizer(identifier)
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise TypeError(f"An optimizer must be a string, a graphnet.optimizers.Optimizer or an "
+                    f"optax.GradientTransformation, received {identifier!r}")
+
+
+def serialize(optimizer: Optimizer) -> dict:
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config: dict) -> Optimizer:
+    cls = CLASSES.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown optimizer class {config.get('class_name')!r}; valid ones are "
+                         f"{sorted(CLASSES)}")
+    return cls.from_config(config.get("config", {}))

@@ -1,0 +1,1 @@
+"""Training: compile arguments -> spec, the compiled step, device data, the dispatch loop."""

@@ -1,0 +1,276 @@
+"""Training data: checked on the host, put on the device once, batched by reshaping.
+
+Arrays become `(steps, batch, ...)` stacks on the device; shuffling is a permutation drawn
+and applied on the device. An iterable of `(x, y)` batches (data that does not fit in
+memory) is stacked K batches at a time on the host instead.
+"""
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import losses as losses_module
+from ..layers.base import shape_str
+
+
+# ---- checks and conversion on the host ------------------------------------------------
+def _numeric(a, what):
+    if isinstance(a, jax.Array):
+        return a
+    try:
+        a = np.asarray(a)
+    except (ValueError, TypeError) as err:
+        raise TypeError(f"{what} cannot be read as a numeric array: {err}") from None
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be numeric, received an array of dtype {a.dtype}")
+    return a
+
+
+def _device_dtype(a):
+    """float64 -> float32, int64 -> int32, bool -> float32: what JAX computes with."""
+    kind = a.dtype.kind
+    if kind == "b" or (kind == "f" and a.dtype.itemsize > 4):
+        return a.astype(np.float32) if isinstance(a, np.ndarray) else a.astype(jnp.float32)
+    if kind in "iu" and a.dtype.itemsize > 4:
+        return a.astype(np.int32) if isinstance(a, np.ndarray) else a.astype(jnp.int32)
+    return a
+
+
+def _builtin_fn(loss):
+    fn = getattr(loss, "fn", None)
+    return fn if fn in losses_module.LOSSES.values() else None
+
+
+def check_target(y, output, name, loss, who):
+    """A ValueError naming the output and both shapes when `y` cannot fit the output."""
+    fn = _builtin_fn(loss)
+    if fn is None:                     # a custom loss: its own business
+        return
+    out = tuple(output.shape[1:])
+    got = tuple(y.shape[1:])
+
+    def fits(a, b):
+        return len(a) == len(b) and all(p is None or p == q for p, q in zip(a, b))
+    if fn is losses_module.ctc:
+        ok = y.ndim == 2
+    elif fn is losses_module.sparse_categorical_crossentropy:
+        ok = fits(out[:-1], got) or fits(out[:-1] + (1,), got)
+    else:
+        ok = fits(out, got) or (out == (1,) and got == ()) or (got == (1,) and out == ())
+    if not ok:
+        raise ValueError(f"{who}: the target for output '{name}' has shape {tuple(y.shape)}, "
+                         f"which does not fit the output's shape {shape_str(output.shape)} "
+                         f"under the loss '{loss.name}'")
+
+
+def flatten_targets(model, spec, y, who):
+    """The user's targets as a list in output order (None where an output needs none)."""
+    names = model.output_names
+    needed = [spec.losses[i] is not None or bool(spec.metrics[i]) for i in range(len(names))]
+    if isinstance(y, dict):
+        unknown = [k for k in y if k not in names]
+        if unknown:
+            raise KeyError(f"{who}: target key(s) {unknown} name no output; the model's "
+                           f"outputs are {names}")
+        flat = [y.get(name) for name in names]
+    elif isinstance(y, (list, tuple)) and len(names) > 1:
+        if len(y) != len(names):
+            raise ValueError(f"{who}: y is a list of {len(y)}, but the model has {len(names)} "
+                             f"outputs {names}; pass one target per output or a dict by name")
+        flat = list(y)
+    elif len(names) == 1 and isinstance(y, (list, tuple)) and len(y) == 1 and hasattr(y[0], "shape"):
+        flat = [y[0]]
+    else:
+        if len(names) > 1:
+            raise ValueError(f"{who}: the model has {len(names)} outputs {names}; pass y as a "
+                             f"list (one per output) or a dict by output name")
+        flat = [y]
+    out = []
+    for i, (name, target) in enumerate(zip(names, flat)):
+        if target is None:
+            if needed[i]:
+                raise ValueError(f"{who}: no target for output '{name}', which has a loss or "
+                                 f"metrics")
+            out.append(None)
+            continue
+        target = _device_dtype(_numeric(target, f"{who}: the target for output '{name}'"))
+        if target.ndim == 0:
+            raise ValueError(f"{who}: the target for output '{name}' must have a batch axis, "
+                             f"received a scalar")
+        if spec.losses[i] is not None:
+            check_target(target, model.outputs[i], name, spec.losses[i], who)
+        out.append(target if needed[i] else None)
+    return out
+
+
+def flatten_weights(model, spec, sample_weight, ys, who):
+    names = model.output_names
+    if sample_weight is None:
+        return [None] * len(names)
+    if isinstance(sample_weight, dict):
+        unknown = [k for k in sample_weight if k not in names]
+        if unknown:
+            raise KeyError(f"{who}: sample_weight key(s) {unknown} name no output; the model's "
+                           f"outputs are {names}")
+        flat = [sample_weight.get(name) for name in names]
+    elif isinstance(sample_weight, (list, tuple)) and len(names) > 1 and len(sample_weight) == len(names) \
+            and not np.isscalar(sample_weight[0]):
+        flat = list(sample_weight)
+    else:
+        flat = [sample_weight] * len(names)
+    out = []
+    for name, w, y in zip(names, flat, ys):
+        if w is None or y is None:
+            out.append(None)
+            continue
+        w = _numeric(w, f"{who}: sample_weight for output '{name}'")
+        w = w.astype(np.float32) if isinstance(w, np.ndarray) else w.astype(jnp.float32)
+        if w.ndim == 0 or w.shape[0] != y.shape[0]:
+            raise ValueError(f"{who}: sample_weight for output '{name}' has shape "
+                             f"{tuple(w.shape)}; expected one weight per sample ({y.shape[0]},)")
+        out.append(w)
+    return out
+
+
+def apply_class_weight(spec, class_weight, ys, sws, who):
+    """Keras: the weight of each sample's class multiplies its sample weight (one output)."""
+    if class_weight is None:
+        return sws
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"{who}: class_weight must be a dict {{class index: weight}}, received "
+                        f"{type(class_weight).__name__}")
+    trained = spec.trained_outputs
+    if len(trained) != 1:
+        raise ValueError(f"{who}: class_weight is supported for one trained output only; use "
+                         f"sample_weight per output for the outputs {spec.output_names}")
+    i = trained[0]
+    y = np.asarray(ys[i])
+    classes = (np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1
+               else np.round(y.reshape(y.shape[0], -1)[:, 0]).astype(np.int64))
+    table = np.ones(max(int(classes.max()) + 1, max(int(k) for k in class_weight) + 1), np.float32)
+    for k, v in class_weight.items():
+        table[int(k)] = float(v)
+    weights = table[classes].astype(np.float32)
+    sws = list(sws)
+    base = sws[i]
+    sws[i] = weights if base is None else np.asarray(base, np.float32) * weights
+    return sws
+
+
+def check_lengths(model, xs, ys, sws, who):
+    n = xs[0].shape[0]
+    for name, y in zip(model.output_names, ys):
+        if y is not None and y.shape[0] != n:
+            raise ValueError(f"{who}: x has {n} samples (input '{model.input_names[0]}') but y "
+                             f"has {y.shape[0]} (output '{name}'); they must have the same length")
+    if n == 0:
+        raise ValueError(f"{who}: received 0 samples")
+    return n
+
+
+def prepare(model, spec, x, y, sample_weight=None, class_weight=None, who="fit"):
+    """Checked host arrays: (xs, ys, sws), each a list in input / output order."""
+    xs = [_device_dtype(a) for a in model.prepare_inputs(x, who)]
+    ys = flatten_targets(model, spec, y, who)
+    sws = flatten_weights(model, spec, sample_weight, ys, who)
+    sws = apply_class_weight(spec, class_weight, ys, sws, who)
+    check_lengths(model, xs, ys, sws, who)
+    return xs, ys, sws
+
+
+def split_validation(batch, validation_split, n, who="fit"):
+    """Keras: the last `validation_split` fraction of the samples, before any shuffling."""
+    if not (isinstance(validation_split, (int, float)) and 0.0 <= validation_split < 1.0):
+        raise ValueError(f"{who}: validation_split must be a float in [0, 1), received "
+                         f"{validation_split!r}")
+    if not validation_split:
+        return batch, None
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(f"{who}: validation_split={validation_split} of {n} samples leaves "
+                         f"{split_at} for training and {n - split_at} for validation; both "
+                         f"need at least one")
+    head = jax.tree_util.tree_map(lambda a: a[:split_at], batch)
+    tail = jax.tree_util.tree_map(lambda a: a[split_at:], batch)
+    return head, tail
+
+
+# ---- on the device -------------------------------------------------------------------------
+@partial(jax.jit, static_argnums=(1,))
+def _stack(arrays, batch_size):
+    n = jax.tree_util.tree_leaves(arrays)[0].shape[0]
+    steps, full = n // batch_size, (n // batch_size) * batch_size
+    stacked = jax.tree_util.tree_map(
+        lambda a: a[:full].reshape(steps, batch_size, *a.shape[1:]), arrays)
+    tail = jax.tree_util.tree_map(lambda a: a[full:][None], arrays) if n > full else None
+    return stacked, tail
+
+
+@partial(jax.jit, static_argnums=(2,))
+def _shuffled_stack(arrays, key, batch_size):
+    n = jax.tree_util.tree_leaves(arrays)[0].shape[0]
+    perm = jax.random.permutation(key, n)
+    return _stack(jax.tree_util.tree_map(lambda a: jnp.take(a, perm, axis=0), arrays),
+                  batch_size)
+
+
+class DeviceData:
+    """One dataset on the device, cut into full batches `(steps, B, ...)` and a tail."""
+
+    def __init__(self, batch, batch_size: int, shuffle: bool):
+        self.n = jax.tree_util.tree_leaves(batch)[0].shape[0]
+        self.batch_size = min(int(batch_size), self.n)
+        self.full_steps, self.tail_size = divmod(self.n, self.batch_size)
+        self.steps = self.full_steps + (1 if self.tail_size else 0)
+        arrays = jax.device_put(batch)
+        self._arrays = arrays if shuffle else None
+        self._fixed = None if shuffle else _stack(arrays, self.batch_size)
+
+    def epoch(self, key=None):
+        """(stacked, tail) for one epoch; shuffled on the device when `key` is given."""
+        if key is None or self._arrays is None:
+            return self._fixed
+        return _shuffled_stack(self._arrays, key, self.batch_size)
+
+
+def _as_batch(item, model, spec, who):
+    if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+        raise ValueError(f"{who}: an iterable of batches must yield (x, y) or "
+                         f"(x, y, sample_weight) tuples, received {type(item).__name__}")
+    x, y, *sw = item
+    xs, ys, sws = prepare(model, spec, x, y, sw[0] if sw else None, None, who)
+    return xs, ys, sws
+
+
+def batch_chunks(source, model, spec, k: int, who="fit"):
+    """Yield (data, count, offset): up to k consecutive same-shaped batches stacked on the
+    host and padded to k steps, so every chunk of one batch shape shares a compile."""
+    group, shapes, offset = [], None, 0
+
+    def flush():
+        stacked = jax.tree_util.tree_map(lambda *a: np.stack(a), *group)
+        count = len(group)
+        if count < k:
+            stacked = jax.tree_util.tree_map(
+                lambda a: np.concatenate([a, np.zeros((k - count, *a.shape[1:]), a.dtype)]),
+                stacked)
+        return jax.device_put(stacked), count
+
+    for item in source:
+        batch = _as_batch(item, model, spec, who)
+        batch = jax.tree_util.tree_map(np.asarray, batch)
+        batch_shapes = jax.tree_util.tree_map(lambda a: (a.shape, a.dtype), batch)
+        if group and (batch_shapes != shapes or len(group) == k):
+            data, count = flush()
+            yield data, count, offset
+            offset += count
+            group = []
+        shapes = batch_shapes
+        group.append(batch)
+    if group:
+        data, count = flush()
+        yield data, count, offset

@@ -1,0 +1,368 @@
+"""The dispatch loop: fit, evaluate and train_on_batch around the compiled chunks.
+
+Host work (callbacks, the progress bar, reading metrics back) happens only between
+dispatches; the running logs are read back per dispatch only when a progress bar or a
+batch-level callback needs them, otherwise once per epoch.
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import naming
+from ..callbacks import CallbackList, History
+from . import data as data_module
+from .spec import CompileArgs, resolve, resolve_metrics, steps_per_dispatch
+from .step import Program, distinct_buffers
+
+
+class Trainer:
+    """What compile leaves on a model: its arguments, and the programs compiled for it
+    (one per metric set and trainable mask, so a second fit reuses the first's compile)."""
+
+    def __init__(self, model, args: CompileArgs):
+        self.model, self.args = model, args
+        self._programs = {}
+        self._spec = None
+        self.step = None                  # device int32: optimizer steps so far (rng stream)
+
+    @property
+    def spec(self):
+        names = self.model.output_names
+        if self._spec is None or self._spec.output_names != names:
+            self._spec = resolve(self.args, names)
+            self._programs = {}
+        return self._spec
+
+    def program(self, metrics) -> Program:
+        trainable = tuple(bool(t) for t in jax.tree_util.tree_leaves(self.model.trainable_mask()))
+        key = (trainable, tuple((i, name, type(m).__name__, repr(sorted(m.get_config().items())))
+                                for i, name, m in metrics))
+        if key not in self._programs:
+            self._programs[key] = Program(self.model, self.spec, metrics, trainable)
+        program = self._programs[key]
+        optimizer = self.spec.optimizer
+        if getattr(optimizer, "_trainable_key", None) != trainable or optimizer.state is None:
+            optimizer.init(program.split(self.model.params)[0])
+            optimizer._trainable_key = trainable
+        if self.step is None:
+            self.step = jnp.zeros((), jnp.int32)
+        return program
+
+
+def trainer_of(model, who):
+    trainer = getattr(model, "_trainer", None)
+    if trainer is None:
+        raise ValueError(f"{who}: model '{model.name}' must be compiled first: call "
+                           f"model.compile(optimizer=..., loss=...) before {who}")
+    return trainer
+
+
+# ---- data sources --------------------------------------------------------------------------
+def _is_batches(x, y):
+    """fit(x) with y None: x must be an iterable of (x, y) batches."""
+    return y is None and not isinstance(x, (np.ndarray, jax.Array, dict))
+
+
+class ArraySource:
+    """Arrays on the device; chunks of K full batches, then the ragged tail."""
+
+    def __init__(self, batch, batch_size, shuffle):
+        self.data = data_module.DeviceData(batch, batch_size, shuffle)
+        self.steps = self.data.steps
+        self.shapes = batch
+
+    def chunks(self, k, key=None):
+        stacked, tail = self.data.epoch(key)
+        full = self.data.full_steps
+        for start in range(0, full, k):
+            yield stacked, start, min(k, full - start), 0
+        if tail is not None:
+            yield tail, 0, 1, full
+
+
+class IterableSource:
+    """An iterable of (x, y[, sample_weight]) batches, stacked K at a time on the host."""
+
+    def __init__(self, source, model, trainer, who):
+        self.source, self.model, self.spec, self.who = source, model, trainer.spec, who
+        self.steps = len(source) if hasattr(source, "__len__") else None
+        self.used = False
+        first = self._peek()
+        self.shapes = data_module._as_batch(first, model, self.spec, who)
+
+    def _peek(self):
+        iterator = iter(self.source)
+        try:
+            first = next(iterator)
+        except StopIteration:
+            raise ValueError(f"{self.who}: the iterable of batches is empty") from None
+        self._pending = itertools.chain([first], iterator)
+        return first
+
+    def chunks(self, k, key=None):
+        if self._pending is None:
+            iterator = iter(self.source)
+            if iterator is self.source:
+                raise ValueError(f"{self.who}: the iterator of batches was used up after one "
+                                 f"epoch; pass a re-iterable (a list, or an object whose "
+                                 f"__iter__ starts over) to train for several epochs")
+        else:
+            iterator, self._pending = self._pending, None
+        for data, count, offset in data_module.batch_chunks(iterator, self.model, self.spec, k,
+                                                            self.who):
+            yield data, 0, count, offset
+
+
+def _shapes(source, model):
+    xs, ys, _ = source.shapes
+    return ([None if y is None else tuple(y.shape) for y in ys],
+            [tuple(t.shape) for t in model.outputs])
+
+
+def make_source(model, trainer, x, y, sample_weight, class_weight, batch_size, shuffle, who):
+    if _is_batches(x, y):
+        if sample_weight is not None or class_weight is not None:
+            raise ValueError(f"{who}: with an iterable of batches, give sample weights inside "
+                             f"the batches as (x, y, sample_weight)")
+        return IterableSource(x, model, trainer, who)
+    batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight, who)
+    return ArraySource(batch, batch_size, shuffle)
+
+
+def _check_batch_size(batch_size, who):
+    if batch_size is None:
+        return 32
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"{who}: batch_size must be a positive int, received {batch_size!r}")
+    return int(batch_size)
+
+
+def _host(logs, names):
+    values, nonfinite = jax.device_get(logs)
+    return {k: float(v) for k, v in zip(names, values)}, int(nonfinite)
+
+
+# ---- progress --------------------------------------------------------------------------------
+def _fmt(logs):
+    return " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
+
+
+class Progress:
+    """A tqdm bar per epoch (verbose=1), one line per epoch (verbose=2), or nothing (0)."""
+
+    def __init__(self, verbose, epochs):
+        self.verbose, self.epochs, self.bar = verbose, epochs, None
+
+    def begin(self, epoch, total):
+        self.t0 = time.perf_counter()
+        if self.verbose == 1:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=total, desc=f"Epoch {epoch + 1}/{self.epochs}", unit="step",
+                            file=sys.stdout, dynamic_ncols=True, leave=True)
+
+    def update(self, count, logs):
+        if self.bar is not None:
+            self.bar.update(count)
+            self.bar.set_postfix_str(_fmt(logs), refresh=False)
+
+    def end(self, epoch, logs):
+        if self.bar is not None:
+            self.bar.set_postfix_str(_fmt(logs), refresh=False)
+            self.bar.close()
+            self.bar = None
+        elif self.verbose == 2:
+            print(f"Epoch {epoch + 1}/{self.epochs} - {time.perf_counter() - self.t0:.1f}s - "
+                  f"{_fmt(logs)}", flush=True)
+
+
+def _verbosity(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', received {verbose!r}")
+    return int(verbose)
+
+
+# ---- fit -------------------------------------------------------------------------------------
+def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+        validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+        sample_weight=None, initial_epoch=0):
+    who = "fit"
+    trainer = trainer_of(model, who)
+    verbose = _verbosity(verbose)
+    batch_size = _check_batch_size(batch_size, who)
+    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"{who}: epochs must be an int >= 0, received {epochs!r}")
+    if x is None:
+        raise ValueError(f"{who}: x is required (arrays, or an iterable of (x, y) batches)")
+    spec = trainer.spec
+    if _is_batches(x, y):
+        if validation_split:
+            raise ValueError(f"{who}: validation_split needs arrays; with an iterable of batches "
+                             f"pass validation_data")
+        source = IterableSource(x, model, trainer, who)
+        val_source = None
+    else:
+        batch = data_module.prepare(model, spec, x, y, sample_weight, class_weight, who)
+        n = batch[0][0].shape[0]
+        batch, val_batch = data_module.split_validation(batch, validation_split, n, who)
+        source = ArraySource(batch, batch_size, shuffle)
+        val_source = None if val_batch is None else ArraySource(val_batch, batch_size, False)
+    if validation_data is not None:
+        val_source = _validation_source(model, trainer, validation_data, batch_size)
+
+    metrics = resolve_metrics(spec, *_shapes(source, model))
+    program = trainer.program(metrics)
+    key = jax.random.key(naming.next_seed())
+    shuffle_key = jax.random.key(naming.next_seed()) if shuffle else None
+
+    history = History()
+    cbs = CallbackList([*(callbacks or []), history], model,
+                       {"epochs": epochs, "steps": source.steps, "verbose": verbose})
+    k = steps_per_dispatch(spec.steps_per_execution, source.steps,
+                           cbs.wants_batch_logs or verbose == 1)
+    progress = Progress(verbose, epochs)
+    model.stop_training = False
+    model.history = history
+    cbs.on_train_begin(None)
+    logs = {}
+    for epoch in range(initial_epoch, epochs):
+        cbs.on_epoch_begin(epoch, None)
+        progress.begin(epoch, source.steps)
+        epoch_key = None if shuffle_key is None else jax.random.fold_in(shuffle_key, epoch)
+        logs = _train_epoch(model, trainer, program, source.chunks(k, epoch_key), key, cbs,
+                            progress, epoch)
+        if val_source is not None:
+            val_k = steps_per_dispatch(spec.steps_per_execution, val_source.steps, False)
+            val_logs = _evaluate_source(program, model, val_source, val_k)
+            logs.update({f"val_{name}": value for name, value in val_logs.items()})
+        cbs.on_epoch_end(epoch, logs)
+        progress.end(epoch, logs)
+        if model.stop_training:
+            break
+    cbs.on_train_end(logs)
+    return history
+
+
+def _train_epoch(model, trainer, program, chunks, key, cbs, progress, epoch):
+    """Dispatch the epoch's chunks; the epoch's logs, read back once at its end (and after
+    every dispatch only for batch-level callbacks)."""
+    optimizer = trainer.spec.optimizer
+    trackers = program.init_trackers()
+    out_logs, pending, first = None, None, True
+    for data, start, count, offset in chunks:
+        cbs.on_train_batch_begin(offset + start, None)
+        carry = (model.params, model.state, optimizer.state, trackers, trainer.step)
+        if first:               # once per epoch: fresh states may share cached buffers
+            carry, first = distinct_buffers(carry), False
+        carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
+        model.params, model.state, optimizer.state, trackers, trainer.step = carry
+        if cbs.wants_batch_logs:
+            batch_logs, model._nonfinite_batch = _host(out_logs, program.log_names)
+            progress.update(count, batch_logs)
+            cbs.on_train_batch_end(offset + start + count - 1, batch_logs)
+            if model.stop_training:
+                break
+        elif progress.bar is not None:
+            # The bar shows the previous dispatch, read while this one runs, so the device
+            # never waits for the host.
+            if pending is not None:
+                progress.update(pending[0], _host(pending[1], program.log_names)[0])
+            pending = (count, out_logs)
+    if pending is not None:
+        progress.update(pending[0], _host(pending[1], program.log_names)[0])
+    if out_logs is None:
+        raise ValueError(f"fit: epoch {epoch + 1} received no batches")
+    logs, model._nonfinite_batch = _host(out_logs, program.log_names)
+    return logs
+
+
+def _validation_source(model, trainer, validation_data, batch_size):
+    who = "fit (validation_data)"
+    if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
+        vx, vy, *vsw = validation_data
+        batch = data_module.prepare(model, trainer.spec, vx, vy, vsw[0] if vsw else None,
+                                    None, who)
+        return ArraySource(batch, batch_size, False)
+    return IterableSource(validation_data, model, trainer, who)
+
+
+def _evaluate_source(program, model, source, k, progress=None):
+    """Loss and metrics over a whole source, in dispatches of k batches."""
+    trackers = distinct_buffers(program.init_trackers())
+    params, state = model.params, model.state
+    out_logs = None
+    # Without a progress bar nothing is read until the end, so one dispatch per K batches
+    # costs no host round trip.
+    for data, start, count, offset in source.chunks(k):
+        trackers, out_logs = program.eval_chunk(trackers, params, state, data, start, count,
+                                                offset)
+        if progress is not None:
+            progress.update(count, _host(out_logs, program.log_names)[0])
+    if out_logs is None:
+        raise ValueError("evaluate: received no batches")
+    return _host(out_logs, program.log_names)[0]
+
+
+# ---- evaluate and single batches -------------------------------------------------------------
+def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+             return_dict=False, callbacks=None):
+    who = "evaluate"
+    trainer = trainer_of(model, who)
+    verbose = _verbosity(verbose)
+    batch_size = _check_batch_size(batch_size, who)
+    source = make_source(model, trainer, x, y, sample_weight, None, batch_size, False, who)
+    program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
+    cbs = CallbackList(callbacks or [], model, {"steps": source.steps, "verbose": verbose})
+    cbs.on_test_begin(None)
+    progress = Progress(verbose, 1) if verbose == 1 else None
+    if progress is not None:
+        progress.begin(0, source.steps)
+        progress.bar.set_description("Evaluate")
+    k = steps_per_dispatch(trainer.spec.steps_per_execution, source.steps, progress is not None)
+    logs = _evaluate_source(program, model, source, k, progress)
+    if progress is not None:
+        progress.end(0, logs)
+    elif verbose == 2:
+        print(_fmt(logs), flush=True)
+    cbs.on_test_end(logs)
+    return _result(logs, return_dict)
+
+
+def _result(logs, return_dict):
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+    """One optimizer step on one batch; the loss and metrics of that batch."""
+    trainer = trainer_of(model, "train_on_batch")
+    batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight,
+                                "train_on_batch")
+    source = ArraySource(batch, batch[0][0].shape[0], False)
+    program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
+    optimizer = trainer.spec.optimizer
+    (data, start, count, offset), = source.chunks(1)
+    key = jax.random.key(naming.next_seed())
+    carry = distinct_buffers((model.params, model.state, optimizer.state,
+                              program.init_trackers(), trainer.step))
+    carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
+    model.params, model.state, optimizer.state, _, trainer.step = carry
+    return _result(_host(out_logs, program.log_names)[0], return_dict)
+
+
+def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
+    """Loss and metrics of one batch, without training."""
+    trainer = trainer_of(model, "test_on_batch")
+    batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, None, "test_on_batch")
+    source = ArraySource(batch, batch[0][0].shape[0], False)
+    program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
+    return _result(_evaluate_source(program, model, source, 1), return_dict)

@@ -1,0 +1,229 @@
+"""compile()'s arguments as a plain spec: one loss, weight and metric list per output.
+
+Dicts are matched to outputs by NAME (model.output_names), never by position or sorted
+order; a key that names no output is a KeyError listing the names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+from .. import optimizers as optimizers_module
+
+# steps_per_execution="auto" (the default): see `steps_per_dispatch` and bench/RESULTS.md.
+MIN_STEPS_PER_DISPATCH = 32        # ANCHORS: 32 steps per call keep within ~8% of one call
+BAR_UPDATES_PER_EPOCH = 20
+
+
+def steps_per_dispatch(setting, steps, watched: bool) -> int:
+    """K for one fit or evaluate. An int is used as given. "auto": when nothing reads the
+    running logs between dispatches (verbose 0 or 2, no batch-level callback) the whole
+    epoch is one dispatch, the fused floor; when a progress bar or a batch hook watches,
+    max(32, steps / 20) steps, so the bar moves about 20 times per epoch. Every K shares
+    one compiled program (the chunk length is a traced argument)."""
+    if setting != "auto":
+        return setting
+    if steps is None:                  # an iterable of batches: K is the host stacking size
+        return MIN_STEPS_PER_DISPATCH
+    if not watched:
+        return max(int(steps), 1)
+    return max(MIN_STEPS_PER_DISPATCH, -(-int(steps) // BAR_UPDATES_PER_EPOCH))
+
+
+@dataclass
+class CompileArgs:
+    """What the user passed to compile, kept as given until the model's outputs are known
+    (an unbuilt Sequential has none yet)."""
+    optimizer: optimizers_module.Optimizer
+    loss: object
+    metrics: object
+    loss_weights: object
+    loss_reduction: str
+    steps_per_execution: object       # a positive int, or "auto"
+    devices: object = None
+
+
+@dataclass
+class Spec:
+    """The resolved training spec, one entry per model output (in model.outputs order)."""
+    output_names: list
+    losses: list                       # Loss or None
+    loss_weights: list                 # floats
+    metrics: list                      # per output: list of unresolved identifiers
+    loss_reduction: str
+    steps_per_execution: object
+    optimizer: optimizers_module.Optimizer
+    args: CompileArgs = field(repr=False, default=None)
+
+    @property
+    def trained_outputs(self) -> list:
+        return [i for i, loss in enumerate(self.losses) if loss is not None]
+
+
+def make_args(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+              loss_reduction="mean", steps_per_execution=None, devices=None) -> CompileArgs:
+    """Check what can be checked without the model's outputs."""
+    if loss_reduction not in ("mean", "sum"):
+        raise ValueError(f"compile: loss_reduction must be 'mean' (sum(w_i L_i) / sum(w_i)) or "
+                         f"'sum' (Keras's sum(w_i L_i)), received {loss_reduction!r}")
+    if steps_per_execution is None:
+        steps_per_execution = "auto"
+    if steps_per_execution != "auto" and (not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool)
+            or steps_per_execution < 1):
+        raise ValueError(f"compile: steps_per_execution must be a positive int or 'auto', received "
+                         f"{steps_per_execution!r}")
+    if devices is not None:
+        raise ValueError("compile: devices= other than None (data-parallel training) is not "
+                         "available in this version; train on the default device")
+    return CompileArgs(optimizer=optimizers_module.get(optimizer), loss=loss, metrics=metrics,
+                       loss_weights=loss_weights, loss_reduction=loss_reduction,
+                       steps_per_execution=steps_per_execution, devices=devices)
+
+
+def _by_output(value, names, what, default, is_single):
+    """One entry per output from a single value, a list (by position) or a dict (by name)."""
+    n = len(names)
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise KeyError(f"compile: {what} key(s) {unknown} name no output; the model's "
+                           f"outputs are {names}")
+        return [value.get(name, default) for name in names]
+    if isinstance(value, (list, tuple)) and not is_single(value):
+        if len(value) != n:
+            raise ValueError(f"compile: {what} is a list of {len(value)}, but the model has "
+                             f"{n} output(s) {names}; pass one per output or a dict by name")
+        return list(value)
+    return [value] * n
+
+
+def resolve(args: CompileArgs, output_names: list) -> Spec:
+    """Match compile's arguments to the outputs; losses become Loss objects."""
+    names = list(output_names)
+    if args.loss is None:
+        raise ValueError("compile: a loss is needed to train, e.g. loss='mse' or a dict "
+                         f"by output name for the outputs {names}")
+    losses = _by_output(args.loss, names, "loss", None, lambda v: False)
+    losses = [losses_module.get(loss) for loss in losses]
+    if all(loss is None for loss in losses):
+        raise ValueError(f"compile: every output's loss is None; give at least one of "
+                         f"{names} a loss")
+    if args.loss_weights is None:
+        weights = [1.0] * len(names)
+    else:
+        weights = _by_output(args.loss_weights, names, "loss_weights", 1.0, lambda v: False)
+    for name, w in zip(names, weights):
+        if not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0:
+            raise ValueError(f"compile: loss_weights for output '{name}' must be a number >= 0, "
+                             f"received {w!r}")
+    weights = [float(w) for w in weights]
+    trained = [w for loss, w in zip(losses, weights) if loss is not None]
+    if args.loss_reduction == "mean" and sum(trained) == 0:
+        raise ValueError("compile: the loss_weights of the outputs with a loss sum to 0, so "
+                         "their weighted mean is undefined")
+    metrics = _metric_lists(args.metrics, names)
+    return Spec(output_names=names, losses=losses, loss_weights=weights, metrics=metrics,
+                loss_reduction=args.loss_reduction,
+                steps_per_execution=args.steps_per_execution, optimizer=args.optimizer,
+                args=args)
+
+
+def _metric_lists(metrics, names):
+    """Keras's rules: a flat list applies to every output; a list with one list per output,
+    or a dict by output name, is per output."""
+    n = len(names)
+    if metrics is None:
+        return [[] for _ in names]
+    if isinstance(metrics, dict):
+        unknown = [k for k in metrics if k not in names]
+        if unknown:
+            raise KeyError(f"compile: metrics key(s) {unknown} name no output; the model's "
+                           f"outputs are {names}")
+        return [_as_list(metrics.get(name)) for name in names]
+    if isinstance(metrics, (list, tuple)):
+        if n > 1 and len(metrics) == n and all(isinstance(m, (list, tuple, type(None)))
+                                               for m in metrics):
+            return [_as_list(m) for m in metrics]
+        return [list(metrics) for _ in names]
+    return [[metrics] for _ in names]
+
+
+def _as_list(m):
+    if m is None:
+        return []
+    return list(m) if isinstance(m, (list, tuple)) else [m]
+
+
+def resolve_metrics(spec: Spec, y_shapes: list, out_shapes: list) -> list:
+    """Metric objects per output and their log names: plain with one output (Keras), else
+    "<output>_<metric>". "accuracy" is chosen from the target and output shapes."""
+    single = len(spec.output_names) == 1
+    resolved = []
+    for i, (name, ids) in enumerate(zip(spec.output_names, spec.metrics)):
+        for ident in ids:
+            metric = metrics_module.get(ident, y_shapes[i], out_shapes[i])
+            key = metric.name if single else f"{name}_{metric.name}"
+            resolved.append((i, key, metric))
+    return resolved
+
+
+def loss_names(spec: Spec) -> list:
+    """History keys of the per-output losses: none with one output, as Keras."""
+    if len(spec.output_names) == 1:
+        return []
+    return [f"{spec.output_names[i]}_loss" for i in spec.trained_outputs]
+
+
+def compile_config(args: CompileArgs) -> dict:
+    """compile()'s arguments as JSON-able data (for saving); `compile(**from_config(c))`."""
+    def loss_config(loss):
+        if loss is None or isinstance(loss, str):
+            return loss
+        if isinstance(loss, dict):
+            return {k: loss_config(v) for k, v in loss.items()}
+        if isinstance(loss, (list, tuple)):
+            return [loss_config(v) for v in loss]
+        return {"loss": losses_module.serialize(losses_module.get(loss))}
+
+    def metric_config(m):
+        if isinstance(m, dict):
+            return {k: metric_config(v) for k, v in m.items()}
+        if isinstance(m, (list, tuple)):
+            return [metric_config(v) for v in m]
+        if m is None or isinstance(m, str):
+            return m
+        return {"metric": metrics_module.serialize(metrics_module.get(m))}
+
+    return {"optimizer": optimizers_module.serialize(args.optimizer),
+            "loss": loss_config(args.loss), "metrics": metric_config(args.metrics),
+            "loss_weights": args.loss_weights, "loss_reduction": args.loss_reduction,
+            "steps_per_execution": args.steps_per_execution}
+
+
+def from_config(config: dict) -> dict:
+    """The keyword arguments of compile() back from `compile_config`."""
+    def loss_value(v):
+        if isinstance(v, dict) and set(v) == {"loss"}:
+            return losses_module.deserialize(v["loss"])
+        if isinstance(v, dict):
+            return {k: loss_value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [loss_value(x) for x in v]
+        return v
+
+    def metric_value(v):
+        if isinstance(v, dict) and set(v) == {"metric"}:
+            return metrics_module.deserialize(v["metric"])
+        if isinstance(v, dict):
+            return {k: metric_value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [metric_value(x) for x in v]
+        return v
+
+    steps = config.get("steps_per_execution", "auto")
+    return {"optimizer": optimizers_module.deserialize(config["optimizer"]),
+            "loss": loss_value(config["loss"]), "metrics": metric_value(config.get("metrics")),
+            "loss_weights": config.get("loss_weights"),
+            "loss_reduction": config.get("loss_reduction", "mean"),
+            "steps_per_execution": None if steps == "auto" else steps}
