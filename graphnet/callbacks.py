@@ -98,6 +98,11 @@ class History(Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
+    def plot(self, to_file="history.png"):
+        """Draw each loss and metric per epoch (training and validation together) to PNG/SVG."""
+        from .plot import plot_history
+        return plot_history(self, to_file)
+
 
 class _Monitor(Callback):
     """Shared by EarlyStopping and ReduceLROnPlateau: which way is better."""
@@ -171,6 +176,44 @@ class EarlyStopping(_Monitor):
                 print(f"Restoring model weights from the end of the best epoch: "
                       f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(_Monitor):
+    """Keras ModelCheckpoint: save the model (or its weights) after each epoch.
+
+    `filepath` may hold `{epoch}` and log keys (`"ckpt-{epoch:02d}-{val_loss:.3f}.graphnet"`);
+    saves are atomic, so a crash mid-save leaves the previous checkpoint intact.
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 save_weights_only=False, mode="auto", save_freq="epoch", initial_value_threshold=None):
+        super().__init__(monitor, mode, 0)
+        if save_freq != "epoch":
+            raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported, received "
+                             f"{save_freq!r}")
+        self.filepath, self.verbose = str(filepath), verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.best = initial_value_threshold
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as err:
+            raise KeyError(f"ModelCheckpoint filepath {self.filepath!r} names {err}, which is not "
+                           f"in the logs {sorted(logs)}") from None
+        if self.save_best_only:
+            current = self._value(logs)
+            if current is None or not self._is_improvement(current, self.best):
+                return
+            if self.verbose > 0:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to "
+                      f"{current:.5f}, saving model to {path}")
+            self.best = current
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
 
 
 class ReduceLROnPlateau(_Monitor):

@@ -301,6 +301,28 @@ class Model(Layer):
         if self.built:
             self._trainer.spec          # a dict key that names no output fails here
 
+    def get_compile_config(self):
+        """compile()'s arguments as JSON-able data, or None before compile (for saving)."""
+        from .train.spec import compile_config
+        return None if self._trainer is None else compile_config(self._trainer.args)
+
+    def compile_from_config(self, config):
+        from .train.spec import from_config
+        self.compile(**from_config(config))
+
+    @property
+    def opt_state(self):
+        """The optimizer's optax state (made on first read after compile), or None."""
+        return None if self._trainer is None else self._trainer.optimizer_state()
+
+    @opt_state.setter
+    def opt_state(self, value):
+        if self._trainer is None:
+            raise ValueError(f"Model '{self.name}' is not compiled, so it has no optimizer "
+                             f"state to set: call compile first")
+        self._trainer.optimizer_state()
+        self._trainer.spec.optimizer.state = value
+
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0):

@@ -46,13 +46,21 @@ class Trainer:
         if key not in self._programs:
             self._programs[key] = Program(self.model, self.spec, metrics, trainable)
         program = self._programs[key]
-        optimizer = self.spec.optimizer
-        if getattr(optimizer, "_trainable_key", None) != trainable or optimizer.state is None:
-            optimizer.init(program.split(self.model.params)[0])
-            optimizer._trainable_key = trainable
+        self.optimizer_state(trainable)
         if self.step is None:
             self.step = jnp.zeros((), jnp.int32)
         return program
+
+    def optimizer_state(self, trainable=None):
+        """The optax state of the trainable weights, made fresh when the trainable set changed."""
+        if trainable is None:
+            trainable = tuple(bool(t) for t in jax.tree_util.tree_leaves(self.model.trainable_mask()))
+        optimizer = self.spec.optimizer
+        if getattr(optimizer, "_trainable_key", None) != trainable or optimizer.state is None:
+            leaves = jax.tree_util.tree_leaves(self.model.params)
+            optimizer.init([leaf for leaf, t in zip(leaves, trainable) if t])
+            optimizer._trainable_key = trainable
+        return optimizer.state
 
 
 def trainer_of(model, who):
