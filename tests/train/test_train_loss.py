@@ -136,3 +136,36 @@ def test_gradient_matches_finite_differences():
             minus[i][idx] -= h_
             fd[idx] = (total(plus) - total(minus)) / (2 * h_)
         np.testing.assert_allclose(grads[i], fd, rtol=1e-4, atol=2e-6)
+
+
+def test_book_weight_regularization_listing_runs_and_adds_its_penalty():
+    from graphnet import models
+    x = (rng.random((64, 100)) > 0.8).astype("float32")
+    y = (rng.random(64) > 0.5).astype("float32")
+    model = models.Sequential()
+    model.add(layers.Dense(16, kernel_regularizer=regularizers.l2(0.001), activation="relu",
+                           input_shape=(100,)))
+    model.add(layers.Dense(16, kernel_regularizer=regularizers.l2(0.001), activation="relu"))
+    model.add(layers.Dense(1, activation="sigmoid"))
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["acc"])
+    history = model.fit(x, y, epochs=2, batch_size=16, validation_split=0.25, verbose=0)
+    assert set(history.history) == {"loss", "acc", "val_loss", "val_acc"}
+    (k1, b1), (k2, b2), (k3, b3) = [l.get_weights() for l in model.layers]
+    h = np.maximum(np.maximum(x @ k1 + b1, 0) @ k2 + b2, 0)
+    p = np.clip(sigmoid(h @ k3 + b3)[:, 0], EPS, 1 - EPS)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()
+    penalty = 0.001 * ((k1 ** 2).sum() + (k2 ** 2).sum())
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=64, verbose=0)[0], bce + penalty,
+                               rtol=1e-5)
+
+
+def test_activity_regularizer_enters_the_total():
+    inp = gn.Input((4,))
+    h = layers.Dense(3, name="h", activity_regularizer=regularizers.l1(0.1))(inp)
+    model = gn.Model(inp, layers.Dense(1, name="o")(h))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 1)).astype("float32")
+    (hk, hb), (ok, ob) = model.get_layer("h").get_weights(), model.get_layer("o").get_weights()
+    act = x @ hk + hb
+    expected = (((act @ ok + ob) - y) ** 2).mean() + 0.1 * np.abs(act).sum()
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=8, verbose=0), expected, rtol=1e-5)
