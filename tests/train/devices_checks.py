@@ -10,13 +10,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from jax.sharding import Mesh  # noqa: E402
+from jax.sharding import Mesh, PartitionSpec  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 import graphnet as gn  # noqa: E402
 from graphnet import layers  # noqa: E402
+from graphnet.train.data import DeviceData  # noqa: E402
 
 RTOL = 1e-4          # the bound: float32 sums in another order across devices
 rng = np.random.default_rng(5)
@@ -74,9 +75,14 @@ def check_all_devices(single):
     assert program.placement.size == 4
     leaf = jax.tree_util.tree_leaves(model.params)[0]
     assert len(leaf.sharding.device_set) == 4 and leaf.sharding.is_fully_replicated
+    data = DeviceData([X], 16, False, program.placement)
+    stacked, tail = data.epoch()
+    assert stacked[0].sharding.spec == PartitionSpec(None, "data"), stacked[0].sharding
+    assert stacked[0].addressable_shards[0].data.shape == (4, 4, 6)   # a quarter of each batch
+    assert tail[0].sharding.is_fully_replicated            # 6 rows: whole on every device
     assert_allclose(model.evaluate(X, [Y3, Y1], batch_size=16, verbose=0),
                     ref.evaluate(X, [Y3, Y1], batch_size=16, verbose=0), rtol=RTOL)
-    for batch_size in (16, 10, 7, 200):          # predict takes any batch size and count
+    for batch_size in (16, 7, 200):          # predict takes any batch size and count
         for out, expected in zip(model.predict(X, batch_size=batch_size, verbose=0),
                                  ref.predict(X, batch_size=batch_size, verbose=0)):
             assert_allclose(out, expected, rtol=RTOL, atol=1e-6)
