@@ -115,13 +115,21 @@ class Placement:
         """Host-stacked batches (steps, B, ...) from an iterable: split when B divides."""
         def put(a):
             sharding = self.split_batch(a.shape[1])
-            if sharding is self.replicated and not self.multi_process:
-                return jax.device_put(a, sharding)
-            return self._local(sharding, a)
+            if sharding is self.stacked:
+                return self._local(sharding, a)
+            if self.multi_process:
+                raise ValueError(f"fit: with several processes every batch of an iterable "
+                                 f"must divide over the {self.size} devices; one has "
+                                 f"{a.shape[1]} samples")
+            return jax.device_put(a, sharding)
         return jax.tree_util.tree_map(put, tree)
 
     def put_batch(self, arrays):
         """One predict batch (B, ...) with B a multiple of the device count."""
+        if self.multi_process:
+            raise ValueError("predict: a model compiled with devices= across several "
+                             "processes does not predict data-parallel; save it and predict "
+                             "on one process with a model compiled with devices=None")
         return [self._local(self.rows, a) for a in arrays]
 
     def round_up(self, size: int) -> int:
