@@ -266,13 +266,20 @@ class Model(Layer):
         if batch_size < 1:
             raise ValueError(f"predict: batch_size must be a positive int, received {batch_size}")
         params, state = self.params, self.state
+        placement = self._trainer.placement if self._trainer is not None else None
+        if placement is not None:      # data-parallel: batches padded to split evenly
+            params, state = placement.replicate((params, state))
         pieces = []
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
             batch = [a[start:start + size] for a in arrays]
             padded = _bucket(size, batch_size)
+            if placement is not None:
+                padded = placement.round_up(padded)
             if padded != size:
                 batch = [_pad_rows(a, padded) for a in batch]
+            if placement is not None:
+                batch = placement.put_batch(batch)
             pieces.append((self._jit_forward(params, state, batch), size))
         # Sliced as NumPy (a jax slice is one more dispatch), then copied: NumPy views of jax
         # arrays are read-only, and Keras's results are not.
@@ -291,7 +298,14 @@ class Model(Layer):
                 loss_reduction="mean", devices=None, steps_per_execution=None):
         """Keras compile. The total loss is sum(w_i L_i) / sum(w_i) over the outputs with a
         loss ("mean"), or Keras's sum(w_i L_i) with loss_reduction="sum"; dicts are matched
-        to outputs by name. `steps_per_execution` steps run per compiled dispatch."""
+        to outputs by name. `steps_per_execution` steps run per compiled dispatch.
+
+        `devices`: None trains on the default device. "all" (jax.devices()), a list of jax
+        devices, or a jax.sharding.Mesh whose FIRST axis is the data axis makes fit,
+        evaluate and predict data-parallel: each batch is split over the data axis,
+        weights are replicated, and the numbers equal one device's up to float rounding.
+        fit's and evaluate's batch_size must then be a multiple of the number of data
+        devices (a ValueError says which sizes work); predict takes any. docs/devices.md."""
         from .train.loop import Trainer
         from .train.spec import make_args
         args = make_args(optimizer, loss, metrics, loss_weights, loss_reduction,

@@ -200,41 +200,55 @@ def split_validation(batch, validation_split, n, who="fit"):
 
 
 # ---- on the device -------------------------------------------------------------------------
-@partial(jax.jit, static_argnums=(1,))
-def _stack(arrays, batch_size):
-    n = jax.tree_util.tree_leaves(arrays)[0].shape[0]
+@partial(jax.jit, static_argnums=(2, 3, 4))
+def _cut(arrays, key, n, batch_size, shardings):
+    """The first n rows as full batches `(steps, B, ...)` and a `(1, rest, ...)` tail,
+    permuted first when `key` is given. `shardings` (data-parallel only) places both."""
+    if key is not None:
+        perm = jax.random.permutation(key, n)
+        arrays = jax.tree_util.tree_map(lambda a: jnp.take(a, perm, axis=0), arrays)
     steps, full = n // batch_size, (n // batch_size) * batch_size
     stacked = jax.tree_util.tree_map(
         lambda a: a[:full].reshape(steps, batch_size, *a.shape[1:]), arrays)
-    tail = jax.tree_util.tree_map(lambda a: a[full:][None], arrays) if n > full else None
+    tail = jax.tree_util.tree_map(lambda a: a[full:n][None], arrays) if n > full else None
+    if shardings is not None:
+        stacked = jax.lax.with_sharding_constraint(stacked, shardings[0])
+        if tail is not None:
+            tail = jax.lax.with_sharding_constraint(tail, shardings[1])
     return stacked, tail
 
 
-@partial(jax.jit, static_argnums=(2,))
-def _shuffled_stack(arrays, key, batch_size):
-    n = jax.tree_util.tree_leaves(arrays)[0].shape[0]
-    perm = jax.random.permutation(key, n)
-    return _stack(jax.tree_util.tree_map(lambda a: jnp.take(a, perm, axis=0), arrays),
-                  batch_size)
-
-
 class DeviceData:
-    """One dataset on the device, cut into full batches `(steps, B, ...)` and a tail."""
+    """One dataset on the device, cut into full batches `(steps, B, ...)` and a tail.
 
-    def __init__(self, batch, batch_size: int, shuffle: bool):
-        self.n = jax.tree_util.tree_leaves(batch)[0].shape[0]
-        self.batch_size = min(int(batch_size), self.n)
+    With a data-parallel `placement` the rows are split over its devices and so is every
+    batch (see graphnet/train/devices.py).
+    """
+
+    def __init__(self, batch, batch_size: int, shuffle: bool, placement=None, who="fit"):
+        if placement is None:
+            self.n = jax.tree_util.tree_leaves(batch)[0].shape[0]
+            self.batch_size = min(int(batch_size), self.n)
+            arrays, self._shardings = jax.device_put(batch), None
+        else:
+            arrays, self.n = placement.put_rows(batch, who)
+            self.batch_size = placement.check_batch_size(int(batch_size), self.n, who)
         self.full_steps, self.tail_size = divmod(self.n, self.batch_size)
+        if placement is not None:
+            self._shardings = (placement.split_batch(self.batch_size),
+                               placement.split_batch(self.tail_size))
         self.steps = self.full_steps + (1 if self.tail_size else 0)
-        arrays = jax.device_put(batch)
         self._arrays = arrays if shuffle else None
-        self._fixed = None if shuffle else _stack(arrays, self.batch_size)
+        self._fixed = None if shuffle else self._stack(arrays, None)
+
+    def _stack(self, arrays, key):
+        return _cut(arrays, key, self.n, self.batch_size, self._shardings)
 
     def epoch(self, key=None):
         """(stacked, tail) for one epoch; shuffled on the device when `key` is given."""
         if key is None or self._arrays is None:
             return self._fixed
-        return _shuffled_stack(self._arrays, key, self.batch_size)
+        return self._stack(self._arrays, key)
 
 
 def _as_batch(item, model, spec, who):
@@ -246,9 +260,10 @@ def _as_batch(item, model, spec, who):
     return xs, ys, sws
 
 
-def batch_chunks(source, model, spec, k: int, who="fit"):
+def batch_chunks(source, model, spec, k: int, who="fit", put=jax.device_put):
     """Yield (data, count, offset): up to k consecutive same-shaped batches stacked on the
-    host and padded to k steps, so every chunk of one batch shape shares a compile."""
+    host and padded to k steps, so every chunk of one batch shape shares a compile.
+    `put` places a stack (data-parallel: `Placement.put_stacked`)."""
     group, shapes, offset = [], None, 0
 
     def flush():
@@ -258,7 +273,7 @@ def batch_chunks(source, model, spec, k: int, who="fit"):
             stacked = jax.tree_util.tree_map(
                 lambda a: np.concatenate([a, np.zeros((k - count, *a.shape[1:]), a.dtype)]),
                 stacked)
-        return jax.device_put(stacked), count
+        return put(stacked), count
 
     for item in source:
         batch = _as_batch(item, model, spec, who)

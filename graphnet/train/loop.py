@@ -17,6 +17,7 @@ import numpy as np
 from .. import naming
 from ..callbacks import CallbackList, History
 from . import data as data_module
+from .devices import resolve as resolve_devices
 from .spec import CompileArgs, resolve, resolve_metrics, steps_per_dispatch
 from .step import Program, distinct_buffers
 
@@ -29,6 +30,7 @@ class Trainer:
         self.model, self.args = model, args
         self._programs = {}
         self._spec = None
+        self.placement = resolve_devices(args.devices)   # None: the default device
         self.step = None                  # device int32: optimizer steps so far (rng stream)
 
     @property
@@ -44,7 +46,8 @@ class Trainer:
         key = (trainable, tuple((i, name, type(m).__name__, repr(sorted(m.get_config().items())))
                                 for i, name, m in metrics))
         if key not in self._programs:
-            self._programs[key] = Program(self.model, self.spec, metrics, trainable)
+            self._programs[key] = Program(self.model, self.spec, metrics, trainable,
+                                          self.placement)
         program = self._programs[key]
         self.optimizer_state(trainable)
         if self.step is None:
@@ -80,8 +83,8 @@ def _is_batches(x, y):
 class ArraySource:
     """Arrays on the device; chunks of K full batches, then the ragged tail."""
 
-    def __init__(self, batch, batch_size, shuffle):
-        self.data = data_module.DeviceData(batch, batch_size, shuffle)
+    def __init__(self, batch, batch_size, shuffle, placement=None, who="fit"):
+        self.data = data_module.DeviceData(batch, batch_size, shuffle, placement, who)
         self.steps = self.data.steps
         self.shapes = batch
 
@@ -99,6 +102,8 @@ class IterableSource:
 
     def __init__(self, source, model, trainer, who):
         self.source, self.model, self.spec, self.who = source, model, trainer.spec, who
+        placement = trainer.placement
+        self.put = jax.device_put if placement is None else placement.put_stacked
         self.steps = len(source) if hasattr(source, "__len__") else None
         self.used = False
         first = self._peek()
@@ -123,7 +128,7 @@ class IterableSource:
         else:
             iterator, self._pending = self._pending, None
         for data, count, offset in data_module.batch_chunks(iterator, self.model, self.spec, k,
-                                                            self.who):
+                                                            self.who, self.put):
             yield data, 0, count, offset
 
 
@@ -140,7 +145,7 @@ def make_source(model, trainer, x, y, sample_weight, class_weight, batch_size, s
                              f"the batches as (x, y, sample_weight)")
         return IterableSource(x, model, trainer, who)
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight, who)
-    return ArraySource(batch, batch_size, shuffle)
+    return ArraySource(batch, batch_size, shuffle, trainer.placement, who)
 
 
 def _check_batch_size(batch_size, who):
@@ -220,8 +225,9 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         batch = data_module.prepare(model, spec, x, y, sample_weight, class_weight, who)
         n = batch[0][0].shape[0]
         batch, val_batch = data_module.split_validation(batch, validation_split, n, who)
-        source = ArraySource(batch, batch_size, shuffle)
-        val_source = None if val_batch is None else ArraySource(val_batch, batch_size, False)
+        source = ArraySource(batch, batch_size, shuffle, trainer.placement, who)
+        val_source = None if val_batch is None else ArraySource(
+            val_batch, batch_size, False, trainer.placement, "fit (validation_split)")
     if validation_data is not None:
         val_source = _validation_source(model, trainer, validation_data, batch_size)
 
@@ -268,7 +274,7 @@ def _train_epoch(model, trainer, program, chunks, key, cbs, progress, epoch):
         cbs.on_train_batch_begin(offset + start, None)
         carry = (model.params, model.state, optimizer.state, trackers, trainer.step)
         if first:               # once per epoch: fresh states may share cached buffers
-            carry, first = distinct_buffers(carry), False
+            carry, first = program.place(distinct_buffers(carry)), False
         carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
         model.params, model.state, optimizer.state, trackers, trainer.step = carry
         if cbs.wants_batch_logs:
@@ -297,14 +303,14 @@ def _validation_source(model, trainer, validation_data, batch_size):
         vx, vy, *vsw = validation_data
         batch = data_module.prepare(model, trainer.spec, vx, vy, vsw[0] if vsw else None,
                                     None, who)
-        return ArraySource(batch, batch_size, False)
+        return ArraySource(batch, batch_size, False, trainer.placement, who)
     return IterableSource(validation_data, model, trainer, who)
 
 
 def _evaluate_source(program, model, source, k, progress=None):
     """Loss and metrics over a whole source, in dispatches of k batches."""
-    trackers = distinct_buffers(program.init_trackers())
-    params, state = model.params, model.state
+    trackers, params, state = program.place((distinct_buffers(program.init_trackers()),
+                                             model.params, model.state))
     out_logs = None
     # Without a progress bar nothing is read until the end, so one dispatch per K batches
     # costs no host round trip.
@@ -355,13 +361,13 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, retu
     trainer = trainer_of(model, "train_on_batch")
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight,
                                 "train_on_batch")
-    source = ArraySource(batch, batch[0][0].shape[0], False)
+    source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "train_on_batch")
     program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
     optimizer = trainer.spec.optimizer
     (data, start, count, offset), = source.chunks(1)
     key = jax.random.key(naming.next_seed())
-    carry = distinct_buffers((model.params, model.state, optimizer.state,
-                              program.init_trackers(), trainer.step))
+    carry = program.place(distinct_buffers((model.params, model.state, optimizer.state,
+                                            program.init_trackers(), trainer.step)))
     carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
     model.params, model.state, optimizer.state, _, trainer.step = carry
     return _result(_host(out_logs, program.log_names)[0], return_dict)
@@ -371,6 +377,6 @@ def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
     """Loss and metrics of one batch, without training."""
     trainer = trainer_of(model, "test_on_batch")
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, None, "test_on_batch")
-    source = ArraySource(batch, batch[0][0].shape[0], False)
+    source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "test_on_batch")
     program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
     return _result(_evaluate_source(program, model, source, 1), return_dict)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
+from .devices import resolve as resolve_devices
 
 # steps_per_execution="auto" (the default): see `steps_per_dispatch` and bench/RESULTS.md.
 MIN_STEPS_PER_DISPATCH = 32        # ANCHORS: 32 steps per call keep within ~8% of one call
@@ -73,9 +74,7 @@ def make_args(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
             or steps_per_execution < 1):
         raise ValueError(f"compile: steps_per_execution must be a positive int or 'auto', received "
                          f"{steps_per_execution!r}")
-    if devices is not None:
-        raise ValueError("compile: devices= other than None (data-parallel training) is not "
-                         "available in this version; train on the default device")
+    resolve_devices(devices)           # a wrong devices= fails at compile, not at fit
     return CompileArgs(optimizer=optimizers_module.get(optimizer), loss=loss, metrics=metrics,
                        loss_weights=loss_weights, loss_reduction=loss_reduction,
                        steps_per_execution=steps_per_execution, devices=devices)

@@ -6,6 +6,10 @@ as (steps, batch, ...): `start` and `count` are traced, so every chunk length, i
 epoch's last short chunk, reuses one compiled program (a scan's static length would compile
 once per length). Only a ragged last batch, whose shape differs, compiles once more, in the
 first epoch. The carry (params, state, optimizer state, metric state, step) is donated.
+
+Data-parallel (compile(devices=...)): the same function, jitted with every output
+replicated; its batches arrive split over the data axis and GSPMD partitions the program
+(see devices.py), so it is still one compiled function per batch shape.
 """
 from __future__ import annotations
 
@@ -55,7 +59,7 @@ class Program:
     `trace_count` counts how often the Python bodies were traced (tests assert on it).
     """
 
-    def __init__(self, model, spec: Spec, metrics: list, trainable: list):
+    def __init__(self, model, spec: Spec, metrics: list, trainable: list, placement=None):
         self.model, self.spec, self.metrics = model, spec, metrics
         self.trainable = list(trainable)            # one bool per params leaf (tree order)
         self.tx = spec.optimizer.tx
@@ -65,8 +69,14 @@ class Program:
         self.trained = spec.trained_outputs
         self.weights = [spec.loss_weights[i] for i in self.trained]
         self.weight_sum = sum(self.weights)
-        self.train_chunk = jax.jit(self._train_chunk, donate_argnums=(0,))
-        self.eval_chunk = jax.jit(self._eval_chunk, donate_argnums=(0,))
+        self.placement = placement
+        out = {} if placement is None else {"out_shardings": placement.replicated}
+        self.train_chunk = jax.jit(self._train_chunk, donate_argnums=(0,), **out)
+        self.eval_chunk = jax.jit(self._eval_chunk, donate_argnums=(0,), **out)
+
+    def place(self, tree):
+        """The carry where the chunks expect it: as it is on one device, else replicated."""
+        return tree if self.placement is None else self.placement.replicate(tree)
 
     # ---- the parts of the carry ---------------------------------------------------------
     def split(self, params):
