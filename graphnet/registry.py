@@ -28,12 +28,6 @@ def register_serializable(name: str | None = None, package: str = "Custom"):
             raise ValueError(f"register_serializable: {key!r} is already registered to "
                              f"{_registered[key]!r}")
         _registered[key] = obj
-        obj_key = getattr(obj, "_graphnet_registered_name", None)
-        if obj_key is None:
-            try:
-                obj._graphnet_registered_name = key
-            except (AttributeError, TypeError):
-                pass
         return obj
     return register
 
