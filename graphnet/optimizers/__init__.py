@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .registry import get_registered, lookup, registered_name
+from ..registry import get_registered, lookup, registered_name
 
 
 def clip_by_norm_per_tensor(max_norm):
