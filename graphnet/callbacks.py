@@ -260,6 +260,36 @@ class ReduceLROnPlateau(_Monitor):
                     self.cooldown_counter, self.wait = self.cooldown, 0
 
 
+class LearningRateScheduler(Callback):
+    """Keras LearningRateScheduler: at each epoch's start, sets the optimizer's learning rate
+    to `schedule(epoch, lr)` (or `schedule(epoch)`); logs `learning_rate` at its end."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) -> "
+                            f"lr, received {schedule!r}")
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        lr = float(optimizer.learning_rate)
+        try:
+            lr = self.schedule(epoch, lr)
+        except TypeError:                 # the one-argument form, as Keras allows
+            lr = self.schedule(epoch)
+        if not isinstance(lr, (float, int, np.floating, np.integer)) or isinstance(lr, bool):
+            raise ValueError(f"LearningRateScheduler: the schedule must return a float, received "
+                             f"{lr!r} for epoch {epoch}")
+        optimizer.learning_rate = float(lr)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
 class TerminateOnNaN(Callback):
     """Stops training when the loss becomes NaN or infinite, saying at which epoch and batch."""
 

@@ -1,24 +1,21 @@
-"""Keras-named optimizers with Keras defaults, mapped onto optax.
+"""Keras-named optimizers with Keras defaults and Keras's numbers, as optax transformations.
 
-The learning rate is an injected hyperparameter (optax.inject_hyperparams): it lives in the
-optimizer state as an array, so reading or changing it between epochs (ReduceLROnPlateau)
-never recompiles the training step. Known differences from Keras's own update rules: Adam's
-epsilon is added to sqrt(v_hat) (optax) rather than to sqrt(v) (Keras), and Nadam is optax's
-(Dozat's rule without Keras's momentum-decay schedule); both differ only at epsilon scale.
+SGD, RMSprop and Adagrad use optax's rules (the same arithmetic as Keras's). Adam, AdamW and
+Nadam use `rules.keras_adam` / `keras_adamw` / `keras_nadam`, which copy Keras's arithmetic
+(epsilon added to sqrt(v), Nadam's momentum schedule); optax's own `optax.adam` etc. stay
+available: pass any `optax.GradientTransformation` to `compile`. The learning rate lives in
+the optimizer state (`rules.LearningRateState`), so reading or changing it between epochs
+(ReduceLROnPlateau, LearningRateScheduler) never recompiles the training step.
 """
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from ..registry import get_registered, lookup, registered_name
-
-
-def clip_by_norm_per_tensor(max_norm):
-    """Keras's `clipnorm`: each gradient tensor is scaled to L2 norm <= max_norm."""
-    def clip(g):
-        norm = jnp.sqrt(jnp.sum(jnp.square(g)))
-        return g * (max_norm / jnp.maximum(norm, max_norm)).astype(g.dtype)
-    return optax.stateless(lambda updates, params=None: jax.tree_util.tree_map(clip, updates))
+from . import rules, schedules
+from .rules import (clip_by_global_norm, clip_by_norm, clip_by_value, inject_learning_rate,
+                    keras_adam, keras_adamw, keras_nadam)
 
 
 def standard_promotion(tx):
@@ -42,20 +39,34 @@ def _injected(state):
     return [s for s in jax.tree_util.tree_leaves(state, is_leaf=_is_injected) if _is_injected(s)]
 
 
+def _check_learning_rate(owner, value):
+    """A float >= 0 or a schedule (any callable of the step count)."""
+    if callable(value):
+        return value
+    if isinstance(value, (str, bytes)) or not np.isscalar(value) and np.ndim(value) != 0:
+        raise TypeError(f"{owner}: learning_rate must be a float or a schedule (a callable of "
+                        f"the step count), received {value!r}")
+    value = float(value)
+    if value < 0:
+        raise ValueError(f"{owner}: learning_rate must be >= 0, received {value}")
+    return value
+
+
 class Optimizer:
-    """Base of the Keras-named optimizers: an optax transformation plus its state."""
+    """Base of the Keras-named optimizers: an optax transformation plus its state.
+
+    The transformation is Keras's clipping (clipnorm, global_clipnorm or clipvalue) followed
+    by the update rule, with the learning rate kept in the state (`rules.LearningRateState`):
+    `optimizer.learning_rate` reads the current rate and accepts a float or a schedule at
+    any time, and a float change takes effect on the next step without a recompile.
+    """
 
     def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  name=None):
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: only one of clipnorm, clipvalue and "
                              f"global_clipnorm can be set (as in Keras)")
-        if not callable(learning_rate):
-            learning_rate = float(learning_rate)
-            if learning_rate < 0:
-                raise ValueError(f"{type(self).__name__}: learning_rate must be >= 0, received "
-                                 f"{learning_rate}")
-        self._learning_rate = learning_rate
+        self._learning_rate = _check_learning_rate(type(self).__name__, learning_rate)
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.name = name or type(self).__name__.lower()
         self.state = None           # set by `fit`: the optax state of the trainable weights
@@ -69,83 +80,96 @@ class Optimizer:
 
     @property
     def tx(self) -> optax.GradientTransformation:
-        """The optax transformation: clipping (if any), then the update with an injected LR."""
+        """The optax transformation: Keras's clipping (if any), then the update rule."""
         if self._tx is None:
             parts = []
             if self.clipnorm is not None:
-                parts.append(clip_by_norm_per_tensor(float(self.clipnorm)))
+                parts.append(rules.clip_by_norm(self.clipnorm))
             if self.global_clipnorm is not None:
-                parts.append(optax.clip_by_global_norm(float(self.global_clipnorm)))
+                parts.append(rules.clip_by_global_norm(self.global_clipnorm))
             if self.clipvalue is not None:
-                parts.append(optax.clip(float(self.clipvalue)))
-            parts.append(optax.inject_hyperparams(self._base)(learning_rate=self._learning_rate))
+                parts.append(rules.clip_by_value(self.clipvalue))
+            parts.append(rules.inject_learning_rate(self._base, self._learning_rate))
             self._tx = standard_promotion(parts[0] if len(parts) == 1 else optax.chain(*parts))
         return self._tx
 
     def init(self, params):
-        """A fresh state for `params` (the compiled step never sees the Python float)."""
+        """A fresh state for `params`, starting from the current learning rate."""
         state = self.tx.init(params)
-        if not callable(self._learning_rate):
-            state = _set_lr(state, self._learning_rate, self.name)
+        state = rules.replace_learning_rate(state, self._learning_rate)
         self.state = state
         return state
 
-    # ---- the learning rate, readable and settable between epochs ------------------------
+    # ---- the learning rate, readable and settable in any form -----------------------------
     @property
     def learning_rate(self) -> float:
+        """The rate of the next step (a schedule is evaluated at `iterations`)."""
         if self.state is None:
             if callable(self._learning_rate):
                 return float(self._learning_rate(0))
             return self._learning_rate
-        return float(self._lr_state()["learning_rate"])
+        return float(self._lr_state().current())
 
     @learning_rate.setter
     def learning_rate(self, value):
-        if callable(self._learning_rate):
-            raise TypeError(f"{self.name}: the learning rate follows a schedule and cannot be set; "
-                            f"compile with a float learning_rate to change it by hand")
-        value = float(value)
-        self._learning_rate = value
+        """A float (the next steps use it; no recompile) or a schedule (the step is traced
+        again once, then follows it from the current step count)."""
+        self._learning_rate = _check_learning_rate(self.name, value)
         if self.state is not None:
-            self.state = _set_lr(self.state, value, self.name)
+            self.state = rules.replace_learning_rate(self.state, self._learning_rate)
 
     lr = learning_rate
 
     def _lr_state(self):
-        found = [s.hyperparams for s in _injected(self.state) if "learning_rate" in s.hyperparams]
+        found = rules.find_learning_rate_states(self.state)
         if not found:
-            raise ValueError(f"{self.name}: this optax transformation has no injected "
-                             f"learning_rate; wrap it with optax.inject_hyperparams to read or "
-                             f"change it")
+            raise ValueError(f"{self.name}: this optimizer state holds no learning rate")
         return found[0]
 
     @property
     def iterations(self) -> int:
         """Number of updates applied so far (Keras's optimizer.iterations)."""
-        counts = [s.count for s in _injected(self.state)] if self.state is not None else []
-        return int(counts[0]) if counts else 0
+        if self.state is None:
+            return 0
+        return int(self._lr_state().count)
 
     def get_config(self) -> dict:
-        lr = self._learning_rate
-        if callable(lr):
-            name = registered_name(lr)
-            if name is None:
-                raise ValueError(f"{self.name}: the learning-rate schedule {lr!r} is not "
-                                 f"registered; use @graphnet.register_serializable() to save it")
-            lr = {"registered": name}
-        return {"learning_rate": lr, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+        return {"learning_rate": _serialize_lr(self.name, self._learning_rate),
+                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                 "global_clipnorm": self.global_clipnorm, "name": self.name, **self._hyper()}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = get_registered(config["learning_rate"]["registered"])
+        config["learning_rate"] = _deserialize_lr(config.get("learning_rate", 0.001))
         return cls(**config)
 
     def __repr__(self):
         lr = self._learning_rate if callable(self._learning_rate) else f"{self.learning_rate:g}"
         return f"<{type(self).__name__} learning_rate={lr}>"
+
+
+def _serialize_lr(owner, lr):
+    if not callable(lr):
+        return lr
+    if isinstance(lr, schedules.LearningRateSchedule) and schedules.is_builtin(lr):
+        return schedules.serialize(lr)
+    name = registered_name(lr) or registered_name(type(lr))
+    if name is None:
+        raise ValueError(f"{owner}: the learning-rate schedule {lr!r} is not registered; use "
+                         f"@graphnet.register_serializable() to save it")
+    if registered_name(lr) is None:       # an instance of a registered schedule class
+        return {"registered": name, "config": lr.get_config()}
+    return {"registered": name}
+
+
+def _deserialize_lr(lr):
+    if not isinstance(lr, dict):
+        return lr
+    if "registered" in lr:
+        obj = get_registered(lr["registered"])
+        return obj.from_config(lr["config"]) if "config" in lr else obj
+    return schedules.deserialize(lr)
 
 
 def _set_lr(state, value, name):
@@ -211,8 +235,7 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
 
     def _base(self, learning_rate):
-        fn = optax.amsgrad if self.amsgrad else optax.adam
-        return fn(learning_rate, b1=self.beta_1, b2=self.beta_2, eps=self.epsilon)
+        return keras_adam(learning_rate, self.beta_1, self.beta_2, self.epsilon, self.amsgrad)
 
     def _hyper(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
@@ -224,14 +247,12 @@ class AdamW(Adam):
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, amsgrad=False, **kwargs):
-        if amsgrad:
-            raise ValueError("AdamW: amsgrad=True has no optax counterpart here; use Adam")
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, False, **kwargs)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, **kwargs)
         self.weight_decay = float(weight_decay)
 
     def _base(self, learning_rate):
-        return optax.adamw(learning_rate, b1=self.beta_1, b2=self.beta_2, eps=self.epsilon,
-                           weight_decay=self.weight_decay)
+        return keras_adamw(learning_rate, self.weight_decay, self.beta_1, self.beta_2,
+                           self.epsilon, self.amsgrad)
 
     def _hyper(self):
         return {**super()._hyper(), "weight_decay": self.weight_decay}
@@ -256,14 +277,15 @@ class Adagrad(Optimizer):
 
 
 class Nadam(Optimizer):
-    """Keras Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7) as optax.nadam."""
+    """Keras Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7), with Keras's
+    momentum schedule."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
     def _base(self, learning_rate):
-        return optax.nadam(learning_rate, b1=self.beta_1, b2=self.beta_2, eps=self.epsilon)
+        return keras_nadam(learning_rate, self.beta_1, self.beta_2, self.epsilon)
 
     def _hyper(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
@@ -292,9 +314,26 @@ class OptaxOptimizer(Optimizer):
         if self.state is None:
             raise ValueError(f"{self.name}: the learning rate of an optax transformation can be "
                              f"set once fit has initialized its state")
+        if callable(value):
+            raise TypeError(f"{self.name}: a schedule cannot be set on an optax transformation; "
+                            f"build it with the schedule (optax.adam(schedule)) or compile with "
+                            f"a graphnet.optimizers class")
         self.state = _set_lr(self.state, float(value), self.name)
 
     lr = learning_rate
+
+    def _lr_state(self):
+        found = [s.hyperparams for s in _injected(self.state) if "learning_rate" in s.hyperparams]
+        if not found:
+            raise ValueError(f"{self.name}: this optax transformation has no injected "
+                             f"learning_rate; wrap it with optax.inject_hyperparams to read or "
+                             f"change it")
+        return found[0]
+
+    @property
+    def iterations(self) -> int:
+        counts = [s.count for s in _injected(self.state)] if self.state is not None else []
+        return int(counts[0]) if counts else 0
 
     def init(self, params):
         self.state = self.tx.init(params)

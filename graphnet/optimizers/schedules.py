@@ -1,0 +1,165 @@
+"""Keras's learning-rate schedules (`keras.optimizers.schedules`), built on optax schedules.
+
+A schedule is a callable of the optimizer's step count (0 for the first update, as Keras's
+`optimizer.iterations`), so an instance is also a plain optax schedule: `optax.adam(
+ExponentialDecay(...))` works. Each takes Keras's arguments and has `get_config`, so an
+optimizer with a schedule saves and loads.
+"""
+
+import jax
+import jax.numpy as jnp
+import optax
+
+F32 = jnp.float32
+
+
+class LearningRateSchedule:
+    """Keras LearningRateSchedule: subclass it and define `__call__(step)` (and `get_config`
+    to save it; register the class with `graphnet.register_serializable`)."""
+
+    def __call__(self, step):
+        raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
+                                  f"override __call__(self, step)")
+
+    def get_config(self):
+        raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
+                                  f"override get_config() to be saved")
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class _OptaxSchedule(LearningRateSchedule):
+    """A Keras schedule whose value is `self._schedule(step)`, an optax schedule."""
+
+    _schedule = None
+
+    def __call__(self, step):
+        with jax.numpy_dtype_promotion("standard"):
+            return jnp.asarray(self._schedule(jnp.asarray(step)), F32)
+
+
+def _check_decay_steps(owner, decay_steps):
+    if decay_steps <= 0:
+        raise ValueError(f"{owner}: decay_steps must be > 0, received {decay_steps}")
+
+
+class ExponentialDecay(_OptaxSchedule):
+    """Keras ExponentialDecay: `initial_learning_rate * decay_rate ** (step / decay_steps)`
+    (the exponent floored with `staircase=True`)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="ExponentialDecay"):
+        _check_decay_steps("ExponentialDecay", decay_steps)
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+        self._schedule = optax.exponential_decay(float(initial_learning_rate), decay_steps,
+                                                 float(decay_rate), staircase=bool(staircase))
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class PiecewiseConstantDecay(_OptaxSchedule):
+    """Keras PiecewiseConstantDecay: `values[0]` while step <= boundaries[0], `values[1]`
+    while step <= boundaries[1], ..., `values[-1]` after the last boundary."""
+
+    def __init__(self, boundaries, values, name="PiecewiseConstant"):
+        if len(boundaries) != len(values) - 1:
+            raise ValueError(f"PiecewiseConstantDecay: boundaries must have one element fewer "
+                             f"than values; received boundaries={list(boundaries)} (length "
+                             f"{len(boundaries)}) and values={list(values)} (length "
+                             f"{len(values)})")
+        self.boundaries, self.values, self.name = list(boundaries), list(values), name
+        # optax switches at step >= boundary, Keras after it: shift by one.
+        self._schedule = optax.join_schedules(
+            [optax.constant_schedule(float(v)) for v in self.values],
+            [int(b) + 1 for b in self.boundaries])
+
+    def get_config(self):
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """Keras InverseTimeDecay: `initial_learning_rate / (1 + decay_rate * step / decay_steps)`
+    (the ratio floored with `staircase=True`)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name="InverseTimeDecay"):
+        _check_decay_steps("InverseTimeDecay", decay_steps)
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+
+    def __call__(self, step):
+        p = jnp.asarray(step).astype(F32) / jnp.asarray(self.decay_steps, F32)
+        if self.staircase:
+            p = jnp.floor(p)
+        return (jnp.asarray(self.initial_learning_rate, F32)
+                / (1.0 + jnp.asarray(self.decay_rate, F32) * p))
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class CosineDecay(_OptaxSchedule):
+    """Keras CosineDecay: an optional linear warmup from `initial_learning_rate` to
+    `warmup_target` over `warmup_steps`, then a cosine decay over `decay_steps` down to
+    `alpha` times the starting rate."""
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
+                 warmup_target=None, warmup_steps=0):
+        _check_decay_steps("CosineDecay", decay_steps)
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.alpha, self.name = alpha, name
+        self.warmup_target, self.warmup_steps = warmup_target, warmup_steps
+        if warmup_target is None:
+            self._schedule = optax.cosine_decay_schedule(float(initial_learning_rate),
+                                                         decay_steps, float(alpha))
+        else:
+            self._schedule = optax.join_schedules(
+                [optax.linear_schedule(float(initial_learning_rate), float(warmup_target),
+                                       warmup_steps),
+                 optax.cosine_decay_schedule(float(warmup_target), decay_steps, float(alpha))],
+                [int(warmup_steps)])
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
+                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+
+
+BUILTIN = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDecay,
+                                         InverseTimeDecay, CosineDecay)}
+
+
+def is_builtin(schedule) -> bool:
+    return BUILTIN.get(type(schedule).__name__) is type(schedule)
+
+
+def serialize(schedule) -> dict:
+    """Keras's form: {"class_name": ..., "config": ...}."""
+    if not is_builtin(schedule):
+        raise ValueError(f"{schedule!r} is not one of graphnet's schedules {sorted(BUILTIN)}; "
+                         f"register its class with graphnet.register_serializable to save it")
+    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+
+
+def deserialize(config: dict):
+    cls = BUILTIN.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown learning-rate schedule {config.get('class_name')!r}; valid "
+                         f"ones are {sorted(BUILTIN)}")
+    return cls.from_config(config.get("config", {}))
+
+
+__all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
+           "InverseTimeDecay", "CosineDecay", "serialize", "deserialize"]
