@@ -88,6 +88,8 @@ def _conv_bwd(strides, padding, lhs_dilation, rhs_dilation, groups, res, g):
     k_sizes, c_out = kernel.shape[:rank], kernel.shape[-1]
     c_group, out_group = c_in // groups, c_out // groups
     out_sizes = g.shape[1:-1]
+    if 0 in out_sizes:   # an empty output: no window reaches the input, nothing flows back
+        return jnp.zeros_like(x), jnp.zeros_like(kernel)
 
     # Spare input the windows never reach (valid padding, strides): cut from the high pad.
     extents = [(n - 1) * ld + 1 + lo + hi for n, ld, (lo, hi) in zip(x.shape[1:-1], lhs_dilation, padding)]

@@ -93,6 +93,20 @@ def test_conv_gradients_equal_jax_grad_of_lax_conv(case, lhs_dilation, seed):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
+def test_conv_gradients_of_an_empty_output_are_zero():
+    """A dilated kernel wider than its padded input gives no output: the gradients are zero
+    (JAX's own transpose agrees), not a convolution with an empty window."""
+    x = jnp.ones((2, 4, 1), jnp.float32)
+    w = jnp.ones((3, 1, 1), jnp.float32)
+
+    def loss(x, w):
+        return jnp.sum(ops.conv(x, w, 1, "valid", 2))
+    assert jax.eval_shape(lambda x, w: ops.conv(x, w, 1, "valid", 2), x, w).shape == (2, 0, 1)
+    dx, dw = jax.jit(jax.grad(loss, argnums=(0, 1)))(x, w)
+    np.testing.assert_array_equal(dx, np.zeros((2, 4, 1)))
+    np.testing.assert_array_equal(dw, np.zeros((3, 1, 1)))
+
+
 def test_conv_gradient_inside_scan_equals_outside():
     """The case the custom VJP exists for: a conv's kernel gradient inside lax.scan."""
     rng = np.random.default_rng(0)
