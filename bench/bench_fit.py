@@ -34,6 +34,16 @@ import graphnet as gn  # noqa: E402
 from graphnet import layers  # noqa: E402
 
 KERAS_LOSS = False            # set while tracing the "bk" floor: Keras's probability losses
+CLOCK = time.perf_counter     # --clock cpu: process CPU seconds (all threads), steadier under load
+PHASES = {}                   # jax.monitoring compile events of the current run: name -> seconds
+
+
+def _on_event(event, seconds, **_):
+    name = event.rsplit("/", 1)[-1].replace("_duration", "")
+    PHASES[name] = PHASES.get(name, 0.0) + seconds
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_event)
 N_SAMPLES = 57_344            # 7 * 32 * 256: every batch size and 32-step chunk divides it
 EPOCHS = 4
 
@@ -269,13 +279,13 @@ def run_a(model, w, x, y10, y2, batch):
     opt_state = tx.init(params)
     times, losses = [], []
     for _ in range(EPOCHS):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         total = jnp.zeros((), jnp.float32)
         for i in range(steps):
             params, opt_state, total = step(params, opt_state, total, cut[0][i], cut[1][i], cut[2][i])
         jax.block_until_ready(params)
         losses.append(float(total) / steps)
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK() - t0)
     return times, losses
 
 
@@ -300,11 +310,11 @@ def run_b(model, w, x, y10, y2, batch):
     opt_state = tx.init(params)
     times, losses = [], []
     for _ in range(EPOCHS):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         params, opt_state, loss = epoch(params, opt_state, *stacked)
         jax.block_until_ready(params)
         losses.append(float(loss))
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK() - t0)
     return times, losses
 
 
@@ -327,10 +337,10 @@ def _epoch_timer(callback_base):
 
         def on_epoch_begin(self, epoch, logs=None):
             if self.times:
-                self.last = time.perf_counter()
+                self.last = CLOCK()
 
         def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self.last)
+            self.times.append(CLOCK() - self.last)
             self.losses.append(float(logs["loss"]))
     return Timer
 
@@ -338,19 +348,30 @@ def _epoch_timer(callback_base):
 def run_gn(model, w, x, y10, y2, batch, spe=None):
     net = model.build(gn, w)
     model.compile(net, steps_per_execution=spe)
-    timer = _epoch_timer(gn.callbacks.Callback)(time.perf_counter())
-    timer.last = time.perf_counter()
+    timer = _epoch_timer(gn.callbacks.Callback)(CLOCK())
+    timer.last = CLOCK()
     net.fit(x, model.targets(y10, y2), batch_size=batch, epochs=EPOCHS, verbose=0,
             shuffle=False, callbacks=[timer])
     return timer.times, timer.losses
+
+
+def run_gn_probability_losses(model, w, x, y10, y2, batch):
+    """graphnet with its crossentropies computed from the probabilities (as before the losses
+    started from the logits behind a softmax/sigmoid): what that costs in compile time."""
+    saved = gn.losses.behind_activation
+    gn.losses.behind_activation = lambda loss, activation: None
+    try:
+        return run_gn(model, w, x, y10, y2, batch)
+    finally:
+        gn.losses.behind_activation = saved
 
 
 def run_keras(model, w, x, y10, y2, batch):
     import keras
     net = model.build(keras, w)
     model.compile(net, keras=True)
-    timer = _epoch_timer(keras.callbacks.Callback)(time.perf_counter())
-    timer.last = time.perf_counter()
+    timer = _epoch_timer(keras.callbacks.Callback)(CLOCK())
+    timer.last = CLOCK()
     net.fit(x, model.targets(y10, y2), batch_size=batch, epochs=EPOCHS, verbose=0,
             shuffle=False, callbacks=[timer])
     return timer.times, timer.losses
@@ -367,7 +388,15 @@ def main():
     parser.add_argument("--spe", default="", help="also time graphnet with these "
                         "steps_per_execution values (0 = the whole epoch), e.g. 8,32,128,0")
     parser.add_argument("--no-keras", action="store_true")
+    parser.add_argument("--prob-losses", action="store_true", help="also time graphnet with "
+                        "its crossentropies computed from probabilities (gnp)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="time epochs by the wall clock or by this process's CPU seconds")
+    parser.add_argument("--phases", action="store_true", help="also print jax.monitoring's "
+                        "tracing, lowering and XLA compile seconds of each implementation's run")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     try:
         if args.no_keras:
             raise ImportError
@@ -390,22 +419,27 @@ def main():
             for k in [int(s) for s in args.spe.split(",") if s]:
                 spe = k or len(x) // batch
                 impls[f"gn{k or 'E'}"] = partial(run_gn, spe=spe)
+            if args.prob_losses:
+                impls["gnp"] = run_gn_probability_losses
             if have_keras:
                 impls["c"] = run_keras
-            measure(model, key, batch, impls, w, x, y10, y2, args.repeats)
+            measure(model, key, batch, impls, w, x, y10, y2, args.repeats, args.phases)
 
 
-def measure(model, key, batch, impls, w, x, y10, y2, repeats):
+def measure(model, key, batch, impls, w, x, y10, y2, repeats, show_phases=False):
     names = list(impls)
     for name in names:                                   # warm-up, discarded
         impls[name](model, w, x, y10, y2, batch)
     steady = {n: [] for n in names}
     compile_ = {n: [] for n in names}
     losses = {}
+    phases = {n: [] for n in names}
     for r in range(repeats):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
+            PHASES.clear()
             times, loss = impls[name](model, w, x, y10, y2, batch)
+            phases[name].append(dict(PHASES))
             s = statistics.median(times[1:])
             steady[name].append(s)
             compile_[name].append(times[0] - s)
@@ -424,6 +458,13 @@ def measure(model, key, batch, impls, w, x, y10, y2, repeats):
               f"{_ratio(compile_[name], compile_['b']):>17} "
               f"{_ratio(compile_[name], compile_['bk']):>17}  "
               f"{losses[name][0]:.5g}, {losses[name][-1]:.4g}")
+    if show_phases:
+        print("jax.monitoring seconds per run (median over repeats): tracing to jaxpr, jaxpr to "
+              "MLIR, XLA backend compile")
+        for name in names:
+            keys = ("jaxpr_trace", "jaxpr_to_mlir_module", "backend_compile")
+            med = [statistics.median(p.get(k, 0.0) for p in phases[name]) for k in keys]
+            print(f"{name:6} trace {med[0]:6.3f}  lower {med[1]:6.3f}  compile {med[2]:6.3f}")
 
 
 def _ratio(xs, ref):

@@ -44,18 +44,30 @@ def _mask_plan(node):
     return None, by_keyword, first
 
 
+def logits_plan(output_tensors):
+    """Per output, the activation ("softmax"/"sigmoid") its layer applies last to values
+    `run(..., logits=True)` can return, or None."""
+    return [t.node.layer.logits_activation() if len(t.node.outputs) == 1 else None
+            for t in output_tensors]
+
+
 def make_run(graph, input_tensors, output_tensors):
     """`run(params, state, inputs, training, rng) -> (outputs, new_state, activity_loss)`.
 
     The order is computed once here and replayed whenever the function is traced; values
     are keyed by the symbolic tensor they stand for, so `Add()([x, x])` reads x twice.
+    With `logits=True` a fourth value lists, per output, the values behind its final
+    softmax/sigmoid (None where `logits_plan` has none): losses can start from them.
     """
     order = list(nx.lexicographical_topological_sort(graph, key=lambda k: graph.nodes[k]["call"].id))
     input_set = {t.node for t in input_tensors}
     steps = [graph.nodes[k]["call"] for k in order if graph.nodes[k]["call"] not in input_set]
     plans = [_mask_plan(node) for node in steps]
 
-    def run(params, state, inputs, training=False, rng=None):
+    def run(params, state, inputs, training=False, rng=None, logits=False):
+        behind = ({t.node for t, a in zip(output_tensors, logits_plan(output_tensors)) if a}
+                  if logits else set())
+        logit_values = {}
         values = dict(zip(input_tensors, inputs))
         masks = {}
 
@@ -83,9 +95,14 @@ def make_run(graph, input_tensors, output_tensors):
             if mask is None:
                 mask = mask_of(first_arg)
             key = None if rng is None else jax.random.fold_in(rng, i)
-            outputs, new_state[layer.name], loss = layer.call_with_losses(
-                params[layer.name], new_state[layer.name], *args,
-                training=node_training, rng=key, **kwargs)
+            if node in behind:
+                outputs, new_state[layer.name], loss, logit_values[node] = layer.call_with_logits(
+                    params[layer.name], new_state[layer.name], *args,
+                    training=node_training, rng=key, **kwargs)
+            else:
+                outputs, new_state[layer.name], loss = layer.call_with_losses(
+                    params[layer.name], new_state[layer.name], *args,
+                    training=node_training, rng=key, **kwargs)
             activity_loss = activity_loss + loss
             out_leaves = node.out_treedef.flatten_up_to(outputs)
             out_mask = layer.compute_mask(args, mask)
@@ -97,6 +114,10 @@ def make_run(graph, input_tensors, output_tensors):
                 values[t] = value
                 if m is not None:
                     masks[t] = m
-        return [values[t] for t in output_tensors], new_state, activity_loss
+        outputs = [values[t] for t in output_tensors]
+        if logits:
+            return outputs, new_state, activity_loss, [logit_values.get(t.node)
+                                                        for t in output_tensors]
+        return outputs, new_state, activity_loss
 
     return run

@@ -5,13 +5,14 @@ A layer's `call(params, state, *args, training, rng)` is pure; `self.params` and
 """
 from __future__ import annotations
 
+import copy
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import naming, regularizers
+from .. import activations, naming, regularizers
 from ..symbolic import CallNode, SymbolicTensor, normalize_shape
 
 # Stand-ins for unknown (None) sizes when shapes are inferred by tracing: two different
@@ -88,6 +89,7 @@ class Layer:
     supports_masking = False           # receives `mask=` and passes it on
     build_kwargs: tuple = ()           # call keywords whose shapes `build` needs (MHA's key)
     input_spec = None                  # an InputSpec or a list of them, checked at each call
+    activation_last = False            # call ends in `self.activation(y)` (see logits_activation)
 
     def __init__(self, *, name=None, trainable=True, dtype="float32", input_shape=None,
                  input_dim=None, batch_input_shape=None, activity_regularizer=None, **unknown):
@@ -264,11 +266,37 @@ class Layer:
     def call_with_losses(self, params, state, *args, training=False, rng=None, **kwargs):
         """`call` plus this call's activity-regularization loss (Model adds its layers')."""
         outputs, state = self.call(params, state, *args, training=training, rng=rng, **kwargs)
+        return outputs, state, self._activity_loss(outputs)
+
+    def _activity_loss(self, outputs):
         loss = 0.0
         if self.activity_regularizer is not None:
             for out in jax.tree_util.tree_leaves(outputs):
                 loss = loss + self.activity_regularizer(out)
-        return outputs, state, loss
+        return loss
+
+    def logits_activation(self):
+        """"softmax" or "sigmoid" when this layer's output is that activation of values that
+        `call_with_logits` can also return (losses then start from the logits), else None."""
+        if not self.activation_last:
+            return None
+        if self.activation is activations.softmax:
+            return "softmax"
+        if self.activation is activations.sigmoid:
+            return "sigmoid"
+        return None
+
+    def call_with_logits(self, params, state, *args, **kwargs):
+        """`call_with_losses` plus the values the last activation was applied to.
+
+        The call runs on a shallow copy whose activation is linear (nothing is mutated);
+        the activation is then applied to its result, so the outputs are the same values.
+        """
+        bare = copy.copy(self)
+        bare.activation = activations.linear
+        logits, state = bare.call(params, state, *args, **kwargs)
+        outputs = self.activation(logits)
+        return outputs, state, self._activity_loss(outputs), logits
 
     def weight_penalty(self, params):
         """Sum of this layer's kernel/bias regularizers on `params`."""

@@ -36,6 +36,7 @@ class _Conv(Layer):
     """
     rank = 2
     paddings = ("valid", "same")
+    activation_last = True
 
     def __init__(self, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, bias_initializer="zeros",

@@ -13,6 +13,7 @@ from .base import Layer, shape_str
 class Dense(Layer):
     """Keras Dense: activation(x @ kernel + bias) on the last axis."""
     weight_names = ("kernel", "bias")
+    activation_last = True
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
@@ -69,6 +70,7 @@ class Dense(Layer):
 class Activation(Layer):
     """Keras Activation: applies a named or callable activation."""
     supports_masking = True
+    activation_last = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
