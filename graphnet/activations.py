@@ -2,6 +2,7 @@
 import jax
 import jax.numpy as jnp
 
+from . import registry
 from .registry import get_registered, lookup, registered_name
 
 
@@ -96,9 +97,14 @@ def get(identifier):
         if ">" in identifier:                # a registered name, as `serialize` writes it
             return get_registered(identifier)
         return lookup(ACTIVATIONS, identifier, "activation")
+    if isinstance(identifier, dict):            # the registry's shape (Keras writes it too)
+        return registry.deserialize(identifier, KIND)
     if callable(identifier):
         return identifier
     raise TypeError(f"An activation must be a string or a callable, received {identifier!r}")
+
+
+KIND = registry.Kind("activation", {}, ACTIVATIONS)
 
 
 def serialize(fn):

@@ -3,13 +3,16 @@
 Draws come from a seeded NumPy generator (see `naming.next_rng`): reproducible under
 `set_random_seed`, and free of the per-shape compile that eager `jax.random` costs on CPU.
 """
+import contextlib
+import contextvars
 import math
 
 import jax.numpy as jnp
 import numpy as np
 
 from . import naming
-from .registry import lookup, registered_name
+from . import registry
+from .registry import lookup
 
 
 def compute_fans(shape):
@@ -33,10 +36,39 @@ def _truncated_normal(rng, shape, mean, stddev):
     return mean + stddev * values
 
 
+_drawing = contextvars.ContextVar("graphnet_drawing", default=True)
+
+
+@contextlib.contextmanager
+def without_drawing():
+    """Initializers return uninitialized arrays of the right shape and dtype, drawing nothing.
+
+    Loading a saved model builds its layers inside this (their shapes are what matter) and
+    then sets every value from the file, so a large model loads without sampling and
+    discarding all its initial weights.
+    """
+    token = _drawing.set(False)
+    try:
+        yield
+    finally:
+        _drawing.reset(token)
+
+
+def _uninitialized(shape, dtype) -> np.ndarray:
+    """An uninitialized host array on a 64-byte boundary (jax adopts those without a copy)."""
+    dtype = jnp.dtype(dtype)
+    size = math.prod(shape) * dtype.itemsize
+    raw = np.empty(size + 64, np.uint8)
+    start = (-raw.ctypes.data) % 64
+    return raw[start:start + size].view(dtype).reshape(shape)
+
+
 class Initializer:
     """Base: `init(shape, dtype="float32", rng=None)` returns a jax array."""
 
     def __call__(self, shape, dtype="float32", rng=None):
+        if not _drawing.get():
+            return _uninitialized(tuple(shape), dtype)
         rng = naming.next_rng() if rng is None else rng
         return jnp.asarray(np.asarray(self.sample(rng, tuple(shape)), dtype=dtype))
 
@@ -221,27 +253,14 @@ def get(identifier):
                     f"received {identifier!r}")
 
 
+KIND = registry.Kind("initializer", {**{cls.__name__: cls for cls in INITIALIZERS.values()},
+                                     **INITIALIZERS}, {}, _CallableInitializer)
+
+
 def serialize(init):
-    if isinstance(init, _CallableInitializer):
-        name = registered_name(init.fn)
-        if name is None:
-            raise ValueError(f"Initializer function {init.fn!r} is not registered; use "
-                             f"@graphnet.register_serializable() to save it")
-        return {"function": name}
-    for name, cls in INITIALIZERS.items():
-        if type(init) is cls:
-            return {"class_name": name, "config": init.get_config()}
-    name = registered_name(type(init))
-    if name is None:
-        raise ValueError(f"Initializer {type(init).__name__} is not registered; use "
-                         f"@graphnet.register_serializable() to save it")
-    return {"class_name": name, "config": init.get_config(), "registered": True}
+    """The registry's one shape: `{"class_name": "GlorotUniform", "config": {...}}`."""
+    return registry.serialize(init, KIND)
 
 
 def deserialize(config):
-    from .registry import get_registered
-    if "function" in config:
-        return _CallableInitializer(get_registered(config["function"]))
-    if config.get("registered"):
-        return get_registered(config["class_name"])(**config["config"])
-    return lookup(INITIALIZERS, config["class_name"], "initializer")(**config["config"])
+    return registry.deserialize(config, KIND)

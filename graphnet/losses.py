@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .registry import get_registered, lookup, registered_name
+from . import registry
+from .registry import lookup
 
 EPSILON = 1e-7
 # log of Keras's clip bounds as float32 holds them (1 - 1e-7 rounds to 1 - 2**-23).
@@ -432,41 +433,13 @@ def get(identifier):
                     f"(y_true, y_pred), received {identifier!r}")
 
 
+KIND = registry.Kind("loss", CLASSES, LOSSES, LossFunctionWrapper)
+
+
 def serialize(loss):
-    """A JSON-able description; custom functions and classes must be registered."""
-    if loss is None:
-        return None
-    if type(loss) is LossFunctionWrapper:
-        fn_name = next((k for k, v in LOSSES.items() if v is loss.fn), None)
-        if fn_name is None:
-            fn_name = registered_name(loss.fn)
-            if fn_name is None:
-                raise ValueError(f"Loss function {loss.fn!r} is not registered; decorate it with "
-                                 f"@graphnet.register_serializable() to save it")
-            return {"registered_fn": fn_name, "config": loss.get_config()}
-        return {"function": fn_name, "config": loss.get_config()}
-    if type(loss).__name__ in CLASSES and CLASSES[type(loss).__name__] is type(loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    name = registered_name(type(loss))
-    if name is None:
-        raise ValueError(f"Loss class {type(loss).__name__} is not registered; decorate it with "
-                         f"@graphnet.register_serializable() to save it")
-    return {"registered": name, "config": loss.get_config()}
+    """A JSON-able description (the registry's one shape); custom ones must be registered."""
+    return registry.serialize(loss, KIND)
 
 
 def deserialize(config):
-    if config is None:
-        return None
-    cfg = dict(config.get("config", {}))
-    if "function" in config:
-        fn = lookup(LOSSES, config["function"], "loss function")
-        return LossFunctionWrapper(fn, **cfg)
-    if "registered_fn" in config:
-        return LossFunctionWrapper(get_registered(config["registered_fn"]), **cfg)
-    if "registered" in config:
-        return get_registered(config["registered"]).from_config(cfg)
-    cls = CLASSES.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown loss class {config.get('class_name')!r}; valid ones are "
-                         f"{sorted(CLASSES)}")
-    return cls.from_config(cfg)
+    return registry.deserialize(config, KIND)

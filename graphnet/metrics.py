@@ -9,7 +9,8 @@ import numpy as np
 from . import losses
 from .losses import match_ranks
 from .naming import snake_case
-from .registry import get_registered, lookup, registered_name
+from . import registry
+from .registry import lookup
 
 
 def _as_float(x):
@@ -315,39 +316,15 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
                     f"(y_true, y_pred), received {identifier!r}")
 
 
+KIND = registry.Kind("metric", CLASSES, METRIC_FUNCTIONS, MeanMetricWrapper)
+
+
 def serialize(metric):
-    if isinstance(metric, str):
-        return metric
-    if type(metric) is MeanMetricWrapper:
-        fn_name = next((k for k, v in METRIC_FUNCTIONS.items() if v is metric.fn), None)
-        if fn_name is not None:
-            return {"function": fn_name, "config": metric.get_config()}
-        registered = registered_name(metric.fn)
-        if registered is None:
-            raise ValueError(f"Metric function {metric.fn!r} is not registered; decorate it "
-                             f"with @graphnet.register_serializable() to save it")
-        return {"registered_fn": registered, "config": metric.get_config()}
-    if CLASSES.get(type(metric).__name__) is type(metric):
-        return {"class_name": type(metric).__name__, "config": metric.get_config()}
-    registered = registered_name(type(metric))
-    if registered is None:
-        raise ValueError(f"Metric class {type(metric).__name__} is not registered; decorate "
-                         f"it with @graphnet.register_serializable() to save it")
-    return {"registered": registered, "config": metric.get_config()}
+    """A metric name as given, or the registry's one shape for metric objects."""
+    return metric if isinstance(metric, str) else registry.serialize(metric, KIND)
 
 
 def deserialize(config):
     if isinstance(config, str):
         return config
-    cfg = dict(config.get("config", {}))
-    if "function" in config:
-        return MeanMetricWrapper(METRIC_FUNCTIONS[config["function"]], **cfg)
-    if "registered_fn" in config:
-        return MeanMetricWrapper(get_registered(config["registered_fn"]), **cfg)
-    if "registered" in config:
-        return get_registered(config["registered"]).from_config(cfg)
-    cls = CLASSES.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown metric class {config.get('class_name')!r}; valid ones are "
-                         f"{sorted(CLASSES)}")
-    return cls.from_config(cfg)
+    return registry.deserialize(config, KIND)

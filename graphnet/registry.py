@@ -49,3 +49,129 @@ def get_registered(key: str):
         return matches[0]
     raise ValueError(f"{key!r} is not registered: decorate it with "
                      f"@graphnet.register_serializable() before loading")
+
+
+# ---- one serialization format for losses, metrics, initializers, regularizers, activations
+class Kind:
+    """What `serialize`/`deserialize` need to know about one kind of object.
+
+    `classes`: class name -> class; `functions`: name -> function (names are matched
+    case-insensitively); `wrapper`: the class that holds a function as an object of this
+    kind (`LossFunctionWrapper`: its `fn`, its options in `get_config()`), or None.
+    """
+
+    def __init__(self, name: str, classes: dict, functions: dict | None = None, wrapper=None):
+        self.name, self.wrapper = name, wrapper
+        self.classes = dict(classes)
+        self.functions = dict(functions or {})
+
+    def class_named(self, name):
+        if name in self.classes:
+            return self.classes[name]
+        folded = str(name).lower().replace("_", "")
+        for key, cls in self.classes.items():
+            if key.lower().replace("_", "") == folded:
+                return cls
+        return None
+
+    def function_name(self, fn):
+        return next((k for k, v in self.functions.items() if v is fn), None)
+
+
+def serialize(obj, kind: Kind):
+    """The one on-disk shape (Keras's): `{"class_name": name, "config": config}`.
+
+    A class instance: its class's name (graphnet's own, or the registered `package>name`)
+    and `get_config()`. A function: `{"class_name": "function", "config": name}`, with the
+    wrapper's options under `"options"` when it is held by a wrapper (a loss function with
+    a reduction). Anything neither graphnet's nor registered is a ValueError.
+    """
+    if obj is None:
+        return None
+    if kind.wrapper is not None and type(obj) is kind.wrapper:
+        entry = {"class_name": "function", "config": _function_key(obj.fn, kind)}
+        options = obj.get_config()
+        if options:
+            entry["options"] = options
+        return entry
+    if not isinstance(obj, type) and not hasattr(obj, "get_config") and callable(obj):
+        return {"class_name": "function", "config": _function_key(obj, kind)}
+    cls = type(obj)
+    name = cls.__name__ if kind.classes.get(cls.__name__) is cls else registered_name(cls)
+    if name is None:
+        raise ValueError(f"{kind.name.capitalize()} {cls.__name__} is neither a graphnet "
+                         f"{kind.name} and is not registered, so it cannot be saved: decorate the class "
+                         f"with @graphnet.register_serializable()")
+    return {"class_name": name, "config": obj.get_config()}
+
+
+def _function_key(fn, kind: Kind) -> str:
+    name = kind.function_name(fn) or registered_name(fn)
+    if name is None:
+        raise ValueError(f"{kind.name.capitalize()} function {getattr(fn, '__name__', fn)!r} is "
+                         f"not a graphnet {kind.name} and is not registered, so it cannot be "
+                         f"saved: decorate it with @graphnet.register_serializable()")
+    return name
+
+
+def _current_shape(config: dict) -> dict:
+    """Entries written by earlier graphnet versions, in the current shape."""
+    for old in ("function", "registered_fn"):
+        if old in config:
+            entry = {"class_name": "function", "config": config[old]}
+            if config.get("config"):
+                entry["options"] = config["config"]
+            return entry
+    if "registered" in config and config["registered"] is not True:
+        return {"class_name": config["registered"], "config": config.get("config")}
+    return config
+
+
+def deserialize(config, kind: Kind):
+    """The object `serialize` described (also reads Keras 3's `module`/`registered_name`
+    entries). Names resolve through graphnet's tables and the user's registrations only."""
+    if config is None:
+        return None
+    if isinstance(config, str):
+        config = {"class_name": "function", "config": config} if (
+            config.lower() in kind.functions or ">" in config) else {"class_name": config}
+    if isinstance(config, dict):
+        config = _current_shape(config)
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"A saved {kind.name} is a dict with a string 'class_name', found "
+                         f"{config!r}")
+    name, options = config["class_name"], config.get("config")
+    if name == "function":
+        if not isinstance(options, str):
+            raise ValueError(f"A saved {kind.name} function is named by a string 'config', "
+                             f"found {options!r}")
+        fn = kind.functions.get(options.lower())
+        if fn is None:
+            fn = _registered_or_error(config.get("registered_name") or options, kind)
+        wrapper_options = config.get("options") or {}
+        if not isinstance(wrapper_options, dict):
+            raise ValueError(f"A saved {kind.name}'s options must be a dict, found "
+                             f"{wrapper_options!r}")
+        return kind.wrapper(fn, **wrapper_options) if kind.wrapper is not None else fn
+    cls = kind.class_named(name)
+    if cls is None:
+        cls = _registered_or_error(config.get("registered_name") or name, kind)
+    if not isinstance(cls, type):                 # a registered function under a class name
+        return kind.wrapper(cls) if kind.wrapper is not None else cls
+    options = {} if options is None else options
+    if not isinstance(options, dict):
+        raise ValueError(f"A saved {kind.name} {name!r} has a config that is not a dict: "
+                         f"{options!r}")
+    if hasattr(cls, "from_config"):
+        return cls.from_config(dict(options))
+    return cls(**options)
+
+
+def _registered_or_error(name, kind: Kind):
+    try:
+        return get_registered(name)
+    except ValueError:
+        valid = sorted({*kind.classes, *kind.functions})
+        raise ValueError(f"Unknown {kind.name} {name!r}: it is not one of graphnet's ({', '.join(valid)}) "
+                         f"and not registered (decorate it with "
+                         f"@graphnet.register_serializable(), or pass it in custom_objects)") from None

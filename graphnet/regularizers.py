@@ -1,7 +1,8 @@
 """Weight and activity penalties (Keras's l1, l2, l1_l2), added to the total loss."""
 import jax.numpy as jnp
 
-from .registry import lookup, registered_name
+from . import registry
+from .registry import lookup
 
 
 class Regularizer:
@@ -75,24 +76,13 @@ def get(identifier):
                     f"received {identifier!r}")
 
 
+KIND = registry.Kind("regularizer", {"L1": L1, "L2": L2, "L1L2": L1L2})
+
+
 def serialize(reg):
-    if reg is None:
-        return None
-    for name, cls in (("l1", L1), ("l2", L2), ("l1l2", L1L2)):
-        if type(reg) is cls:
-            return {"class_name": name, "config": reg.get_config()}
-    name = registered_name(reg) or registered_name(type(reg))
-    if name is None:
-        raise ValueError(f"Regularizer {reg!r} is not registered; use "
-                         f"@graphnet.register_serializable() to save it")
-    return {"registered": name, "config": reg.get_config() if isinstance(reg, Regularizer) else None}
+    """The registry's one shape: `{"class_name": "L2", "config": {"l2": 0.01}}`."""
+    return registry.serialize(reg, KIND)
 
 
 def deserialize(config):
-    from .registry import get_registered
-    if config is None:
-        return None
-    if "registered" in config:
-        obj = get_registered(config["registered"])
-        return obj(**config["config"]) if isinstance(obj, type) else obj
-    return lookup(REGULARIZERS, config["class_name"], "regularizer")(**config["config"])
+    return registry.deserialize(config, KIND)

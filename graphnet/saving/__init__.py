@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import warnings
 
+from . import schema
 from .archive import (FORMAT_VERSION, FileFormatError, open_archive, read_archive,
                       write_archive)
 from .config import (class_name, deserialize_layer, model_config, model_from_config,
                      resolve_class, serialize_layer)
-from .weights import (OPTIMIZER_INDEX, read_optimizer_state, read_weights_by_path,
+from .weights import (OPTIMIZER_INDEX, read_optimizer_state, read_training_step,
+                      read_weights_by_path,
                       read_weights_by_position, write_optimizer_state, write_weights)
 
 CONFIG = "config.json"
@@ -54,12 +56,14 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
     if compile_config is not None:
         config["compile_config"] = compile_config
     opt_state = getattr(model, "opt_state", None) if include_optimizer else None
+    trainer = getattr(model, "_trainer", None)
+    step = getattr(trainer, "step", None) if opt_state is not None else None
 
     def fill(writer):
         writer.add_json(CONFIG, config)
         write_weights(writer, model)
         if opt_state is not None:
-            write_optimizer_state(writer, opt_state)
+            write_optimizer_state(writer, opt_state, step)
     write_archive(filepath, "model", fill, overwrite)
 
 
@@ -76,8 +80,7 @@ def load_model(filepath, compile=True):
             raise archive.error(f"it holds weights only (written by save_weights): build the "
                                 f"model and call model.load_weights({path!r})")
         saved = archive.json(CONFIG)
-        if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
-            raise archive.error("its config.json has no model config")
+        schema.validate(saved, schema.CONFIG, CONFIG, archive.error)
         try:
             cls = resolve_class(saved.get("class_name"), saved["config"].get("name", "?"))
             model = model_from_config(saved["config"], cls, draw=False)
@@ -91,7 +94,11 @@ def load_model(filepath, compile=True):
                 warnings.warn(f"{path!r} holds compile settings, but this graphnet cannot "
                               f"compile from them; the model is loaded uncompiled", stacklevel=2)
             else:
-                compile_from(saved["compile_config"])
+                try:
+                    compile_from(saved["compile_config"])
+                except (ValueError, TypeError, KeyError) as err:
+                    raise ValueError(f"Cannot load {path!r}: member 'config.json' field "
+                                     f"'compile_config' cannot be compiled from: {err}") from None
         if compile and OPTIMIZER_INDEX in archive:
             if getattr(model, "opt_state", None) is None:
                 warnings.warn(f"{path!r} holds optimizer state, but the loaded model is not "
@@ -99,6 +106,9 @@ def load_model(filepath, compile=True):
                               f"graphnet.saving.load_optimizer_state(model, path)", stacklevel=2)
             else:
                 model.opt_state = read_optimizer_state(archive, model.opt_state)
+                step = read_training_step(archive)
+                if step is not None and getattr(model, "_trainer", None) is not None:
+                    model._trainer.step = step
     return model
 
 

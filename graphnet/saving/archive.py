@@ -14,11 +14,18 @@ import hashlib
 import io
 import json
 import os
+import re
+import stat
 import struct
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:                                # not on Windows: no stale-file cleanup
+    fcntl = None
 
 FORMAT = "graphnet"
 FORMAT_VERSION = 1
@@ -43,6 +50,8 @@ class FileFormatError(ValueError):
 
 def dtype_from_name(name, who: str) -> np.dtype:
     """A dtype from its name in a file's index, from a fixed list of numeric dtypes."""
+    if not isinstance(name, str):
+        raise FileFormatError(f"{who}: dtype must be a dtype name, found {name!r}")
     if name in _NUMPY_DTYPES:
         return np.dtype(name)
     if name in _ML_DTYPES:
@@ -118,6 +127,30 @@ class ArchiveWriter:
         self._zf.writestr(zinfo, json.dumps(manifest, indent=1).encode("utf-8"))
 
 
+MAX_JSON_DEPTH = 64
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def parse_json(data: bytes, error):
+    """JSON from a file, nested at most MAX_JSON_DEPTH deep; `error(what)` builds the
+    exception for text that is not UTF-8, not JSON, or nested too deep."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise error(f"is not UTF-8 text ({err})") from None
+    depth = 0
+    for bracket in _BRACKETS.finditer(_STRINGS.sub("", text)):   # before parsing
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            raise error(f"is nested more than {MAX_JSON_DEPTH} levels deep; no graphnet "
+                        f"file is, so it is refused")
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError, ValueError) as err:
+        raise error(f"is not valid JSON ({err})") from None
+
+
 def json_default(obj):
     if isinstance(obj, np.generic):
         return obj.item()
@@ -126,26 +159,34 @@ def json_default(obj):
 
 
 def write_archive(path, kind: str, fill, overwrite: bool = True) -> None:
-    """Writes `fill(writer)`'s members and the manifest to `path`, atomically."""
-    path = os.fspath(path)
+    """Writes `fill(writer)`'s members and the manifest to `path`, atomically.
+
+    The members go to a temporary file beside the target, locked while it is written (so
+    a later save can tell a leftover of a killed save from a live one and remove it), then
+    fsync and rename. A symlink is followed (its target is written); an existing target
+    keeps its permission bits; `overwrite=False` links the file into place, which fails
+    if anything appeared at `path` meanwhile.
+    """
+    path = _resolve_target(os.fspath(path))
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot save to {path!r}: it is a directory")
-    if not overwrite and os.path.exists(path):
+    if not overwrite and os.path.lexists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot save to {path!r}: directory {directory!r} does not exist")
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    remove_stale_temporaries(directory)
+    tmp, fd = _create_temporary(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
+            _keep_mode(path, f.fileno())
             with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
                 writer = ArchiveWriter(zf)
                 fill(writer)
                 writer.finish(kind)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+            _place(tmp, path, overwrite)       # under the lock: no cleaner takes it
     except BaseException:
         try:
             os.unlink(tmp)
@@ -153,6 +194,121 @@ def write_archive(path, kind: str, fill, overwrite: bool = True) -> None:
             pass
         raise
     _fsync_directory(directory)
+
+
+def _resolve_target(path: str) -> str:
+    """A symlink's final target (even a dangling one), so saving writes through the link."""
+    seen = 0
+    while os.path.islink(path):
+        target = os.readlink(path)
+        path = os.path.join(os.path.dirname(path), target)
+        seen += 1
+        if seen > 40:
+            raise OSError(f"cannot save to {path!r}: too many levels of symbolic links")
+    return path
+
+
+def _keep_mode(path: str, fd: int) -> None:
+    """The replaced file's permission bits on the new one (a 0600 file stays 0600)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(mode))
+
+
+def _place(tmp: str, path: str, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)                      # fails if `path` exists, atomically
+    except FileExistsError:
+        raise FileExistsError(f"{path!r} appeared while saving and overwrite=False: the "
+                              f"new file was not written") from None
+    except OSError:                             # no hard links here: no-replace rename
+        _rename_noreplace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+def _rename_noreplace(tmp: str, path: str) -> None:
+    """renameat2(RENAME_NOREPLACE) where the platform has it, else a checked rename."""
+    import ctypes
+    import errno
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        renameat2 = None
+    if renameat2 is not None:
+        at_fdcwd, rename_noreplace = -100, 1
+        if renameat2(at_fdcwd, os.fsencode(tmp), at_fdcwd, os.fsencode(path),
+                     rename_noreplace) == 0:
+            return
+        err = ctypes.get_errno()
+        if err == errno.EEXIST:
+            raise FileExistsError(f"{path!r} appeared while saving and overwrite=False: the "
+                                  f"new file was not written")
+        if err not in (errno.EINVAL, errno.ENOSYS):
+            raise OSError(err, os.strerror(err), path)
+    if os.path.lexists(path):
+        raise FileExistsError(f"{path!r} appeared while saving and overwrite=False")
+    os.rename(tmp, path)
+
+
+_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")
+
+
+def _create_temporary(directory: str, base: str):
+    """`.<base>.<hex>.tmp`, created exclusively and locked for the whole save."""
+    while True:
+        tmp = os.path.join(directory, f".{base}.{os.urandom(8).hex()}.tmp")
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        if fcntl is None:
+            return tmp, fd
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:                                    # a cleaner may have taken it before the lock
+            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
+                return tmp, fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def remove_stale_temporaries(directory: str) -> list:
+    """Removes temporaries of killed saves in `directory`: those no live save holds locked."""
+    if fcntl is None:
+        return []
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if not _TEMPORARY.match(name):
+            continue
+        tmp = os.path.join(directory, name)
+        try:
+            fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            continue
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:                     # held: a save in progress
+                continue
+            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
+                os.unlink(tmp)
+                removed.append(tmp)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _fsync_directory(directory: str) -> None:
@@ -258,10 +414,8 @@ class Archive:
             raise self.error("it is not a graphnet file (no manifest.json)")
         raw = self._read(MANIFEST)
         del self._spans[MANIFEST]
-        try:
-            manifest = json.loads(raw.tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise self.error(f"its manifest.json is damaged ({err})") from None
+        manifest = parse_json(raw.tobytes(), lambda what: self.error(
+            f"its manifest.json {what}: the file is damaged"))
         _check_manifest(self.path, manifest)
         self.manifest, self.kind = manifest, manifest.get("kind")
         listed = manifest["members"]
@@ -301,10 +455,8 @@ class Archive:
 
     # -- parsing --
     def json(self, name: str):
-        try:
-            return json.loads(self._bytes(name).tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise self.error(f"member {name!r} is not valid JSON ({err})") from None
+        return parse_json(self._bytes(name).tobytes(), lambda what: self.error(
+            f"member {name!r} {what}"))
 
     def array(self, name: str, dtype_name, shape, who: str = "") -> np.ndarray:
         """The `.npy` member `name` as a view into the file's buffer (no pickle, no copy)."""
@@ -350,14 +502,21 @@ else:                                             # no positional reads: one rea
 
 
 def _member_spans(path, f, size: int) -> dict:
-    """Member name -> (data offset, size), from the zip directory, each checked in bounds."""
+    """Member name -> (data offset, size), from the zip directory, each checked in bounds.
+
+    Every member's local header must agree with the central directory, and the members'
+    regions (header and data) may neither overlap nor reach into the directory: so the
+    bytes read for all members together never exceed the file's size.
+    """
     try:
         with zipfile.ZipFile(f) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, ValueError) as err:
+            directory_start = zf.start_dir
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, ValueError,
+            OverflowError) as err:
         raise _file_error(path, f"it is truncated or damaged: its zip directory cannot be read "
                                 f"({err})") from None
-    spans = {}
+    spans, regions = {}, []
     for info in infos:
         name = info.filename
         if name in spans:
@@ -365,18 +524,41 @@ def _member_spans(path, f, size: int) -> dict:
         if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
             raise _file_error(path, f"member {name!r} is compressed or encrypted; graphnet "
                                     f"writes stored members only")
+        if info.compress_size != info.file_size:
+            raise _file_error(path, f"member {name!r} is stored with {info.compress_size} "
+                                    f"bytes but claims {info.file_size}: the file was altered")
+        if not 0 <= info.header_offset <= size - _LOCAL_HEADER.size:
+            raise _file_error(path, f"it is truncated: member {name!r} is cut off")
         f.seek(info.header_offset)
         header = f.read(_LOCAL_HEADER.size)
         if len(header) < _LOCAL_HEADER.size:
             raise _file_error(path, f"it is truncated: member {name!r} is cut off")
-        fields = _LOCAL_HEADER.unpack(header)
-        name_len, extra_len = fields[-2], fields[-1]
-        if fields[0] != b"PK\x03\x04" or f.read(name_len) != info.orig_filename.encode():
+        (signature, _, _, flags, method, _, _, crc, csize, usize, name_len,
+         extra_len) = _LOCAL_HEADER.unpack(header)
+        if signature != b"PK\x03\x04" or f.read(name_len) != info.orig_filename.encode():
             raise _file_error(path, f"member {name!r} has a damaged header: the file was altered")
+        sizes_known = not flags & 0x8 and csize != 0xFFFFFFFF and usize != 0xFFFFFFFF
+        if (method != info.compress_type or (flags & 0x1) != (info.flag_bits & 0x1)
+                or (not flags & 0x8 and crc != info.CRC)
+                or (sizes_known and (csize, usize) != (info.compress_size, info.file_size))):
+            raise _file_error(path, f"member {name!r}: its local header disagrees with the zip "
+                                    f"directory (method, checksum or size): the file was "
+                                    f"altered or damaged")
         start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
-        if start + info.file_size > size:
-            raise _file_error(path, f"it is truncated: member {name!r} is cut off")
+        end = start + info.file_size
+        if end > size:
+            raise _file_error(path, f"it is truncated: member {name!r} claims {info.file_size} "
+                                    f"bytes, more than the file holds")
         spans[name] = (start, info.file_size)
+        regions.append((info.header_offset, end, name))
+    regions.sort()
+    for (_, end, name), (start, _, other) in zip(regions, regions[1:]):
+        if start < end:
+            raise _file_error(path, f"members {name!r} and {other!r} overlap: the file was "
+                                    f"crafted or damaged (each member must have its own bytes)")
+    if regions and regions[-1][1] > directory_start:
+        raise _file_error(path, f"member {regions[-1][2]!r} overlaps the zip directory: the "
+                                f"file was crafted or damaged")
     return spans
 
 
@@ -398,11 +580,31 @@ def _check_manifest(path, manifest) -> None:
         raise _file_error(path, "its manifest has no valid member list")
 
 
+def open_regular_file(path, what: str = "graphnet file"):
+    """`open(path, "rb")` for regular files only: a named pipe, device or directory is
+    refused at once (reading one would hang or never end)."""
+    path = os.fspath(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except IsADirectoryError:
+        raise IsADirectoryError(f"Cannot load {path!r}: it is a directory, not a {what}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(f"Cannot load {path!r}: it is a directory, not a {what}")
+        raise FileFormatError(f"Cannot load {path!r}: it is not a regular file (a named pipe, "
+                              f"socket or device), so it is not a {what}")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 def open_archive(path) -> Archive:
     """Opens a graphnet file, checks its structure and manifest; members are checked as
     they are read. Every error names the file and what is wrong."""
     path = os.fspath(path)
-    f = open(path, "rb")
+    f = open_regular_file(path)
     try:
         size = os.fstat(f.fileno()).st_size
         magic = f.read(4)

@@ -9,16 +9,16 @@ from graphnet's own layer table or the user's registrations, never from the file
 """
 from __future__ import annotations
 
+import contextlib
 import json
-
-import jax
 
 from .. import initializers
 from ..layers.base import InputLayer, Layer
 from ..model import Model, Sequential
 from ..registry import get_registered, registered_name
 from ..symbolic import SymbolicTensor
-from .archive import aligned_empty, json_default
+from . import schema
+from .archive import json_default
 
 
 def layer_classes() -> dict:
@@ -147,48 +147,22 @@ def _encode(value, keys, where):
 def model_from_config(config: dict, cls=None, *, draw: bool = True):
     """`Model.from_config(config)`: a new model with fresh weights.
 
-    `draw=False` (loading) builds the layers with placeholder zeros instead of random
-    initial weights; the caller must then set every weight.
+    `draw=False` (loading) builds the layers with uninitialized arrays instead of random
+    initial weights (`initializers.without_drawing`); the caller must then set every weight.
     """
     rebuild = _Rebuild(draw)
-    try:
+    with contextlib.nullcontext() if draw else initializers.without_drawing():
         if cls is not None and issubclass(cls, Sequential):
             return _sequential_from_config(config, rebuild, cls)
         return _functional_from_config(config, rebuild, cls or Model)
-    finally:
-        rebuild.restore()
 
 
 class _Rebuild:
-    """What one rebuild shares: layers by id, and the initializers it stood in for."""
+    """What one rebuild shares: layers by id, and whether initial weights are drawn."""
 
     def __init__(self, draw: bool):
         self.memo: dict = {}
         self.draw = draw
-        self.swapped: list = []
-        self._seen: set = set()
-
-    def created(self, layer) -> None:
-        if not self.draw:
-            self._swap(layer)
-
-    def _swap(self, obj) -> None:
-        """Initializer attributes (also of sub-layers a wrapper holds) become placeholders."""
-        if id(obj) in self._seen:
-            return
-        self._seen.add(id(obj))
-        for attr, value in list(vars(obj).items()):
-            if isinstance(value, initializers.Initializer):
-                self.swapped.append((obj, attr, value))
-                setattr(obj, attr, _PLACEHOLDER)
-            for item in value if isinstance(value, (list, tuple)) else (value,):
-                if isinstance(item, Layer) and not isinstance(item, Model):
-                    self._swap(item)
-
-    def restore(self) -> None:
-        for obj, attr, value in reversed(self.swapped):
-            setattr(obj, attr, value)
-        self.swapped.clear()
 
 
 def _entry_layer(entry, rebuild: _Rebuild):
@@ -214,13 +188,20 @@ def _entry_layer(entry, rebuild: _Rebuild):
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"layer '{name}' ({entry['class_name']}) cannot be rebuilt from its "
                              f"config: {err}") from None
-        rebuild.created(layer)
     if "id" in entry:
         rebuild.memo[entry["id"]] = layer
     return layer
 
 
+def _check_model_config(config) -> None:
+    found = schema.problem(config, schema.MODEL_CONFIG)
+    if found:
+        raise ValueError(f"model '{config.get('name', '?') if isinstance(config, dict) else '?'}'"
+                         f": its config is damaged: {found}")
+
+
 def _functional_from_config(config, rebuild, cls):
+    _check_model_config(config)
     name = config.get("name")
     missing = [k for k in ("layers", "nodes", "inputs", "outputs") if k not in config]
     if missing:
@@ -253,6 +234,7 @@ def _functional_from_config(config, rebuild, cls):
 
 
 def _sequential_from_config(config, rebuild, cls):
+    _check_model_config(config)
     model = cls(name=config.get("name"), trainable=config.get("trainable", True))
     if "input" in config:
         model.add(_entry_layer(config["input"], rebuild))
@@ -277,14 +259,3 @@ def _decode(value, outputs, model_name):
             return {k: _decode(v, outputs, model_name) for k, v in value["dict"].items()}
         raise ValueError(f"model '{model_name}': unknown argument encoding {value!r}")
     return value
-
-
-class _Placeholder(initializers.Initializer):
-    """Uninitialized values at the cost of an allocation: loading replaces every leaf with
-    the file's value or fails (see weights.read_weights_by_path), so none is ever read."""
-
-    def __call__(self, shape, dtype="float32", rng=None):
-        return jax.device_put(aligned_empty(tuple(shape), jax.dtypes.canonicalize_dtype(dtype)))
-
-
-_PLACEHOLDER = _Placeholder()

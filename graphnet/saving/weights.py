@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from ..model import Model
+from . import schema
 from .config import class_name
 
 WEIGHTS_INDEX = "weights.json"
@@ -72,9 +73,8 @@ def write_weights(writer, model) -> None:
 
 def _read_index(archive, name, key):
     index = archive.json(name)
-    if (not isinstance(index, dict) or not isinstance(index.get(key), list)
-            or not all(isinstance(e, dict) for e in index[key])):
-        raise archive.error(f"member {name!r} has no {key!r} list of entries")
+    schema.validate(index, schema.WEIGHTS if name == WEIGHTS_INDEX else schema.OPTIMIZER,
+                    name, archive.error)
     return index[key]
 
 
@@ -151,7 +151,7 @@ def read_weights_by_position(archive, model) -> None:
 
 
 # ---- optimizer state --------------------------------------------------------------------
-def write_optimizer_state(writer, opt_state) -> None:
+def write_optimizer_state(writer, opt_state, step=None) -> None:
     """Every leaf of the optax state (`model.opt_state`), by its pytree path.
 
     Only values are stored: the structure comes back from the loaded model's own optimizer
@@ -164,7 +164,19 @@ def write_optimizer_state(writer, opt_state) -> None:
                             f"optimizer state only")
         entry = writer.add_array(f"optimizer/{i:05d}.npy", leaf)
         entries.append({"path": path, **entry})
-    writer.add_json(OPTIMIZER_INDEX, {"leaves": entries})
+    index = {"leaves": entries}
+    if step is not None:          # the training step count: the dropout stream continues
+        index["step"] = writer.add_array("optimizer/step.npy", np.asarray(step, np.int32))
+    writer.add_json(OPTIMIZER_INDEX, index)
+
+
+def read_training_step(archive):
+    """The saved training step count (an int32 array), or None in files without one."""
+    spec = archive.json(OPTIMIZER_INDEX).get("step")
+    if spec is None:
+        return None
+    return jax.device_put(archive.array(spec["member"], spec["dtype"], spec["shape"],
+                                        " (training step)").astype(np.int32))
 
 
 def read_optimizer_state(archive, template):
