@@ -1,4 +1,4 @@
-"""graphnet's fit against hand-written JAX + optax floors, measured as ANCHORS.md describes.
+"""graphnet's fit against hand-written JAX + optax floors and Keras 3 (bench/RESULTS.md).
 
 Implementations, interleaved and rotated every repeat, each training a fresh model from the
 same initial weights for 4 epochs (RMSprop, Keras defaults, shuffle off):
@@ -48,7 +48,7 @@ N_SAMPLES = 57_344            # 7 * 32 * 256: every batch size and 32-step chunk
 EPOCHS = 4
 
 
-# ---- data (ANCHORS: digits, standardized, tiled with noise, shuffled once) -------------------
+# ---- data (digits, standardized, tiled with noise, shuffled once) ----------------------------
 def load_data(image: bool):
     from sklearn.datasets import load_digits
     digits = load_digits()
@@ -185,11 +185,11 @@ def model_keras_rmsprop():  # noqa: E302
     return keras.optimizers.RMSprop(learning_rate=1e-3, rho=0.9, epsilon=1e-7)
 
 
-# ---- M3: the small inception CNN (needs graphnet.layers.Conv2D, built in the layers issue) ---
+# ---- M3: the small inception CNN (needs graphnet.layers.Conv2D) ----------------------------
 @jax.custom_vjp
 def conv_same(x, k):
     """NHWC/HWIO stride-1 SAME conv (odd kernels) whose gradients are canonical convs: inside
-    lax.scan XLA:CPU runs lax.conv's own kernel gradient 14-31x slower (ANCHORS, jax#12868)."""
+    lax.scan XLA:CPU runs lax.conv's own kernel gradient 14-31x slower (jax-ml/jax#12868)."""
     return jax.lax.conv_general_dilated(x, k, (1, 1), "SAME",
                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
