@@ -29,7 +29,8 @@ def _mask_plan(node):
     """
     args, kwargs = node.treedef.unflatten(node.leaves)
     try:
-        params = list(inspect.signature(node.layer.call).parameters.values())[2:]
+        params = list(inspect.signature(node.layer.call).parameters.values())
+        params = params if node.layer._keras_form else params[2:]
     except (TypeError, ValueError):
         params = []
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -86,9 +87,9 @@ def make_run(graph, input_tensors, output_tensors):
             kwargs = dict(kwargs)
             node_training = kwargs.pop("training", training)
             mask = mask_of(mask_arg)
-            if mask is not None and layer.supports_masking and "mask" not in kwargs:
+            if mask is not None and layer.receives_mask and "mask" not in kwargs:
                 kwargs["mask"] = mask
-            if layer.supports_masking:
+            if layer.receives_mask:
                 for keyword, argument in mask_kwargs.items():
                     if kwargs.get(keyword) is None and mask_of(argument) is not None:
                         kwargs[keyword] = mask_of(argument)
@@ -105,7 +106,7 @@ def make_run(graph, input_tensors, output_tensors):
                     training=node_training, rng=key, **kwargs)
             activity_loss = activity_loss + loss
             out_leaves = node.out_treedef.flatten_up_to(outputs)
-            out_mask = layer.compute_mask(args, mask)
+            out_mask = layer.output_mask(args, mask)
             # A multi-output layer may give one mask per output as a tuple (an RNN's
             # states carry none); otherwise every output carries the same mask.
             per_output = (out_mask if isinstance(out_mask, tuple) and len(node.outputs) > 1

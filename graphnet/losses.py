@@ -226,7 +226,8 @@ def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size")
 class Loss:
     """Keras Loss base: `call(y_true, y_pred)` per sample, `__call__` reduces it."""
 
-    def __init__(self, name=None, reduction="sum_over_batch_size"):
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        self.dtype = dtype
         if reduction is not None and reduction not in REDUCTIONS:
             raise ValueError(f"Loss {name or type(self).__name__}: reduction must be one of "
                              f"{REDUCTIONS} or None, received {reduction!r}")

@@ -11,6 +11,7 @@ from .losses import match_ranks
 from .naming import snake_case
 from . import registry
 from .registry import lookup
+from .variables import CallScope, Variable
 
 
 def _as_float(x):
@@ -45,25 +46,75 @@ def accuracy(y_true, y_pred):
 
 # ---- metric objects ----------------------------------------------------------------------
 class Metric:
-    """Keras Metric as a pure triple over a pytree state of float32 arrays.
+    """Keras Metric, in either of two forms.
 
-    `init() -> state`, `update(state, y_true, y_pred, sample_weight) -> state`,
-    `result(state) -> scalar`.
+    graphnet's pure triple over a pytree state of float32 arrays: `init() -> state`,
+    `update(state, y_true, y_pred, sample_weight) -> state`, `result(state) -> scalar`.
+
+    Keras's form: variables made with `self.add_weight(...)` in `__init__`, and
+    `update_state(y_true, y_pred, sample_weight=None)` assigning them, `result()` reading
+    them. Inside `fit` the variables stand for the traced state (the same mechanism as a
+    Keras-form layer's weights), so the metric runs in the compiled step.
     """
+    _keras_form = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._keras_form = cls.update_state is not Metric.update_state
+        if cls._keras_form and "result" in vars(cls):
+            cls.result = _result_of_state(vars(cls)["result"])
 
     def __init__(self, name=None, dtype="float32"):
         self.name = name or snake_case(type(self).__name__)
-        self.dtype = dtype
+        self.dtype = dtype or "float32"
         self._state = None
+        self._variables = []
+        self._values = {}
+        self._initial = {}
 
     def init(self):
+        if self._keras_form:
+            return dict(self._initial)
         raise NotImplementedError(f"{type(self).__name__} must define init()")
 
     def update(self, state, y_true, y_pred, sample_weight=None):
+        if self._keras_form:
+            with CallScope() as scope:
+                scope.bind(self, {}, state)
+                self.update_state(y_true, y_pred, sample_weight=sample_weight)
+                return scope.state_of(self)
         raise NotImplementedError(f"{type(self).__name__} must define update()")
 
     def result(self, state=None):
         raise NotImplementedError(f"{type(self).__name__} must define result(state)")
+
+    # ---- Keras's form: variables ------------------------------------------------------
+    def add_weight(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
+                   name=None):
+        """Keras `Metric.add_weight`: a non-trainable variable of the metric's state."""
+        from . import initializers
+        taken = {v.name for v in self._variables}
+        base = name or "variable"
+        name, count = base, 0
+        while name in taken:
+            count += 1
+            name = f"{base}_{count}"
+        dtype = np.dtype(dtype or self.dtype)
+        value = jnp.asarray(initializers.get(initializer)(tuple(shape), dtype.name, None), dtype)
+        variable = Variable(self, name, tuple(shape), dtype, False, initializer)
+        self._variables.append(variable)
+        self._values[name] = self._initial[name] = value
+        return variable
+
+    def _own_values(self, collection):
+        return self._values
+
+    def _set_own_values(self, collection, values):
+        self._values = values
+
+    @property
+    def variables(self) -> list:
+        return list(self._variables)
 
     # Keras's stateful API, for use outside `fit`.
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -73,6 +124,8 @@ class Metric:
 
     def reset_state(self):
         self._state = None
+        if self._keras_form:
+            self._values = dict(self._initial)
 
     def _current(self, state):
         if state is not None:
@@ -88,6 +141,19 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name='{self.name}'>"
+
+
+def _result_of_state(user_result):
+    """A Keras-form `result()` that `fit` can also call on a traced state."""
+    def result(self, state=None):
+        if state is None:
+            return user_result(self)
+        with CallScope() as scope:
+            scope.bind(self, {}, state)
+            return user_result(self)
+    result.__doc__ = user_result.__doc__
+    result.__wrapped__ = user_result
+    return result
 
 
 class MeanMetricWrapper(Metric):

@@ -50,18 +50,33 @@ class Model(Layer):
     The graph is `self.graph` (networkx); `apply` is the whole graph as a pure function.
     """
     _graph_layers: tuple = ()
+    _subclassed = False     # a subclass with Keras's `call(inputs)`: traced into a graph
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A model is always run as its graph; a Keras-style `call` is only traced.
+        cls._subclassed = cls._keras_form
+        cls._keras_form = False
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
-        super().__init__(name=name if name is not None else naming.unique_name("functional"),
-                         trainable=trainable, **kwargs)
+        if name is None:
+            base = naming.snake_case(type(self).__name__) if self._subclassed else "functional"
+            name = naming.unique_name(base)
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        if inputs is None and outputs is None and self._subclassed:
+            self.built = False      # layers come in the subclass's __init__; traced later
+            return
         if inputs is None or outputs is None:
             raise TypeError(f"Model '{self.name}' needs inputs= and outputs= (symbolic tensors); "
-                            f"for a stack of layers use Sequential")
+                            f"for a stack of layers use Sequential, for layers made in __init__ "
+                            f"subclass Model and define call(inputs)")
         self._init_graph(inputs, outputs)
 
     def _init_graph(self, inputs, outputs):
         self._input_kind, self._input_keys, self.inputs = _structure(inputs, "inputs", self.name)
         self._output_kind, self._output_keys, self.outputs = _structure(outputs, "outputs", self.name)
+        if self._output_kind == "list" and len(self.outputs) == 1:
+            self._output_kind = "single"      # Keras 3: a one-element list gives one array
         check_tensors(self.inputs, "inputs", self.name)
         check_tensors(self.outputs, "outputs", self.name)
         self.graph, self.node_keys = build_graph(self.inputs, self.outputs, self.name)
@@ -76,9 +91,55 @@ class Model(Layer):
         self._jit_forward = jax.jit(lambda p, s, x: self._run(p, s, x, False, None)[0])
         self.built = True
 
+    # ---- a subclassed model: its call traced once into the graph ---------------------
+    def build(self, input_shape=None, *, rng=None):
+        """Keras `model.build(input_shape)` (batch axis included): traces a subclassed
+        model's `call` on inputs of that shape."""
+        if self.built:
+            return self.params, self.state
+        if input_shape is None:
+            raise ValueError(f"Model '{self.name}' needs an input shape to build")
+        self._trace(_inputs_for_shape(input_shape))
+        return self.params, self.state
+
+    def _require_built(self, x=None):
+        if self.built:
+            return
+        if x is None:
+            raise ValueError(f"Model '{self.name}' is not built yet: call it on data, or call "
+                             f"model.build(input_shape), first")
+        self._trace(_inputs_like(x))
+
+    def _trace(self, inputs):
+        """Runs the subclass's `call` on symbolic inputs: its layer calls and ops become
+        this model's graph (the same graph a functional model has)."""
+        try:
+            outputs = self.call(inputs)
+        except TypeError as err:
+            raise TypeError(
+                f"Model '{self.name}' ({type(self).__name__}): its call() could not be traced "
+                f"into a graph: {err}. A subclassed model's call() runs once on symbolic "
+                f"tensors, so it may only call layers and graphnet.ops on them; Python control "
+                f"flow on tensor values (if/for/while on a tensor, NumPy or jax.numpy calls) "
+                f"cannot be traced. Use graphnet.ops (ops.where, ops.cond) or move that code "
+                f"into a custom Layer's call()") from None
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        self._init_graph(inputs, outputs)
+
+    def __call__(self, *args, **kwargs):
+        if not self.built and self._subclassed and args:
+            self._require_built(args[0])
+        return super().__call__(*args, **kwargs)
+
+    def _pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
+        return self.call_with_losses(params, state, *args, training=training, rng=rng, **kwargs)
+
     # ---- structure -----------------------------------------------------------------
     @property
     def layers(self) -> list:
+        if not self.built:
+            return [v for v in vars(self).values() if isinstance(v, Layer)]
         return list(self._all_layers)
 
     def get_layer(self, name=None, index=None):
@@ -93,6 +154,21 @@ class Model(Layer):
     @property
     def input(self):
         return self._pack(self.inputs, self._input_kind, self._input_keys)
+
+    @property
+    def input_shape(self):
+        """Keras `model.input_shape`: one shape (batch axis None), or a list of them."""
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        """Keras `model.output_shape`: one shape (batch axis None), or a list of them."""
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def _sub_weights_owners(self) -> list:
+        return list(self._graph_layers)
 
     @property
     def output(self):
@@ -204,9 +280,7 @@ class Model(Layer):
         """A pytree of bools like `params`: False under any frozen layer or model."""
         mask, parent = {}, parent and self.trainable
         for layer in self._graph_layers:
-            flag = parent and layer.trainable
-            mask[layer.name] = (layer.trainable_mask(flag) if isinstance(layer, Model)
-                                else jax.tree_util.tree_map(lambda _: flag, layer.params))
+            mask[layer.name] = layer.trainable_mask(parent)
         return mask
 
     def weight_penalty(self, params):
@@ -258,6 +332,7 @@ class Model(Layer):
         One compile per input signature: full batches share one, and a ragged last batch is
         padded to a power of two, so at most log2(batch_size) more ever exist.
         """
+        self._require_built(x)
         arrays = self.prepare_inputs(x, "predict")
         n = arrays[0].shape[0]
         if n == 0:
@@ -287,6 +362,14 @@ class Model(Layer):
                    if len(pieces) > 1 else np.array(np.asarray(pieces[0][0][j])[:pieces[0][1]])
                    for j in range(len(self.outputs))]
         return self.pack_outputs(outputs)
+
+    def predict_on_batch(self, x):
+        """Keras `predict_on_batch`: the outputs for one batch, as NumPy arrays."""
+        return self.predict(x, batch_size=max(self._batch_length(x), 1), verbose=0)
+
+    def _batch_length(self, x):
+        leaves = jax.tree_util.tree_leaves(x)
+        return int(np.shape(leaves[0])[0]) if leaves else 0
 
     # ---- training: thin delegations to graphnet/train/ ------------------------------------
     optimizer = None          # the graphnet.optimizers.Optimizer given to compile
@@ -342,6 +425,7 @@ class Model(Layer):
             sample_weight=None, initial_epoch=0):
         """Keras fit; returns a History whose `.history` is a dict of lists."""
         from .train import loop
+        self._require_built(_first_inputs(x, y))
         return loop.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
                         validation_data, shuffle, class_weight, sample_weight, initial_epoch)
 
@@ -349,12 +433,14 @@ class Model(Layer):
                  return_dict=False, callbacks=None):
         """Keras evaluate: the loss (and metrics) as a scalar, a list or a dict."""
         from .train import loop
+        self._require_built(_first_inputs(x, y))
         return loop.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict,
                              callbacks)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         from .train import loop
+        self._require_built(x)
         return loop.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -420,11 +506,47 @@ class Model(Layer):
         return model_from_config(config, cls)
 
     def summary(self, print_fn=None):
+        self._require_built()
         from .summary import summary_text
         (print_fn or print)(summary_text(self))
 
     def __repr__(self):
         return f"<{type(self).__name__} name='{self.name}' layers={len(self._graph_layers)}>"
+
+
+def _input_dtype(dtype) -> str:
+    """The Input dtype for data of `dtype`: float32 for floats, int32 for integers (JAX's
+    default widths), as Keras does when it builds a model from data."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return "float32" if dtype.itemsize >= 4 else dtype.name
+    if dtype.kind in "iu":
+        return "int32"
+    return dtype.name
+
+
+def _input_like(x, name=None):
+    if isinstance(x, SymbolicTensor):
+        return Input(shape=x.shape[1:], dtype=x.dtype, name=name)
+    dtype = getattr(x, "dtype", None) or np.asarray(x).dtype
+    return Input(shape=tuple(np.shape(x))[1:], dtype=_input_dtype(dtype), name=name)
+
+
+def _inputs_like(x):
+    """Symbolic inputs shaped like `x` (an array, a list or a dict of them)."""
+    if isinstance(x, dict):
+        return {k: _input_like(v, name=k) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and x and all(hasattr(v, "shape") for v in x):
+        return [_input_like(v) for v in x]
+    return _input_like(x)
+
+
+def _inputs_for_shape(shape):
+    if isinstance(shape, dict):
+        return {k: Input(shape=tuple(v)[1:], name=k) for k, v in shape.items()}
+    if isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list)):
+        return [Input(shape=tuple(s)[1:]) for s in shape]
+    return Input(shape=tuple(shape)[1:])
 
 
 def _looks_like_data(x) -> bool:

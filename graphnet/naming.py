@@ -12,9 +12,10 @@ _seed = {"base": 0, "count": 0}
 
 
 def snake_case(class_name: str) -> str:
-    """`Conv2DTranspose` -> `conv2d_transpose`, Keras's auto-name convention."""
-    name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", class_name)
-    name = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", name)
+    """`Conv2DTranspose` -> `conv2d_transpose`: Keras's `to_snake_case`, rule for rule."""
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
     return name.lower()
 
 

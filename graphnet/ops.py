@@ -1,168 +1,550 @@
-"""Shared numerics for the layers: one convolution for every rank, one pooling.
+"""`keras.ops` under its own names: NumPy-like and neural-network operations.
 
-Both take channels-last inputs `(batch, *spatial, channels)` and explicit per-axis
-padding pairs, computed once from Keras's `padding` string by `conv_padding`.
+Each op works on arrays (NumPy, JAX, traced values inside `call`, `add_weight` variables)
+and on symbolic tensors: given one, it adds a node to the graph (an `Operation` layer named
+after the op, drawn and saved like any layer) and returns its symbolic output. Semantics
+and defaults are Keras 3's (`ops.gelu` is approximate by default, `ops.leaky_relu`'s slope
+is 0.2, `ops.binary_crossentropy` is element-wise, `ops.shape` gives a tuple).
 """
+from __future__ import annotations
+
 import functools
-import math
+import math as _math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-_SPATIAL = "DHW"
+from . import _conv
+from .symbolic import SymbolicTensor
+from .variables import Variable
+
+OPS: dict = {}     # name -> the array function behind the op (what saved graphs refer to)
 
 
-@functools.lru_cache(maxsize=None)
-def _dimension_numbers(rank: int):
-    """NHWC / HWIO / NHWC for `rank` spatial axes (NWC for 1, NDHWC for 3)."""
-    if not 1 <= rank <= 3:
-        raise ValueError(f"convolutions have 1 to 3 spatial axes, received {rank}")
-    spatial = _SPATIAL[-rank:]
-    return lax.conv_dimension_numbers((1,) * (rank + 2), (1,) * (rank + 2),
-                                      (f"N{spatial}C", f"{spatial}IO", f"N{spatial}C"))
+def _walk(value, leaf):
+    """`value` with `leaf` applied through lists, tuples and dicts."""
+    if isinstance(value, list):
+        return [_walk(v, leaf) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_walk(v, leaf) for v in value)
+    if isinstance(value, dict):
+        return {k: _walk(v, leaf) for k, v in value.items()}
+    return leaf(value)
 
 
-def conv_output_length(size, kernel, stride, dilation, padding):
-    """Keras's output length of one spatial axis (None stays None)."""
-    if size is None:
-        return None
-    span = (kernel - 1) * dilation + 1
-    if padding == "same":
-        return -(-size // stride)
-    if padding == "causal":
-        return -(-size // stride)
-    return max((size - span) // stride + 1, 0)
+def _any_symbolic(value) -> bool:
+    found = []
+    _walk(value, lambda x: found.append(1) if isinstance(x, SymbolicTensor) else None)
+    return bool(found)
 
 
-def conv_padding(sizes, kernel, strides, dilation, padding):
-    """Keras `padding` ("valid", "same", "causal") as explicit (low, high) pairs per axis.
-
-    "same" puts the odd element on the high side, as TF/XLA's SAME does (Keras matches it).
-    """
-    pairs = []
-    for size, k, s, d in zip(sizes, kernel, strides, dilation):
-        span = (k - 1) * d + 1
-        if padding == "valid":
-            pairs.append((0, 0))
-        elif padding == "causal":
-            pairs.append((span - 1, 0))
-        else:
-            out = -(-size // s)
-            total = max((out - 1) * s + span - size, 0)
-            pairs.append((total // 2, total - total // 2))
-    return tuple(pairs)
+def _unwrap(value):
+    return _walk(value, lambda x: x.value if isinstance(x, Variable) else x)
 
 
-def _plain_conv(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups):
-    rank = x.ndim - 2
-    return lax.conv_general_dilated(
-        x, kernel, window_strides=strides, padding=padding, lhs_dilation=lhs_dilation,
-        rhs_dilation=rhs_dilation, dimension_numbers=_dimension_numbers(rank),
-        feature_group_count=groups)
+def _op(fn=None, *, name=None):
+    """Registers `fn` as an op: symbolic arguments make a graph node, others compute."""
+    if fn is None:
+        return functools.partial(_op, name=name)
+    key = name or fn.__name__
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if _any_symbolic((args, kwargs)):
+            from .layers.operation import Operation
+            return Operation.apply_symbolic(key, args, kwargs)
+        args, kwargs = _unwrap((args, kwargs))
+        return fn(*args, **kwargs)
+    OPS[key] = fn
+    return op
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
-def _conv(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups):
-    return _plain_conv(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups)
+def _same(jnp_fn, name):
+    """An op that is exactly `jnp_fn` (Keras's NumPy-named ops match NumPy)."""
+    def fn(*args, **kwargs):
+        return jnp_fn(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Keras `ops.{name}` (as `jax.numpy.{jnp_fn.__name__}`)."
+    return _op(fn)
 
 
-def _conv_fwd(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups):
-    y = _plain_conv(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups)
-    return y, (x, kernel)
+_NUMPY_SAME = {
+    # element-wise
+    "abs": jnp.abs, "absolute": jnp.absolute, "negative": jnp.negative, "sign": jnp.sign,
+    "exp": jnp.exp, "exp2": jnp.exp2, "expm1": jnp.expm1, "log": jnp.log, "log1p": jnp.log1p,
+    "log2": jnp.log2, "log10": jnp.log10, "sqrt": jnp.sqrt, "square": jnp.square,
+    "reciprocal": jnp.reciprocal, "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan,
+    "arcsin": jnp.arcsin, "arccos": jnp.arccos, "arctan": jnp.arctan, "arctan2": jnp.arctan2,
+    "sinh": jnp.sinh, "cosh": jnp.cosh, "tanh": jnp.tanh, "arcsinh": jnp.arcsinh,
+    "arccosh": jnp.arccosh, "arctanh": jnp.arctanh, "floor": jnp.floor, "ceil": jnp.ceil,
+    "trunc": jnp.trunc, "isnan": jnp.isnan, "isinf": jnp.isinf, "isfinite": jnp.isfinite,
+    "conj": jnp.conj, "conjugate": jnp.conjugate, "real": jnp.real, "imag": jnp.imag,
+    "add": jnp.add, "subtract": jnp.subtract, "multiply": jnp.multiply, "divide": jnp.divide,
+    "true_divide": jnp.true_divide, "floor_divide": jnp.floor_divide, "mod": jnp.mod,
+    "power": jnp.power, "maximum": jnp.maximum, "minimum": jnp.minimum,
+    "equal": jnp.equal, "not_equal": jnp.not_equal, "less": jnp.less,
+    "less_equal": jnp.less_equal, "greater": jnp.greater, "greater_equal": jnp.greater_equal,
+    "logical_and": jnp.logical_and, "logical_or": jnp.logical_or,
+    "logical_not": jnp.logical_not, "logical_xor": jnp.logical_xor,
+    "bitwise_and": jnp.bitwise_and, "bitwise_or": jnp.bitwise_or,
+    "bitwise_xor": jnp.bitwise_xor, "bitwise_not": jnp.bitwise_not, "invert": jnp.invert,
+    "nan_to_num": jnp.nan_to_num, "clip": jnp.clip, "where": jnp.where,
+    "heaviside": jnp.heaviside, "hypot": jnp.hypot, "copysign": jnp.copysign,
+    # reductions
+    "sum": jnp.sum, "mean": jnp.mean, "max": jnp.max, "min": jnp.min, "amax": jnp.max,
+    "amin": jnp.min, "prod": jnp.prod, "std": jnp.std, "var": jnp.var, "all": jnp.all,
+    "any": jnp.any, "argmax": jnp.argmax, "argmin": jnp.argmin, "cumsum": jnp.cumsum,
+    "cumprod": jnp.cumprod, "median": jnp.median, "quantile": jnp.quantile,
+    "count_nonzero": jnp.count_nonzero, "average": jnp.average, "trace": jnp.trace,
+    # shapes and arrangement
+    "reshape": jnp.reshape, "transpose": jnp.transpose, "expand_dims": jnp.expand_dims,
+    "squeeze": jnp.squeeze, "concatenate": jnp.concatenate, "stack": jnp.stack,
+    "hstack": jnp.hstack, "vstack": jnp.vstack, "tile": jnp.tile, "repeat": jnp.repeat,
+    "broadcast_to": jnp.broadcast_to, "flip": jnp.flip, "roll": jnp.roll,
+    "swapaxes": jnp.swapaxes, "moveaxis": jnp.moveaxis, "ravel": jnp.ravel,
+    "append": jnp.append, "take": jnp.take, "take_along_axis": jnp.take_along_axis,
+    "sort": jnp.sort, "argsort": jnp.argsort, "tril": jnp.tril, "triu": jnp.triu,
+    "diag": jnp.diag, "diagonal": jnp.diagonal, "meshgrid": jnp.meshgrid,
+    "split": jnp.split, "array_split": jnp.array_split, "atleast_1d": jnp.atleast_1d,
+    "nonzero": jnp.nonzero, "unique": jnp.unique, "digitize": jnp.digitize,
+    "searchsorted": jnp.searchsorted, "isclose": jnp.isclose, "allclose": jnp.allclose,
+    "diff": jnp.diff, "cross": jnp.cross, "kron": jnp.kron,
+    # linear algebra
+    "matmul": jnp.matmul, "dot": jnp.dot, "tensordot": jnp.tensordot, "einsum": jnp.einsum,
+    "outer": jnp.outer, "inner": jnp.inner, "vdot": jnp.vdot,
+    # creation
+    "zeros_like": jnp.zeros_like, "ones_like": jnp.ones_like, "full_like": jnp.full_like,
+    "zeros": jnp.zeros, "ones": jnp.ones, "full": jnp.full, "eye": jnp.eye,
+    "identity": jnp.identity, "arange": jnp.arange, "linspace": jnp.linspace,
+    "logspace": jnp.logspace, "tri": jnp.tri,
+}
+for _name, _fn in _NUMPY_SAME.items():
+    globals()[_name] = _same(_fn, _name)
 
 
-def _conv_bwd(strides, padding, lhs_dilation, rhs_dilation, groups, res, g):
-    """Both gradients as channels-last convolutions (jax-ml/jax#12868).
-
-    Inside a while loop XLA:CPU leaves the kernel gradient that `jax.grad` emits in a
-    non-canonical layout and runs it 14-31x slower. Here the kernel gradient is a
-    NHWC/HWIO convolution of the input (channels as batch, batch as features) with the
-    output gradient as kernel, and the input gradient is a convolution of the
-    (stride-dilated) output gradient with the flipped kernel. Same values as jax.grad.
-    """
-    x, kernel = res
-    rank = x.ndim - 2
-    batch, c_in = x.shape[0], x.shape[-1]
-    k_sizes, c_out = kernel.shape[:rank], kernel.shape[-1]
-    c_group, out_group = c_in // groups, c_out // groups
-    out_sizes = g.shape[1:-1]
-    if 0 in out_sizes:   # an empty output: no window reaches the input, nothing flows back
-        return jnp.zeros_like(x), jnp.zeros_like(kernel)
-
-    # Spare input the windows never reach (valid padding, strides): cut from the high pad.
-    extents = [(n - 1) * ld + 1 + lo + hi for n, ld, (lo, hi) in zip(x.shape[1:-1], lhs_dilation, padding)]
-    spares = [e - ((o - 1) * s + (k - 1) * d + 1)
-              for e, o, s, k, d in zip(extents, out_sizes, strides, k_sizes, rhs_dilation)]
-
-    # Kernel gradient: lhs (c_group, *spatial, groups * batch), rhs (*out, batch, c_out).
-    lhs = x.reshape(batch, *x.shape[1:-1], groups, c_group)
-    lhs = jnp.moveaxis(lhs, (0, rank + 2), (rank + 2, 0)).reshape(c_group, *x.shape[1:-1], groups * batch)
-    rhs = jnp.moveaxis(g, 0, rank)
-    dk = _plain_conv(lhs, rhs, rhs_dilation,
-                     tuple((lo, hi - sp) for (lo, hi), sp in zip(padding, spares)),
-                     lhs_dilation, strides, groups)
-    dk = jnp.moveaxis(dk, 0, rank)
-
-    # Input gradient: the output gradient, dilated by the strides, against the flipped kernel.
-    flipped = flip_spatial(kernel).reshape(*k_sizes, c_group, groups, out_group)
-    flipped = jnp.swapaxes(flipped, rank, rank + 2).reshape(*k_sizes, out_group, groups * c_group)
-    spans = [(k - 1) * d for k, d in zip(k_sizes, rhs_dilation)]
-    dx = _plain_conv(g, flipped, lhs_dilation,
-                     tuple((sp - lo, sp - hi + spare)
-                           for sp, (lo, hi), spare in zip(spans, padding, spares)),
-                     strides, rhs_dilation, groups)
-    return dx, dk
+@_op
+def round(x, decimals=0):
+    return jnp.round(x, decimals)
 
 
-_conv.defvjp(_conv_fwd, _conv_bwd)
+@_op
+def pad(x, pad_width, mode="constant", constant_values=None):
+    """Keras `ops.pad`: `constant_values` only with mode "constant"."""
+    if constant_values is not None:
+        return jnp.pad(x, pad_width, mode=mode, constant_values=constant_values)
+    return jnp.pad(x, pad_width, mode=mode)
 
 
-def _tuple(value, rank):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
+@_op
+def logsumexp(x, axis=None, keepdims=False):
+    return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
-def conv(x, kernel, strides=1, padding="valid", dilation_rate=1, lhs_dilation=1, groups=1):
-    """N-D channels-last convolution: x (batch, *spatial, in), kernel (*k, in // groups, out).
-
-    `padding` is Keras's string or explicit (low, high) pairs. Its gradients are
-    canonical convolutions, so it stays fast inside `lax.scan` on CPU (see `_conv_bwd`).
-    Reverse-mode only: `jax.jvp` of it is not defined (custom_vjp).
-    """
-    rank = x.ndim - 2
-    strides, dilation = _tuple(strides, rank), _tuple(dilation_rate, rank)
-    lhs_dilation = _tuple(lhs_dilation, rank)
-    if isinstance(padding, str):
-        padding = conv_padding(x.shape[1:-1], kernel.shape[:rank], strides, dilation, padding)
-    padding = tuple((int(lo), int(hi)) for lo, hi in padding)
-    return _conv(x, kernel, strides, padding, lhs_dilation, dilation, int(groups))
+@_op
+def rsqrt(x):
+    return lax.rsqrt(jnp.asarray(x))
 
 
-def flip_spatial(kernel):
-    """A kernel (*spatial, in, out) reversed along its spatial axes."""
-    return jnp.flip(kernel, tuple(range(kernel.ndim - 2)))
+@_op
+def erf(x):
+    return jax.scipy.special.erf(x)
 
 
-def pool(x, pool_size, strides, padding, kind):
-    """Max or average pooling over the spatial axes of (batch, *spatial, channels).
+@_op
+def erfinv(x):
+    return jax.scipy.special.erfinv(x)
 
-    Average pooling with "same" padding divides by the number of real (unpadded)
-    elements in each window, as Keras does.
-    """
-    rank = x.ndim - 2
-    window = (1, *pool_size, 1)
-    steps = (1, *strides, 1)
-    pads = ((0, 0), *conv_padding(x.shape[1:-1], pool_size, strides, (1,) * rank, padding), (0, 0))
-    # NumPy (concrete) init values: JAX recognizes max/add windows only then, and only
-    # those have gradients.
-    if kind == "max":
-        init = np.array(-np.inf, x.dtype)
-        return lax.reduce_window(x, init, lax.max, window, steps, pads)
-    zero = np.array(0, x.dtype)
-    total = lax.reduce_window(x, zero, lax.add, window, steps, pads)
-    if padding == "valid":
-        return total / jnp.array(math.prod(pool_size), x.dtype)
-    ones = jnp.ones((1, *x.shape[1:-1], 1), x.dtype)
-    counts = lax.reduce_window(ones, zero, lax.add, window, steps, pads)
-    return total / counts
+
+@_op
+def get_item(x, key):
+    """`x[key]`: what indexing a symbolic tensor records."""
+    return x[key]
+
+
+@_op
+def unstack(x, num=None, axis=0):
+    return [jnp.squeeze(t, axis) for t in jnp.split(x, x.shape[axis], axis)]
+
+
+@_op
+def slice(inputs, start_indices, shape):
+    """Keras `ops.slice`: the block of `shape` starting at `start_indices`."""
+    return lax.dynamic_slice(inputs, start_indices, shape)
+
+
+@_op
+def slice_update(inputs, start_indices, updates):
+    return lax.dynamic_update_slice(inputs, updates, start_indices)
+
+
+@_op
+def scatter(indices, values, shape):
+    """Keras `ops.scatter`: zeros of `shape` with `values` added at `indices`."""
+    indices = jnp.asarray(indices)
+    zeros = jnp.zeros(shape, jnp.asarray(values).dtype)
+    return zeros.at[tuple(jnp.moveaxis(indices, -1, 0))].add(values)
+
+
+@_op
+def scatter_update(inputs, indices, updates):
+    indices = jnp.asarray(indices)
+    return jnp.asarray(inputs).at[tuple(jnp.moveaxis(indices, -1, 0))].set(updates)
+
+
+@_op
+def cast(x, dtype):
+    return jnp.asarray(x).astype(dtype)
+
+
+@_op
+def stop_gradient(variable):
+    return lax.stop_gradient(variable)
+
+
+@_op
+def squared_norm(x, axis=None, keepdims=False):
+    return jnp.sum(jnp.square(x), axis=axis, keepdims=keepdims)
+
+
+@_op
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Keras `ops.norm` (`keras.ops.linalg.norm`)."""
+    return jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+@_op
+def top_k(x, k, sorted=True):
+    """`(values, indices)` of the k largest entries on the last axis."""
+    return lax.top_k(x, k)
+
+
+@_op
+def in_top_k(targets, predictions, k):
+    top = lax.top_k(predictions, k)[1]
+    return jnp.any(top == jnp.asarray(targets)[:, None], axis=-1)
+
+
+@_op
+def segment_sum(data, segment_ids, num_segments=None, sorted=False):
+    return jax.ops.segment_sum(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+@_op
+def segment_max(data, segment_ids, num_segments=None, sorted=False):
+    return jax.ops.segment_max(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+# ---- values that are not ops: conversions and structure ----------------------------
+def shape(x) -> tuple:
+    """Keras `ops.shape`: a tuple of ints (None for a symbolic tensor's unknown sizes)."""
+    if isinstance(x, (SymbolicTensor, Variable)):
+        return tuple(x.shape)
+    return tuple(jnp.shape(x))
+
+
+def ndim(x) -> int:
+    return len(shape(x))
+
+
+def size(x):
+    dims = shape(x)
+    return None if None in dims else _math.prod(dims)
+
+
+def dtype(x) -> str:
+    return np.dtype(x.dtype).name
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, (jax.Array, SymbolicTensor))
+
+
+def convert_to_tensor(x, dtype=None, sparse=None):
+    if isinstance(x, SymbolicTensor):
+        return x if dtype is None else cast(x, dtype)
+    return jnp.asarray(_unwrap(x), dtype=dtype)
+
+
+def convert_to_numpy(x):
+    return np.asarray(_unwrap(x))
+
+
+def cond(pred, true_fn, false_fn):
+    return lax.cond(pred, true_fn, false_fn)
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    return lax.fori_loop(lower, upper, body_fun, init_val)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Keras `ops.while_loop`: `loop_vars` a tuple or list, `cond`/`body` take them spread."""
+    is_tuple = isinstance(loop_vars, (tuple, list))
+    state = tuple(loop_vars) if is_tuple else (loop_vars,)
+    if maximum_iterations is not None:
+        state = (0, state)
+
+        def keep(s):
+            return jnp.logical_and(s[0] < maximum_iterations, cond(*s[1]))
+
+        def step(s):
+            out = body(*s[1])
+            return s[0] + 1, tuple(out) if is_tuple else (out,)
+        result = lax.while_loop(keep, step, state)[1]
+    else:
+        result = lax.while_loop(lambda s: cond(*s),
+                                lambda s: tuple(body(*s)) if is_tuple else (body(*s),), state)
+    return type(loop_vars)(result) if is_tuple else result[0]
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    return lax.scan(f, init, xs, length=length, reverse=reverse, unroll=unroll)
+
+
+def map(f, xs):
+    return lax.map(f, xs)
+
+
+def vectorized_map(function, elements):
+    return jax.vmap(function)(elements)
+
+
+# ---- neural-network ops (keras.ops.nn) --------------------------------------------------
+@_op
+def relu(x):
+    return jax.nn.relu(x)
+
+
+@_op
+def relu6(x):
+    return jax.nn.relu6(x)
+
+
+@_op
+def sigmoid(x):
+    return jax.nn.sigmoid(x)
+
+
+@_op
+def log_sigmoid(x):
+    return jax.nn.log_sigmoid(x)
+
+
+@_op
+def hard_sigmoid(x):
+    return jax.nn.hard_sigmoid(x)
+
+
+@_op
+def hard_silu(x):
+    return jax.nn.hard_silu(x)
+
+
+hard_swish = hard_silu
+
+
+@_op
+def softplus(x):
+    return jax.nn.softplus(x)
+
+
+@_op
+def softsign(x):
+    return jax.nn.soft_sign(x)
+
+
+@_op
+def silu(x):
+    return jax.nn.silu(x)
+
+
+swish = silu
+
+
+@_op
+def gelu(x, approximate=True):
+    return jax.nn.gelu(x, approximate=approximate)
+
+
+@_op
+def elu(x, alpha=1.0):
+    return jax.nn.elu(x, alpha)
+
+
+@_op
+def selu(x):
+    return jax.nn.selu(x)
+
+
+@_op
+def leaky_relu(x, negative_slope=0.2):
+    return jax.nn.leaky_relu(x, negative_slope)
+
+
+@_op
+def softmax(x, axis=-1):
+    return jax.nn.softmax(x, axis=axis)
+
+
+@_op
+def log_softmax(x, axis=-1):
+    return jax.nn.log_softmax(x, axis=axis)
+
+
+@_op
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    return jax.nn.one_hot(x, num_classes, axis=axis, dtype=dtype or jnp.float32)
+
+
+@_op
+def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
+    hot = jax.nn.one_hot(inputs, num_classes, axis=axis, dtype=dtype or jnp.float32)
+    return jnp.max(hot, axis=-2 if axis == -1 else axis + 1)
+
+
+_EPSILON = 1e-7
+
+
+@_op
+def binary_crossentropy(target, output, from_logits=False):
+    """Element-wise, as Keras's op (the loss averages over the last axis)."""
+    target, output = jnp.asarray(target, jnp.result_type(output)), jnp.asarray(output)
+    if from_logits:
+        return jnp.maximum(output, 0) - output * target + jnp.log1p(jnp.exp(-jnp.abs(output)))
+    output = jnp.clip(output, _EPSILON, 1 - _EPSILON)
+    return -(target * jnp.log(output) + (1 - target) * jnp.log(1 - output))
+
+
+@_op
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    target, output = jnp.asarray(target, jnp.result_type(output)), jnp.asarray(output)
+    if from_logits:
+        return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
+    output = output / jnp.sum(output, axis=axis, keepdims=True)
+    output = jnp.clip(output, _EPSILON, 1 - _EPSILON)
+    return -jnp.sum(target * jnp.log(output), axis=axis)
+
+
+@_op
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    target = jnp.asarray(target)
+    if target.ndim == jnp.ndim(output):
+        target = jnp.squeeze(target, axis)
+    hot = jax.nn.one_hot(target.astype(jnp.int32), jnp.shape(output)[axis], axis=axis,
+                         dtype=jnp.result_type(output))
+    return OPS["categorical_crossentropy"](hot, output, from_logits, axis)
+
+
+@_op
+def moments(x, axes, keepdims=False, synchronized=False):
+    """`(mean, variance)` over `axes`."""
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    variance = jnp.mean(jnp.square(x - lax.stop_gradient(mean)), axis=axes, keepdims=True)
+    if not keepdims:
+        mean, variance = jnp.squeeze(mean, axes), jnp.squeeze(variance, axes)
+    return mean, variance
+
+
+@_op
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    shape = [1] * jnp.ndim(x)
+    shape[axis] = jnp.shape(x)[axis]
+
+    def b(v):
+        return None if v is None else jnp.reshape(v, shape)
+    y = (x - b(mean)) * lax.rsqrt(b(variance) + epsilon)
+    if scale is not None:
+        y = y * b(scale)
+    if offset is not None:
+        y = y + b(offset)
+    return y
+
+
+@_op
+def normalize(x, axis=-1, order=2, epsilon=None):
+    norm_ = jnp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / jnp.maximum(norm_, epsilon if epsilon is not None else 1e-12)
+
+
+def _channels_last(data_format, who):
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"ops.{who}: only data_format='channels_last' is supported, received "
+                         f"{data_format!r}")
+
+
+@_op
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """Channels-last N-D convolution, kernel `(*spatial, in, out)` (Keras layout)."""
+    _channels_last(data_format, "conv")
+    groups = jnp.shape(inputs)[-1] // jnp.shape(kernel)[-2]
+    return _conv.conv(inputs, kernel, strides, padding, dilation_rate, groups=groups)
+
+
+@_op
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1):
+    """Kernel `(*spatial, in, multiplier)`, as Keras's DepthwiseConv."""
+    _channels_last(data_format, "depthwise_conv")
+    k = jnp.reshape(kernel, (*kernel.shape[:-2], 1, kernel.shape[-2] * kernel.shape[-1]))
+    return _conv.conv(inputs, k, strides, padding, dilation_rate, groups=kernel.shape[-2])
+
+
+@_op
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
+                   data_format=None, dilation_rate=1):
+    y = OPS["depthwise_conv"](inputs, depthwise_kernel, strides, padding, data_format,
+                              dilation_rate)
+    return OPS["conv"](y, pointwise_kernel, 1, "valid", data_format, 1)
+
+
+def _pool(inputs, pool_size, strides, padding, data_format, kind):
+    _channels_last(data_format, f"{kind}_pool")
+    rank = jnp.ndim(inputs) - 2
+    pool_size = _conv._tuple(pool_size, rank)
+    strides = pool_size if strides is None else _conv._tuple(strides, rank)
+    return _conv.pool(inputs, pool_size, strides, padding, kind)
+
+
+@_op
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    return _pool(inputs, pool_size, strides, padding, data_format, "max")
+
+
+@_op
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    return _pool(inputs, pool_size, strides, padding, data_format, "avg")
+
+
+@_op
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
+                          is_causal=False):
+    """Keras `ops.dot_product_attention`: inputs `(batch, length, heads, dim)`."""
+    return jax.nn.dot_product_attention(query, key, value, bias=bias, mask=mask, scale=scale,
+                                        is_causal=is_causal)
+
+
+class _Namespace:
+    """`ops.nn`, `ops.numpy`, ...: Keras's sub-namespaces, all views of this module."""
+
+    def __init__(self, names):
+        for n in names:
+            setattr(self, n, globals()[n])
+
+
+_NN_NAMES = ("relu", "relu6", "sigmoid", "log_sigmoid", "hard_sigmoid", "hard_silu",
+             "hard_swish", "softplus", "softsign", "silu", "swish", "gelu", "elu", "selu",
+             "leaky_relu", "softmax", "log_softmax", "one_hot", "multi_hot",
+             "binary_crossentropy", "categorical_crossentropy",
+             "sparse_categorical_crossentropy", "moments", "batch_normalization", "normalize",
+             "conv", "depthwise_conv", "separable_conv", "max_pool", "average_pool",
+             "dot_product_attention")
+nn = _Namespace(_NN_NAMES)
+numpy = _Namespace([n for n in _NUMPY_SAME] + ["round", "pad", "get_item"])
+linalg = _Namespace(["norm"])
+math = _Namespace(["logsumexp", "rsqrt", "erf", "erfinv", "top_k", "in_top_k",
+                   "segment_sum", "segment_max"])
+core = _Namespace(["cast", "stop_gradient", "shape", "convert_to_tensor", "convert_to_numpy",
+                   "cond", "fori_loop", "while_loop", "scan", "slice", "slice_update",
+                   "scatter", "scatter_update", "is_tensor", "unstack", "vectorized_map"])

@@ -55,9 +55,52 @@ class SymbolicTensor:
     def __bool__(self):
         raise TypeError(f"{self!r} is symbolic and has no truth value")
 
+    # ---- operators: each records a graphnet.ops node, as Keras's KerasTensor does ----
+    def __getitem__(self, key):
+        from . import ops
+        return ops.get_item(self, key)
+
+    def __neg__(self):
+        from . import ops
+        return ops.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        from . import ops
+        return ops.absolute(self)
+
+    def __invert__(self):
+        from . import ops
+        return ops.logical_not(self) if self.dtype == np.bool_ else ops.invert(self)
+
+    @property
+    def T(self):
+        from . import ops
+        return ops.transpose(self)
+
     def __iter__(self):
         raise TypeError(f"{self!r} is symbolic and cannot be iterated; select parts with a "
                         f"layer (Lambda, Reshape, ...)")
+
+
+def _binary(op: str, reflected: bool):
+    def method(self, other):
+        from . import ops
+        return getattr(ops, op)(other, self) if reflected else getattr(ops, op)(self, other)
+    return method
+
+
+for _dunder, _op in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
+                     ("truediv", "true_divide"), ("floordiv", "floor_divide"), ("mod", "mod"),
+                     ("pow", "power"), ("matmul", "matmul"), ("and", "logical_and"),
+                     ("or", "logical_or"), ("xor", "logical_xor")):
+    setattr(SymbolicTensor, f"__{_dunder}__", _binary(_op, False))
+    setattr(SymbolicTensor, f"__r{_dunder}__", _binary(_op, True))
+for _dunder, _op in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                     ("ge", "greater_equal")):
+    setattr(SymbolicTensor, f"__{_dunder}__", _binary(_op, False))
 
 
 @dataclass(eq=False)

@@ -269,8 +269,13 @@ def double(x):
 def test_lambda_round_trip_when_registered_and_clear_error_when_not(tmp_path):
     a = gn.Input((3,))
     model = gn.Model(a, layers.Lambda(double, name="doubler")(a))
-    with pytest.raises(ValueError, match=r"'doubler'.*not registered.*register_serializable"):
-        model.save(tmp_path / "m.graphnet")
+    # Unregistered: saved as code (as Keras does), loaded only with safe_mode=False.
+    model.save(tmp_path / "code.graphnet")
+    with pytest.raises(ValueError, match=r"'doubler'.*run code.*safe_mode=False"):
+        gn.load_model(tmp_path / "code.graphnet")
+    x = data((3,))[0]
+    unsafe = gn.load_model(tmp_path / "code.graphnet", safe_mode=False)
+    np.testing.assert_array_equal(unsafe.predict(x), 2 * x)
     gn.register_serializable(package="graphnet_tests", name="double")(double)
     x = data((3,))[0]
     loaded = round_trip(model, x, tmp_path / "m.graphnet")

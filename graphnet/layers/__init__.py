@@ -12,3 +12,5 @@ from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D
                       GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       MaxPooling1D, MaxPooling2D)
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
+from .operation import Operation
+from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract

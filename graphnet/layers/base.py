@@ -6,14 +6,16 @@ A layer's `call(params, state, *args, training, rng)` is pure; `self.params` and
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import activations, naming, regularizers
+from .. import activations, initializers, naming, regularizers
 from ..symbolic import CallNode, SymbolicTensor, normalize_shape
+from ..variables import CallScope, Variable, current_scope
 
 # Stand-ins for unknown (None) sizes when shapes are inferred by tracing: two different
 # values, so any output size that follows them is unknown too (Keras does the same).
@@ -28,6 +30,13 @@ class Spec(NamedTuple):
 
 def _is_symbolic(x) -> bool:
     return isinstance(x, SymbolicTensor)
+
+
+def _specs_of(tree):
+    """Arrays in `tree` as symbolic stand-ins with an unknown batch axis (for building)."""
+    return jax.tree_util.tree_map(
+        lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)
+        if hasattr(x, "shape") and hasattr(x, "dtype") and len(x.shape) else x, tree)
 
 
 def shape_str(shape) -> str:
@@ -78,18 +87,70 @@ class InputSpec:
         return "InputSpec(" + ", ".join(f"{k}={v!r}" for k, v in fields.items()) + ")"
 
 
-class Layer:
-    """Base of every layer (and of Model).
+def _keras_form(cls) -> bool:
+    """Whether `cls.call` is Keras's `call(inputs, ...)` rather than graphnet's pure
+    `call(params, state, ...)`: decided once per class, by the names of its parameters."""
+    try:
+        names = list(inspect.signature(cls.call).parameters)[1:3]
+    except (TypeError, ValueError):
+        return False
+    return names != ["params", "state"]
 
-    Subclasses define `build(*input_shapes, rng) -> (params, state)`,
-    `call(params, state, *args, training, rng) -> (outputs, state)`, and optionally
+
+def _accepts(fn, name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _find_sublayers(owner) -> list:
+    """Layers held in `owner`'s attributes (directly, or in lists, tuples and dicts), in
+    attribute order: what a Keras-form layer's `__init__`/`build` made."""
+    found, seen = [], {id(owner)}
+
+    def visit(value):
+        if isinstance(value, Layer):
+            if id(value) not in seen:
+                seen.add(id(value))
+                found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+    for name, value in vars(owner).items():
+        if not name.startswith("_") or name in ("_layers",):
+            visit(value)
+    return found
+
+
+class Layer:
+    """Base of every layer (and of Model), in either of two forms.
+
+    graphnet's pure form: `build(*input_shapes, rng) -> (params, state)` and
+    `call(params, state, *args, training, rng) -> (outputs, state)`, optionally
     `output_shape(*input_shapes)` to check shapes with an error that names the layer.
+
+    Keras's form: `build(input_shape)` making weights with `self.add_weight(...)`, and
+    `call(inputs, training=None, mask=None)` reading them as attributes. Its weights are
+    still plain params/state dicts: during a call each `Variable` stands for the value the
+    call was given (so the layer works under jit and grad), and non-trainable variables
+    assigned in `call` become the call's new state. Layers held in attributes are
+    sub-layers: their weights nest under their names.
     """
     weight_names: tuple = ()          # Keras get_weights() order, over params then state
     supports_masking = False           # receives `mask=` and passes it on
     build_kwargs: tuple = ()           # call keywords whose shapes `build` needs (MHA's key)
     input_spec = None                  # an InputSpec or a list of them, checked at each call
     activation_last = False            # call ends in `self.activation(y)` (see logits_activation)
+    _keras_form = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._keras_form = _keras_form(cls)
 
     def __init__(self, *, name=None, trainable=True, dtype="float32", input_shape=None,
                  input_dim=None, batch_input_shape=None, activity_regularizer=None, **unknown):
@@ -98,6 +159,10 @@ class Layer:
                             f"{sorted(unknown)}")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a string, received {name!r}")
+        self._params, self._state = {}, {}
+        self._variables: list[Variable] = []
+        self._sublayers: list = []
+        self._build_rng = None
         self.name = name if name is not None else naming.unique_name(naming.snake_case(type(self).__name__))
         self.trainable = bool(trainable)
         self.dtype = np.dtype(dtype).name
@@ -115,7 +180,7 @@ class Layer:
         self.call_nodes: list[CallNode] = []
 
     # ---- what subclasses define ------------------------------------------------------
-    def build(self, *input_shapes, rng):
+    def build(self, *input_shapes, rng=None, **kwargs):
         return {}, {}
 
     def call(self, params, state, *args, training=False, rng=None, **kwargs):
@@ -142,11 +207,265 @@ class Layer:
     def from_config(cls, config: dict):
         return cls(**config)
 
+    # ---- values: own weights plus sub-layers' (Keras form) ----------------------------
+    @property
+    def params(self) -> dict:
+        if not self._sublayers:
+            return self._params
+        return {**self._params, **{s.name: s.params for s in self._sublayers}}
+
+    @params.setter
+    def params(self, value):
+        value = dict(value)
+        for sub in self._sublayers:
+            if sub.name in value:
+                sub.params = value.pop(sub.name)
+        self._params = value
+
+    @property
+    def state(self) -> dict:
+        if not self._sublayers:
+            return self._state
+        return {**self._state, **{s.name: s.state for s in self._sublayers}}
+
+    @state.setter
+    def state(self, value):
+        value = dict(value)
+        for sub in self._sublayers:
+            if sub.name in value:
+                sub.state = value.pop(sub.name)
+        self._state = value
+
+    def _own_values(self, collection: str) -> dict:
+        return self._params if collection == "params" else self._state
+
+    def _set_own_values(self, collection: str, values: dict) -> None:
+        if collection == "params":
+            self._params = values
+        else:
+            self._state = values
+
+    # ---- Keras's layer-writing API -------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   name=None, **kwargs):
+        """Keras `add_weight`: a `Variable` over this layer's params (trainable) or state.
+
+        Call it in `build(input_shape)` (or `__init__` when the shape is known) and keep
+        the result as an attribute; `call` reads it like an array.
+        """
+        if kwargs.pop("overwrite_with_gradient", False):
+            raise ValueError(f"Layer '{self.name}': add_weight(overwrite_with_gradient=True) "
+                             f"is not supported")
+        if kwargs:
+            raise TypeError(f"Layer '{self.name}': add_weight() got unexpected keyword "
+                            f"argument(s) {sorted(kwargs)}")
+        if constraint is not None:
+            raise ValueError(f"Layer '{self.name}': add_weight(constraint=...) is not supported "
+                             f"by graphnet; apply the constraint in call() instead")
+        shape = () if shape is None else normalize_shape(shape, f"Layer '{self.name}' add_weight")
+        if any(d is None for d in shape):
+            raise ValueError(f"Layer '{self.name}': add_weight needs a fully known shape, "
+                             f"received {shape}")
+        dtype = np.dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        initializer = initializers.get(initializer)
+        taken = {v.name for v in self._variables}
+        base = name or "variable"
+        name, count = base, 0
+        while name in taken:
+            count += 1
+            name = f"{base}_{count}"
+        rng = self._build_rng if self._build_rng is not None else naming.next_rng()
+        value = jnp.asarray(initializer(shape, dtype.name, rng), dtype)
+        variable = Variable(self, name, shape, dtype, trainable, initializer,
+                            regularizers.get(regularizer))
+        self._variables.append(variable)
+        collection = "params" if variable.trainable else "state"
+        self._set_own_values(collection, {**self._own_values(collection), name: value})
+        if variable.regularizer is not None:
+            self.weight_regularizers[name] = variable.regularizer
+        return variable
+
+    def add_loss(self, loss) -> None:
+        """Keras `add_loss` inside `call`: added to the training loss of that call."""
+        scope = current_scope()
+        if scope is None:
+            raise ValueError(f"Layer '{self.name}': add_loss is called inside call() (the loss "
+                             f"of one call is added to the training loss)")
+        scope.losses.append(jnp.asarray(loss, jnp.float32))
+
+    def _sub_weights_owners(self) -> list:
+        """Objects whose weights follow this layer's own in `weights` (Keras order)."""
+        return list(self._sublayers)
+
+    def _own_weights(self) -> list:
+        if self._keras_form or self._variables:
+            return ([v for v in self._variables if v.trainable] +
+                    [v for v in self._variables if not v.trainable])
+        views = []
+        for n in self._present_weight_names():
+            value = self._params[n] if n in self._params else self._state[n]
+            views.append(Variable(self, n, value.shape, value.dtype, n in self._params))
+        return views
+
+    @property
+    def weights(self) -> list:
+        """Keras `layer.weights`: Variables, own first, then sub-layers' (each once)."""
+        out, seen = [], set()
+        for v in self._own_weights() + [w for s in self._sub_weights_owners() for w in s.weights]:
+            key = (id(v._owner), v.name)
+            if key not in seen:
+                seen.add(key)
+                out.append(v)
+        return out
+
+    @property
+    def trainable_weights(self) -> list:
+        return [v for v in self._weights_split(True)]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        return [v for v in self._weights_split(False)]
+
+    def _weights_split(self, trainable: bool) -> list:
+        if not self.trainable:
+            return [] if trainable else self.weights
+        ids = set()
+        out = []
+        own = [v for v in self._own_weights() if v.trainable == trainable]
+        subs = [w for s in self._sub_weights_owners()
+                for w in (s.trainable_weights if trainable else s.non_trainable_weights)]
+        for v in own + subs:
+            if (id(v._owner), v.name) not in ids:
+                ids.add((id(v._owner), v.name))
+                out.append(v)
+        return out
+
+    @property
+    def variables(self) -> list:
+        return self.weights
+
+    @property
+    def losses(self) -> list:
+        return []
+
+    def __getattr__(self, name):
+        # `layer.kernel`, `layer.bias`: graphnet's built-in layers hold weights in dicts;
+        # Keras code reads them as attributes.
+        if not name.startswith("_"):
+            d = self.__dict__
+            for collection in ("_params", "_state"):
+                values = d.get(collection)
+                if values and name in values and hasattr(values[name], "shape"):
+                    value = values[name]
+                    return Variable(self, name, value.shape, value.dtype, collection == "_params")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def trainable_mask(self, parent: bool = True) -> dict:
+        """A pytree of bools like `params`: False under any frozen layer."""
+        flag = parent and self.trainable
+        mask = {k: jax.tree_util.tree_map(lambda _: flag, v) for k, v in self._params.items()}
+        for sub in self._sublayers:
+            mask[sub.name] = sub.trainable_mask(flag)
+        return mask
+
+    @property
+    def receives_mask(self) -> bool:
+        """Whether calls get the incoming mask as `mask=`: `supports_masking`, or a
+        Keras-form `call` with a `mask` parameter (Keras's rule)."""
+        return self.supports_masking or (self._keras_form and _accepts(self.call, "mask"))
+
+    def output_mask(self, args, mask):
+        """The mask of a call's output: graphnet's `compute_mask(args, mask)`, or Keras's
+        `compute_mask(inputs, mask)` for a Keras-form layer that defines it."""
+        if self._keras_form:
+            if type(self).compute_mask is Layer.compute_mask:
+                return mask if self.supports_masking else None
+            return self.compute_mask(args[0] if len(args) == 1 else list(args), mask)
+        return self.compute_mask(args, mask)
+
+    # ---- the two forms behind one pure interface ---------------------------------
+    def _pure_build(self, shapes, rng, extra):
+        """`(params, state)` for these input shapes, whichever form the layer is written in."""
+        if not self._keras_form:
+            return self.build(*shapes, rng=rng, **extra)
+        self._sublayers = _find_sublayers(self)
+        if type(self).build is not Layer.build:
+            self._build_rng = rng
+            try:
+                arg = shapes[0] if len(shapes) == 1 else list(shapes)
+                self.build(arg, **extra)
+            finally:
+                self._build_rng = None
+        self._sublayers = _find_sublayers(self)
+        # Sub-layers build on their first call, in the first trace of `call`.
+        return self.params, self.state
+
+    def _keras_call(self, args, kwargs, training):
+        kwargs = dict(kwargs)
+        if _accepts(self.call, "training"):
+            kwargs["training"] = training
+        if kwargs.get("mask", 0) is None or ("mask" in kwargs and not _accepts(self.call, "mask")):
+            kwargs.pop("mask")
+        outputs = self.call(*args, **kwargs)
+        # A call may return a variable itself (`return self.total`): its value is the output.
+        return jax.tree_util.tree_map(lambda v: v.value if isinstance(v, Variable) else v,
+                                      outputs, is_leaf=lambda v: isinstance(v, Variable))
+
+    def _pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
+        """`(outputs, new_state, added_loss)`: `call` as a pure function of its weights."""
+        if not self._keras_form:
+            outputs, state = self.call(params, state, *args, training=training, rng=rng, **kwargs)
+            return outputs, state, 0.0
+        with CallScope(training, rng) as scope:
+            scope.bind(self, params, state)
+            outputs = self._keras_call(args, kwargs, bool(training))
+            new_state = scope.state_of(self)
+            loss = sum(scope.losses) if scope.losses else 0.0
+        return outputs, new_state, loss
+
+    def _call_in_scope(self, scope, args, kwargs):
+        """A call with arrays inside another layer's call: the scope's values, not ours."""
+        kwargs = dict(kwargs)
+        training = kwargs.pop("training", None)
+        training = scope.training if training is None else bool(training)
+        if not self.built:
+            spec_args, spec_kwargs = _specs_of((args, kwargs))
+            self._check_input_spec(spec_args)
+            self._build_from(spec_args, spec_kwargs)
+            scope.bind(self, self.params, self.state)
+        elif not scope.has(self):
+            scope.bind(self, self.params, self.state)
+        if self._keras_form:
+            outer, scope.training = scope.training, training
+            try:
+                outputs = self._keras_call(args, kwargs, training)
+            finally:
+                scope.training = outer
+            return outputs
+        _, params, state = scope.bound[id(self)]
+        outputs, new_state, loss = self.call_with_losses(
+            params, state, *args, training=training, rng=scope.next_key(), **kwargs)
+        scope.set_state(self, new_state)
+        if not (isinstance(loss, float) and loss == 0.0):
+            scope.losses.append(loss)
+        return outputs
+
     # ---- calling -------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
         if any(_is_symbolic(leaf) for leaf in leaves):
+            if kwargs.get("training", 0) is None or kwargs.get("mask", 0) is None:
+                # Keras code passes its own `training=None` on; the graph decides later.
+                kwargs = {k: v for k, v in kwargs.items()
+                          if not (k in ("training", "mask") and v is None)}
+                leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
             return self._call_symbolic(args, kwargs, leaves, treedef)
+        scope = current_scope()
+        if scope is not None:
+            return self._call_in_scope(scope, args, kwargs)
         return self._call_eager(args, kwargs)
 
     def _shapes_of(self, tree):
@@ -176,7 +495,9 @@ class Layer:
                     e is not None and r is not None and e != r for e, r in zip(expected, received)):
                 raise ValueError(f"Layer '{self.name}' was declared with input_shape "
                                  f"{shape_str(expected)}, received {shape_str(received)}")
-        self.params, self.state = self.build(*shapes, rng=naming.next_rng(), **extra)
+        # Builds may run inside another layer's first trace: weights stay concrete arrays.
+        with jax.ensure_compile_time_eval():
+            self.params, self.state = self._pure_build(shapes, naming.next_rng(), extra)
         self.built = True
 
     def _call_symbolic(self, args, kwargs, leaves, treedef):
@@ -230,13 +551,15 @@ class Layer:
                 filled[i] = t
             call_args, call_kwargs = treedef.unflatten(filled)
             training = call_kwargs.pop("training", False)
-            outputs, _ = self.call(params, state, *call_args, training=training,
-                                   rng=jax.random.key(0), **call_kwargs)
+            outputs, _, _ = self._pure_call(params, state, *call_args, training=training,
+                                            rng=jax.random.key(0), **call_kwargs)
             return outputs
 
         received = [leaves[i].shape for i in tensor_positions]
         try:
-            return jax.eval_shape(run, self.params, self.state,
+            # Keras-form layers build their sub-layers in this first trace, so the
+            # weights are read inside it.
+            return jax.eval_shape(lambda tensors: run(self.params, self.state, tensors),
                                   [spec_leaves[i] for i in tensor_positions])
         except (TypeError, ValueError) as err:
             shapes = ", ".join(shape_str(s) for s in received)
@@ -260,13 +583,17 @@ class Layer:
         # Eager training calls draw their own key (reproducible under set_random_seed), as
         # Keras's layers do; the pure `call` still needs one passed in.
         rng = jax.random.key(naming.next_seed()) if training else None
-        outputs, _ = self.call(self.params, self.state, *args, training=training, rng=rng, **kwargs)
+        outputs, new_state, _ = self._pure_call(self.params, self.state, *args, training=training,
+                                                rng=rng, **kwargs)
+        if self._keras_form:
+            self.state = new_state      # Keras: an eager call updates the layer's variables
         return outputs
 
     def call_with_losses(self, params, state, *args, training=False, rng=None, **kwargs):
         """`call` plus this call's activity-regularization loss (Model adds its layers')."""
-        outputs, state = self.call(params, state, *args, training=training, rng=rng, **kwargs)
-        return outputs, state, self._activity_loss(outputs)
+        outputs, state, loss = self._pure_call(params, state, *args, training=training, rng=rng,
+                                               **kwargs)
+        return outputs, state, loss + self._activity_loss(outputs)
 
     def _activity_loss(self, outputs):
         loss = 0.0
@@ -304,6 +631,9 @@ class Layer:
         for weight, reg in self.weight_regularizers.items():
             if reg is not None and weight in params:
                 total = total + reg(params[weight])
+        for sub in self._sublayers:
+            if sub.name in params:
+                total = total + sub.weight_penalty(params[sub.name])
         return total
 
     # ---- weights, Keras layout -----------------------------------------------------
@@ -311,10 +641,20 @@ class Layer:
         return [n for n in self.weight_names if n in self.params or n in self.state]
 
     def get_weights(self) -> list:
+        if self._keras_form:
+            return [np.asarray(v.value) for v in self.weights]
         return [np.asarray(self.params[n] if n in self.params else self.state[n])
                 for n in self._present_weight_names()]
 
     def set_weights(self, weights) -> None:
+        if self._keras_form and (self.built or self._variables):
+            variables, weights = self.weights, list(weights)
+            if len(weights) != len(variables):
+                raise ValueError(f"Layer '{self.name}' expects {len(variables)} weights "
+                                 f"{[v.path for v in variables]}, received {len(weights)}")
+            for v, w in zip(variables, weights):
+                v.assign(w)
+            return
         if not self.built:
             raise ValueError(f"Layer '{self.name}' has no weights yet: call it on an input "
                              f"(or add it to a model) before set_weights")

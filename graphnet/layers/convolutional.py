@@ -2,7 +2,8 @@
 
 All of them run `ops.conv`, whose gradients stay fast inside a scanned training step.
 """
-from .. import activations, initializers, ops, regularizers
+from .. import _conv as ops
+from .. import activations, initializers, regularizers
 from .base import Layer, shape_str
 
 

@@ -219,9 +219,11 @@ class Identity(Layer):
 class Lambda(Layer):
     """Keras Lambda: wraps `function(inputs, **arguments)`; its output shape is traced.
 
-    Saved by the name it was registered under (`graphnet.register_serializable`), never as
-    code, so an unregistered function cannot be loaded.
+    Saved by the name it was registered under (`graphnet.register_serializable`), or, for
+    an unregistered function, as its compiled Python code, as Keras does. Loading code
+    runs it, so `load_model` refuses it unless given `safe_mode=False`.
     """
+    loads_code = True         # from_config takes safe_mode (the loader passes its own)
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
@@ -236,16 +238,73 @@ class Lambda(Layer):
 
     def get_config(self):
         name = registered_name(self.function)
-        if name is None:
-            raise ValueError(f"Lambda '{self.name}': its function {self.function!r} is not "
-                             f"registered, so it cannot be saved; decorate it with "
-                             f"@graphnet.register_serializable()")
-        return {**super().get_config(), "function": name,
+        function = name if name is not None else _code_config(self.function, self.name)
+        return {**super().get_config(), "function": function,
                 "output_shape": None if self.declared_output_shape is None else list(self.declared_output_shape),
                 "arguments": self.arguments}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, safe_mode=True):
         config = dict(config)
-        config["function"] = get_registered(config["function"])
+        function = config["function"]
+        if isinstance(function, dict):
+            if safe_mode:
+                raise ValueError(
+                    f"Lambda '{config.get('name', '?')}' holds a Python function saved as code; "
+                    f"loading it would run code from the file, which is refused by default. If "
+                    f"you trust the file, pass safe_mode=False to load_model, or register the "
+                    f"function with @graphnet.register_serializable() before saving")
+            config["function"] = _code_function(function)
+        else:
+            config["function"] = get_registered(function)
         return cls(**config)
+
+
+def _code_config(function, layer_name):
+    """A Python function as Keras saves a lambda: marshalled code (base64), defaults,
+    closure values, and the modules its global names refer to."""
+    import base64
+    import marshal
+    import types
+    if not isinstance(function, types.FunctionType):
+        raise ValueError(f"Lambda '{layer_name}': its function {function!r} is not a Python "
+                         f"function and is not registered, so it cannot be saved; decorate it "
+                         f"with @graphnet.register_serializable()")
+    code = function.__code__
+    names, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    modules, constants = {}, {}
+    for n in sorted(names):
+        value = function.__globals__.get(n)
+        if isinstance(value, types.ModuleType):
+            modules[n] = value.__name__
+        elif isinstance(value, (bool, int, float, str)):
+            constants[n] = value
+    closure = [c.cell_contents for c in function.__closure__ or ()]
+    for value in list(closure) + list(function.__defaults__ or ()):
+        if not (value is None or isinstance(value, (bool, int, float, str))):
+            raise ValueError(f"Lambda '{layer_name}': its function closes over or defaults to "
+                             f"{value!r}, which cannot be saved; pass it in `arguments=`, or "
+                             f"register the function with @graphnet.register_serializable()")
+    return {"code": base64.b64encode(marshal.dumps(code)).decode("ascii"),
+            "defaults": list(function.__defaults__ or ()), "closure": closure,
+            "modules": modules, "constants": constants}
+
+
+def _code_function(config):
+    """The function `_code_config` saved (runs code from a file: only with safe_mode=False)."""
+    import base64
+    import builtins
+    import importlib
+    import marshal
+    import types
+    code = marshal.loads(base64.b64decode(config["code"]))
+    scope = {"__builtins__": builtins}
+    scope.update({n: importlib.import_module(m) for n, m in config.get("modules", {}).items()})
+    scope.update(config.get("constants", {}))
+    closure = tuple(types.CellType(v) for v in config.get("closure", []))
+    return types.FunctionType(code, scope, code.co_name, tuple(config.get("defaults", [])) or None,
+                              closure or None)

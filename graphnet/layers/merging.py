@@ -151,3 +151,44 @@ class Dot(_Merge):
 
     def get_config(self):
         return {**super().get_config(), "axes": list(self.axes), "normalize": self.normalize}
+
+
+# ---- Keras's functional forms: `layers.add([x, y])` is `Add()([x, y])` -----------------
+def add(inputs, **kwargs):
+    """Keras `layers.add`: an `Add` layer called on `inputs`."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """Keras `layers.subtract`: a `Subtract` layer called on `inputs`."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """Keras `layers.multiply`: a `Multiply` layer called on `inputs`."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """Keras `layers.average`: an `Average` layer called on `inputs`."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """Keras `layers.maximum`: a `Maximum` layer called on `inputs`."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """Keras `layers.minimum`: a `Minimum` layer called on `inputs`."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Keras `layers.concatenate`: a `Concatenate(axis)` layer called on `inputs`."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, **kwargs):
+    """Keras `layers.dot`: a `Dot(axes)` layer called on `inputs`."""
+    return Dot(axes=axes, **kwargs)(inputs)

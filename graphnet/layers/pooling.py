@@ -1,7 +1,7 @@
 """Pooling layers, channels-last: windowed max/average and global max/average."""
 import jax.numpy as jnp
 
-from .. import ops
+from .. import _conv as ops
 from .base import Layer, shape_str
 from .convolutional import check_data_format, int_tuple
 

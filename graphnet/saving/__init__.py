@@ -67,8 +67,11 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
     write_archive(filepath, "model", fill, overwrite)
 
 
-def load_model(filepath, compile=True):
+def load_model(filepath, compile=True, safe_mode=True):
     """Keras `load_model`: the saved model, same predictions, compiled as it was saved.
+
+    `safe_mode=False` allows loading a `Lambda` whose function was saved as Python code,
+    which runs that code: only for files you trust.
 
     Classes come from graphnet and the user's registrations only. The config is checked
     before it is parsed; the arrays are read and checked in the background while the
@@ -83,7 +86,7 @@ def load_model(filepath, compile=True):
         schema.validate(saved, schema.CONFIG, CONFIG, archive.error)
         try:
             cls = resolve_class(saved.get("class_name"), saved["config"].get("name", "?"))
-            model = model_from_config(saved["config"], cls, draw=False)
+            model = model_from_config(saved["config"], cls, draw=False, safe_mode=safe_mode)
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"Cannot load {path!r}: {err}") from None
         archive.verify()

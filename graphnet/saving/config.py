@@ -117,9 +117,15 @@ def _model_config(model, memo: dict) -> dict:
             if kwargs:
                 entry["kwargs"] = {k: _encode(v, keys, where) for k, v in kwargs.items()}
         nodes.append(entry)
-    return {"name": model.name, "trainable": model.trainable, "layers": layers, "nodes": nodes,
-            "inputs": _encode(model.input, keys, "inputs"),
-            "outputs": _encode(model.output, keys, "outputs")}
+    config = {"name": model.name, "trainable": model.trainable, "layers": layers, "nodes": nodes,
+              "inputs": _encode(model.input, keys, "inputs"),
+              "outputs": _encode(model.output, keys, "outputs")}
+    if getattr(model, "_subclassed", False):
+        # A subclassed model is saved as its traced graph; its layer attributes come back.
+        in_graph = {id(layer) for layer in model.layers}
+        config["attributes"] = {attr: value.name for attr, value in vars(model).items()
+                                if isinstance(value, Layer) and id(value) in in_graph}
+    return config
 
 
 def _encode(value, keys, where):
@@ -144,13 +150,13 @@ def _encode(value, keys, where):
 
 
 # ---- from JSON -----------------------------------------------------------------------
-def model_from_config(config: dict, cls=None, *, draw: bool = True):
+def model_from_config(config: dict, cls=None, *, draw: bool = True, safe_mode: bool = True):
     """`Model.from_config(config)`: a new model with fresh weights.
 
     `draw=False` (loading) builds the layers with uninitialized arrays instead of random
     initial weights (`initializers.without_drawing`); the caller must then set every weight.
     """
-    rebuild = _Rebuild(draw)
+    rebuild = _Rebuild(draw, safe_mode)
     with contextlib.nullcontext() if draw else initializers.without_drawing():
         if cls is not None and issubclass(cls, Sequential):
             return _sequential_from_config(config, rebuild, cls)
@@ -160,7 +166,8 @@ def model_from_config(config: dict, cls=None, *, draw: bool = True):
 class _Rebuild:
     """What one rebuild shares: layers by id, and whether initial weights are drawn."""
 
-    def __init__(self, draw: bool):
+    def __init__(self, draw: bool, safe_mode: bool = True):
+        self.safe_mode = safe_mode
         self.memo: dict = {}
         self.draw = draw
 
@@ -184,7 +191,10 @@ def _entry_layer(entry, rebuild: _Rebuild):
         layer = _functional_from_config(config, rebuild, cls)
     else:
         try:
-            layer = cls.from_config(config)
+            if getattr(cls, "loads_code", False):     # Lambda: code only with safe_mode=False
+                layer = cls.from_config(config, safe_mode=rebuild.safe_mode)
+            else:
+                layer = cls.from_config(config)
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"layer '{name}' ({entry['class_name']}) cannot be rebuilt from its "
                              f"config: {err}") from None
@@ -229,6 +239,16 @@ def _functional_from_config(config, rebuild, cls):
         outputs[key] = layer.call_nodes[-1].outputs
     inputs = _decode(config["inputs"], outputs, name)
     model_outputs = _decode(config["outputs"], outputs, name)
+    if getattr(cls, "_subclassed", False):
+        # Its traced graph, as an instance of the registered class (its __init__ is not
+        # run: the layers it made are the graph's), with its layer attributes back.
+        model = cls.__new__(cls)
+        Model.__init__(model, inputs=inputs, outputs=model_outputs, name=name,
+                       trainable=config.get("trainable", True))
+        for attr, layer_name in config.get("attributes", {}).items():
+            if layer_name in layers:
+                setattr(model, attr, layers[layer_name])
+        return model
     return cls(inputs=inputs, outputs=model_outputs, name=name,
                trainable=config.get("trainable", True))
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax import lax
 
-from graphnet import ops
+from graphnet import _conv as ops
 
 FAST = settings(max_examples=15, deadline=None)
 

@@ -1,0 +1,168 @@
+"""Shared numerics for the layers: one convolution for every rank, one pooling.
+
+Both take channels-last inputs `(batch, *spatial, channels)` and explicit per-axis
+padding pairs, computed once from Keras's `padding` string by `conv_padding`.
+"""
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+_SPATIAL = "DHW"
+
+
+@functools.lru_cache(maxsize=None)
+def _dimension_numbers(rank: int):
+    """NHWC / HWIO / NHWC for `rank` spatial axes (NWC for 1, NDHWC for 3)."""
+    if not 1 <= rank <= 3:
+        raise ValueError(f"convolutions have 1 to 3 spatial axes, received {rank}")
+    spatial = _SPATIAL[-rank:]
+    return lax.conv_dimension_numbers((1,) * (rank + 2), (1,) * (rank + 2),
+                                      (f"N{spatial}C", f"{spatial}IO", f"N{spatial}C"))
+
+
+def conv_output_length(size, kernel, stride, dilation, padding):
+    """Keras's output length of one spatial axis (None stays None)."""
+    if size is None:
+        return None
+    span = (kernel - 1) * dilation + 1
+    if padding == "same":
+        return -(-size // stride)
+    if padding == "causal":
+        return -(-size // stride)
+    return max((size - span) // stride + 1, 0)
+
+
+def conv_padding(sizes, kernel, strides, dilation, padding):
+    """Keras `padding` ("valid", "same", "causal") as explicit (low, high) pairs per axis.
+
+    "same" puts the odd element on the high side, as TF/XLA's SAME does (Keras matches it).
+    """
+    pairs = []
+    for size, k, s, d in zip(sizes, kernel, strides, dilation):
+        span = (k - 1) * d + 1
+        if padding == "valid":
+            pairs.append((0, 0))
+        elif padding == "causal":
+            pairs.append((span - 1, 0))
+        else:
+            out = -(-size // s)
+            total = max((out - 1) * s + span - size, 0)
+            pairs.append((total // 2, total - total // 2))
+    return tuple(pairs)
+
+
+def _plain_conv(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups):
+    rank = x.ndim - 2
+    return lax.conv_general_dilated(
+        x, kernel, window_strides=strides, padding=padding, lhs_dilation=lhs_dilation,
+        rhs_dilation=rhs_dilation, dimension_numbers=_dimension_numbers(rank),
+        feature_group_count=groups)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
+def _conv(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups):
+    return _plain_conv(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups)
+
+
+def _conv_fwd(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups):
+    y = _plain_conv(x, kernel, strides, padding, lhs_dilation, rhs_dilation, groups)
+    return y, (x, kernel)
+
+
+def _conv_bwd(strides, padding, lhs_dilation, rhs_dilation, groups, res, g):
+    """Both gradients as channels-last convolutions (jax-ml/jax#12868).
+
+    Inside a while loop XLA:CPU leaves the kernel gradient that `jax.grad` emits in a
+    non-canonical layout and runs it 14-31x slower. Here the kernel gradient is a
+    NHWC/HWIO convolution of the input (channels as batch, batch as features) with the
+    output gradient as kernel, and the input gradient is a convolution of the
+    (stride-dilated) output gradient with the flipped kernel. Same values as jax.grad.
+    """
+    x, kernel = res
+    rank = x.ndim - 2
+    batch, c_in = x.shape[0], x.shape[-1]
+    k_sizes, c_out = kernel.shape[:rank], kernel.shape[-1]
+    c_group, out_group = c_in // groups, c_out // groups
+    out_sizes = g.shape[1:-1]
+    if 0 in out_sizes:   # an empty output: no window reaches the input, nothing flows back
+        return jnp.zeros_like(x), jnp.zeros_like(kernel)
+
+    # Spare input the windows never reach (valid padding, strides): cut from the high pad.
+    extents = [(n - 1) * ld + 1 + lo + hi for n, ld, (lo, hi) in zip(x.shape[1:-1], lhs_dilation, padding)]
+    spares = [e - ((o - 1) * s + (k - 1) * d + 1)
+              for e, o, s, k, d in zip(extents, out_sizes, strides, k_sizes, rhs_dilation)]
+
+    # Kernel gradient: lhs (c_group, *spatial, groups * batch), rhs (*out, batch, c_out).
+    lhs = x.reshape(batch, *x.shape[1:-1], groups, c_group)
+    lhs = jnp.moveaxis(lhs, (0, rank + 2), (rank + 2, 0)).reshape(c_group, *x.shape[1:-1], groups * batch)
+    rhs = jnp.moveaxis(g, 0, rank)
+    dk = _plain_conv(lhs, rhs, rhs_dilation,
+                     tuple((lo, hi - sp) for (lo, hi), sp in zip(padding, spares)),
+                     lhs_dilation, strides, groups)
+    dk = jnp.moveaxis(dk, 0, rank)
+
+    # Input gradient: the output gradient, dilated by the strides, against the flipped kernel.
+    flipped = flip_spatial(kernel).reshape(*k_sizes, c_group, groups, out_group)
+    flipped = jnp.swapaxes(flipped, rank, rank + 2).reshape(*k_sizes, out_group, groups * c_group)
+    spans = [(k - 1) * d for k, d in zip(k_sizes, rhs_dilation)]
+    dx = _plain_conv(g, flipped, lhs_dilation,
+                     tuple((sp - lo, sp - hi + spare)
+                           for sp, (lo, hi), spare in zip(spans, padding, spares)),
+                     strides, rhs_dilation, groups)
+    return dx, dk
+
+
+_conv.defvjp(_conv_fwd, _conv_bwd)
+
+
+def _tuple(value, rank):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
+
+
+def conv(x, kernel, strides=1, padding="valid", dilation_rate=1, lhs_dilation=1, groups=1):
+    """N-D channels-last convolution: x (batch, *spatial, in), kernel (*k, in // groups, out).
+
+    `padding` is Keras's string or explicit (low, high) pairs. Its gradients are
+    canonical convolutions, so it stays fast inside `lax.scan` on CPU (see `_conv_bwd`).
+    Reverse-mode only: `jax.jvp` of it is not defined (custom_vjp).
+    """
+    rank = x.ndim - 2
+    strides, dilation = _tuple(strides, rank), _tuple(dilation_rate, rank)
+    lhs_dilation = _tuple(lhs_dilation, rank)
+    if isinstance(padding, str):
+        padding = conv_padding(x.shape[1:-1], kernel.shape[:rank], strides, dilation, padding)
+    padding = tuple((int(lo), int(hi)) for lo, hi in padding)
+    return _conv(x, kernel, strides, padding, lhs_dilation, dilation, int(groups))
+
+
+def flip_spatial(kernel):
+    """A kernel (*spatial, in, out) reversed along its spatial axes."""
+    return jnp.flip(kernel, tuple(range(kernel.ndim - 2)))
+
+
+def pool(x, pool_size, strides, padding, kind):
+    """Max or average pooling over the spatial axes of (batch, *spatial, channels).
+
+    Average pooling with "same" padding divides by the number of real (unpadded)
+    elements in each window, as Keras does.
+    """
+    rank = x.ndim - 2
+    window = (1, *pool_size, 1)
+    steps = (1, *strides, 1)
+    pads = ((0, 0), *conv_padding(x.shape[1:-1], pool_size, strides, (1,) * rank, padding), (0, 0))
+    # NumPy (concrete) init values: JAX recognizes max/add windows only then, and only
+    # those have gradients.
+    if kind == "max":
+        init = np.array(-np.inf, x.dtype)
+        return lax.reduce_window(x, init, lax.max, window, steps, pads)
+    zero = np.array(0, x.dtype)
+    total = lax.reduce_window(x, zero, lax.add, window, steps, pads)
+    if padding == "valid":
+        return total / jnp.array(math.prod(pool_size), x.dtype)
+    ones = jnp.ones((1, *x.shape[1:-1], 1), x.dtype)
+    counts = lax.reduce_window(ones, zero, lax.add, window, steps, pads)
+    return total / counts
