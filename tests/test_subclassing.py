@@ -1,0 +1,171 @@
+"""Subclassed models traced into graphs, and the model attributes Keras code reads."""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import keras
+import networkx as nx
+import numpy as np
+import pytest
+
+import graphnet as gn
+from graphnet import layers, ops
+
+RTOL = 1e-5
+
+
+def make_ticket_model(keras_module, layers):
+    class CustomerTicketModel(keras_module.Model):      # Deep Learning with Python, 7.14
+        def __init__(self, num_departments):
+            super().__init__()
+            self.concat_layer = layers.Concatenate()
+            self.mixing_layer = layers.Dense(64, activation="relu")
+            self.priority_scorer = layers.Dense(1, activation="sigmoid")
+            self.department_classifier = layers.Dense(num_departments, activation="softmax")
+
+        def call(self, inputs):
+            title = inputs["title"]
+            text_body = inputs["text_body"]
+            tags = inputs["tags"]
+            features = self.concat_layer([title, text_body, tags])
+            features = self.mixing_layer(features)
+            priority = self.priority_scorer(features)
+            department = self.department_classifier(features)
+            return priority, department
+    return CustomerTicketModel
+
+
+def ticket_data(n=16):
+    rng = np.random.default_rng(0)
+    return ({"title": rng.integers(0, 2, (n, 20)).astype("float32"),
+             "text_body": rng.integers(0, 2, (n, 30)).astype("float32"),
+             "tags": rng.integers(0, 2, (n, 10)).astype("float32")},
+            [rng.random((n, 1)).astype("float32"),
+             np.eye(4, dtype="float32")[rng.integers(0, 4, n)]])
+
+
+def test_book_subclassed_model_matches_keras_and_is_a_graph(tmp_path):
+    KModel = make_ticket_model(keras, keras.layers)
+    GModel = make_ticket_model(gn, layers)
+    x, y = ticket_data()
+    k, g = KModel(num_departments=4), GModel(num_departments=4)
+    assert not g.built
+    k(x)
+    priority, department = g(x)                  # traced on the first call
+    assert g.built and isinstance(g.graph, nx.DiGraph)
+    assert set(g.input_names) == {"title", "text_body", "tags"}
+    assert g.name == "customer_ticket_model"
+    g.set_weights(k.get_weights())
+    for e, o in zip(k.predict(x, verbose=0), g.predict(x)):
+        np.testing.assert_allclose(o, e, rtol=RTOL)
+    assert g.mixing_layer is g.get_layer(g.mixing_layer.name)
+    lines = []
+    g.summary(print_fn=lines.append)
+    assert "concatenate" in lines[0] and "dense" in lines[0]
+    # the compiled step: book's compile and fit
+    for m, extra in ((k, {}), (g, {"loss_reduction": "sum"})):     # Keras's total loss
+        m.compile(optimizer="rmsprop", loss=["mean_squared_error", "categorical_crossentropy"],
+                  metrics=[["mean_absolute_error"], ["accuracy"]], **extra)
+    kh = k.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    gh = g.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    np.testing.assert_allclose(gh.history["loss"], kh.history["loss"], rtol=1e-4)
+    # saving needs the class registered; loading gives the class back, with its attributes
+    with pytest.raises(ValueError, match="register_serializable"):
+        g.save(tmp_path / "m.graphnet")
+    gn.register_serializable(package="test_subclassing")(GModel)
+    g.save(tmp_path / "m.graphnet")
+    loaded = gn.load_model(tmp_path / "m.graphnet")
+    assert type(loaded) is GModel and loaded.mixing_layer.name == g.mixing_layer.name
+    for e, o in zip(g.predict(x), loaded.predict(x)):
+        np.testing.assert_array_equal(o, e)
+
+
+def test_build_and_symbolic_call_trace_and_nest():
+    class MLP(gn.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = layers.Dense(8, activation="relu")
+            self.dropout = layers.Dropout(0.5)
+            self.out = layers.Dense(2)
+
+        def call(self, inputs, training=None):
+            x = self.dropout(self.hidden(inputs), training=training)
+            return self.out(x) + ops.mean(inputs, axis=-1, keepdims=True)
+
+    m = MLP()
+    m.build((None, 5))
+    assert m.input_shape == (None, 5) and m.output_shape == (None, 2)
+    inner = MLP()
+    inp = gn.Input((5,))
+    outer = gn.Model(inp, layers.Dense(1)(inner(inp)))      # traced on a symbolic call
+    x = np.ones((3, 5), "float32")
+    assert outer.predict(x).shape == (3, 1)
+    # training reaches the Dropout inside the traced graph
+    assert any(type(n["layer"]).__name__ == "Dropout" for _, n in inner.graph.nodes(data=True))
+
+
+def test_untraceable_call_is_a_clear_error():
+    class Branchy(gn.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(2)
+
+        def call(self, inputs):
+            if ops.sum(inputs) > 0:                 # Python control flow on a value
+                return self.d(inputs)
+            return inputs
+
+    with pytest.raises(TypeError, match=r"Branchy.*could not be traced.*control flow.*ops\.where"):
+        Branchy()(np.ones((2, 2), "float32"))
+
+
+def test_model_attributes_as_keras():
+    ki = keras.Input((4,))
+    k = keras.Model(ki, [keras.layers.Dense(3, name="d")(keras.layers.Dense(5)(ki))])
+    gi = gn.Input((4,))
+    g = gn.Model(gi, [layers.Dense(3, name="d")(layers.Dense(5)(gi))])
+    g.set_weights(k.get_weights())
+    x = np.random.default_rng(0).normal(size=(6, 4)).astype("float32")
+    # a one-element output list gives one array, as in Keras 3
+    for m in (k, g):
+        assert isinstance(m.predict(x, verbose=0), np.ndarray)
+        assert isinstance(m.predict_on_batch(x), np.ndarray)
+    np.testing.assert_allclose(g.predict_on_batch(x), k.predict_on_batch(x), rtol=RTOL)
+    assert g.input_shape == k.input_shape == (None, 4)
+    assert g.output_shape == tuple(k.output_shape) == (None, 3)
+    assert [w.path.split("/")[-1] for w in g.weights] == [w.path.split("/")[-1] for w in k.weights]
+    assert [w.shape for w in g.trainable_weights] == [tuple(w.shape) for w in k.trainable_weights]
+    d = g.get_layer("d")
+    np.testing.assert_array_equal(d.kernel.numpy(), k.get_layer("d").kernel.numpy())
+    np.testing.assert_array_equal(np.asarray(d.bias), k.get_layer("d").bias.numpy())
+    d.trainable = False
+    assert len(g.trainable_weights) == 2 and len(g.non_trainable_weights) == 2
+    # two outputs: lists of shapes
+    g2 = gn.Model(gi, [g.output, g.output * 2])
+    assert g2.output_shape == [(None, 3), (None, 3)]
+
+
+def test_default_names_follow_keras():
+    made = [layers.Conv2D(2, 2), layers.Conv2DTranspose(2, 2), layers.SeparableConv2D(2, 2),
+            layers.GlobalAveragePooling2D(), layers.MaxPooling1D(), layers.LSTM(2),
+            layers.SimpleRNN(2), layers.MultiHeadAttention(2, 2), layers.BatchNormalization()]
+    keras_made = [keras.layers.Conv2D(2, 2), keras.layers.Conv2DTranspose(2, 2),
+                  keras.layers.SeparableConv2D(2, 2), keras.layers.GlobalAveragePooling2D(),
+                  keras.layers.MaxPooling1D(), keras.layers.LSTM(2), keras.layers.SimpleRNN(2),
+                  keras.layers.MultiHeadAttention(2, 2), keras.layers.BatchNormalization()]
+    strip = lambda n: n.rsplit("_", 1)[0] if n.rsplit("_", 1)[-1].isdigit() else n  # noqa: E731
+    assert [strip(l.name) for l in made] == [strip(l.name) for l in keras_made]
+    inp = gn.Input((8, 8, 1))
+    model = gn.Model(inp, layers.Conv2D(2, 3, name=None)(inp))
+    assert model.get_layer(model.layers[1].name).name.startswith("conv2d")
+
+
+def test_lambda_with_python_lambda_saves_and_needs_safe_mode_false(tmp_path):
+    inp = gn.Input((3,))
+    model = gn.Model(inp, layers.Lambda(lambda t: ops.square(t) + 1.0)(inp))
+    model.save(tmp_path / "l.graphnet")
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        gn.load_model(tmp_path / "l.graphnet")
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    loaded = gn.load_model(tmp_path / "l.graphnet", safe_mode=False)
+    np.testing.assert_array_equal(loaded.predict(x), x ** 2 + 1)
