@@ -44,6 +44,42 @@ def accuracy(y_true, y_pred):
     return (y_true == y_pred).astype(jnp.float32)
 
 
+def _in_top_k(targets, predictions, k):
+    """Keras's in_top_k: the target's score is beaten by fewer than k others (NaN never
+    counts as a high score)."""
+    at_label = jnp.take_along_axis(predictions, targets[..., None], axis=-1)
+    at_label = jnp.where(jnp.isnan(at_label), -jnp.inf, at_label)
+    return jnp.sum(predictions > at_label, axis=-1) + 1 <= k
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1 where the one-hot target's class is among the k highest scores."""
+    y_pred = _as_float(y_pred)
+    return _in_top_k(jnp.argmax(y_true, axis=-1).astype(jnp.int32), y_pred, k).astype(jnp.float32)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """1 where the class index is among the k highest scores (or, with `from_sorted_ids`,
+    among the first k ids of `y_pred`)."""
+    y_true = jnp.asarray(y_true)
+    if from_sorted_ids:
+        ids = jnp.asarray(y_pred)[..., :k]
+        target = y_true.astype(ids.dtype).reshape(ids.shape[:-1] + (1,))
+        hits = jnp.any(ids == target, axis=-1)
+    else:
+        y_pred = _as_float(y_pred)
+        if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+            y_true = y_true[..., 0]
+        hits = _in_top_k(y_true.astype(jnp.int32), y_pred, k)
+    return hits.astype(jnp.float32)
+
+
+def squared_error(y_true, y_pred):
+    """Element-wise (y_pred - y_true)^2 (RootMeanSquaredError averages it over everything)."""
+    y_true, y_pred = match_ranks(_as_float(y_true), _as_float(y_pred))
+    return jnp.square(y_pred - y_true)
+
+
 # ---- metric objects ----------------------------------------------------------------------
 class Metric:
     """Keras Metric, in either of two forms.
@@ -71,6 +107,11 @@ class Metric:
         self._variables = []
         self._values = {}
         self._initial = {}
+
+    def build(self, y_true_shape, y_pred_shape):
+        """Called with the target and prediction shapes (batch axis first) before `init`,
+        by `compile`/`fit` and by the first `update_state`: a metric whose state size
+        depends on them (F1Score's classes) sets it here."""
 
     def init(self):
         if self._keras_form:
@@ -118,6 +159,8 @@ class Metric:
 
     # Keras's stateful API, for use outside `fit`.
     def update_state(self, y_true, y_pred, sample_weight=None):
+        if self._state is None:
+            self.build(tuple(np.shape(y_true)), tuple(np.shape(y_pred)))
         state = self.init() if self._state is None else self._state
         self._state = self.update(state, jnp.asarray(y_true), jnp.asarray(y_pred),
                                   None if sample_weight is None else jnp.asarray(sample_weight))
@@ -229,6 +272,244 @@ class MeanAbsoluteError(MeanMetricWrapper):
     __init__ = _wrapper(losses.mean_absolute_error, "mean_absolute_error")
 
 
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    __init__ = _wrapper(top_k_categorical_accuracy, "top_k_categorical_accuracy", (("k", 5),))
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    __init__ = _wrapper(sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy",
+                        (("k", 5), ("from_sorted_ids", False)))
+
+
+class RootMeanSquaredError(MeanMetricWrapper):
+    """Keras RootMeanSquaredError: sqrt of the (weighted) mean squared error."""
+    __init__ = _wrapper(squared_error, "root_mean_squared_error")
+
+    def result(self, state=None):
+        return jnp.sqrt(super().result(state))
+
+
+NEG_INF = -1e10     # Keras's stand-in for "not in the top k"
+
+
+def _confusion_counts(y_true, y_pred, sample_weight, thresholds, top_k=None, class_id=None):
+    """Keras's update_confusion_matrix_variables (one label set): per threshold, the
+    weighted counts of (tp, fp, tn, fn) with positive = `y_pred > threshold`, label =
+    `y_true != 0`; `top_k` keeps each row's k best scores, `class_id` one column."""
+    y_true, y_pred = match_ranks(_as_float(y_true), _as_float(y_pred))
+    if top_k is not None:
+        # rank of each score in its row, ties to the lower index (as lax.top_k picks)
+        rank = jnp.argsort(jnp.argsort(-y_pred, axis=-1, stable=True), axis=-1, stable=True)
+        y_pred = jnp.where(rank < top_k, y_pred, NEG_INF)
+    weight = jnp.ones_like(y_pred)
+    if sample_weight is not None:
+        w = _as_float(sample_weight)
+        w = w.reshape(w.shape + (1,) * max(y_pred.ndim - w.ndim, 0))
+        weight = jnp.broadcast_to(w, y_pred.shape)
+    if class_id is not None:
+        if y_pred.ndim == 1:
+            raise ValueError(f"class_id={class_id} needs predictions of shape (batch, classes), "
+                             f"received shape {y_pred.shape}")
+        y_true, y_pred, weight = (a[..., class_id] for a in (y_true, y_pred, weight))
+    labels = (y_true != 0).reshape(-1).astype(jnp.float32)
+    preds, weight = y_pred.reshape(-1), weight.reshape(-1)
+    above = (preds[None, :] > jnp.asarray(thresholds, jnp.float32)[:, None]).astype(jnp.float32)
+    pos, neg = labels * weight, (1.0 - labels) * weight
+    tp, fp = above @ pos, above @ neg
+    return tp, fp, jnp.sum(neg) - fp, jnp.sum(pos) - tp
+
+
+class _ThresholdMetric(Metric):
+    """Precision and Recall: counts per threshold (0.5, or none beyond top_k by default)."""
+
+    _counts = ()           # which of tp, fp, tn, fn the metric keeps
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype="float32"):
+        super().__init__(name=name, dtype=dtype)
+        self.init_thresholds = thresholds
+        self.top_k = None if top_k is None else int(top_k)
+        self.class_id = None if class_id is None else int(class_id)
+        default = 0.5 if top_k is None else NEG_INF
+        values = [default] if thresholds is None else (
+            list(thresholds) if isinstance(thresholds, (list, tuple)) else [thresholds])
+        for t in values:
+            if not (t == NEG_INF or 0.0 <= float(t) <= 1.0):
+                raise ValueError(f"{type(self).__name__} '{self.name}': thresholds must be in "
+                                 f"[0, 1], received {thresholds}")
+        self.thresholds = [float(t) for t in values]
+        self._one = not isinstance(thresholds, (list, tuple))
+
+    def init(self):
+        zeros = jnp.zeros((len(self.thresholds),), jnp.float32)
+        return {name: zeros for name in self._counts}
+
+    def update(self, state, y_true, y_pred, sample_weight=None):
+        counts = dict(zip(("tp", "fp", "tn", "fn"), _confusion_counts(
+            y_true, y_pred, sample_weight, self.thresholds, self.top_k, self.class_id)))
+        return {name: state[name] + counts[name] for name in self._counts}
+
+    def _ratio(self, state, other):
+        value = _divide(state["tp"], state["tp"] + state[other])
+        return value[0] if self._one else value
+
+    def get_config(self):
+        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
+                "class_id": self.class_id}
+
+
+class Precision(_ThresholdMetric):
+    """Keras Precision: tp / (tp + fp), 0 when nothing is predicted positive."""
+    _counts = ("tp", "fp")
+
+    def result(self, state=None):
+        return self._ratio(self._current(state), "fp")
+
+
+class Recall(_ThresholdMetric):
+    """Keras Recall: tp / (tp + fn), 0 when there are no positives."""
+    _counts = ("tp", "fn")
+
+    def result(self, state=None):
+        return self._ratio(self._current(state), "fn")
+
+
+KERAS_EPSILON = 1e-7
+
+
+class FBetaScore(Metric):
+    """Keras FBetaScore for (batch, classes) targets: per class (average=None), or
+    "micro", "macro", "weighted"; without `threshold`, each row's highest score is the
+    positive (Keras's rule, including its 1e-9 floor)."""
+
+    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score",
+                 dtype="float32"):
+        super().__init__(name=name, dtype=dtype)
+        if average not in (None, "micro", "macro", "weighted"):
+            raise ValueError(f"{type(self).__name__} '{self.name}': average must be one of None, "
+                             f"'micro', 'macro', 'weighted', received {average!r}")
+        if not isinstance(beta, float) or beta <= 0:
+            raise ValueError(f"{type(self).__name__} '{self.name}': beta must be a float > 0, "
+                             f"received {beta!r}")
+        if threshold is not None and (not isinstance(threshold, float)
+                                      or not 0.0 < threshold <= 1.0):
+            raise ValueError(f"{type(self).__name__} '{self.name}': threshold must be a float in "
+                             f"(0, 1], received {threshold!r}")
+        self.average, self.beta, self.threshold = average, beta, threshold
+        self.num_classes = None
+
+    def build(self, y_true_shape, y_pred_shape):
+        if len(y_pred_shape) != 2 or len(y_true_shape) != 2 or y_pred_shape[-1] is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}' expects targets and "
+                             f"predictions of shape (batch, classes), received "
+                             f"y_true {tuple(y_true_shape)} and y_pred {tuple(y_pred_shape)}")
+        self.num_classes = int(y_pred_shape[-1])
+
+    def init(self):
+        if self.num_classes is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}' does not know its number of "
+                             f"classes yet: call build(y_true_shape, y_pred_shape) first")
+        zeros = jnp.zeros(() if self.average == "micro" else (self.num_classes,), jnp.float32)
+        return {"tp": zeros, "fp": zeros, "fn": zeros, "weights": zeros}
+
+    def update(self, state, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _as_float(y_true), _as_float(y_pred)
+        if self.threshold is None:
+            top = jnp.max(y_pred, axis=-1, keepdims=True)
+            y_pred = (y_pred >= top) & (jnp.abs(y_pred) > 1e-9)
+        else:
+            y_pred = y_pred > self.threshold
+        y_pred = y_pred.astype(jnp.float32)
+        axis = None if self.average == "micro" else 0
+
+        def total(v):
+            if sample_weight is not None:
+                v = v * _as_float(sample_weight).reshape(-1, 1)
+            return jnp.sum(v, axis=axis)
+        return {"tp": state["tp"] + total(y_pred * y_true),
+                "fp": state["fp"] + total(y_pred * (1 - y_true)),
+                "fn": state["fn"] + total((1 - y_pred) * y_true),
+                "weights": state["weights"] + total(y_true)}
+
+    def result(self, state=None):
+        s = self._current(state)
+        precision = s["tp"] / (s["tp"] + s["fp"] + KERAS_EPSILON)
+        recall = s["tp"] / (s["tp"] + s["fn"] + KERAS_EPSILON)
+        beta2 = self.beta ** 2
+        score = precision * recall / (beta2 * precision + recall + KERAS_EPSILON) * (1 + beta2)
+        if self.average == "weighted":
+            return jnp.sum(score * s["weights"] / (jnp.sum(s["weights"]) + KERAS_EPSILON))
+        if self.average is not None:
+            return jnp.mean(score)
+        return score
+
+    def get_config(self):
+        return {**super().get_config(), "average": self.average, "beta": self.beta,
+                "threshold": self.threshold}
+
+
+class F1Score(FBetaScore):
+    """Keras F1Score: FBetaScore with beta = 1."""
+
+    def __init__(self, average=None, threshold=None, name="f1_score", dtype="float32"):
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
+class MeanIoU(Metric):
+    """Keras MeanIoU: a (num_classes, num_classes) confusion matrix of class indices (or
+    argmax over `axis` unless sparse); the mean over classes present of tp / (tp + fp + fn).
+    Labels outside [0, num_classes) and `ignore_class` are left out."""
+
+    def __init__(self, num_classes, name=None, dtype="float32", ignore_class=None,
+                 sparse_y_true=True, sparse_y_pred=True, axis=-1):
+        super().__init__(name=name or "mean_io_u", dtype=dtype)
+        if int(num_classes) < 1:
+            raise ValueError(f"MeanIoU '{self.name}': num_classes must be >= 1, received "
+                             f"{num_classes}")
+        self.num_classes, self.ignore_class = int(num_classes), ignore_class
+        self.sparse_y_true, self.sparse_y_pred, self.axis = sparse_y_true, sparse_y_pred, axis
+
+    def init(self):
+        return {"cm": jnp.zeros((self.num_classes, self.num_classes), jnp.float32)}
+
+    def update(self, state, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
+        if not self.sparse_y_true:
+            y_true = jnp.argmax(y_true, axis=self.axis)
+        if not self.sparse_y_pred:
+            y_pred = jnp.argmax(y_pred, axis=self.axis)
+        # Keras casts to the metric dtype (float32) and back: labels truncate toward zero.
+        y_true = _as_float(y_true).reshape(-1).astype(jnp.int32)
+        y_pred = _as_float(y_pred).reshape(-1).astype(jnp.int32)
+        weight = (jnp.ones(y_true.shape, jnp.float32) if sample_weight is None
+                  else jnp.broadcast_to(_as_float(sample_weight).reshape(-1), y_true.shape))
+        n = self.num_classes
+        valid = (y_true >= 0) & (y_true < n) & (y_pred >= 0) & (y_pred < n)
+        if self.ignore_class is not None:
+            valid = valid & (y_true != int(self.ignore_class))
+        weight = jnp.where(valid, weight, 0.0)
+        index = jnp.where(valid, y_true, 0) * n + jnp.where(valid, y_pred, 0)
+        cm = jnp.zeros((n * n,), jnp.float32).at[index].add(weight).reshape(n, n)
+        return {"cm": state["cm"] + cm}
+
+    def result(self, state=None):
+        cm = self._current(state)["cm"]
+        tp = jnp.diagonal(cm)
+        denominator = cm.sum(0) + cm.sum(1) - tp
+        valid = denominator > 1e-9
+        iou = jnp.where(valid, tp / (denominator + KERAS_EPSILON), 0.0)
+        return jnp.sum(iou) / (jnp.sum(valid.astype(jnp.float32)) + KERAS_EPSILON)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes,
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
 class AUC(Metric):
     """Keras AUC: confusion counts at `num_thresholds` thresholds, then a Riemann sum
     (ROC or PR curve; PR with "interpolation" uses Davis & Goadrich as Keras does)."""
@@ -261,22 +542,11 @@ class AUC(Metric):
         return {"tp": zeros, "fp": zeros, "tn": zeros, "fn": zeros}
 
     def update(self, state, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = match_ranks(_as_float(y_true), _as_float(y_pred))
         if self.from_logits:
-            y_pred = 1.0 / (1.0 + jnp.exp(-y_pred))
-        if sample_weight is None:
-            weight = jnp.ones_like(y_pred)
-        else:
-            w = _as_float(sample_weight)
-            weight = jnp.broadcast_to(w.reshape(w.shape + (1,) * (y_pred.ndim - w.ndim)),
-                                      y_pred.shape)
-        labels, preds, weight = y_true.reshape(-1), y_pred.reshape(-1), weight.reshape(-1)
-        above = (preds[None, :] > jnp.asarray(self.thresholds)[:, None]).astype(jnp.float32)
-        pos, neg = labels * weight, (1.0 - labels) * weight
-        tp = above @ pos
-        fp = above @ neg
+            y_pred = 1.0 / (1.0 + jnp.exp(-_as_float(y_pred)))
+        tp, fp, tn, fn = _confusion_counts(y_true, y_pred, sample_weight, self.thresholds)
         return {"tp": state["tp"] + tp, "fp": state["fp"] + fp,
-                "fn": state["fn"] + (jnp.sum(pos) - tp), "tn": state["tn"] + (jnp.sum(neg) - fp)}
+                "fn": state["fn"] + fn, "tn": state["tn"] + tn}
 
     def result(self, state=None):
         s = self._current(state)
@@ -332,13 +602,20 @@ METRIC_FUNCTIONS = {
     "kld": losses.kl_divergence, "kl_divergence": losses.kl_divergence,
     "poisson": losses.poisson, "hinge": losses.hinge, "squared_hinge": losses.squared_hinge,
     "categorical_hinge": losses.categorical_hinge, "log_cosh": losses.log_cosh,
+    "top_k_categorical_accuracy": top_k_categorical_accuracy,
+    "sparse_top_k_categorical_accuracy": sparse_top_k_categorical_accuracy,
 }
 ACCURACY_NAMES = ("accuracy", "acc")
-_VALID = {**METRIC_FUNCTIONS, "accuracy": None, "acc": None, "auc": None}
+# Names that make a metric object of their own (Keras's strings for these classes).
+NAMED_CLASSES = {"auc": "AUC", "precision": "Precision", "recall": "Recall",
+                 "root_mean_squared_error": "RootMeanSquaredError",
+                 "f1_score": "F1Score"}
+_VALID = {**METRIC_FUNCTIONS, "accuracy": None, "acc": None, **NAMED_CLASSES}
 
 CLASSES = {cls.__name__: cls for cls in (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanSquaredError,
-    MeanAbsoluteError, AUC)}
+    MeanAbsoluteError, AUC, Precision, Recall, TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy, RootMeanSquaredError, FBetaScore, F1Score, MeanIoU)}
 
 
 def resolve_accuracy(name, y_true_shape, y_pred_shape):
@@ -359,6 +636,13 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
 
     "accuracy"/"acc" need the target and output shapes to choose their kind.
     """
+    metric = _get(identifier, y_true_shape, y_pred_shape)
+    if y_true_shape is not None and y_pred_shape is not None:
+        metric.build(tuple(y_true_shape), tuple(y_pred_shape))
+    return metric
+
+
+def _get(identifier, y_true_shape, y_pred_shape):
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
@@ -369,8 +653,8 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
                 raise ValueError(f"metric {identifier!r} is chosen per output from the shapes "
                                  f"of its target and prediction; pass them")
             return resolve_accuracy(identifier, y_true_shape, y_pred_shape)
-        if key == "auc":
-            return AUC(name=identifier)
+        if key in NAMED_CLASSES:
+            return CLASSES[NAMED_CLASSES[key]](name=identifier)
         return MeanMetricWrapper(METRIC_FUNCTIONS[key], name=identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()

@@ -1,4 +1,6 @@
 """Each metric against a NumPy formula written here and against Keras 3."""
+import re
+
 import jax
 import numpy as np
 import pytest
@@ -127,3 +129,110 @@ def test_stateful_api_accumulates_and_resets():
 def test_unknown_metric_lists_valid_names():
     with pytest.raises(ValueError, match="valid metrics are:.*accuracy.*auc"):
         metrics.get("acuracy")
+
+
+# ---- the classification and regression metrics Keras users reach for --------------------
+def _batches(kind, sizes=(6, 5), classes=4, weighted=True):
+    r = np.random.default_rng(11)
+    out = []
+    for n in sizes:
+        w = r.random(n).astype("float32") if weighted else None
+        p = r.random((n, classes)).astype("float32")
+        if kind == "binary":
+            out.append(((r.random((n, classes)) > 0.5).astype("float32"), p, w))
+        elif kind == "onehot":
+            out.append((np.eye(classes, dtype="float32")[r.integers(0, classes, n)], p, w))
+        elif kind == "sparse":
+            out.append((r.integers(0, classes, (n, 1)).astype("int32"), p, w))
+        elif kind == "ties":     # repeated scores: top-k's tie rule matters
+            p = np.round(p * 2) / 2
+            out.append((np.eye(classes, dtype="float32")[r.integers(0, classes, n)], p, w))
+        elif kind == "regression":
+            out.append((r.normal(size=(n, 3)).astype("float32"),
+                        r.normal(size=(n, 3)).astype("float32"), w))
+        elif kind == "segments":  # class maps (n, 3, 3), one class never present
+            out.append((r.integers(0, classes - 1, (n, 3, 3)).astype("int32"),
+                        r.integers(0, classes, (n, 3, 3)).astype("int32"),
+                        None if w is None else r.integers(0, 3, (n, 3, 3)).astype("float32")))
+    return out
+
+
+NEW_METRICS = [
+    ("Precision", {}, "binary"),
+    ("Precision", {"thresholds": [0.2, 0.7]}, "binary"),
+    ("Precision", {"top_k": 2}, "ties"),
+    ("Precision", {"class_id": 1, "thresholds": 0.4}, "binary"),
+    ("Recall", {}, "binary"),
+    ("Recall", {"top_k": 1, "class_id": 2}, "onehot"),
+    ("TopKCategoricalAccuracy", {"k": 2}, "ties"),
+    ("SparseTopKCategoricalAccuracy", {"k": 2}, "sparse"),
+    ("SparseTopKCategoricalAccuracy", {}, "sparse"),
+    ("RootMeanSquaredError", {}, "regression"),
+    ("F1Score", {}, "onehot"),
+    ("F1Score", {"average": "macro", "threshold": 0.4}, "binary"),
+    ("F1Score", {"average": "micro"}, "onehot"),
+    ("F1Score", {"average": "weighted", "threshold": 0.5}, "binary"),
+    ("MeanIoU", {"num_classes": 4}, "segments"),
+    ("MeanIoU", {"num_classes": 4, "ignore_class": 0}, "segments"),
+    ("MeanIoU", {"num_classes": 4, "sparse_y_pred": False}, "sparse"),
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("name,kw,kind", NEW_METRICS,
+                         ids=[f"{n}-{k}-{sorted(kw)}" for n, kw, k in NEW_METRICS])
+def test_new_metrics_match_keras(name, kw, kind, weighted):
+    batches = _batches(kind, weighted=weighted)
+    if name == "MeanIoU" and weighted:
+        # Keras keeps an integer confusion matrix, truncating fractional weights (it warns to
+        # use integer weights); graphnet sums them as floats. Integer weights agree.
+        batches = [(y, p, np.floor(w * 3)) for y, p, w in batches]
+    ours = getattr(metrics, name)(**kw)
+    ours.build(batches[0][0].shape, batches[0][1].shape)
+    state = ours.init()
+    for b in batches:                       # the pure triple, jitted as in fit
+        state = jax.jit(ours.update)(state, *b)
+    theirs = getattr(keras.metrics, name)(**kw)
+    for b in batches:
+        theirs.update_state(*b)
+    np.testing.assert_allclose(np.asarray(ours.result(state)), np.asarray(theirs.result()),
+                               rtol=1e-5, atol=1e-7)
+    assert ours.name == re.sub(r"_\d+$", "", theirs.name)    # Keras numbers repeats
+    clone = type(ours).from_config(ours.get_config())
+    assert clone.get_config() == ours.get_config()
+    for b in batches:                       # Keras's stateful API gives the same
+        clone.update_state(*b)
+    np.testing.assert_allclose(np.asarray(clone.result()), np.asarray(ours.result(state)),
+                               rtol=1e-6)
+
+
+def test_new_metrics_against_numpy():
+    y, p, w = _batches("regression", sizes=(7,))[0]
+    rmse = metrics.RootMeanSquaredError()
+    rmse.update_state(y, p, w)
+    np.testing.assert_allclose(float(rmse.result()),
+                               np.sqrt((((p - y) ** 2).mean(-1) * w).sum() / w.sum()), rtol=1e-6)
+    y, p, _ = _batches("binary", sizes=(9,))[0]
+    prec, rec = metrics.Precision(), metrics.Recall()
+    prec.update_state(y, p)
+    rec.update_state(y, p)
+    tp = ((p > 0.5) & (y > 0)).sum()
+    np.testing.assert_allclose(float(prec.result()), tp / (p > 0.5).sum(), rtol=1e-6)
+    np.testing.assert_allclose(float(rec.result()), tp / (y > 0).sum(), rtol=1e-6)
+    top2 = metrics.SparseTopKCategoricalAccuracy(k=2)
+    top2.update_state(np.array([2, 0]), np.array([[0.1, 0.5, 0.4], [0.1, 0.5, 0.4]]))
+    assert float(top2.result()) == 0.5
+    iou = metrics.MeanIoU(num_classes=2)
+    iou.update_state(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]))
+    np.testing.assert_allclose(float(iou.result()), (1 / 3 + 1 / 3) / 2, rtol=1e-6)
+
+
+def test_new_metric_strings_and_errors():
+    assert isinstance(metrics.get("precision"), metrics.Precision)
+    assert isinstance(metrics.get("top_k_categorical_accuracy"), metrics.MeanMetricWrapper)
+    with pytest.raises(ValueError, match="average must be one of"):
+        metrics.F1Score(average="mean")
+    with pytest.raises(ValueError, match=r"shape \(batch, classes\)"):
+        metrics.F1Score().build((4,), (4,))
+    with pytest.raises(ValueError, match="thresholds must be in"):
+        metrics.Precision(thresholds=1.5)
