@@ -211,3 +211,139 @@ class MultiHeadAttention(Layer):
                 "kernel_regularizer": regularizers.serialize(self.weight_regularizers["query_kernel"]),
                 "bias_regularizer": regularizers.serialize(self.weight_regularizers["query_bias"]),
                 "seed": self.seed}
+
+
+class _BaseDenseAttention(Layer):
+    """Keras's Attention/AdditiveAttention: `layer([query, value])` or `[query, value,
+    key]`; softmax of the scores over the value steps (masked steps get -1e9), times value.
+    The query's mask zeroes masked output steps and is passed on."""
+    supports_masking = True
+
+    def __init__(self, dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"{type(self).__name__} '{self.name}': dropout must be in [0, 1), "
+                             f"received {dropout!r}")
+        self.dropout, self.seed = float(dropout), seed
+
+    def _check(self, input_shape):
+        if not isinstance(input_shape, list) or len(input_shape) not in (2, 3):
+            raise ValueError(f"{type(self).__name__} '{self.name}' expects a list [query, value] "
+                             f"or [query, value, key], received {input_shape!r}")
+        q, v, *k = input_shape
+        k = k[0] if k else v
+        if q[-1] != k[-1]:
+            raise ValueError(f"{type(self).__name__} '{self.name}': query and key must have the "
+                             f"same last dimension, received query {shape_str(q)} and key "
+                             f"{shape_str(k)}")
+        if v[1] is not None and k[1] is not None and v[1] != k[1]:
+            raise ValueError(f"{type(self).__name__} '{self.name}': value and key must have the "
+                             f"same number of steps, received value {shape_str(v)} and key "
+                             f"{shape_str(k)}")
+        return q, v, k
+
+    def output_shape(self, input_shape, return_attention_scores=False, use_causal_mask=False,
+                     **kwargs):
+        q, v, _ = self._check(input_shape)
+        out = (*q[:-1], v[-1])
+        if return_attention_scores:
+            return [out, (*q[:-1], v[1])]
+        return out
+
+    def call(self, params, state, inputs, *, training=False, rng=None, mask=None,
+             return_attention_scores=False, use_causal_mask=False):
+        q, v, *k = inputs
+        k = k[0] if k else v
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [mask, None]
+        q_mask, v_mask = (masks + [None, None])[:2]
+        scores = self.scores(params, q, k)
+        keep = None
+        if v_mask is not None:
+            keep = v_mask[:, None, :]
+        if use_causal_mask:
+            causal = jnp.tril(jnp.ones((scores.shape[-2], scores.shape[-1]), bool))[None]
+            keep = causal if keep is None else keep & causal
+        if keep is not None:
+            scores = scores - 1e9 * (~keep).astype(scores.dtype)
+        weights = jax.nn.softmax(scores, axis=-1)
+        if training and self.dropout > 0:
+            if rng is None:
+                raise ValueError(f"{type(self).__name__} '{self.name}' needs a random key when "
+                                 f"training with dropout: pass rng= to apply")
+            kept = jax.random.bernoulli(rng, 1.0 - self.dropout, weights.shape)
+            weights = jnp.where(kept, weights / (1.0 - self.dropout), 0.0)
+        out = weights @ v
+        if q_mask is not None:
+            out = out * q_mask[..., None].astype(out.dtype)
+        if return_attention_scores:
+            return [out, weights], state
+        return out, state
+
+    def compute_mask(self, args, mask):
+        if isinstance(mask, (list, tuple)):
+            return mask[0]
+        return mask
+
+    def get_config(self):
+        return {**super().get_config(), "dropout": self.dropout, "seed": self.seed}
+
+
+class Attention(_BaseDenseAttention):
+    """Keras Attention(use_scale=False, score_mode="dot"): Luong scores `query @ key^T`
+    (times a learned scalar `scale` with use_scale), or "concat":
+    `concat_score_weight * sum(tanh(scale * (query + key)))`. Weights: [scale,
+    concat_score_weight] where present."""
+    weight_names = ("scale", "concat_score_weight")
+
+    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
+        super().__init__(dropout, seed, **kwargs)
+        if score_mode not in ("dot", "concat"):
+            raise ValueError(f"Attention '{self.name}': score_mode must be 'dot' or 'concat', "
+                             f"received {score_mode!r}")
+        self.use_scale, self.score_mode = bool(use_scale), score_mode
+
+    def build(self, input_shape, *, rng):
+        self._check(input_shape)
+        params = {}
+        if self.use_scale:
+            params["scale"] = jnp.ones((), jnp.float32)
+        if self.score_mode == "concat":
+            params["concat_score_weight"] = jnp.ones((), jnp.float32)
+        return params, {}
+
+    def scores(self, params, q, k):
+        scale = params.get("scale")
+        if self.score_mode == "dot":
+            s = q @ jnp.swapaxes(k, -1, -2)
+            return s if scale is None else s * scale
+        summed = q[..., :, None, :] + k[..., None, :, :]
+        if scale is not None:
+            summed = scale * summed
+        return params["concat_score_weight"] * jnp.sum(jnp.tanh(summed), axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "use_scale": self.use_scale,
+                "score_mode": self.score_mode}
+
+
+class AdditiveAttention(_BaseDenseAttention):
+    """Keras AdditiveAttention(use_scale=True): Bahdanau scores
+    `sum(scale * tanh(query + key))`, `scale` a learned vector of the feature size."""
+    weight_names = ("scale",)
+
+    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
+        super().__init__(dropout, **kwargs)
+        self.use_scale = bool(use_scale)
+
+    def build(self, input_shape, *, rng):
+        q, _, _ = self._check(input_shape)
+        if not self.use_scale:
+            return {}, {}
+        return {"scale": initializers.get("glorot_uniform")((q[-1],), self.dtype, rng)}, {}
+
+    def scores(self, params, q, k):
+        scale = params.get("scale", 1.0)
+        return jnp.sum(scale * jnp.tanh(q[..., :, None, :] + k[..., None, :, :]), axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "use_scale": self.use_scale}

@@ -76,8 +76,8 @@ class _Conv(Layer):
 
     # ---- shared ----------------------------------------------------------------------
     def _check(self, input_shape):
-        expected = "(batch, " + ", ".join(["length"] if self.rank == 1 else
-                                          ["rows", "cols"][: self.rank]) + ", channels)"
+        expected = "(batch, " + ", ".join({1: ["length"], 2: ["rows", "cols"]}.get(
+            self.rank, ["depth", "rows", "cols"])) + ", channels)"
         if len(input_shape) != self.rank + 2:
             raise ValueError(f"{type(self).__name__} '{self.name}' expects an input of rank "
                              f"{self.rank + 2} {expected}, received shape {shape_str(input_shape)}")
@@ -171,6 +171,12 @@ class Conv1D(_PlainConv):
 class Conv2D(_PlainConv):
     """Keras Conv2D over (batch, rows, cols, channels); kernel (kh, kw, in, filters)."""
     rank = 2
+
+
+class Conv3D(_PlainConv):
+    """Keras Conv3D over (batch, depth, rows, cols, channels); kernel (kd, kh, kw, in,
+    filters)."""
+    rank = 3
 
 
 class DepthwiseConv2D(_Conv):
@@ -268,27 +274,28 @@ class SeparableConv2D(_Conv):
                 "pointwise_regularizer": regularizers.serialize(regs["pointwise_kernel"])}
 
 
-class Conv2DTranspose(_PlainConv):
-    """Keras Conv2DTranspose: kernel (kh, kw, filters, in), output size as Keras computes it.
+class _ConvTranspose(_PlainConv):
+    """Keras ConvNDTranspose: kernel (*kernel_size, filters, in), output size as Keras
+    computes it.
 
     Runs as a convolution of the stride-dilated input with the flipped kernel (what
     `lax.conv_transpose` does), so it shares `ops.conv` and its fast gradients.
     """
     rank = 2
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
-                 output_padding=None, data_format=None, dilation_rate=(1, 1), activation=None,
+    def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                 output_padding=None, data_format=None, dilation_rate=1, activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1,
                          activation, use_bias, kernel_initializer, bias_initializer,
                          kernel_regularizer, bias_regularizer, **kwargs)
         self.output_padding = None if output_padding is None else int_tuple(
-            output_padding, self.rank, "output_padding", f"Conv2DTranspose '{self.name}'",
+            output_padding, self.rank, "output_padding", f"{type(self).__name__} '{self.name}'",
             allow_zero=True)
         if self.output_padding is not None and any(
                 p >= s for p, s in zip(self.output_padding, self.strides)):
-            raise ValueError(f"Conv2DTranspose '{self.name}': output_padding must be smaller than "
+            raise ValueError(f"{type(self).__name__} '{self.name}': output_padding must be smaller than "
                              f"strides, received output_padding={self.output_padding}, "
                              f"strides={self.strides}")
 
@@ -325,3 +332,23 @@ class Conv2DTranspose(_PlainConv):
         del config["groups"]
         return {**config, "output_padding": None if self.output_padding is None
                 else list(self.output_padding)}
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """Keras Conv1DTranspose over (batch, steps, channels); kernel (k, filters, in)."""
+    rank = 1
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """Keras Conv2DTranspose over (batch, rows, cols, channels); kernel (kh, kw, filters, in)."""
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 output_padding=None, data_format=None, dilation_rate=(1, 1), **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format,
+                         dilation_rate, **kwargs)
+
+
+class Conv3DTranspose(_ConvTranspose):
+    """Keras Conv3DTranspose over (batch, depth, rows, cols, channels)."""
+    rank = 3

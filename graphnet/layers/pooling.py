@@ -5,6 +5,8 @@ from .. import _conv as ops
 from .base import Layer, shape_str
 from .convolutional import check_data_format, int_tuple
 
+_AXES = {1: "steps", 2: "rows, cols", 3: "depth, rows, cols"}
+
 
 class _Pooling(Layer):
     """Keras Max/AveragePoolingND: `strides` default to `pool_size`; all run `ops.pool`."""
@@ -23,8 +25,8 @@ class _Pooling(Layer):
     def output_shape(self, input_shape):
         if len(input_shape) != self.rank + 2:
             raise ValueError(f"{type(self).__name__} '{self.name}' expects an input of rank "
-                             f"{self.rank + 2} (batch, {'steps' if self.rank == 1 else 'rows, cols'}"
-                             f", channels), received shape {shape_str(input_shape)}")
+                             f"{self.rank + 2} (batch, {_AXES[self.rank]}, channels), received "
+                             f"shape {shape_str(input_shape)}")
         spatial = tuple(ops.conv_output_length(n, p, s, 1, self.padding)
                         for n, p, s in zip(input_shape[1:-1], self.pool_size, self.strides))
         if any(n is not None and n <= 0 for n in spatial):
@@ -67,6 +69,25 @@ class AveragePooling2D(_Pooling):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
+class MaxPooling3D(_Pooling):
+    """Keras MaxPooling3D(pool_size=(2, 2, 2)) over (batch, depth, rows, cols, channels)."""
+    rank, kind = 3, "max"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class AveragePooling3D(_Pooling):
+    """Keras AveragePooling3D(pool_size=(2, 2, 2)); "same" windows average their real
+    elements."""
+    rank, kind = 3, "average"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
 class _GlobalPooling(Layer):
     """Keras Global{Max,Average}PoolingND: reduce the spatial axes, optionally keeping them."""
     rank, kind = 2, "max"
@@ -79,8 +100,8 @@ class _GlobalPooling(Layer):
     def output_shape(self, input_shape):
         if len(input_shape) != self.rank + 2:
             raise ValueError(f"{type(self).__name__} '{self.name}' expects an input of rank "
-                             f"{self.rank + 2} (batch, {'steps' if self.rank == 1 else 'rows, cols'}"
-                             f", channels), received shape {shape_str(input_shape)}")
+                             f"{self.rank + 2} (batch, {_AXES[self.rank]}, channels), received "
+                             f"shape {shape_str(input_shape)}")
         if self.keepdims:
             return (input_shape[0], *(1,) * self.rank, input_shape[-1])
         return (input_shape[0], input_shape[-1])
@@ -123,3 +144,13 @@ class GlobalAveragePooling1D(_GlobalPooling):
 
     def compute_mask(self, args, mask):
         return None
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Keras GlobalMaxPooling3D: max over depth, rows and cols."""
+    rank, kind = 3, "max"
+
+
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Keras GlobalAveragePooling3D: mean over depth, rows and cols."""
+    rank, kind = 3, "average"

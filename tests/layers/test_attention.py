@@ -4,6 +4,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import layers
+from harness import run_layer_test
 from layer_harness import check_against_keras, config_round_trip, keras, model_of
 
 
@@ -117,3 +118,84 @@ def test_errors_name_the_layer():
         layer.set_weights([*layer.get_weights()[:6], np.zeros((2, 3, 5)), np.zeros(6)])
     with pytest.raises(ValueError, match="num_heads"):
         layers.MultiHeadAttention(0, 3)
+
+
+# ---- Attention and AdditiveAttention ------------------------------------------------------
+def _qkv():
+    r = np.random.default_rng(12)
+    return (r.normal(size=(2, 3, 4)).astype("float32"), r.normal(size=(2, 5, 4)).astype("float32"),
+            r.normal(size=(2, 5, 4)).astype("float32"))
+
+
+def _np_softmax(s):
+    e = np.exp(s - s.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+DENSE_ATTENTION = [
+    ("Attention", {}), ("Attention", {"use_scale": True}),
+    ("Attention", {"score_mode": "concat", "use_scale": True}),
+    ("AdditiveAttention", {}), ("AdditiveAttention", {"use_scale": False}),
+]
+
+
+@pytest.mark.parametrize("name,kw", DENSE_ATTENTION, ids=[f"{n}-{k}" for n, k in DENSE_ATTENTION])
+@pytest.mark.parametrize("with_key", [False, True])
+def test_dense_attention_matches_numpy_and_keras(name, kw, with_key):
+    q, v, k = _qkv()
+    inputs = [q, v, k] if with_key else [q, v]
+    layer = getattr(layers, name)(**kw)
+    out = _dense_attention_outputs(layer, getattr(keras().layers, name)(**kw), inputs)
+    weights = dict(zip([n for n in layer.weight_names if n in layer.params], layer.get_weights()))
+    key = k if with_key else v
+    scale = weights.get("scale", 1.0)
+    if name == "Attention" and kw.get("score_mode", "dot") == "dot":
+        scores = q @ key.transpose(0, 2, 1) * scale
+    elif name == "Attention":
+        scores = weights["concat_score_weight"] * np.tanh(
+            scale * (q[:, :, None] + key[:, None])).sum(-1)
+    else:
+        scores = (scale * np.tanh(q[:, :, None] + key[:, None])).sum(-1)
+    np.testing.assert_allclose(out, _np_softmax(scores) @ v, rtol=1e-5, atol=1e-6)
+    run_layer_test(lambda: getattr(layers, name)(**kw), [(None, 3, 4), (None, 5, 4)])
+
+
+def _dense_attention_outputs(layer, klayer, inputs):
+    """Both layers called on a list of Inputs, with the same (random) weights."""
+    k = keras()
+    ours_in = [gn.Input(x.shape[1:]) for x in inputs]
+    model = gn.Model(ours_in, layer(ours_in))
+    kin = [k.Input(x.shape[1:]) for x in inputs]
+    kmodel = k.Model(kin, klayer(kin))
+    if layer.get_weights():
+        rnd = [np.asarray(np.random.default_rng(3).normal(size=w.shape), "float32")
+               for w in layer.get_weights()]
+        layer.set_weights(rnd)
+        klayer.set_weights(rnd)
+    out = model.predict(inputs, verbose=0)
+    np.testing.assert_allclose(out, kmodel.predict(inputs, verbose=0), rtol=1e-5, atol=1e-6)
+    return out
+
+
+def test_dense_attention_masks_causal_and_scores_like_keras():
+    k = keras()
+    q, _, _ = _qkv()
+    ids = np.array([[1, 2, 3, 0, 0], [4, 0, 0, 0, 0]], "int32")
+    qi, vi = gn.Input((3, 4)), gn.Input((5,), dtype="int32")
+    emb = layers.Embedding(6, 4, mask_zero=True)
+    att = layers.Attention()
+    out, scores = att([qi, emb(vi)], return_attention_scores=True, use_causal_mask=True)
+    model = gn.Model([qi, vi], [out, scores])
+    kqi, kvi = k.Input((3, 4)), k.Input((5,), dtype="int32")
+    kemb = k.layers.Embedding(6, 4, mask_zero=True)
+    kout, kscores = k.layers.Attention()([kqi, kemb(kvi)], return_attention_scores=True,
+                                         use_causal_mask=True)
+    kmodel = k.Model([kqi, kvi], [kout, kscores])
+    emb.set_weights(kemb.get_weights())
+    ours = model.predict([q, ids], verbose=0)
+    theirs = kmodel.predict([q, ids], verbose=0)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert np.allclose(ours[1][1, :, 1:], 0)          # masked value steps get no weight
+    with pytest.raises(ValueError, match="att.*same last dimension"):
+        layers.Attention(name="att")([gn.Input((3, 4)), gn.Input((5, 2))])

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import graphnet as gn
 from graphnet import layers
+from harness import run_layer_test
 from layer_harness import check_against_keras, config_round_trip, keras, predict
 
 FAST = settings(max_examples=10, deadline=None)
@@ -185,3 +186,33 @@ def test_too_small_input_and_bad_arguments_are_errors():
 def test_unknown_spatial_sizes_stay_unknown():
     out = layers.Conv2D(4, 3, strides=2, padding="same")(gn.Input((None, 9, 2)))
     assert out.shape == (None, None, 5, 4)
+
+
+# ---- Conv3D, Conv1DTranspose, Conv3DTranspose: the same ops.conv at other ranks ------------
+RANK_CASES = [
+    ("Conv3D", dict(filters=2, kernel_size=2), (2, 4, 4, 3, 2)),
+    ("Conv3D", dict(filters=2, kernel_size=(1, 2, 2), strides=2, padding="same"), (2, 4, 5, 3, 2)),
+    ("Conv1DTranspose", dict(filters=3, kernel_size=3, strides=2), (2, 5, 2)),
+    ("Conv1DTranspose", dict(filters=3, kernel_size=2, strides=2, padding="same"), (2, 5, 2)),
+    ("Conv3DTranspose", dict(filters=2, kernel_size=2, strides=2), (2, 2, 3, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("name,kw,shape", RANK_CASES, ids=[f"{c[0]}-{c[1]}" for c in RANK_CASES])
+def test_other_ranks_against_keras(name, kw, shape):
+    x = np.random.default_rng(3).normal(size=shape).astype("float32")
+    check_against_keras(getattr(layers, name)(**kw), getattr(keras().layers, name)(**kw), x,
+                        weights="random")
+    run_layer_test(lambda: getattr(layers, name)(**kw), (None, *shape[1:]),
+                   expected_num_weights=2)
+
+
+def test_conv3d_against_loops():
+    x = np.random.default_rng(1).normal(size=(1, 3, 3, 3, 2)).astype("float32")
+    layer = layers.Conv3D(2, 2)
+    out = predict(layer, x)
+    kernel, bias = layer.get_weights()
+    want = np.zeros((1, 2, 2, 2, 2))
+    for d, r, c in np.ndindex(2, 2, 2):
+        want[0, d, r, c] = np.einsum("ijkc,ijkcf->f", x[0, d:d + 2, r:r + 2, c:c + 2], kernel)
+    np.testing.assert_allclose(out, want + bias, rtol=1e-5, atol=1e-6)

@@ -98,3 +98,31 @@ def test_pool_too_small_and_bad_padding():
         layers.MaxPooling2D(3, name="tiny_pool")(gn.Input((2, 2, 1)))
     with pytest.raises(ValueError, match="padding"):
         layers.MaxPooling2D(padding="full")
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("MaxPooling3D", dict(pool_size=2)), ("AveragePooling3D", dict(pool_size=(1, 2, 2),
+                                                                   padding="same")),
+    ("GlobalMaxPooling3D", dict()), ("GlobalAveragePooling3D", dict(keepdims=True))])
+def test_3d_pooling_against_loops_and_keras(name, kwargs):
+    from harness import run_layer_test
+    x = np.random.default_rng(5).normal(size=(2, 4, 5, 3, 2)).astype("float32")
+    out = check_against_keras(getattr(layers, name)(**kwargs),
+                              getattr(keras().layers, name)(**kwargs), x)
+    if not name.startswith("Global"):
+        size = kwargs["pool_size"]
+        size = (size,) * 3 if isinstance(size, int) else size
+        kind = "max" if "Max" in name else "average"
+        want = loops_pool(x, size, size, kwargs.get("padding", "valid"), kind)
+        np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
+    run_layer_test(lambda: getattr(layers, name)(**kwargs), (None, 4, 5, 3, 2))
+
+
+def test_keras_aliases_are_the_same_classes():
+    assert layers.MaxPool2D is layers.MaxPooling2D and layers.AvgPool1D is layers.AveragePooling1D
+    assert layers.GlobalAvgPool2D is layers.GlobalAveragePooling2D
+    assert layers.GlobalMaxPool1D is layers.GlobalMaxPooling1D
+    assert layers.Convolution2D is layers.Conv2D
+    k = keras().layers
+    for name in ("MaxPool2D", "AvgPool3D", "GlobalAvgPool1D", "GlobalMaxPool3D", "Convolution1D"):
+        assert getattr(layers, name).__name__ == getattr(k, name).__name__

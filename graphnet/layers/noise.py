@@ -1,0 +1,112 @@
+"""Regularization layers active only when training: GaussianNoise, GaussianDropout and the
+spatial dropouts (whole channels dropped, Keras's noise shapes)."""
+import jax
+
+from .base import Layer
+from .core import Dropout
+
+
+def _need_rng(layer, rng):
+    if rng is None:
+        raise ValueError(f"{type(layer).__name__} '{layer.name}' needs a random key when "
+                         f"training=True: pass rng= to apply")
+
+
+class GaussianNoise(Layer):
+    """Keras GaussianNoise(stddev): adds N(0, stddev^2) noise when training; identity
+    otherwise."""
+    supports_masking = True
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not stddev >= 0:
+            raise ValueError(f"GaussianNoise '{self.name}': stddev must be >= 0, received "
+                             f"{stddev!r}")
+        self.stddev, self.seed = float(stddev), seed
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        if not training or self.stddev == 0:
+            return x, state
+        _need_rng(self, rng)
+        return x + self.stddev * jax.random.normal(rng, x.shape, x.dtype), state
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
+
+
+class GaussianDropout(Layer):
+    """Keras GaussianDropout(rate): multiplies by N(1, rate / (1 - rate)) noise when
+    training; identity otherwise."""
+    supports_masking = True
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"GaussianDropout '{self.name}': rate must be in [0, 1), received "
+                             f"{rate!r}")
+        self.rate, self.seed = float(rate), seed
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        if not training or self.rate == 0:
+            return x, state
+        _need_rng(self, rng)
+        stddev = (self.rate / (1.0 - self.rate)) ** 0.5
+        return x * (1.0 + stddev * jax.random.normal(rng, x.shape, x.dtype)), state
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class _SpatialDropout(Dropout):
+    """Dropout of whole channels: one draw per (sample, channel), shared over the spatial
+    axes."""
+    rank = 1
+
+    def __init__(self, rate, seed=None, **kwargs):
+        kwargs.pop("noise_shape", None)
+        data_format = kwargs.pop("data_format", None)
+        super().__init__(rate, noise_shape=(None, *(1,) * self.rank, None), seed=seed, **kwargs)
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{type(self).__name__} '{self.name}': graphnet layers are "
+                             f"channels-last; data_format must be None or 'channels_last', "
+                             f"received {data_format!r}")
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != self.rank + 2:
+            raise ValueError(f"{type(self).__name__} '{self.name}' expects an input of rank "
+                             f"{self.rank + 2}, received shape {input_shape}")
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        del config["noise_shape"]
+        return config
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """Keras SpatialDropout1D(rate): drops whole channels of (batch, steps, channels)."""
+    rank = 1
+
+
+class SpatialDropout2D(_SpatialDropout):
+    """Keras SpatialDropout2D(rate): drops whole channels of (batch, rows, cols, channels)."""
+    rank = 2
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last"}
+
+
+class SpatialDropout3D(_SpatialDropout):
+    """Keras SpatialDropout3D(rate): drops whole channels of 3D feature maps."""
+    rank = 3
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last"}
+
+
