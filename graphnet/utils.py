@@ -21,3 +21,123 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     out = np.zeros((y.size, num_classes), dtype=dtype)
     out[np.arange(y.size), y] = 1
     return out.reshape(*shape, num_classes)
+
+
+def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
+                  value=0.0):
+    """Keras's `pad_sequences`: a list of sequences to one array (n, maxlen, ...), padded
+    with `value` and cut to `maxlen`, at the start ("pre") or end ("post")."""
+    if padding not in ("pre", "post"):
+        raise ValueError(f"pad_sequences: padding must be 'pre' or 'post', received {padding!r}")
+    if truncating not in ("pre", "post"):
+        raise ValueError(f"pad_sequences: truncating must be 'pre' or 'post', received "
+                         f"{truncating!r}")
+    try:
+        lengths = [len(s) for s in sequences]
+    except TypeError:
+        raise ValueError("pad_sequences: `sequences` must be a list of sequences (each with a "
+                         "length)") from None
+    sample_shape = ()
+    for s in sequences:
+        if len(s):
+            sample_shape = np.asarray(s).shape[1:]
+            break
+    maxlen = max(lengths, default=0) if maxlen is None else int(maxlen)
+    is_text = np.issubdtype(np.dtype(dtype), np.str_) or np.issubdtype(np.dtype(dtype),
+                                                                          np.object_)
+    if isinstance(value, str) and not is_text:
+        raise ValueError(f"pad_sequences: value {value!r} is a string but dtype {dtype!r} is "
+                         f"not; pass dtype=object for text")
+    out = np.full((len(sequences), maxlen) + sample_shape, value, dtype=dtype)
+    for i, s in enumerate(sequences):
+        if not len(s) or maxlen == 0:
+            continue
+        s = np.asarray(s, dtype=dtype)
+        if s.shape[1:] != sample_shape:
+            raise ValueError(f"pad_sequences: sequence {i} has items of shape {s.shape[1:]}, "
+                             f"expected {sample_shape} like the first non-empty sequence")
+        s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
+        if padding == "post":
+            out[i, :len(s)] = s
+        else:
+            out[i, maxlen - len(s):] = s
+    return out
+
+
+def _split_sizes(left_size, right_size, total):
+    """Keras's split sizes: an int is a count, a float a fraction; one may be None."""
+    for name, size in (("left_size", left_size), ("right_size", right_size)):
+        if size is not None and (type(size) not in (int, float)
+                                 or size <= 0 or (type(size) is int and size >= total)
+                                 or (type(size) is float and size >= 1)):
+            raise ValueError(f"split_dataset: {name} must be None, a positive int smaller than "
+                             f"the dataset's length {total}, or a float in (0, 1); received "
+                             f"{size!r}")
+    if left_size is None and right_size is None:
+        raise ValueError("split_dataset: give left_size, right_size or both")
+    if type(left_size) is float and type(right_size) is float and left_size + right_size > 1:
+        raise ValueError(f"split_dataset: left_size + right_size must be at most 1, received "
+                         f"{left_size} + {right_size}")
+    left = round(left_size * total) if type(left_size) is float else left_size
+    right = round(right_size * total) if type(right_size) is float else right_size
+    left = total - right if left is None else left
+    right = total - left if right is None else right
+    if left + right > total or left == 0 or right == 0:
+        raise ValueError(f"split_dataset: sizes {left} and {right} do not split a dataset of "
+                         f"length {total} into two non-empty parts")
+    return int(left), int(right)
+
+
+def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=None):
+    """Keras's `split_dataset` for arrays: `dataset` is an array, or a tuple/list/dict of
+    arrays of one length; returns (left, right) of the same structure (the first
+    `left_size` samples and the last `right_size`, after an optional seeded shuffle)."""
+    import jax
+    leaves, treedef = jax.tree_util.tree_flatten(dataset)
+    if not leaves:
+        raise ValueError("split_dataset: the dataset holds no arrays")
+    leaves = [np.asarray(a) for a in leaves]
+    total = len(leaves[0])
+    if any(len(a) != total for a in leaves):
+        raise ValueError(f"split_dataset: every array must have the same length, received "
+                         f"lengths {[len(a) for a in leaves]}")
+    left, right = _split_sizes(left_size, right_size, total)
+    order = np.arange(total)
+    if shuffle:
+        order = np.random.default_rng(seed if seed is not None else naming.next_seed()
+                                      ).permutation(total)
+    pick_left, pick_right = order[:left], order[total - right:]
+    return (treedef.unflatten([a[pick_left] for a in leaves]),
+            treedef.unflatten([a[pick_right] for a in leaves]))
+
+
+class PyDataset:
+    """Keras's `PyDataset`: subclass it with `__len__` (batches per epoch) and
+    `__getitem__(index)` returning one batch `(x, y)` or `(x, y, sample_weight)`;
+    `on_epoch_end()` runs after each full pass. `fit`, `evaluate` and `predict` take it
+    like any re-iterable of batches. (Keras's `workers`/`use_multiprocessing` are accepted
+    and ignored: batches are read on the host while the device runs the previous chunk.)"""
+
+    def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+        self.workers, self.use_multiprocessing = workers, use_multiprocessing
+        self.max_queue_size = max_queue_size
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__ (the number of "
+                                  f"batches per epoch)")
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index) "
+                                  f"returning one batch")
+
+    @property
+    def num_batches(self):
+        return len(self)
+
+    def on_epoch_end(self):
+        """Called after each full pass (e.g. to reshuffle)."""
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+        self.on_epoch_end()
