@@ -1,13 +1,15 @@
 """graphnet: Keras-style functional neural networks as networkx graphs, compiled by JAX."""
 from . import (activations, callbacks, initializers, layers, losses, metrics, models, ops,
                optimizers, regularizers, utils)
+from . import edit
+from .edit import clone_model
+from .layers.base import Input
 from .model import Model, Sequential
 from .plot import plot_model
 from .registry import register_serializable
 from .saving import load_model
-from .symbolic import Input
 
 __version__ = "0.1.0"
-__all__ = ["Input", "Model", "Sequential", "load_model", "plot_model", "register_serializable",
-           "activations", "callbacks", "initializers", "layers", "losses", "metrics", "models", "ops",
-           "optimizers", "regularizers", "utils"]
+__all__ = ["Input", "Model", "Sequential", "clone_model", "edit", "load_model", "plot_model",
+           "register_serializable", "activations", "callbacks", "initializers", "layers",
+           "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils"]

@@ -1,124 +1,178 @@
-"""The model's DiGraph to one pure function of (params, state, inputs)."""
+"""The model's DiGraph to one pure function of (params, state, inputs).
+
+`make_run` reads the graph once and plans every step: where each call's tensors come from
+(gather), where its outputs go (scatter), and which masks it receives. The returned `run`
+only replays that plan, so tracing it does no graph work.
+"""
+import functools
 import inspect
+from dataclasses import dataclass
 
 import jax
-import networkx as nx
 
-from .symbolic import SymbolicTensor
-
-
-def _merge_masks(masks):
-    present = [m for m in masks if m is not None]
-    if not present:
-        return None
-    return masks[0] if len(masks) == 1 else masks
+from .graph import Arg, argument_sources, flat
 
 
-def _has_tensor(value) -> bool:
-    return any(isinstance(leaf, SymbolicTensor) for leaf in jax.tree_util.tree_leaves(value))
+@dataclass
+class Step:
+    """One layer call: the plan `run` follows."""
+    layer: object
+    treedef: object            # the call's (args, kwargs) structure
+    leaves: list               # its leaves: constants, and None where a tensor goes
+    fill: list                 # (leaf position, value slot) per tensor argument
+    outputs: list              # value slot of each output
+    mask: tuple | None         # slots whose masks make `mask=` (None: no mask argument)
+    mask_kwargs: dict          # keyword -> slots, e.g. MultiHeadAttention's query_mask
+    first: tuple | None        # slots of the first argument (its mask goes to compute_mask)
 
 
-def _mask_plan(node):
+def _arg_slots(value, gather) -> tuple:
+    return tuple(gather[leaf.index] for leaf in jax.tree_util.tree_leaves(value)
+                 if isinstance(leaf, Arg))
+
+
+@functools.lru_cache(maxsize=1024)
+def _call_parameters(call, skip: int) -> list:
+    """The parameters of a layer's `call` after the first `skip`, once per function."""
+    try:
+        params = list(inspect.signature(call).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    return params[skip:]
+
+
+def _mask_plan(layer, arguments, gather):
     """Which masks a call receives, by Keras 3's rule (`Layer.__call__`, step 6).
 
     One tensor argument: its mask goes to `mask=` (a list argument gives a list).
     Several: argument `k`'s mask goes to `k_mask=` where `call` has that parameter
     (MultiHeadAttention's query_mask/value_mask/key_mask); an RNN given `initial_state`
     gets no mask, as in Keras. `compute_mask` sees the first argument's mask.
-    Returns (mask argument or None, {keyword: argument}, first argument or None).
     """
-    args, kwargs = node.treedef.unflatten(node.leaves)
-    try:
-        params = list(inspect.signature(node.layer.call).parameters.values())
-        params = params if node.layer._keras_form else params[2:]
-    except (TypeError, ValueError):
-        params = []
+    args, kwargs = arguments
+    call = layer.call
+    bound = hasattr(call, "__func__")          # self, then (params, state) unless Keras's form
+    params = _call_parameters(getattr(call, "__func__", call),
+                              int(bound) + (0 if layer._keras_form else 2))
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     named = [(positional[i] if i < len(positional) else None, a) for i, a in enumerate(args)]
     named += list(kwargs.items())
-    tensor_args = [(k, v) for k, v in named if _has_tensor(v)]
+    tensor_args = [(k, _arg_slots(v, gather)) for k, v in named if _arg_slots(v, gather)]
     accepted = {p.name for p in params}
-    first = args[0] if args else None
+    first = _arg_slots(args[0], gather) if args else None
     if len(tensor_args) == 1:
         return tensor_args[0][1], {}, first
-    by_keyword = {f"{k}_mask": v for k, v in tensor_args if k and f"{k}_mask" in accepted}
+    by_keyword = {f"{k}_mask": slots for k, slots in tensor_args if k and f"{k}_mask" in accepted}
     return None, by_keyword, first
 
 
-def logits_plan(output_tensors):
-    """Per output, the activation ("softmax"/"sigmoid") its layer applies last to values
+def plan(graph) -> tuple:
+    """`(input slots, steps, output slots, number of slots)` in the graph's node order
+    (topological: a model's graph is built in call order)."""
+    slot = {}
+    input_keys = flat(graph.graph["inputs"])
+    for key in input_keys:
+        slot[(key, 0)] = len(slot)
+    steps = []
+    for key, data in graph.nodes(data=True):
+        if key in input_keys:
+            continue
+        gather = [slot[source] for source in argument_sources(graph, key)]
+        leaves, treedef = jax.tree_util.tree_flatten(data["arguments"])
+        fill = [(i, gather[leaf.index]) for i, leaf in enumerate(leaves) if isinstance(leaf, Arg)]
+        leaves = [None if isinstance(leaf, Arg) else leaf for leaf in leaves]
+        outputs = []
+        for i in range(len(data["outputs"])):
+            slot[(key, i)] = len(slot)
+            outputs.append(slot[(key, i)])
+        mask, mask_kwargs, first = _mask_plan(data["layer"], data["arguments"], gather)
+        steps.append(Step(data["layer"], treedef, leaves, fill, outputs, mask, mask_kwargs, first))
+    output_slots = [slot[tuple(ref)] for ref in flat(graph.graph["outputs"])]
+    return [slot[(k, 0)] for k in input_keys], steps, output_slots, len(slot)
+
+
+def _merged(masks, slots):
+    """The mask of one argument: None if none of its tensors has one, the mask itself for
+    one tensor, else a list with one mask (or None) per tensor, as Keras passes it."""
+    if slots is None:
+        return None
+    found = [masks[s] for s in slots]
+    if all(m is None for m in found):
+        return None
+    return found[0] if len(found) == 1 else found
+
+
+def logits_plan(graph) -> list:
+    """Per model output, the activation ("softmax"/"sigmoid") its layer applies last to values
     `run(..., logits=True)` can return, or None."""
-    return [t.node.layer.logits_activation() if len(t.node.outputs) == 1 else None
-            for t in output_tensors]
+    out = []
+    for key, _ in (tuple(ref) for ref in flat(graph.graph["outputs"])):
+        data = graph.nodes[key]
+        single = len(data["outputs"]) == 1 and graph.in_degree(key) > 0
+        out.append(data["layer"].logits_activation() if single else None)
+    return out
 
 
-def make_run(graph, input_tensors, output_tensors):
+def make_run(graph):
     """`run(params, state, inputs, training, rng) -> (outputs, new_state, activity_loss)`.
 
-    The order is computed once here and replayed whenever the function is traced; values
-    are keyed by the symbolic tensor they stand for, so `Add()([x, x])` reads x twice.
     With `logits=True` a fourth value lists, per output, the values behind its final
     softmax/sigmoid (None where `logits_plan` has none): losses can start from them.
     """
-    order = list(nx.lexicographical_topological_sort(graph, key=lambda k: graph.nodes[k]["call"].id))
-    input_set = {t.node for t in input_tensors}
-    steps = [graph.nodes[k]["call"] for k in order if graph.nodes[k]["call"] not in input_set]
-    plans = [_mask_plan(node) for node in steps]
+    input_slots, steps, output_slots, n_slots = plan(graph)
+    wanted = {s for s, activation in zip(output_slots, logits_plan(graph)) if activation}
+    logit_steps = {i for i, step in enumerate(steps)
+                   if len(step.outputs) == 1 and step.outputs[0] in wanted}
 
     def run(params, state, inputs, training=False, rng=None, logits=False):
-        behind = ({t.node for t, a in zip(output_tensors, logits_plan(output_tensors)) if a}
-                  if logits else set())
+        behind = logit_steps if logits else ()
         logit_values = {}
-        values = dict(zip(input_tensors, inputs))
-        masks = {}
-
-        def mask_of(argument):
-            if argument is None:
-                return None
-            return _merge_masks([masks.get(t) for t in jax.tree_util.tree_leaves(argument)
-                                 if isinstance(t, SymbolicTensor)])
+        values, masks = [None] * n_slots, [None] * n_slots
+        for s, x in zip(input_slots, inputs):
+            values[s] = x
         new_state = dict(state)
         activity_loss = 0.0
-        for i, (node, (mask_arg, mask_kwargs, first_arg)) in enumerate(zip(steps, plans)):
-            layer = node.layer
-            leaves = [values[leaf] if isinstance(leaf, SymbolicTensor) else leaf
-                      for leaf in node.leaves]
-            args, kwargs = node.treedef.unflatten(leaves)
+        for i, step in enumerate(steps):                       # gather -> call -> scatter
+            layer = step.layer
+            leaves = list(step.leaves)
+            for position, s in step.fill:
+                leaves[position] = values[s]
+            args, kwargs = step.treedef.unflatten(leaves)
             kwargs = dict(kwargs)
             node_training = kwargs.pop("training", training)
-            mask = mask_of(mask_arg)
-            if mask is not None and layer.receives_mask and "mask" not in kwargs:
-                kwargs["mask"] = mask
+            mask = _merged(masks, step.mask)
             if layer.receives_mask:
-                for keyword, argument in mask_kwargs.items():
-                    if kwargs.get(keyword) is None and mask_of(argument) is not None:
-                        kwargs[keyword] = mask_of(argument)
-            if mask is None:
-                mask = mask_of(first_arg)
+                if mask is not None and "mask" not in kwargs:
+                    kwargs["mask"] = mask
+                for keyword, slots in step.mask_kwargs.items():
+                    if kwargs.get(keyword) is None:
+                        m = _merged(masks, slots)
+                        if m is not None:
+                            kwargs[keyword] = m
+            if mask is None and step.first != step.mask:
+                mask = _merged(masks, step.first)
             key = None if rng is None else jax.random.fold_in(rng, i)
-            if node in behind:
-                outputs, new_state[layer.name], loss, logit_values[node] = layer.call_with_logits(
-                    params[layer.name], new_state[layer.name], *args,
-                    training=node_training, rng=key, **kwargs)
+            if i in behind:
+                outputs, new_state[layer.name], loss, logit_values[step.outputs[0]] = \
+                    layer.call_with_logits(params[layer.name], new_state[layer.name], *args,
+                                           training=node_training, rng=key, **kwargs)
             else:
                 outputs, new_state[layer.name], loss = layer.call_with_losses(
                     params[layer.name], new_state[layer.name], *args,
                     training=node_training, rng=key, **kwargs)
             activity_loss = activity_loss + loss
-            out_leaves = node.out_treedef.flatten_up_to(outputs)
+            out_leaves = jax.tree_util.tree_leaves(outputs)
             out_mask = layer.output_mask(args, mask)
             # A multi-output layer may give one mask per output as a tuple (an RNN's
             # states carry none); otherwise every output carries the same mask.
-            per_output = (out_mask if isinstance(out_mask, tuple) and len(node.outputs) > 1
-                          and len(out_mask) == len(node.outputs) else [out_mask] * len(node.outputs))
-            for t, value, m in zip(node.outputs, out_leaves, per_output):
-                values[t] = value
-                if m is not None:
-                    masks[t] = m
-        outputs = [values[t] for t in output_tensors]
+            n = len(step.outputs)
+            per_output = (out_mask if isinstance(out_mask, tuple) and n > 1 and len(out_mask) == n
+                          else [out_mask] * n)
+            for s, value, m in zip(step.outputs, out_leaves, per_output):
+                values[s], masks[s] = value, m
+        outputs = [values[s] for s in output_slots]
         if logits:
-            return outputs, new_state, activity_loss, [logit_values.get(t.node)
-                                                        for t in output_tensors]
+            return outputs, new_state, activity_loss, [logit_values.get(s) for s in output_slots]
         return outputs, new_state, activity_loss
 
     return run

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import networkx as nx
 import numpy as np
 
 from . import naming
-from .graph import build_graph, check_tensors, keras_layer_order
+from . import graph as graphs
+from .graph import build_graph, check_tensors, layer_order
 from .interpret import make_run
-from .layers.base import InputLayer, Layer, Spec, shape_str
-from .symbolic import Input, SymbolicTensor
+from .layers.base import Input, InputLayer, Layer, Spec, shape_str
+from .symbolic import SymbolicTensor
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -47,7 +49,9 @@ def _bucket(n: int, batch_size: int) -> int:
 class Model(Layer):
     """Keras functional Model: `Model(inputs, outputs)`, callable like a layer.
 
-    The graph is `self.graph` (networkx); `apply` is the whole graph as a pure function.
+    The graph is `self.graph` (networkx, read-only); `apply` is the whole graph as a pure
+    function, derived from that graph alone. `Model.from_graph` builds a model from an
+    edited copy of it.
     """
     _graph_layers: tuple = ()
     _subclassed = False     # a subclass with Keras's `call(inputs)`: traced into a graph
@@ -79,15 +83,18 @@ class Model(Layer):
             self._output_kind = "single"      # Keras 3: a one-element list gives one array
         check_tensors(self.inputs, "inputs", self.name)
         check_tensors(self.outputs, "outputs", self.name)
-        self.graph, self.node_keys = build_graph(self.inputs, self.outputs, self.name)
-        layers = keras_layer_order(self.inputs, self.outputs)
+        self.graph, self.node_keys = build_graph(
+            self.inputs, self.outputs, (self._input_kind, self._input_keys),
+            (self._output_kind, self._output_keys), self.name)
+        self._calls = {key: node for node, key in self.node_keys.items()}
+        layers = layer_order(self.graph)
         self._all_layers = layers
         self._graph_layers = tuple(l for l in layers if not isinstance(l, InputLayer))
         self.input_names = (list(self._input_keys) if self._input_kind == "dict"
                             else [t.node.layer.name for t in self.inputs])
         self.output_names = (list(self._output_keys) if self._output_kind == "dict"
                              else _unique([t.name for t in self.outputs]))
-        self._run = make_run(self.graph, self.inputs, self.outputs)
+        self._run = make_run(self.graph)
         self._jit_forward = jax.jit(lambda p, s, x: self._run(p, s, x, False, None)[0])
         self.built = True
 
@@ -134,6 +141,18 @@ class Model(Layer):
 
     def _pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
         return self.call_with_losses(params, state, *args, training=training, rng=rng, **kwargs)
+
+    @classmethod
+    def from_graph(cls, graph, name=None):
+        """A model from a `networkx.DiGraph` in `model.graph`'s schema (docs: Editing models).
+
+        `model.graph.copy()` edited with networkx calls is the intended input. Shapes are
+        inferred again from the inputs (stale `shape` attributes are ignored); a layer that
+        cannot take its new input is a ValueError naming it and both shapes. The layers are
+        the graph's own objects, so weights are shared with the model the graph came from.
+        """
+        functional = cls.__init__ is Model.__init__ and not cls._subclassed
+        return _from_graph(graph, name, "Model.from_graph", cls if functional else Model)
 
     # ---- structure -----------------------------------------------------------------
     @property
@@ -464,7 +483,8 @@ class Model(Layer):
             start += count
 
     def count_params(self) -> int:
-        return sum(layer.count_params() for layer in self._graph_layers)
+        """Weights of every layer, each layer once (also one both nested and called directly)."""
+        return sum(layer.count_params() for layer in leaf_layers(self))
 
     def to_dot(self, **options) -> str:
         """The model's picture as Graphviz DOT text; options as in `graphnet.plot_model`."""
@@ -549,6 +569,53 @@ def _inputs_for_shape(shape):
     return Input(shape=tuple(shape)[1:])
 
 
+def leaf_layers(model, seen=None) -> list:
+    """Every layer with weights under `model`, nested models opened, each layer once."""
+    seen = set() if seen is None else seen
+    out = []
+    for layer in model._graph_layers:
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        out.extend(leaf_layers(layer, seen) if isinstance(layer, Model) else [layer])
+    return out
+
+
+def _from_graph(graph, name, who, cls, feeds=None, call=None, layer_map=None):
+    """Replays `graph`'s calls (see graph.replay) and wraps them in a model of class `cls`."""
+    if not isinstance(graph, nx.DiGraph) or graph.is_multigraph():
+        raise TypeError(f"{who} expects a networkx.DiGraph in model.graph's schema, received "
+                        f"{type(graph).__name__}")
+    produced = graphs.replay(graph, who, feeds=feeds, call=call, layer_map=layer_map)
+    inputs = graph.graph.get("inputs")
+    if inputs is None:
+        keys = [k for k in graph.nodes if not graphs.has_arguments(graph, k)]
+        inputs = keys[0] if len(keys) == 1 else keys
+    outputs = graph.graph.get("outputs")
+    if outputs is None:
+        sinks = [(k, 0) for k in graph.nodes if graph.out_degree(k) == 0 and
+                 graphs.has_arguments(graph, k)]
+        outputs = sinks[0] if len(sinks) == 1 else sinks
+
+    def tensor(key, output=0):
+        if key not in produced:
+            raise ValueError(f"{who}: the graph's inputs/outputs name node {key!r}, which is "
+                             f"not in the graph")
+        outs = produced[key]
+        if not 0 <= output < len(outs):
+            raise ValueError(f"{who}: the graph's outputs name output {output} of node "
+                             f"'{key}', which has {len(outs)} output(s)")
+        return outs[output]
+    for key in graphs.flat(inputs):
+        if key in produced and graphs.has_arguments(graph, key):
+            raise ValueError(f"{who}: the graph's inputs name node '{key}', which has "
+                             f"arguments; inputs are nodes without arguments")
+    model_inputs = graphs.pack(inputs, [tensor(k) for k in graphs.flat(inputs)])
+    model_outputs = graphs.pack(outputs, [tensor(*ref) for ref in graphs.flat(outputs)])
+    return cls(inputs=model_inputs, outputs=model_outputs,
+               name=name if name is not None else graph.graph.get("name"))
+
+
 def _looks_like_data(x) -> bool:
     """A list given to a one-input model: nested numbers (data), or one array per input?"""
     return len(x) != 1 or not hasattr(x[0], "shape")
@@ -624,14 +691,25 @@ class Sequential(Model):
             return self.params, self.state
         if input_shape is None:
             raise ValueError(f"Sequential '{self.name}' needs an input shape to build")
+        self._start(Input(shape=tuple(input_shape)[1:]))
+        return self.params, self.state
+
+    def _start(self, tensor):
+        """Calls the stacked layers on `tensor`, the model's input."""
         stack, self._stack = self._stack, []
-        self._tensors = [Input(shape=tuple(input_shape)[1:])]
+        self._tensors = [tensor]
         for layer in stack:
             self.add(layer)
-        return self.params, self.state
 
     def _require_built(self, x=None):
         if self.built:
+            return
+        if isinstance(x, dict):
+            if len(x) != 1:
+                raise ValueError(f"Sequential '{self.name}' has one input; received a dict of "
+                                 f"{len(x)} arrays {list(x)}")
+            (name, first), = x.items()
+            self._start(Input(shape=np.shape(first)[1:], name=name))
             return
         if x is not None:
             first = x[0] if isinstance(x, (list, tuple)) else x

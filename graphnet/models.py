@@ -1,5 +1,6 @@
 """Keras's `keras.models` names."""
+from .edit import clone_model
 from .model import Model, Sequential
 from .saving import load_model
 
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model"]

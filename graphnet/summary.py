@@ -1,8 +1,9 @@
-"""`model.summary()`: one row per layer call, then the parameter totals."""
+"""`model.summary()`: one row per layer call, read from `model.graph`, then the totals."""
 import jax
 import numpy as np
 
-from .layers.base import InputLayer, shape_str
+from .graph import argument_sources, has_arguments
+from .layers.base import shape_str
 
 
 def _size(tree) -> int:
@@ -10,23 +11,36 @@ def _size(tree) -> int:
 
 
 def parameter_totals(model) -> tuple[int, int]:
-    """(trainable, non-trainable): state and frozen layers' params are non-trainable."""
-    mask = jax.tree_util.tree_leaves(model.trainable_mask())
-    sizes = [np.size(x) for x in jax.tree_util.tree_leaves(model.params)]
-    trainable = int(sum(s for s, m in zip(sizes, mask) if m))
+    """(trainable, non-trainable): state and frozen layers' params are non-trainable.
+
+    Each layer counts once, also one used both inside a nested model and directly."""
+    trainable, seen = 0, set()
+
+    def walk(m, parent):
+        nonlocal trainable
+        for layer in m._graph_layers:
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            flag = parent and layer.trainable
+            if hasattr(layer, "_graph_layers"):
+                walk(layer, flag)
+            elif flag:
+                trainable += _size(layer.params)
+    walk(model, model.trainable)
     return trainable, model.count_params() - trainable
 
 
 def summary_text(model) -> str:
     rows = [("Layer (type)", "Output Shape", "Param #", "Connected to")]
     counted = set()
-    for key in model.graph.nodes:
-        node = model.graph.nodes[key]["call"]
-        layer = node.layer
-        shapes = [shape_str(t.shape) for t in node.outputs]
-        params = 0 if layer in counted or isinstance(layer, InputLayer) else layer.count_params()
+    graph = model.graph
+    for key, data in graph.nodes(data=True):
+        layer = data["layer"]
+        shapes = [shape_str(spec.shape) for spec in data["outputs"]]
+        params = 0 if layer in counted or not has_arguments(graph, key) else layer.count_params()
         counted.add(layer)
-        inbound = [model.node_keys[t.node] for t in node.inputs]
+        inbound = [source for source, _ in argument_sources(graph, key)]
         rows.append((f"{key} ({type(layer).__name__})", ", ".join(shapes), f"{params:,}",
                      ", ".join(inbound) or "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]

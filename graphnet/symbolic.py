@@ -121,13 +121,11 @@ class CallNode:
     def inputs(self) -> list:
         return [leaf for leaf in self.leaves if isinstance(leaf, SymbolicTensor)]
 
+    @property
+    def is_input(self) -> bool:
+        """A call with no tensor arguments is a model input (an InputLayer's only node)."""
+        return not self.inputs
+
     def __repr__(self):
         return f"<CallNode {self.id} of layer '{self.layer.name}'>"
 
-
-def Input(shape=None, dtype="float32", name=None, batch_size=None, batch_shape=None):
-    """A symbolic model input; `shape` excludes the batch axis (None for variable sizes)."""
-    from .layers.base import InputLayer
-    layer = InputLayer(shape=shape, dtype=dtype, name=name, batch_size=batch_size,
-                       batch_shape=batch_shape)
-    return layer.output

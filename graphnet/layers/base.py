@@ -728,3 +728,10 @@ class InputLayer(Layer):
 
     def __call__(self, *args, **kwargs):
         raise TypeError(f"InputLayer '{self.name}' is not called; use graphnet.Input(shape=...)")
+
+
+def Input(shape=None, dtype="float32", name=None, batch_size=None, batch_shape=None):
+    """A symbolic model input; `shape` excludes the batch axis (None for variable sizes)."""
+    layer = InputLayer(shape=shape, dtype=dtype, name=name, batch_size=batch_size,
+                       batch_shape=batch_shape)
+    return layer.output

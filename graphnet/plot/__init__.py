@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import networkx as nx
+
 from .dot import to_dot
 from .history import plot_history
 from .mermaid import to_mermaid
@@ -13,20 +15,25 @@ EXTENSIONS = (".svg", ".png", ".dot", ".mmd")
 
 
 def _check_model(model, who: str) -> None:
-    from ..model import Model
-    if not isinstance(model, Model):
+    """A model is anything with a networkx `graph` (an unbuilt Sequential says so itself)."""
+    is_model = hasattr(type(model), "layers")          # a model, maybe not built yet
+    if not is_model or (model.built and not isinstance(getattr(model, "graph", None), nx.DiGraph)):
         raise TypeError(f"{who} expects a graphnet Model or Sequential, received "
                         f"{type(model).__name__}")
 
 
 def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
                show_layer_names=True, show_layer_activations=False, show_trainable=False,
-               expand_nested=False, rankdir="TB", dpi=96):
+               expand_nested=False, rankdir="TB", dpi=96, highlight=None):
     """Keras plot_model: draws the model to `.svg`, `.png`, `.dot` or `.mmd` (Mermaid).
 
     The format follows the file's ending. Layout and rendering need no system Graphviz
     (graphviz-pure is a dependency), so the picture is the same on every machine. In
     IPython, returns the image for display, as Keras does.
+
+    `highlight` marks boxes: `graphnet.edit.diff(before, after)` draws what an edit added
+    and changed (and lists what it removed), or give node keys (a list, or a dict
+    key -> "added" / "changed").
     """
     _check_model(model, "plot_model")
     path = Path(to_file)
@@ -39,7 +46,7 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
     options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
                    show_layer_names=show_layer_names,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable,
-                   expand_nested=expand_nested, rankdir=rankdir)
+                   expand_nested=expand_nested, rankdir=rankdir, highlight=highlight)
     if ext == ".mmd":
         data = to_mermaid(model, **options).encode("utf-8")
     else:

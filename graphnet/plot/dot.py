@@ -6,10 +6,11 @@ SVG viewers have a matching font, so text fits its box everywhere.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from html import escape
 
-from .layout import check_rankdir, scene, shapes_text
+from .layout import check_rankdir, marks, scene, shapes_text
 
 FONT, MONO = "Helvetica", "Courier"
 INK, MUTED, EDGE = "#1F2933", "#616E7C", "#7B8794"
@@ -23,11 +24,23 @@ COLORS = {
 SHARED = "#8E44AD"
 
 
-def quote(text: str) -> str:
-    """A DOT quoted id. DOT escapes only `\\"`; other backslashes stay as they are, so one at
-    the very end (which would escape the closing quote) is followed by a space."""
-    text = text.replace('"', '\\"')
-    return f'"{text} "' if text.endswith("\\") else f'"{text}"'
+MARK_COLORS = {"added": "#1E8E3E", "changed": "#D93025"}
+
+
+def quote(value) -> str:
+    """A DOT quoted id that no text can end early. Backslashes first: Graphviz reads `\\\\` as
+    a pair it keeps and `\\"` as a quote, so a backslash that could start either (before a
+    backslash, a quote, a line break or the end) is doubled; then quotes are escaped. Other
+    backslashes stay single, so most names are their own id (the SVG title)."""
+    value = re.sub(r'\\(?=[\\"\r\n]|$)', r"\\\\", str(value))
+    return '"' + value.replace('"', '\\"') + '"'
+
+
+def text(value) -> str:
+    """Any model text inside an HTML-like label, as plain text: backslashes first (Graphviz
+    reads `\\\\` in a label as one and `\\N` as an escape, so each is doubled), then
+    markup characters become entities."""
+    return escape(str(value).replace("\\", "\\\\"), quote=True)
 
 
 def role(box) -> str:
@@ -42,34 +55,38 @@ def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
           show_layer_activations=False, show_trainable=False) -> str:
     """The box's HTML-like label: name and type, then the optional lines."""
     kind = "Input" if box.is_input else box.type
-    head = (f'<B>{escape(box.name)}</B>  <FONT COLOR="{MUTED}">{escape(kind)}</FONT>'
-            if show_layer_names else f"<B>{escape(kind)}</B>")
+    head = (f'<B>{text(box.name)}</B>  <FONT COLOR="{MUTED}">{text(kind)}</FONT>'
+            if show_layer_names else f"<B>{text(kind)}</B>")
     lines = [head]
     small = f'<FONT POINT-SIZE="10" COLOR="{MUTED}">{{}}</FONT>'
     if box.calls > 1:
         lines.append(f'<FONT POINT-SIZE="10" COLOR="{SHARED}">shared · call {box.call} of '
                      f'{box.calls}</FONT>')
+    if box.mark is not None:
+        lines.append(f'<FONT POINT-SIZE="10" COLOR="{MARK_COLORS[box.mark]}"><B>{box.mark}'
+                     f'</B></FONT>')
     if show_layer_activations and box.activation is not None:
-        lines.append(small.format(f"activation: {escape(box.activation)}"))
+        lines.append(small.format(f"activation: {text(box.activation)}"))
     if show_trainable and box.has_weights:
         lines.append(small.format("trainable" if box.trainable else "frozen (not trainable)"))
     if show_shapes or show_dtype:
         out = shapes_text(box.output_shapes) if show_shapes else ""
         if show_dtype:
             out = f"{out} {', '.join(dict.fromkeys(box.dtypes))}".strip()
-        text = out
+        line = out
         if show_shapes and box.input_shapes and not box.is_input:
-            text = f"{shapes_text(box.input_shapes)} → {out}"
-        lines.append(f'<FONT FACE="{MONO}" POINT-SIZE="10" COLOR="{INK}">{escape(text)}</FONT>')
+            line = f"{shapes_text(box.input_shapes)} → {out}"
+        lines.append(f'<FONT FACE="{MONO}" POINT-SIZE="10" COLOR="{INK}">{text(line)}</FONT>')
     return "<" + "<BR/>".join(lines) + ">"
 
 
 def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
            show_layer_activations=False, show_trainable=False, expand_nested=False,
-           rankdir="TB") -> str:
+           rankdir="TB", highlight=None) -> str:
     """DOT text of the model, one node per box and one edge per graph edge."""
     check_rankdir(rankdir)
-    drawing = scene(model, expand_nested)
+    marked = marks(highlight)
+    drawing = scene(model, expand_nested, marked)
     options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
                    show_layer_names=show_layer_names,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable)
@@ -79,6 +96,10 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
              f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=12, '
              f'fontcolor="{INK}", margin="0.16,0.08", penwidth=1.2];',
              f'  edge [color="{EDGE}", penwidth=1.1, arrowsize=0.7];']
+    removed = [key for key, mark in marked.items() if mark == "removed"]
+    if removed:
+        lines.append(f'  label=<<FONT COLOR="{MARK_COLORS["changed"]}">removed: '
+                     f'{text(", ".join(map(str, removed)))}</FONT>>; labelloc="b";')
     children = {}
     for box in drawing.boxes:
         children.setdefault(box.cluster, []).append(box)
@@ -96,6 +117,9 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
                      f'color="{border}"']
             if box.is_output:
                 attrs.append("penwidth=2.2")
+            if box.mark is not None:
+                attrs[3] = f'color="{MARK_COLORS[box.mark]}"'
+                attrs.append("penwidth=3")
             if box.is_model:
                 attrs.append("peripheries=2")
             lines.append(f"{indent}{quote(box.id)} [{', '.join(attrs)}];")
@@ -104,8 +128,8 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
             shared = (f'<BR/><FONT POINT-SIZE="10" COLOR="{SHARED}">shared · call {cluster.call} '
                       f'of {cluster.calls}</FONT>' if cluster.calls > 1 else "")
             border = SHARED if cluster.calls > 1 else COLORS["model"][1]
-            lines.append(f'{indent}  label=<<B>{escape(cluster.name)}</B>  <FONT COLOR="{MUTED}">'
-                         f'{escape(cluster.type)}</FONT>{shared}>; labeljust="l"; '
+            lines.append(f'{indent}  label=<<B>{text(cluster.name)}</B>  <FONT COLOR="{MUTED}">'
+                         f'{text(cluster.type)}</FONT>{shared}>; labeljust="l"; '
                          f'style="rounded,filled,dashed"; fillcolor="#F7F5FB"; color="{border}";')
             emit(cluster.id, indent + "  ")
             lines.append(f"{indent}}}")

@@ -1,6 +1,6 @@
 """What a picture of a model shows: boxes, edges and clusters as plain data, one for all formats.
 
-The DOT and Mermaid writers only format this; neither reads the model. Box ids are graph keys
+Drawn from `model.graph` alone; the DOT and Mermaid writers only format this. Box ids are graph keys
 (`dense`, `dense@1` for a shared layer's second call), prefixed by the call key of each expanded
 nested model (`encoder/dense`), so a model called twice draws its layers once per call. A call
 is marked shared where its layer is called more than once in the same graph; the layers of a
@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..layers.base import InputLayer, shape_str
+import jax
+import networkx as nx
+import numpy as np
+
+from ..graph import Arg, argument_sources, flat
+from ..layers.base import shape_str
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 
@@ -35,6 +40,7 @@ class Box:
     call: int = 1                          # this box is call `call` of `calls` of its layer
     calls: int = 1
     cluster: str | None = None             # id of the innermost cluster holding the box
+    mark: str | None = None                # "added" or "changed" when a diff is highlighted
 
 
 @dataclass
@@ -66,18 +72,54 @@ def activation_name(layer) -> str | None:
         return getattr(fn, "__name__", type(fn).__name__)
 
 
-def _model_graph(model):
-    if not getattr(model, "built", True):
+def model_graph(model):
+    """The graph a picture is drawn from: `model.graph`, or a clear error before there is one."""
+    if getattr(model, "built", True) is False:
         raise ValueError(f"Model '{model.name}' has no input shape yet, so there is nothing to "
                          f"draw: pass input_shape= to its first layer, add a graphnet.Input, or "
                          f"call it on data first")
-    return model.graph
+    graph = getattr(model, "graph", None)
+    if not isinstance(graph, nx.DiGraph):
+        raise TypeError(f"expected a graphnet Model or Sequential, received "
+                        f"{type(model).__name__}")
+    return graph
 
 
-def scene(model, expand_nested: bool = False) -> Scene:
-    """The drawing of `model.graph`; with `expand_nested`, nested models become clusters."""
-    from ..model import Model
+def _nested_graph(layer):
+    """The graph of a layer that is itself a model, else None."""
+    if getattr(layer, "built", True) is False:
+        return None
+    graph = getattr(layer, "graph", None)
+    return graph if isinstance(graph, nx.DiGraph) else None
+
+
+def _inner_inputs(graph, inner, arguments, sources):
+    """Per input of the nested graph `inner`, the (source, output) that feeds it."""
+    keys = flat(inner.graph["inputs"])
+    args, _ = arguments
+    first = args[0] if args else None
+    if isinstance(first, dict):
+        structure = inner.graph["inputs"]
+        names = dict(structure) if isinstance(structure, dict) else {}
+        by_key = {}
+        for name, value in first.items():
+            key = names.get(name, name)
+            leaves = [leaf for leaf in jax.tree_util.tree_leaves(value) if isinstance(leaf, Arg)]
+            if leaves:
+                by_key[key] = sources[leaves[0].index]
+        return [by_key.get(k) for k in keys]
+    order = [leaf.index for leaf in jax.tree_util.tree_leaves(first) if isinstance(leaf, Arg)]
+    return [sources[i] for i in order][:len(keys)]
+
+
+def scene(model, expand_nested: bool = False, highlight=None) -> Scene:
+    """The drawing of `model.graph`; with `expand_nested`, nested models become clusters.
+
+    Reads only graphs: the model's, and a nested model's own `graph`. `highlight` maps
+    top-level node keys to a mark ("added", "changed") drawn on their boxes.
+    """
     boxes, edges, clusters, seen_edges = [], [], [], set()
+    highlight = highlight or {}
 
     def connect(sources, target):
         for source in sources:
@@ -85,50 +127,51 @@ def scene(model, expand_nested: bool = False) -> Scene:
                 seen_edges.add((source, target))
                 edges.append((source, target))
 
-    def draw(model, prefix, cluster, input_sources):
-        """Adds `model`'s boxes; returns, per model output, the box ids that produce it."""
-        graph = _model_graph(model)
-        keys = model.node_keys
+    def draw(graph, prefix, cluster, input_sources):
+        """Adds the graph's boxes; returns, per graph output, the box ids that produce it."""
         produced = {}                      # (node key, output index) -> box ids
         calls = Counter(id(layer) for _, layer in graph.nodes(data="layer"))
         seen = Counter()
+        input_keys = flat(graph.graph["inputs"])
         for key, data in graph.nodes(data=True):
-            node, layer = data["call"], data["layer"]
+            layer = data["layer"]
             seen[id(layer)] += 1
             call = dict(call=seen[id(layer)], calls=calls[id(layer)])
-            if isinstance(layer, InputLayer) and input_sources is not None:
-                position = next(i for i, t in enumerate(model.inputs) if t is node.outputs[0])
-                produced[(key, 0)] = input_sources[position]
+            sources = argument_sources(graph, key)
+            is_input = not sources
+            if is_input and input_sources is not None:
+                produced[(key, 0)] = input_sources[input_keys.index(key)]
                 continue
-            sources = [produced[(keys[t.node], t.index)] for t in node.inputs]
-            if expand_nested and isinstance(layer, Model):
-                inner = f"{prefix}{key}"
-                clusters.append(Cluster(inner, layer.name, type(layer).__name__, cluster, **call))
-                args, _ = node.treedef.unflatten(node.leaves)
-                fed = layer.flatten_inputs(args[0], "Model")
-                inner_sources = [produced[(keys[t.node], t.index)] for t in fed]
-                for j, ids in enumerate(draw(layer, inner + "/", inner, inner_sources)):
+            arg_ids = [produced[source] for source in sources]
+            inner = _nested_graph(layer)
+            if expand_nested and inner is not None:
+                cluster_id = f"{prefix}{key}"
+                clusters.append(Cluster(cluster_id, layer.name, type(layer).__name__, cluster,
+                                        **call))
+                fed = _inner_inputs(graph, inner, data["arguments"], sources)
+                inner_sources = [produced[s] if s is not None else [] for s in fed]
+                for j, ids in enumerate(draw(inner, cluster_id + "/", cluster_id, inner_sources)):
                     produced[(key, j)] = ids
                 continue
             box_id = f"{prefix}{key}"
-            is_input = isinstance(layer, InputLayer)
+            outputs = data["outputs"]
             boxes.append(Box(
                 id=box_id, name=layer.name, type=type(layer).__name__, layer=layer,
-                is_input=is_input,
-                is_model=isinstance(layer, Model),
-                input_shapes=[t.shape for t in node.inputs],
-                output_shapes=[t.shape for t in node.outputs],
-                dtypes=[t.dtype.name for t in node.outputs],
+                is_input=is_input, is_model=inner is not None,
+                input_shapes=[graph.nodes[s]["outputs"][o].shape for s, o in sources],
+                output_shapes=[spec.shape for spec in outputs],
+                dtypes=[np.dtype(spec.dtype).name for spec in outputs],
                 activation=activation_name(layer), trainable=layer.trainable,
-                has_weights=not is_input and layer.count_params() > 0, cluster=cluster, **call))
-            for ids in sources:
+                has_weights=not is_input and layer.count_params() > 0, cluster=cluster,
+                mark=highlight.get(key) if prefix == "" else None, **call))
+            for ids in arg_ids:
                 connect(ids, box_id)
-            for i in range(len(node.outputs)):
+            for i in range(len(outputs)):
                 produced[(key, i)] = [box_id]
-        return [produced[(keys[t.node], t.index)] for t in model.outputs]
+        return [produced[tuple(ref)] for ref in flat(graph.graph["outputs"])]
 
     # The outer model's outputs, wherever they are drawn (inside a cluster when expanded).
-    output_ids = {box_id for ids in draw(model, "", None, None) for box_id in ids}
+    output_ids = {box_id for ids in draw(model_graph(model), "", None, None) for box_id in ids}
     for box in boxes:
         box.is_output = box.id in output_ids
     return Scene(boxes, edges, clusters)
@@ -143,6 +186,26 @@ def shapes_text(shapes) -> str:
             parts.append(text)
         counts[text] = counts.get(text, 0) + 1
     return ", ".join(t if counts[t] == 1 else f"{counts[t]} × {t}" for t in parts)
+
+
+MARKS = ("added", "changed", "removed")
+
+
+def marks(highlight) -> dict:
+    """`highlight` as {node key: mark}: a diff (its `marks()`), a dict, or keys (changed)."""
+    if highlight is None:
+        return {}
+    if hasattr(highlight, "marks"):
+        highlight = highlight.marks()
+    if isinstance(highlight, str):
+        highlight = [highlight]
+    if not isinstance(highlight, dict):
+        highlight = {key: "changed" for key in highlight}
+    for key, mark in highlight.items():
+        if mark not in MARKS:
+            raise ValueError(f"highlight: node {key!r} is marked {mark!r}; marks are "
+                             f"{list(MARKS)}")
+    return dict(highlight)
 
 
 def check_rankdir(rankdir) -> None:

@@ -5,17 +5,26 @@ may; the names are in the labels. Quotes and angle brackets in names become enti
 """
 from __future__ import annotations
 
-from .dot import COLORS, SHARED, role
-from .layout import check_rankdir, scene, shapes_text
+from .dot import COLORS, MARK_COLORS, SHARED, role
+from .layout import check_rankdir, marks, scene, shapes_text
 
 # role -> Mermaid node shape (opening, closing)
 SHAPES = {"input": ('(["', '"])'), "output": ('("', '")'), "layer": ('("', '")'),
           "model": ('[["', '"]]')}
 
 
-def text(value: str) -> str:
-    return (value.replace("#", "#35;").replace("&", "#38;").replace('"', "#quot;").replace("<", "#lt;")
-            .replace(">", "#gt;"))
+# Mermaid entity codes, `#...;`: `#` itself first, then everything that could end a label,
+# start markup or break the line. Backslashes go before the rest, as in DOT.
+_ENTITIES = (("#", "#35;"), ("\\", "#92;"), ("&", "#38;"), ('"', "#quot;"), ("<", "#lt;"),
+             (">", "#gt;"), ("`", "#96;"), ("\n", "#10;"), ("\r", "#13;"))
+
+
+def text(value) -> str:
+    """Any model text inside a quoted Mermaid label, as plain text."""
+    value = str(value)
+    for char, code in _ENTITIES:
+        value = value.replace(char, code)
+    return value
 
 
 def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
@@ -24,6 +33,8 @@ def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
     lines = [f"<b>{text(box.name)}</b> {text(kind)}" if show_layer_names else f"<b>{text(kind)}</b>"]
     if box.calls > 1:
         lines.append(f"<i>shared · call {box.call} of {box.calls}</i>")
+    if box.mark is not None:
+        lines.append(f"<b>{box.mark}</b>")
     if show_layer_activations and box.activation is not None:
         lines.append(f"activation: {text(box.activation)}")
     if show_trainable and box.has_weights:
@@ -40,10 +51,10 @@ def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
 
 def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
                show_layer_activations=False, show_trainable=False, expand_nested=False,
-               rankdir="TB") -> str:
+               rankdir="TB", highlight=None) -> str:
     """Mermaid flowchart text: one node per box, one `-->` per graph edge."""
     check_rankdir(rankdir)
-    drawing = scene(model, expand_nested)
+    drawing = scene(model, expand_nested, marks(highlight))
     options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
                    show_layer_names=show_layer_names,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable)
@@ -82,6 +93,11 @@ def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
     shared = [ids[b.id] for b in drawing.boxes if b.calls > 1]
     if shared:
         lines.append(f"  class {','.join(shared)} shared")
+    for mark, color in MARK_COLORS.items():
+        members = [ids[b.id] for b in drawing.boxes if b.mark == mark]
+        if members:
+            lines.append(f"  classDef {mark} stroke:{color},stroke-width:3px")
+            lines.append(f"  class {','.join(members)} {mark}")
     for cluster in drawing.clusters:
         lines.append(f"  style {cluster_ids[cluster.id]} fill:#F7F5FB,stroke:{COLORS['model'][1]},"
                      f"stroke-dasharray:5 3")

@@ -105,7 +105,7 @@ def _model_config(model, memo: dict) -> dict:
     keys = model.node_keys
     layers, nodes, seen = [], [], set()
     for key in model.graph.nodes:
-        node = model.graph.nodes[key]["call"]
+        node = model._calls[key]
         if id(node.layer) not in seen:
             seen.add(id(node.layer))
             layers.append(_layer_entry(node.layer, memo))

@@ -29,7 +29,7 @@ def test_mermaid_has_every_node_and_edge(book_model):
     assert Counter((names[a], names[b]) for a, b in edges) == Counter(
         (name_of[a], name_of[b]) for a, b in graph.edges)
     for key, data in graph.nodes(data=True):
-        out = ", ".join(str(t.shape) for t in data["call"].outputs)
+        out = ", ".join(str(t.shape) for t in data["outputs"])
         assert any(label.endswith(f"{out}</code>") for n, label in labels.items()
                    if names[n] == data["layer"].name), key
 

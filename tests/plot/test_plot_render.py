@@ -33,7 +33,7 @@ def test_svg_shows_every_layer_name_and_output_shape_in_its_box(book_model):
     for key, data in book_model.graph.nodes(data=True):
         texts = nodes[key][0]
         assert data["layer"].name in texts, (key, texts)
-        out = ", ".join(shape_str(t.shape) for t in data["call"].outputs)
+        out = ", ".join(shape_str(t.shape) for t in data["outputs"])
         assert texts[-1].endswith(out), (key, texts, out)
         assert type(data["layer"]).__name__ in texts or "Input" in texts
 
