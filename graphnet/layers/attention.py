@@ -25,6 +25,10 @@ class MultiHeadAttention(Layer):
     build_kwargs = ("key",)
     supports_masking = True
 
+    @property
+    def uses_rng(self) -> bool:
+        return self.dropout > 0
+
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, flash_attention=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",

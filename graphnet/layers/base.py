@@ -152,6 +152,13 @@ class Layer:
         super().__init_subclass__(**kwargs)
         cls._keras_form = _keras_form(cls)
 
+    @property
+    def uses_rng(self) -> bool:
+        """Whether `call` draws randomness when training (needs `rng`). graphnet's own layers
+        say so where they do; a layer defined elsewhere is assumed to, so it always gets a
+        key. A model none of whose layers draws is trained without any random key."""
+        return type(self).__module__.split(".")[0] != "graphnet"
+
     def __init__(self, *, name=None, trainable=True, dtype="float32", input_shape=None,
                  input_dim=None, batch_input_shape=None, activity_regularizer=None, **unknown):
         if unknown:
