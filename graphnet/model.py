@@ -288,6 +288,11 @@ class Model(Layer):
         return any(layer.uses_rng for layer in self._graph_layers)
 
     @property
+    def batch_dependent(self) -> bool:
+        """Whether some layer mixes samples when training (batch statistics)."""
+        return any(layer.batch_dependent for layer in self._graph_layers)
+
+    @property
     def has_activity_regularizer(self) -> bool:
         return any(layer.activity_regularizer is not None or
                    getattr(layer, "has_activity_regularizer", False)
@@ -347,16 +352,22 @@ class Model(Layer):
         """Outputs as NumPy arrays, in the model's output structure.
 
         One compile per input signature: full batches share one, and a ragged last batch is
-        padded to a power of two, so at most log2(batch_size) more ever exist.
+        padded to a power of two, so at most log2(batch_size) more ever exist. A progress
+        bar with verbose=1 ("auto": when there is more than one batch).
         """
+        from .train.loop import Progress, _verbosity, check_batch_size
         self._require_built(x)
         arrays = self.prepare_inputs(x, "predict")
         n = arrays[0].shape[0]
         if n == 0:
             raise ValueError(f"predict: model '{self.name}' received 0 samples")
-        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size)
-        if batch_size < 1:
-            raise ValueError(f"predict: batch_size must be a positive int, received {batch_size}")
+        batch_size = check_batch_size(batch_size, "predict")
+        batches = -(-n // batch_size)
+        level = _verbosity(verbose)
+        progress = Progress(1 if level == 1 and (verbose != "auto" or batches > 1) else 0, 1)
+        progress.begin(0, batches)
+        if progress.bar is not None:
+            progress.bar.set_description("Predict")
         params, state = self.params, self.state
         placement = self._trainer.placement if self._trainer is not None else None
         if placement is not None:      # data-parallel: batches padded to split evenly
@@ -373,6 +384,8 @@ class Model(Layer):
             if placement is not None:
                 batch = placement.put_batch(batch)
             pieces.append((self._jit_forward(params, state, batch), size))
+            progress.update(1, {})
+        progress.end(0, {})
         # Sliced as NumPy (a jax slice is one more dispatch), then copied: NumPy views of jax
         # arrays are read-only, and Keras's results are not.
         outputs = [np.concatenate([np.asarray(out[j])[:size] for out, size in pieces])

@@ -28,11 +28,17 @@ class CompileCounter:
 
     def __init__(self):
         self.count = 0
+        self.names = []
         jax.monitoring.register_event_duration_secs_listener(self._listen)
 
     def _listen(self, event, duration, **kwargs):
         if event == self.EVENT:
             self.count += 1
+            self.names.append(kwargs.get("fun_name", ""))
+
+    def of(self, name: str) -> int:
+        """Compilations of the jitted function called `name` so far."""
+        return sum(1 for n in self.names if n == f"jit({name})")
 
     def close(self):
         jax.monitoring.unregister_event_duration_listener(self._listen)

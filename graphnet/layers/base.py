@@ -152,6 +152,8 @@ class Layer:
         super().__init_subclass__(**kwargs)
         cls._keras_form = _keras_form(cls)
 
+    batch_dependent = False            # training output of a sample depends on the others (BatchNorm)
+
     @property
     def uses_rng(self) -> bool:
         """Whether `call` draws randomness when training (needs `rng`). graphnet's own layers
@@ -603,10 +605,15 @@ class Layer:
         return outputs, state, loss + self._activity_loss(outputs)
 
     def _activity_loss(self, outputs):
+        """The activity penalty of each output divided by its batch size, as Keras 3 does,
+        so the total loss does not depend on `batch_size`."""
         loss = 0.0
         if self.activity_regularizer is not None:
             for out in jax.tree_util.tree_leaves(outputs):
-                loss = loss + self.activity_regularizer(out)
+                penalty = self.activity_regularizer(out)
+                if jnp.ndim(out) > 0 and out.shape[0]:
+                    penalty = penalty / jnp.asarray(out.shape[0], jnp.result_type(penalty))
+                loss = loss + penalty
         return loss
 
     def logits_activation(self):

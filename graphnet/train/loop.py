@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import losses as losses_module
 from .. import naming
 from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
 from . import data as data_module
@@ -98,6 +99,17 @@ class Trainer:
                 stop_on_nonfinite=stop_on_nonfinite, placement=self.placement)
         self.ensure_state(trainable)
         return self._programs[key]
+
+    @property
+    def pad_tail(self) -> bool:
+        """Whether a ragged last batch may be padded and masked with exactly the numbers of
+        the unpadded one: every loss reduces by a rule the mask can correct, and no layer
+        sees the padded rows in a way the mask cannot undo (batch statistics, activity
+        penalties). Otherwise the last batch keeps its own size (one compile per size)."""
+        model = self.model
+        if model.has_activity_regularizer or model.batch_dependent:
+            return False
+        return all(losses_module.maskable(loss) for loss in self.spec.losses if loss is not None)
 
     # ---- the training state -------------------------------------------------------------
     def ensure_state(self, trainable=None):
@@ -219,10 +231,11 @@ def _is_batches(x, y):
 
 
 class ArraySource:
-    """Arrays on the device; chunks of K full batches, then the ragged tail."""
+    """Arrays on the device; chunks of K full batches, then the ragged tail. Each chunk is
+    (data, start, count, offset, rows): `rows` is the real size of a padded tail, else None."""
 
-    def __init__(self, batch, batch_size, shuffle, placement=None, who="fit"):
-        self.data = data_module.DeviceData(batch, batch_size, shuffle, placement, who)
+    def __init__(self, batch, batch_size, shuffle, placement=None, who="fit", pad_tail=False):
+        self.data = data_module.DeviceData(batch, batch_size, shuffle, placement, who, pad_tail)
         self.steps = self.data.steps
         self.shapes = batch
 
@@ -230,9 +243,10 @@ class ArraySource:
         stacked, tail = self.data.epoch(key)
         full = self.data.full_steps
         for start in range(0, full, k):
-            yield stacked, start, min(k, full - start), 0
+            yield stacked, start, min(k, full - start), 0, None
         if tail is not None:
-            yield tail, 0, 1, full
+            count = self.data.tail_count
+            yield tail, 0, 1, full, None if count is None else np.int32(count)
 
 
 class IterableSource:
@@ -267,7 +281,7 @@ class IterableSource:
             iterator, self._pending = self._pending, None
         for data, count, offset in data_module.batch_chunks(iterator, self.model, self.spec, k,
                                                             self.who, self.put):
-            yield data, 0, count, offset
+            yield data, 0, count, offset, None
 
 
 def _shapes(source, model):
@@ -283,15 +297,22 @@ def make_source(model, trainer, x, y, sample_weight, class_weight, batch_size, s
                              f"the batches as (x, y, sample_weight)")
         return IterableSource(x, model, trainer, who)
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight, who)
-    return ArraySource(batch, batch_size, shuffle, trainer.placement, who)
+    return ArraySource(batch, batch_size, shuffle, trainer.placement, who, trainer.pad_tail)
 
 
-def _check_batch_size(batch_size, who):
+def check_batch_size(batch_size, who):
+    """None -> 32; anything but a positive int (2.7, "8", True) is a clear error."""
     if batch_size is None:
         return 32
     if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"{who}: batch_size must be a positive int, received {batch_size!r}")
     return int(batch_size)
+
+
+def _check_flag(value, name, who):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{who}: {name} must be True or False, received {value!r}")
+    return bool(value)
 
 
 def _host(logs, names):
@@ -348,9 +369,13 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     who = "fit"
     trainer = trainer_of(model, who)
     verbose = _verbosity(verbose)
-    batch_size = _check_batch_size(batch_size, who)
-    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+    batch_size = check_batch_size(batch_size, who)
+    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"{who}: epochs must be an int >= 0, received {epochs!r}")
+    if not isinstance(initial_epoch, (int, np.integer)) or isinstance(initial_epoch, bool) \
+            or initial_epoch < 0:
+        raise ValueError(f"{who}: initial_epoch must be an int >= 0, received {initial_epoch!r}")
+    shuffle = _check_flag(shuffle, "shuffle", who)
     if x is None:
         raise ValueError(f"{who}: x is required (arrays, or an iterable of (x, y) batches)")
     spec = trainer.spec
@@ -364,9 +389,10 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         batch = data_module.prepare(model, spec, x, y, sample_weight, class_weight, who)
         n = batch[0][0].shape[0]
         batch, val_batch = data_module.split_validation(batch, validation_split, n, who)
-        source = ArraySource(batch, batch_size, shuffle, trainer.placement, who)
+        source = ArraySource(batch, batch_size, shuffle, trainer.placement, who, trainer.pad_tail)
         val_source = None if val_batch is None else ArraySource(
-            val_batch, batch_size, False, trainer.placement, "fit (validation_split)")
+            val_batch, batch_size, False, trainer.placement, "fit (validation_split)",
+            trainer.pad_tail)
     if validation_data is not None:
         val_source = _validation_source(model, trainer, validation_data, batch_size)
 
@@ -425,9 +451,9 @@ def _train_epoch(trainer, program, chunks, key, cbs, progress, epoch):
     carry = trainer.take(program, program.init_trackers())
     out_logs, pending = None, None
     try:
-        for data, start, count, offset in chunks:
+        for data, start, count, offset, rows in chunks:
             cbs.on_train_batch_begin(offset + start, None)
-            carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
+            carry, out_logs = program.train_chunk(carry, data, start, count, offset, key, rows)
             if cbs.wants_batch_logs:
                 batch_logs, trainer.nonfinite_batch = _host(out_logs, names)
                 trainer.give(carry)
@@ -461,7 +487,7 @@ def _validation_source(model, trainer, validation_data, batch_size):
         vx, vy, *vsw = validation_data
         batch = data_module.prepare(model, trainer.spec, vx, vy, vsw[0] if vsw else None,
                                     None, who)
-        return ArraySource(batch, batch_size, False, trainer.placement, who)
+        return ArraySource(batch, batch_size, False, trainer.placement, who, trainer.pad_tail)
     return IterableSource(validation_data, model, trainer, who)
 
 
@@ -481,9 +507,9 @@ def _evaluate_source(program, trainer, source, k, progress=None):
     out_logs = None
     # Without a progress bar nothing is read until the end, so one dispatch per K batches
     # costs no host round trip.
-    for data, start, count, offset in source.chunks(k):
+    for data, start, count, offset, rows in source.chunks(k):
         trackers, out_logs = program.eval_chunk(trackers, params, state, weights, data, start,
-                                                count, offset)
+                                                count, offset, rows)
         if progress is not None:
             progress.update(count, _host(out_logs, names)[0])
     if out_logs is None:
@@ -497,7 +523,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     who = "evaluate"
     trainer = trainer_of(model, who)
     verbose = _verbosity(verbose)
-    batch_size = _check_batch_size(batch_size, who)
+    batch_size = check_batch_size(batch_size, who)
     source = make_source(model, trainer, x, y, sample_weight, None, batch_size, False, who)
     program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
     cbs = CallbackList(callbacks or [], model, {"steps": source.steps, "verbose": verbose})
@@ -531,14 +557,14 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, retu
                                 "train_on_batch")
     source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "train_on_batch")
     program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
-    (data, start, count, offset), = source.chunks(1)
+    (data, start, count, offset, rows), = source.chunks(1)
     key = jax.random.key(naming.next_seed())
     trackers = trainer.batch_trackers
     if trackers is None or jax.tree_util.tree_structure(trackers) != \
             jax.tree_util.tree_structure(program.init_trackers()):
         trackers = program.init_trackers()
     carry = trainer.take(program, trackers)
-    carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
+    carry, out_logs = program.train_chunk(carry, data, start, count, offset, key, rows)
     trainer.finish(carry)
     trainer.batch_trackers = carry["trackers"]
     return _result(_host(out_logs, program.log_names())[0], return_dict)

@@ -25,6 +25,8 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
+from .. import losses as losses_module
+
 
 
 def distinct_buffers(tree):
@@ -129,17 +131,39 @@ class Program:
         terms = loss_weights * per
         return terms / jnp.sum(loss_weights) if spec.reduction == "mean" else terms
 
-    def forward(self, params, state, batch, loss_weights, training, rng):
-        """(terms, activity penalty, per-output losses, outputs, new_state)."""
+    @staticmethod
+    def unpad(batch, rows):
+        """(batch, size): a padded last batch gets sample weight 0 on its padding, and its
+        size is its real row count `rows` (None: the batch is all real)."""
+        xs, ys, sws = batch
+        size = jax.tree_util.tree_leaves(xs)[0].shape[0]
+        if rows is None:
+            return batch, jnp.asarray(size, jnp.float32)
+        mask = (jnp.arange(size) < rows).astype(jnp.float32)
+
+        def weight(y, sw):
+            if y is None:
+                return sw
+            if sw is None:
+                return mask
+            return sw * mask.reshape(mask.shape + (1,) * (sw.ndim - 1)).astype(sw.dtype)
+        return (xs, ys, [weight(y, sw) for y, sw in zip(ys, sws)]), rows.astype(jnp.float32)
+
+    def forward(self, params, state, batch, loss_weights, training, rng, size=None):
+        """(terms, activity penalty, per-output losses, outputs, new_state). `size`: the real
+        row count of a batch padded by `unpad`."""
         xs, ys, sws = batch
         outs, new_state, activity = self.run(params, state, list(xs), training, rng)
-        per = jnp.stack([fn(ys[i], outs[i], sws[i]).astype(jnp.float32)
-                         for fn, i in zip(self.losses_spec.fns, self.losses_spec.outputs)])
+        padded = jax.tree_util.tree_leaves(xs)[0].shape[0]
+        per = jnp.stack([
+            (fn(ys[i], outs[i], sws[i]) *
+             (1.0 if size is None else losses_module.padding_scale(fn, padded, size))
+             ).astype(jnp.float32)
+            for fn, i in zip(self.losses_spec.fns, self.losses_spec.outputs)])
         return self.terms(per, loss_weights), activity, per, outs, new_state
 
-    def track(self, trackers, total, per, outs, batch, index, head_stats=None):
+    def track(self, trackers, total, per, outs, batch, size, index, head_stats=None):
         _, ys, sws = batch
-        size = jnp.asarray(jax.tree_util.tree_leaves(batch[0])[0].shape[0], jnp.float32)
         metric_states = [m.update(s, ys[i], outs[i], sws[i])
                          for (i, _, m), s in zip(self.metrics, trackers["metrics"])]
         bad = (trackers["nonfinite"] < 0) & ~jnp.isfinite(total)
@@ -182,12 +206,14 @@ class Program:
         return tuple(values), trackers["nonfinite"], trackers["steps"]
 
     # ---- the compiled chunks ------------------------------------------------------------
-    def _train_step(self, carry, batch, key, index):
+    def _train_step(self, carry, batch, key, index, rows):
         params, state, opt_state = carry["params"], carry["state"], carry["opt_state"]
         loss_weights, step = carry["loss_weights"], carry["step"]
         train, frozen, treedef = self.split(params)
         rng = jax.random.fold_in(key, step) if self.uses_rng else None
         learned = self.losses_spec.learned
+        batch, size = self.unpad(batch, rows)
+        real = None if rows is None else size
 
         def unpack(variables):
             return variables if learned else (variables, loss_weights)
@@ -195,7 +221,7 @@ class Program:
         def objective(variables):
             train, weights = unpack(variables)
             terms, activity, per, outs, new_state = self.forward(
-                self.merge(train, frozen, treedef), state, batch, weights, True, rng)
+                self.merge(train, frozen, treedef), state, batch, weights, True, rng, real)
             return terms, activity, (per, outs, new_state)
 
         def penalty(variables):
@@ -214,12 +240,13 @@ class Program:
                 objective, penalty, variables, learned, loss_weights)
         updates, opt_state = self.tx.update(grads, opt_state, variables)
         train, loss_weights = unpack(optax.apply_updates(variables, updates))
-        trackers = self.track(carry["trackers"], total, per, outs, batch, index, head_stats)
+        trackers = self.track(carry["trackers"], total, per, outs, batch, size, index,
+                              head_stats)
         return {"params": self.merge(train, frozen, treedef), "state": new_state,
                 "opt_state": opt_state, "loss_weights": loss_weights, "trackers": trackers,
                 "step": step + 1}
 
-    def _train_chunk(self, carry, data, start, count, offset, key):
+    def _train_chunk(self, carry, data, start, count, offset, key, rows=None):
         end = start + count
 
         def cond(loop):
@@ -231,16 +258,17 @@ class Program:
 
         def body(loop):
             i, carry = loop
-            return i + 1, self._train_step(carry, _index(data, i), key, i + offset)
+            return i + 1, self._train_step(carry, _index(data, i), key, i + offset, rows)
         _, carry = lax.while_loop(cond, body, (start, carry))
         return carry, self.logs(carry["trackers"], carry["loss_weights"])
 
-    def _eval_chunk(self, trackers, params, state, loss_weights, data, start, count, offset):
+    def _eval_chunk(self, trackers, params, state, loss_weights, data, start, count, offset,
+                    rows=None):
         def body(i, trackers):
-            batch = _index(data, i)
-            terms, activity, per, outs, _ = self.forward(params, state, batch, loss_weights,
-                                                         False, None)
+            batch, size = self.unpad(_index(data, i), rows)
+            terms, activity, per, outs, _ = self.forward(
+                params, state, batch, loss_weights, False, None, None if rows is None else size)
             total = jnp.sum(terms) + activity + self.weight_penalty(params)
-            return self.track(trackers, total, per, outs, batch, i + offset)
+            return self.track(trackers, total, per, outs, batch, size, i + offset)
         trackers = lax.fori_loop(start, start + count, body, trackers)
         return trackers, self.logs(trackers, loss_weights, training=False)
