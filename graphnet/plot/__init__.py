@@ -21,12 +21,13 @@ def _check_model(model, who: str) -> None:
 
 def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
                show_layer_names=True, show_layer_activations=False, show_trainable=False,
-               expand_nested=False, rankdir="TB", dpi=96):
+               expand_nested=False, rankdir="TB", dpi=96, show_trunk=False):
     """Keras plot_model: draws the model to `.svg`, `.png`, `.dot` or `.mmd` (Mermaid).
 
     The format follows the file's ending. Layout and rendering need no system Graphviz
     (graphviz-pure is a dependency), so the picture is the same on every machine. In
-    IPython, returns the image for display, as Keras does.
+    IPython, returns the image for display, as Keras does. `show_trunk=True` marks the
+    shared trunk of a multi-output model (the layers two or more trained outputs depend on).
     """
     _check_model(model, "plot_model")
     path = Path(to_file)
@@ -39,7 +40,7 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
     options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
                    show_layer_names=show_layer_names,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable,
-                   expand_nested=expand_nested, rankdir=rankdir)
+                   expand_nested=expand_nested, rankdir=rankdir, show_trunk=show_trunk)
     if ext == ".mmd":
         data = to_mermaid(model, **options).encode("utf-8")
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
-from .layout import check_rankdir, scene, shapes_text
+from .layout import check_rankdir, scene, shapes_text, trunk_boxes
 
 FONT, MONO = "Helvetica", "Courier"
 INK, MUTED, EDGE = "#1F2933", "#616E7C", "#7B8794"
@@ -21,6 +21,7 @@ COLORS = {
     "output": ("#FDEBD8", "#D9782D"),
 }
 SHARED = "#8E44AD"
+TRUNK = "#0E7C86"
 
 
 def quote(text: str) -> str:
@@ -66,10 +67,12 @@ def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
 
 def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
            show_layer_activations=False, show_trainable=False, expand_nested=False,
-           rankdir="TB") -> str:
-    """DOT text of the model, one node per box and one edge per graph edge."""
+           rankdir="TB", show_trunk=False) -> str:
+    """DOT text of the model, one node per box and one edge per graph edge. `show_trunk`
+    marks the shared trunk: the layers two or more trained outputs depend on."""
     check_rankdir(rankdir)
     drawing = scene(model, expand_nested)
+    trunk = trunk_boxes(model, drawing) if show_trunk else set()
     options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
                    show_layer_names=show_layer_names,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable)
@@ -92,9 +95,14 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
             style = "rounded,filled"
             if box.calls > 1:
                 style, border = "rounded,filled,dashed", SHARED
-            attrs = [f"label={label(box, **options)}", f'style="{style}"', f'fillcolor="{fill}"',
+            text = label(box, **options)
+            if box.id in trunk:
+                border = TRUNK
+                text = (text[:-1] + f'<BR/><FONT POINT-SIZE="10" COLOR="{TRUNK}">shared trunk'
+                        f'</FONT>>')
+            attrs = [f"label={text}", f'style="{style}"', f'fillcolor="{fill}"',
                      f'color="{border}"']
-            if box.is_output:
+            if box.is_output or box.id in trunk:
                 attrs.append("penwidth=2.2")
             if box.is_model:
                 attrs.append("peripheries=2")

@@ -195,3 +195,35 @@ def test_head_options_are_checked():
         one.compile(optimizer="sgd", loss="mse", loss_weights="learned")
     with pytest.raises(TypeError, match="head_diagnostics must be True or False"):
         one.compile(optimizer="sgd", loss="mse", head_diagnostics="yes")
+
+
+# ---- pictures: the trunk on the model, the diagnostics in the curves ----------------------------
+def test_plot_model_marks_the_shared_trunk(tmp_path):
+    model = model_with(("a", "b"))
+    dot = model.to_dot(show_trunk=True)
+    trunk_lines = [line for line in dot.splitlines() if "shared trunk" in line]
+    assert len(trunk_lines) == 1 and trunk_lines[0].lstrip().startswith('"trunk"')
+    assert "shared trunk" not in model.to_dot()
+    mermaid = model.to_mermaid(show_trunk=True)
+    assert "classDef trunk" in mermaid and mermaid.count("shared trunk") == 1
+    model.compile(optimizer="sgd", loss={"a": "mse", "b": None})     # one trained output
+    assert "shared trunk" not in model.to_dot(show_trunk=True)
+    gn.plot_model(model_with(("a", "b")), tmp_path / "m.svg", show_trunk=True)
+    assert "shared trunk" in (tmp_path / "m.svg").read_text()
+
+
+def test_history_plot_groups_the_diagnostics(tmp_path):
+    from graphnet.plot.history import drawn_panels
+    model = model_with(("a", "b"))
+    model.compile(optimizer="adam", loss="mse", loss_weights="uncertainty",
+                  head_diagnostics=True)
+    history = model.fit(X, [TARGETS["a"], TARGETS["b"]], epochs=2, verbose=0,
+                        validation_split=0.25)
+    titles = {title: [key for key, _, _ in lines] for title, lines in drawn_panels(history.history)}
+    assert titles["loss share"] == ["a_loss_share", "b_loss_share"]
+    assert titles["trunk gradient norm"] == ["a_grad_norm", "b_grad_norm"]
+    assert titles["loss weight"] == ["a_loss_weight", "b_loss_weight"]
+    assert titles["trunk gradient agreement"] == ["grad_cosine", "grad_conflict"]
+    assert titles["loss"] == ["loss", "val_loss"]
+    history.plot(tmp_path / "h.png")
+    assert (tmp_path / "h.png").stat().st_size > 1000
