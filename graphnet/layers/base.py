@@ -152,7 +152,12 @@ class Layer:
         super().__init_subclass__(**kwargs)
         cls._keras_form = _keras_form(cls)
 
-    batch_dependent = False            # training output of a sample depends on the others (BatchNorm)
+    @property
+    def batch_dependent(self) -> bool:
+        """Whether a sample's training output or loss depends on the other samples of its
+        batch (batch statistics, losses added per batch): then fit never pads a last batch.
+        graphnet's own layers say so where they do; a layer defined elsewhere is assumed to."""
+        return type(self).__module__.split(".")[0] != "graphnet"
 
     @property
     def uses_rng(self) -> bool:
