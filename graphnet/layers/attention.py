@@ -223,6 +223,10 @@ class _BaseDenseAttention(Layer):
     The query's mask zeroes masked output steps and is passed on."""
     supports_masking = True
 
+    @property
+    def uses_rng(self) -> bool:
+        return self.dropout > 0
+
     def __init__(self, dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= dropout < 1:

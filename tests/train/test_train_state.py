@@ -157,3 +157,32 @@ def test_terminate_on_nan_stops_at_the_first_non_finite_step_inside_a_dispatch(c
     assert (stop.epoch, stop.batch) == (0, 4)
     assert len(history.history["loss"]) == 1 and not np.isfinite(history.history["loss"][0])
     assert "batch 4: invalid loss" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: layers.GaussianNoise(0.5), (4,)),
+    (lambda: layers.GaussianDropout(0.3), (4,)),
+    (lambda: layers.SpatialDropout1D(0.3), (3, 4)),
+    (lambda: layers.TimeDistributed(layers.Dropout(0.5)), (3, 4)),
+    (lambda: layers.RandomFlip("horizontal"), (4, 4, 1)),
+])
+def test_every_random_layer_gets_a_key_in_fit(make, shape):
+    inp = gn.Input(shape)
+    out = layers.Dense(1)(layers.Flatten()(make()(inp)))
+    model = gn.Model(inp, out)
+    assert model.uses_rng
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.normal(size=(8, *shape)).astype("float32")
+    model.fit(x, np.zeros((8, 1), "float32"), batch_size=8, verbose=0)
+    assert model.optimizer.iterations == 1
+    inp = gn.Input(shape)
+    quiet = gn.Model(inp, layers.Dense(1)(layers.Flatten()(inp)))
+    assert not quiet.uses_rng
+
+
+def test_random_and_batch_facts_of_attention_and_wrappers():
+    q = gn.Input((3, 4))
+    assert gn.Model(q, layers.AdditiveAttention(dropout=0.2)([q, q])).uses_rng
+    assert not gn.Model(q, layers.Attention()([q, q])).uses_rng
+    assert gn.Model(q, layers.TimeDistributed(layers.BatchNormalization())(q)).batch_dependent
+    assert not gn.Model(q, layers.TimeDistributed(layers.Dense(2))(q)).batch_dependent
