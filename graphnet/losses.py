@@ -111,16 +111,25 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -jnp.sum(y_true * log_p, axis=axis)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
-    """Integer class targets, shape (batch, ...) or (batch, ..., 1)."""
-    y_pred = jnp.asarray(y_pred)
+def _sparse_labels(y_true, y_pred):
     y_true = jnp.asarray(y_true)
-    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+    if y_true.ndim == jnp.ndim(y_pred) and y_true.shape[-1] == 1:
         y_true = y_true[..., 0]
-    labels = y_true.astype(jnp.int32)
+    return y_true.astype(jnp.int32)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
+                                   ignore_class=None):
+    """Integer class targets, shape (batch, ...) or (batch, ..., 1). Targets equal to
+    `ignore_class` add 0 (Keras; the class's reduction then averages over the others)."""
+    y_pred = jnp.asarray(y_pred)
+    labels = _sparse_labels(y_true, y_pred)
     log_p = _log_softmax(y_pred, from_logits, axis)
     one_hot = jax.nn.one_hot(labels, y_pred.shape[axis], dtype=log_p.dtype, axis=axis)
-    return -jnp.sum(one_hot * log_p, axis=axis)
+    values = -jnp.sum(one_hot * log_p, axis=axis)
+    if ignore_class is not None:
+        values = jnp.where(labels == int(ignore_class), jnp.zeros((), values.dtype), values)
+    return values
 
 
 def huber(y_true, y_pred, delta=1.0):
@@ -223,6 +232,20 @@ def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size")
     return jnp.where(divisor == 0, jnp.zeros((), values.dtype), total / divisor)
 
 
+def _with_mask(values, valid, sample_weight, reduction):
+    """Keras's apply_mask: the sample weights times the mask, rescaled under
+    "sum_over_batch_size" so the average runs over the valid values: sum / (valid + 1e-7)."""
+    mask = valid.astype(values.dtype)
+    if reduction == "sum_over_batch_size":
+        mask = mask * (mask.size / (jnp.sum(mask) + 1e-7))
+    if sample_weight is None:
+        return mask
+    weight = _float(sample_weight, values.dtype)
+    if weight.ndim > mask.ndim:
+        weight = weight.reshape(weight.shape[:mask.ndim])     # (batch, 1) weights
+    return mask * weight.reshape(weight.shape + (1,) * (mask.ndim - weight.ndim))
+
+
 class Loss:
     """Keras Loss base: `call(y_true, y_pred)` per sample, `__call__` reduces it."""
 
@@ -240,8 +263,16 @@ class Loss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         # Losses are computed in float32 under a mixed precision policy, as Keras's.
         y_pred = jax.tree_util.tree_map(_at_least_float32, y_pred)
-        return reduce_weighted(jnp.asarray(self.call(y_true, y_pred)), sample_weight,
-                               self.reduction)
+        values = jnp.asarray(self.call(y_true, y_pred))
+        valid = self.valid_mask(y_true, y_pred)
+        if valid is not None:
+            sample_weight = _with_mask(values, valid, sample_weight, self.reduction)
+        return reduce_weighted(values, sample_weight, self.reduction)
+
+    def valid_mask(self, y_true, y_pred):
+        """Which per-sample values count (None: all). Keras's loss mask: masked values are
+        left out of the "sum_over_batch_size" average too."""
+        return None
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
@@ -276,6 +307,12 @@ class LossFunctionWrapper(Loss):
 
     def get_config(self):
         return {**super().get_config(), **self.fn_kwargs}
+
+    def valid_mask(self, y_true, y_pred):
+        ignore = self.fn_kwargs.get("ignore_class")
+        if ignore is None:
+            return None
+        return _sparse_labels(y_true, y_pred) != int(ignore)
 
     def __repr__(self):
         return f"<{type(self).__name__} name='{self.name}'>"
@@ -328,8 +365,10 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Keras's: with `ignore_class`, targets of that class count neither in the loss nor in
+    the "sum_over_batch_size" average (Keras's mask: sum / (valid + 1e-7))."""
     __init__ = _wrapper(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-                        (("from_logits", False),))
+                        (("from_logits", False), ("ignore_class", None)))
 
 
 class Huber(LossFunctionWrapper):
@@ -416,6 +455,27 @@ CLASSES = {cls.__name__: cls for cls in (
     MeanSquaredLogarithmicError, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, Huber, LogCosh, KLDivergence, Poisson, Hinge, SquaredHinge,
     CategoricalHinge, CosineSimilarity, CTC)}
+
+
+MASKABLE_REDUCTIONS = ("sum_over_batch_size", "sum", "mean_with_sample_weight")
+
+
+def maskable(loss) -> bool:
+    """Whether `loss` on a batch padded with rows of sample weight 0 gives the unpadded
+    batch's value once multiplied by `padding_scale`: true for Loss's own reduction."""
+    if not isinstance(loss, Loss) or type(loss).__call__ is not Loss.__call__:
+        return False
+    if loss.reduction not in MASKABLE_REDUCTIONS:
+        return False
+    if isinstance(loss, LossFunctionWrapper):
+        return loss.fn_kwargs.get("ignore_class") is None
+    return type(loss).valid_mask is Loss.valid_mask
+
+
+def padding_scale(loss, padded, rows):
+    """The factor that turns `loss` over a padded batch (padding weighted 0) into its value
+    over the `rows` real samples: only a mean over the batch's size needs one."""
+    return padded / rows if loss.reduction == "sum_over_batch_size" else 1.0
 
 
 def get(identifier):

@@ -295,6 +295,28 @@ class Model(Layer):
                                           training, rng)
         return self.pack_outputs(outputs), new_state
 
+    def run_with_losses(self, params, state, inputs, training=False, rng=None):
+        """`(outputs, new_state, activity_penalty)` for a flat list of inputs in `inputs`
+        order, outputs as a list in `outputs` order: what training differentiates."""
+        return self._run(params, state, inputs, training, rng)
+
+    @property
+    def uses_rng(self) -> bool:
+        """Whether any layer draws randomness when training: if none does, training passes
+        no random key, and no random-number code is compiled."""
+        return any(layer.uses_rng for layer in self._graph_layers)
+
+    @property
+    def batch_dependent(self) -> bool:
+        """Whether some layer mixes samples when training (batch statistics)."""
+        return any(layer.batch_dependent for layer in self._graph_layers)
+
+    @property
+    def has_activity_regularizer(self) -> bool:
+        return any(layer.activity_regularizer is not None or
+                   getattr(layer, "has_activity_regularizer", False)
+                   for layer in self._graph_layers)
+
     def trainable_mask(self, parent: bool = True) -> dict:
         """A pytree of bools like `params`: False under any frozen layer or model."""
         mask, parent = {}, parent and self.trainable
@@ -349,16 +371,22 @@ class Model(Layer):
         """Outputs as NumPy arrays, in the model's output structure.
 
         One compile per input signature: full batches share one, and a ragged last batch is
-        padded to a power of two, so at most log2(batch_size) more ever exist.
+        padded to a power of two, so at most log2(batch_size) more ever exist. A progress
+        bar with verbose=1 ("auto": when there is more than one batch).
         """
+        from .train.loop import Progress, _verbosity, check_batch_size
         self._require_built(x)
         arrays = self.prepare_inputs(x, "predict")
         n = arrays[0].shape[0]
         if n == 0:
             raise ValueError(f"predict: model '{self.name}' received 0 samples")
-        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size)
-        if batch_size < 1:
-            raise ValueError(f"predict: batch_size must be a positive int, received {batch_size}")
+        batch_size = check_batch_size(batch_size, "predict")
+        batches = -(-n // batch_size)
+        level = _verbosity(verbose)
+        progress = Progress(1 if level == 1 and (verbose != "auto" or batches > 1) else 0, 1)
+        progress.begin(0, batches)
+        if progress.bar is not None:
+            progress.bar.set_description("Predict")
         params, state = self.params, self.state
         placement = self._trainer.placement if self._trainer is not None else None
         if placement is not None:      # data-parallel: batches padded to split evenly
@@ -375,6 +403,8 @@ class Model(Layer):
             if placement is not None:
                 batch = placement.put_batch(batch)
             pieces.append((self._jit_forward(params, state, batch), size))
+            progress.update(1, {})
+        progress.end(0, {})
         # Sliced as NumPy (a jax slice is one more dispatch), then copied: NumPy views of jax
         # arrays are read-only, and Keras's results are not.
         outputs = [np.concatenate([np.asarray(out[j])[:size] for out, size in pieces])
@@ -397,7 +427,8 @@ class Model(Layer):
     _trainer = None
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                loss_reduction="mean", devices=None, steps_per_execution=None):
+                loss_reduction="mean", devices=None, steps_per_execution=None,
+                head_diagnostics=False, grad_combine=None):
         """Keras compile. The total loss is sum(w_i L_i) / sum(w_i) over the outputs with a
         loss ("mean"), or Keras's sum(w_i L_i) with loss_reduction="sum"; dicts are matched
         to outputs by name. `steps_per_execution` steps run per compiled dispatch.
@@ -407,15 +438,20 @@ class Model(Layer):
         evaluate and predict data-parallel: each batch is split over the data axis,
         weights are replicated, and the numbers equal one device's up to float rounding.
         fit's and evaluate's batch_size must then be a multiple of the number of data
-        devices (a ValueError says which sizes work); predict takes any. docs/devices.md."""
+        devices (a ValueError says which sizes work); predict takes any. docs/devices.md.
+
+        Several outputs: `loss_weights` may be "uncertainty" (learned, Kendall et al. 2018)
+        and changes later through `model.loss_weights`; `head_diagnostics=True` logs each
+        output's loss share and trunk gradient norm and the gradients' agreement;
+        `grad_combine="pcgrad"` applies PCGrad to the shared trunk. docs/multi_output.md."""
         from .train.loop import Trainer
         from .train.spec import make_args
         args = make_args(optimizer, loss, metrics, loss_weights, loss_reduction,
-                         steps_per_execution, devices)
+                         steps_per_execution, devices, head_diagnostics, grad_combine)
         self._trainer = Trainer(self, args)
         self.optimizer = args.optimizer
         if self.built:
-            self._trainer.spec          # a dict key that names no output fails here
+            self._trainer.check()
 
     def get_compile_config(self):
         """compile()'s arguments as JSON-able data, or None before compile (for saving)."""
@@ -429,15 +465,33 @@ class Model(Layer):
     @property
     def opt_state(self):
         """The optimizer's optax state (made on first read after compile), or None."""
-        return None if self._trainer is None else self._trainer.optimizer_state()
+        return None if self._trainer is None else self._trainer.opt_state
 
     @opt_state.setter
     def opt_state(self, value):
+        self._compiled("set opt_state").opt_state = value
+
+    @property
+    def loss_weights(self):
+        """Output name -> loss weight of each trained output (learned ones: exp(-s_i)).
+        Assigning a dict (all or some outputs) takes effect from the next step on, without
+        compiling again; a callback may do it between epochs or batches."""
+        return None if self._trainer is None else self._trainer.get_loss_weights()
+
+    @loss_weights.setter
+    def loss_weights(self, value):
+        self._compiled("set loss_weights").set_loss_weights(value)
+
+    def reset_metrics(self):
+        """Keras: start train_on_batch's running loss and metrics afresh."""
+        if self._trainer is not None:
+            self._trainer.batch_trackers = None
+
+    def _compiled(self, what):
         if self._trainer is None:
-            raise ValueError(f"Model '{self.name}' is not compiled, so it has no optimizer "
-                             f"state to set: call compile first")
-        self._trainer.optimizer_state()
-        self._trainer.spec.optimizer.state = value
+            raise ValueError(f"Model '{self.name}' is not compiled: call compile before you "
+                             f"{what}")
+        return self._trainer
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,

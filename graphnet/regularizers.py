@@ -60,7 +60,7 @@ def l1_l2(l1=0.0, l2=0.0):
     return L1L2(l1, l2)
 
 
-REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": lambda: L1L2(0.01, 0.01), "l1l2": L1L2}
+REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": l1_l2}   # as Keras 3: l1_l2() is 0, 0
 
 
 def get(identifier):

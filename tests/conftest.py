@@ -20,3 +20,33 @@ def _seeded():
     graphnet.utils.set_random_seed(0)
     np.random.seed(0)
     yield
+
+
+class CompileCounter:
+    """Counts XLA compilations through jax.monitoring's public compile events."""
+    EVENT = "/jax/core/compile/backend_compile_duration"
+
+    def __init__(self):
+        self.count = 0
+        self.names = []
+        jax.monitoring.register_event_duration_secs_listener(self._listen)
+
+    def _listen(self, event, duration, **kwargs):
+        if event == self.EVENT:
+            self.count += 1
+            self.names.append(kwargs.get("fun_name", ""))
+
+    def of(self, name: str) -> int:
+        """Compilations of the jitted function called `name` so far."""
+        return sum(1 for n in self.names if n == f"jit({name})")
+
+    def close(self):
+        jax.monitoring.unregister_event_duration_listener(self._listen)
+
+
+@pytest.fixture
+def compiles():
+    """`compiles.count`: XLA compilations since the test began (read differences of it)."""
+    counter = CompileCounter()
+    yield counter
+    counter.close()

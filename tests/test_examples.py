@@ -52,7 +52,8 @@ def test_example_runs_one_epoch(name, tmp_path, capsys):
 
 def test_every_example_is_smoke_tested_and_documented():
     scripts = {p.stem for p in EXAMPLES.glob("*.py")}
-    known = set(SMOKE) | {"digits_multihead", "book_models", "multihost_localhost"}
+    known = set(SMOKE) | {"digits_multihead", "book_models", "multihost_localhost",
+                          "multitask_diagnostics"}     # tests/train/test_train_example.py
     assert scripts <= known, f"add a smoke test for {sorted(scripts - known)}"
     page = (EXAMPLES.parent / "docs" / "examples.md").read_text(encoding="utf-8")
     missing = [s for s in sorted(scripts) if f"examples/{s}.py" not in page]

@@ -162,6 +162,7 @@ def test_activity_and_weight_penalties_match_numpy():
     v = data(5, 4)
     act = v @ k + b
     _, _, loss = model.call_with_losses(model.params, model.state, v)
-    np.testing.assert_allclose(loss, 0.01 * np.abs(act).sum() + 0.02 * (act ** 2).sum(), rtol=1e-5)
+    np.testing.assert_allclose(loss, (0.01 * np.abs(act).sum() + 0.02 * (act ** 2).sum()) / 5,
+                               rtol=1e-5)                   # divided by the batch size (Keras 3)
     np.testing.assert_allclose(model.weight_penalty(model.params),
                                0.1 * (k ** 2).sum() + 0.5 * np.abs(b).sum(), rtol=1e-5)

@@ -25,6 +25,10 @@ class MultiHeadAttention(Layer):
     build_kwargs = ("key",)
     supports_masking = True
 
+    @property
+    def uses_rng(self) -> bool:
+        return self.dropout > 0
+
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, flash_attention=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -218,6 +222,10 @@ class _BaseDenseAttention(Layer):
     key]`; softmax of the scores over the value steps (masked steps get -1e9), times value.
     The query's mask zeroes masked output steps and is passed on."""
     supports_masking = True
+
+    @property
+    def uses_rng(self) -> bool:
+        return self.dropout > 0
 
     def __init__(self, dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)

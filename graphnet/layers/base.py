@@ -152,6 +152,20 @@ class Layer:
         super().__init_subclass__(**kwargs)
         cls._keras_form = _keras_form(cls)
 
+    @property
+    def batch_dependent(self) -> bool:
+        """Whether a sample's training output or loss depends on the other samples of its
+        batch (batch statistics, losses added per batch): then fit never pads a last batch.
+        graphnet's own layers say so where they do; a layer defined elsewhere is assumed to."""
+        return type(self).__module__.split(".")[0] != "graphnet"
+
+    @property
+    def uses_rng(self) -> bool:
+        """Whether `call` draws randomness when training (needs `rng`). graphnet's own layers
+        say so where they do; a layer defined elsewhere is assumed to, so it always gets a
+        key. A model none of whose layers draws is trained without any random key."""
+        return type(self).__module__.split(".")[0] != "graphnet"
+
     def __init__(self, *, name=None, trainable=True, dtype="float32", input_shape=None,
                  input_dim=None, batch_input_shape=None, activity_regularizer=None, **unknown):
         if unknown:
@@ -596,10 +610,15 @@ class Layer:
         return outputs, state, loss + self._activity_loss(outputs)
 
     def _activity_loss(self, outputs):
+        """The activity penalty of each output divided by its batch size, as Keras 3 does,
+        so the total loss does not depend on `batch_size`."""
         loss = 0.0
         if self.activity_regularizer is not None:
             for out in jax.tree_util.tree_leaves(outputs):
-                loss = loss + self.activity_regularizer(out)
+                penalty = self.activity_regularizer(out)
+                if jnp.ndim(out) > 0 and out.shape[0]:
+                    penalty = penalty / jnp.asarray(out.shape[0], jnp.result_type(penalty))
+                loss = loss + penalty
         return loss
 
     def logits_activation(self):

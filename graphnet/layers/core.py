@@ -96,6 +96,10 @@ class Dropout(Layer):
             raise ValueError(f"Dropout '{self.name}': rate must be in [0, 1), received {rate!r}")
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
 
+    @property
+    def uses_rng(self) -> bool:
+        return self.rate > 0
+
     def output_shape(self, input_shape):
         return input_shape
 

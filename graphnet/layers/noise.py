@@ -17,6 +17,10 @@ class GaussianNoise(Layer):
     otherwise."""
     supports_masking = True
 
+    @property
+    def uses_rng(self) -> bool:
+        return self.stddev > 0
+
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not stddev >= 0:
@@ -41,6 +45,10 @@ class GaussianDropout(Layer):
     """Keras GaussianDropout(rate): multiplies by N(1, rate / (1 - rate)) noise when
     training; identity otherwise."""
     supports_masking = True
+
+    @property
+    def uses_rng(self) -> bool:
+        return self.rate > 0
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -91,6 +91,7 @@ class BatchNormalization(_Normalization):
     as `m * momentum + batch_stat * (1 - momentum)`. The variance is the biased one, as Keras.
     A frozen layer (`trainable=False`) always uses and keeps its moving statistics (Keras 3).
     """
+    batch_dependent = True             # batch statistics: padded rows would shift them
     weight_names = ("gamma", "beta", "moving_mean", "moving_variance")
     supports_masking = True
 

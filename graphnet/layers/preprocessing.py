@@ -216,6 +216,8 @@ class _Augmentation(Layer):
     """Identity unless training; then `augment(x, rng)` on a batch of images (batch, rows,
     cols, channels) or one image (rows, cols, channels)."""
 
+    uses_rng = True                    # draws its augmentation when training
+
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed

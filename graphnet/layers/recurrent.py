@@ -72,6 +72,10 @@ class _RNN(Layer):
     supports_masking = True
     gates, n_states = 1, 1
 
+    @property
+    def uses_rng(self) -> bool:
+        return bool(self.dropout or self.recurrent_dropout)
+
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
@@ -334,6 +338,10 @@ class Bidirectional(Layer):
     """
     supports_masking = True
     MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+    @property
+    def uses_rng(self) -> bool:
+        return self.forward_layer.uses_rng or self.backward_layer.uses_rng
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         if isinstance(layer, dict):

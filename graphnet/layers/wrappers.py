@@ -34,6 +34,14 @@ class TimeDistributed(Layer):
     """Keras TimeDistributed(layer): `layer` applied to every step of axis 1, with one set of
     weights (the wrapped layer's, in its order). Runs as one call on (batch * steps, ...)."""
 
+    @property
+    def uses_rng(self) -> bool:
+        return self.layer.uses_rng
+
+    @property
+    def batch_dependent(self) -> bool:
+        return self.layer.batch_dependent
+
     def __init__(self, layer, **kwargs):
         if isinstance(layer, dict):
             from ..saving.config import deserialize_layer

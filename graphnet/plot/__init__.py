@@ -24,7 +24,8 @@ def _check_model(model, who: str) -> None:
 
 def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
                show_layer_names=True, show_layer_activations=False, show_trainable=False,
-               expand_nested=False, rankdir="TB", dpi=96, highlight=None):
+               expand_nested=False, rankdir="TB", dpi=96, highlight=None,
+               show_trunk=False):
     """Keras plot_model: draws the model to `.svg`, `.png`, `.dot` or `.mmd` (Mermaid).
 
     The format follows the file's ending. Layout and rendering need no system Graphviz
@@ -33,7 +34,8 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
 
     `highlight` marks boxes: `graphnet.edit.diff(before, after)` draws what an edit added
     and changed (and lists what it removed), or give node keys (a list, or a dict
-    key -> "added" / "changed").
+    key -> "added" / "changed"). `show_trunk=True` marks the
+    shared trunk of a multi-output model (the layers two or more trained outputs depend on).
     """
     _check_model(model, "plot_model")
     path = Path(to_file)
@@ -46,7 +48,8 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
     options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
                    show_layer_names=show_layer_names,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable,
-                   expand_nested=expand_nested, rankdir=rankdir, highlight=highlight)
+                   expand_nested=expand_nested, rankdir=rankdir, highlight=highlight,
+                   show_trunk=show_trunk)
     if ext == ".mmd":
         data = to_mermaid(model, **options).encode("utf-8")
     else:

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from html import escape
 
-from .layout import check_rankdir, marks, scene, shapes_text
+from .layout import check_rankdir, marks, scene, shapes_text, trunk_boxes
 
 FONT, MONO = "Helvetica", "Courier"
 INK, MUTED, EDGE = "#1F2933", "#616E7C", "#7B8794"
@@ -22,6 +22,7 @@ COLORS = {
     "output": ("#FDEBD8", "#D9782D"),
 }
 SHARED = "#8E44AD"
+TRUNK = "#0E7C86"
 
 
 MARK_COLORS = {"added": "#1E8E3E", "changed": "#D93025"}
@@ -82,11 +83,13 @@ def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
 
 def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
            show_layer_activations=False, show_trainable=False, expand_nested=False,
-           rankdir="TB", highlight=None) -> str:
-    """DOT text of the model, one node per box and one edge per graph edge."""
+           rankdir="TB", highlight=None, show_trunk=False) -> str:
+    """DOT text of the model, one node per box and one edge per graph edge. `show_trunk`
+    marks the shared trunk: the layers two or more trained outputs depend on."""
     check_rankdir(rankdir)
     marked = marks(highlight)
     drawing = scene(model, expand_nested, marked)
+    trunk = trunk_boxes(model, drawing) if show_trunk else set()
     options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
                    show_layer_names=show_layer_names,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable)
@@ -113,9 +116,14 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
             style = "rounded,filled"
             if box.calls > 1:
                 style, border = "rounded,filled,dashed", SHARED
-            attrs = [f"label={label(box, **options)}", f'style="{style}"', f'fillcolor="{fill}"',
+            box_label = label(box, **options)
+            if box.id in trunk:
+                border = TRUNK
+                box_label = (box_label[:-1] + f'<BR/><FONT POINT-SIZE="10" COLOR="{TRUNK}">'
+                             f'shared trunk</FONT>>')
+            attrs = [f"label={box_label}", f'style="{style}"', f'fillcolor="{fill}"',
                      f'color="{border}"']
-            if box.is_output:
+            if box.is_output or box.id in trunk:
                 attrs.append("penwidth=2.2")
             if box.mark is not None:
                 attrs[3] = f'color="{MARK_COLORS[box.mark]}"'

@@ -13,6 +13,11 @@ import numpy as np
 
 EXTENSIONS = (".png", ".svg")
 TRAIN, VALIDATION = "#2F6DB5", "#D9782D"
+PALETTE = ("#2F6DB5", "#D9782D", "#3D8B56", "#8E44AD", "#C0392B", "#0E7C86", "#7B8794")
+# Per-output training diagnostics drawn together, one line per output: suffix -> title.
+GROUPS = (("_loss_share", "loss share"), ("_grad_norm", "trunk gradient norm"),
+          ("_loss_weight", "loss weight"))
+AGREEMENT = ("grad_cosine", "grad_conflict")
 
 
 def panels(history: dict) -> list:
@@ -24,6 +29,30 @@ def panels(history: dict) -> list:
         elif key[4:] not in history:
             found.append((key[4:], None, key))
     return sorted(found, key=lambda p: p[0] != "loss")
+
+
+def drawn_panels(history: dict) -> list:
+    """[(title, [(key, color, legend)])]: `panels`, with the per-output diagnostics of a
+    multi-output model (loss shares, trunk gradient norms, learned loss weights) gathered
+    into one panel each and the trunk gradients' cosine and conflict fraction into one."""
+    grouped, taken = [], set()
+    for suffix, title in GROUPS:
+        keys = [k for k in history if k.endswith(suffix) and not k.startswith("val_")]
+        if keys:
+            grouped.append((title, [(k, PALETTE[i % len(PALETTE)], k[:-len(suffix)])
+                                    for i, k in enumerate(keys)]))
+            taken.update(keys)
+    agreement = [k for k in AGREEMENT if k in history]
+    if agreement:
+        grouped.append(("trunk gradient agreement",
+                        [(k, PALETTE[i], k.replace("grad_", "")) for i, k in enumerate(agreement)]))
+        taken.update(agreement)
+    plain = [(title, [(key, color, name) for key, color, name in
+                      ((train, TRAIN, "training"), (val, VALIDATION, "validation"))
+                      if key is not None])
+             for title, train, val in panels({k: v for k, v in history.items()
+                                              if k not in taken})]
+    return plain + grouped
 
 
 def _series(history, key) -> np.ndarray:
@@ -66,7 +95,7 @@ def plot_history(history, to_file="history.png", dpi=100):
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    found = panels(logs)
+    found = drawn_panels(logs)
     cols = min(3, len(found))
     rows = math.ceil(len(found) / cols)
     with matplotlib.rc_context({"svg.fonttype": "none", "font.size": 9,
@@ -74,13 +103,12 @@ def plot_history(history, to_file="history.png", dpi=100):
         figure = Figure(figsize=(4.0 * cols, 2.9 * rows), layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.subplots(rows, cols, squeeze=False).reshape(-1)
-        for ax, (title, train, val) in zip(axes, found):
-            for key, color, name in ((train, TRAIN, "training"), (val, VALIDATION, "validation")):
-                if key is not None:
-                    y = series[key]
-                    ax.plot(np.arange(first_epoch, first_epoch + y.size), y, color=color,
-                            marker="o" if y.size < 30 else None, markersize=3, linewidth=1.6,
-                            label=name)
+        for ax, (title, lines) in zip(axes, found):
+            for key, color, name in lines:
+                y = series[key]
+                ax.plot(np.arange(first_epoch, first_epoch + y.size), y, color=color,
+                        marker="o" if y.size < 30 else None, markersize=3, linewidth=1.6,
+                        label=name)
             ax.set_title(title)
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -177,6 +177,18 @@ def scene(model, expand_nested: bool = False, highlight=None) -> Scene:
     return Scene(boxes, edges, clusters)
 
 
+def trunk_boxes(model, drawing) -> set:
+    """Ids of the top-level boxes whose layer is in the shared trunk: an ancestor of two or
+    more trained outputs (all outputs before compile)."""
+    from ..train.heads import trunk_layers
+    trainer = getattr(model, "_trainer", None)
+    outputs = (trainer.spec.trained_outputs if trainer is not None
+               else list(range(len(model.outputs))))
+    names = set(trunk_layers(model, outputs)) if len(outputs) > 1 else set()
+    return {box.id for box in drawing.boxes
+            if box.cluster is None and not box.is_input and box.layer.name in names}
+
+
 def shapes_text(shapes) -> str:
     """`(None, 64)`, or `2 × (None, 64)` for repeats, comma-separated in call order."""
     parts, counts = [], {}

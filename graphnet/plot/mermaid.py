@@ -5,8 +5,8 @@ may; the names are in the labels. Quotes and angle brackets in names become enti
 """
 from __future__ import annotations
 
-from .dot import COLORS, MARK_COLORS, SHARED, role
-from .layout import check_rankdir, marks, scene, shapes_text
+from .dot import COLORS, MARK_COLORS, SHARED, TRUNK, role
+from .layout import check_rankdir, marks, scene, shapes_text, trunk_boxes
 
 # role -> Mermaid node shape (opening, closing)
 SHAPES = {"input": ('(["', '"])'), "output": ('("', '")'), "layer": ('("', '")'),
@@ -51,10 +51,12 @@ def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
 
 def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
                show_layer_activations=False, show_trainable=False, expand_nested=False,
-               rankdir="TB", highlight=None) -> str:
-    """Mermaid flowchart text: one node per box, one `-->` per graph edge."""
+               rankdir="TB", highlight=None, show_trunk=False) -> str:
+    """Mermaid flowchart text: one node per box, one `-->` per graph edge. `show_trunk`
+    marks the shared trunk: the layers two or more trained outputs depend on."""
     check_rankdir(rankdir)
     drawing = scene(model, expand_nested, marks(highlight))
+    trunk = trunk_boxes(model, drawing) if show_trunk else set()
     options = dict(show_shapes=show_shapes, show_dtype=show_dtype,
                    show_layer_names=show_layer_names,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable)
@@ -70,7 +72,8 @@ def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
     def emit(cluster_id, indent):
         for box in children.get(cluster_id, ()):
             opening, closing = SHAPES[role(box)]
-            lines.append(f"{indent}{ids[box.id]}{opening}{label(box, **options)}{closing}")
+            text_ = label(box, **options) + ("<br/><i>shared trunk</i>" if box.id in trunk else "")
+            lines.append(f"{indent}{ids[box.id]}{opening}{text_}{closing}")
         for cluster in subclusters.get(cluster_id, ()):
             shared = (f"<br/><i>shared · call {cluster.call} of {cluster.calls}</i>"
                       if cluster.calls > 1 else "")
@@ -93,6 +96,9 @@ def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
     shared = [ids[b.id] for b in drawing.boxes if b.calls > 1]
     if shared:
         lines.append(f"  class {','.join(shared)} shared")
+    if trunk:
+        lines.append(f"  classDef trunk stroke:{TRUNK},stroke-width:2.5px")
+        lines.append(f"  class {','.join(ids[b.id] for b in drawing.boxes if b.id in trunk)} trunk")
     for mark, color in MARK_COLORS.items():
         members = [ids[b.id] for b in drawing.boxes if b.mark == mark]
         if members:

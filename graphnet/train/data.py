@@ -103,8 +103,46 @@ def flatten_targets(model, spec, y, who):
                              f"received a scalar")
         if spec.losses[i] is not None:
             check_target(target, model.outputs[i], name, spec.losses[i], who)
+            check_labels(target, model.outputs[i], name, spec.losses[i], who)
         out.append(target if needed[i] else None)
     return out
+
+
+def check_labels(y, output, name, loss, who):
+    """Sparse class labels must lie in [0, classes) (or be the loss's ignore_class): a label
+    outside would train silently on a zero one-hot row."""
+    if _builtin_fn(loss) is not losses_module.sparse_categorical_crossentropy:
+        return
+    classes = output.shape[-1]
+    if classes is None:
+        return
+    labels = np.asarray(jax.device_get(y)).reshape(-1)
+    ignore = getattr(loss, "fn_kwargs", {}).get("ignore_class")
+    valid = (labels >= 0) & (labels < classes) & (labels == np.round(labels))
+    if ignore is not None:
+        valid |= labels == ignore
+    if not valid.all():
+        bad = int(np.argmin(valid))
+        per_row = max(labels.size // max(y.shape[0], 1), 1)
+        raise ValueError(f"{who}: the target for output '{name}' holds class label "
+                         f"{labels[bad]:g} (row {bad // per_row}), but the loss "
+                         f"'{loss.name}' needs labels in [0, {classes}): the output has "
+                         f"{classes} classes")
+
+
+def check_finite(arrays, what, who):
+    """A ValueError naming the array and its first row holding NaN or inf, before any step
+    runs: one bad value would turn every weight into NaN."""
+    for label, a in zip(what, arrays):
+        if a is None or a.dtype.kind != "f":
+            continue
+        finite = (np.isfinite(a) if isinstance(a, np.ndarray) else
+                  np.asarray(jax.device_get(jnp.isfinite(a))))
+        if not finite.all():
+            rows = finite.reshape(finite.shape[0], -1).all(axis=1) if finite.ndim else finite
+            row = int(np.argmin(rows))
+            raise ValueError(f"{who}: {label} holds NaN or infinite values, first at row {row}; "
+                             f"clean or drop those samples")
 
 
 def flatten_weights(model, spec, sample_weight, ys, who):
@@ -147,6 +185,13 @@ def apply_class_weight(spec, class_weight, ys, sws, who):
     if len(trained) != 1:
         raise ValueError(f"{who}: class_weight is supported for one trained output only; use "
                          f"sample_weight per output for the outputs {spec.output_names}")
+    for k, v in class_weight.items():
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
+            raise ValueError(f"{who}: class_weight keys must be class indices (ints >= 0), "
+                             f"received {k!r}")
+        if not isinstance(v, (int, float, np.number)) or isinstance(v, bool) or not np.isfinite(v):
+            raise ValueError(f"{who}: class_weight for class {k} must be a finite number, "
+                             f"received {v!r}")
     i = trained[0]
     y = np.asarray(ys[i])
     classes = (np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1
@@ -179,6 +224,9 @@ def prepare(model, spec, x, y, sample_weight=None, class_weight=None, who="fit")
     sws = flatten_weights(model, spec, sample_weight, ys, who)
     sws = apply_class_weight(spec, class_weight, ys, sws, who)
     check_lengths(model, xs, ys, sws, who)
+    check_finite(xs, [f"x (input '{n}')" for n in model.input_names], who)
+    check_finite(ys, [f"y (output '{n}')" for n in model.output_names], who)
+    check_finite(sws, [f"sample_weight (output '{n}')" for n in model.output_names], who)
     return xs, ys, sws
 
 
@@ -200,17 +248,38 @@ def split_validation(batch, validation_split, n, who="fit"):
 
 
 # ---- on the device -------------------------------------------------------------------------
-@partial(jax.jit, static_argnums=(2, 3, 4))
-def _cut(arrays, key, n, batch_size, shardings):
-    """The first n rows as full batches `(steps, B, ...)` and a `(1, rest, ...)` tail,
+def bucket_steps(steps: int) -> int:
+    """`steps` rounded up to a number with three significant bits (8, 10, 12, 14, 16, 20,
+    ...): at most 25% more, and a handful of stack shapes per octave of dataset sizes, so
+    fits on data of many lengths share a few compiled programs."""
+    if steps <= 8:
+        return steps
+    shift = steps.bit_length() - 3
+    return -(-steps >> shift) << shift
+
+
+def bucket_rows(rows: int, batch_size: int) -> int:
+    """A ragged last batch padded to a power of two (at most the batch size)."""
+    return min(batch_size, 1 << max(rows - 1, 0).bit_length())
+
+
+@partial(jax.jit, static_argnums=(2, 3, 4, 5, 6))
+def _cut(arrays, key, n, batch_size, shardings, steps, tail_rows):
+    """The first n rows as full batches `(steps, B, ...)`, zero batches after the real ones
+    (never run), and a `(1, tail_rows, ...)` tail whose rows past the real ones are zero;
     permuted first when `key` is given. `shardings` (data-parallel only) places both."""
     if key is not None:
         perm = jax.random.permutation(key, n)
         arrays = jax.tree_util.tree_map(lambda a: jnp.take(a, perm, axis=0), arrays)
-    steps, full = n // batch_size, (n // batch_size) * batch_size
+    full_steps = n // batch_size
+    full = full_steps * batch_size
+
+    def pad(a, rows):
+        return jnp.concatenate([a, jnp.zeros((rows - a.shape[0], *a.shape[1:]), a.dtype)])
     stacked = jax.tree_util.tree_map(
-        lambda a: a[:full].reshape(steps, batch_size, *a.shape[1:]), arrays)
-    tail = jax.tree_util.tree_map(lambda a: a[full:n][None], arrays) if n > full else None
+        lambda a: pad(a[:full].reshape(full_steps, batch_size, *a.shape[1:]), steps), arrays)
+    tail = (jax.tree_util.tree_map(lambda a: pad(a[full:n], tail_rows)[None], arrays)
+            if n > full else None)
     if shardings is not None:
         stacked = jax.lax.with_sharding_constraint(stacked, shardings[0])
         if tail is not None:
@@ -221,11 +290,15 @@ def _cut(arrays, key, n, batch_size, shardings):
 class DeviceData:
     """One dataset on the device, cut into full batches `(steps, B, ...)` and a tail.
 
-    With a data-parallel `placement` the rows are split over its devices and so is every
-    batch (see graphnet/train/devices.py).
+    The stack's length is bucketed (`bucket_steps`) and, with `pad_tail`, the tail is
+    padded to a power of two with its real row count kept (`tail_rows`): the compiled
+    step masks the padding, so data of a new length seldom needs a new compile. With a
+    data-parallel `placement` the rows are split over its devices and so is every batch
+    (see graphnet/train/devices.py).
     """
 
-    def __init__(self, batch, batch_size: int, shuffle: bool, placement=None, who="fit"):
+    def __init__(self, batch, batch_size: int, shuffle: bool, placement=None, who="fit",
+                 pad_tail=False):
         if placement is None:
             self.n = jax.tree_util.tree_leaves(batch)[0].shape[0]
             self.batch_size = min(int(batch_size), self.n)
@@ -234,15 +307,24 @@ class DeviceData:
             arrays, self.n = placement.put_rows(batch, who)
             self.batch_size = placement.check_batch_size(int(batch_size), self.n, who)
         self.full_steps, self.tail_size = divmod(self.n, self.batch_size)
+        self.stack_steps = bucket_steps(self.full_steps)
+        self.tail_rows = self.tail_size
+        if pad_tail and self.tail_size:
+            self.tail_rows = bucket_rows(self.tail_size, self.batch_size)
+            if placement is not None:
+                self.tail_rows = min(placement.round_up(self.tail_rows), self.batch_size)
+        # the tail's real row count, given to the step to mask its padding (None: exact)
+        self.tail_count = self.tail_size if pad_tail else None
         if placement is not None:
             self._shardings = (placement.split_batch(self.batch_size),
-                               placement.split_batch(self.tail_size))
+                               placement.split_batch(self.tail_rows))
         self.steps = self.full_steps + (1 if self.tail_size else 0)
         self._arrays = arrays if shuffle else None
         self._fixed = None if shuffle else self._stack(arrays, None)
 
     def _stack(self, arrays, key):
-        return _cut(arrays, key, self.n, self.batch_size, self._shardings)
+        return _cut(arrays, key, self.n, self.batch_size, self._shardings, self.stack_steps,
+                    self.tail_rows)
 
     def epoch(self, key=None):
         """(stacked, tail) for one epoch; shuffled on the device when `key` is given."""

@@ -14,56 +14,206 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import losses as losses_module
 from .. import naming
-from ..callbacks import CallbackList, History
+from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
 from . import data as data_module
 from .devices import resolve as resolve_devices
 from .spec import CompileArgs, resolve, resolve_metrics, steps_per_dispatch
-from .step import Program, distinct_buffers
+from . import heads as heads_module
+from .step import Losses, Program, distinct_buffers
+
+
+@jax.jit
+def _copy(tree):
+    """Fresh buffers for every leaf (one dispatch): what the compiled chunks donate is never
+    an array a user was handed, and no two leaves share a buffer."""
+    return jax.tree_util.tree_map(jnp.copy, tree)
+
+
+def _same(a, b) -> bool:
+    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    return len(la) == len(lb) and all(x is y for x, y in zip(la, lb))
 
 
 class Trainer:
-    """What compile leaves on a model: its arguments, and the programs compiled for it
-    (one per metric set and trainable mask, so a second fit reuses the first's compile)."""
+    """What compile leaves on a model: its arguments, the resolved spec, the programs
+    compiled for it (one per metric set, trainable mask and stop rule, so a second fit
+    reuses the first's compile), and the training state that is not the model's weights:
+    optimizer state, step count, loss weights and the first non-finite batch index."""
 
     def __init__(self, model, args: CompileArgs):
         self.model, self.args = model, args
+        self.optimizer = args.optimizer
         self._programs = {}
         self._spec = None
         self.placement = resolve_devices(args.devices)   # None: the default device
         self.step = None                  # device int32: optimizer steps so far (rng stream)
+        self.trainable_key = None         # the trainable mask the optimizer state was made for
+        self.loss_weights = None          # device float32 (trained outputs,): w_i, or s_i learned
+        self.nonfinite_batch = -1         # first batch of the last epoch whose loss was not finite
+        self.batch_trackers = None        # train_on_batch's running loss and metrics
 
+    # ---- the spec and the programs ------------------------------------------------------
     @property
     def spec(self):
+        """The spec for the model's current outputs (an unbuilt Sequential has none until
+        it is built, so this is resolved on first use)."""
         names = self.model.output_names
         if self._spec is None or self._spec.output_names != names:
             self._spec = resolve(self.args, names)
             self._programs = {}
+            self.loss_weights = None
         return self._spec
 
-    def program(self, metrics) -> Program:
-        trainable = tuple(bool(t) for t in jax.tree_util.tree_leaves(self.model.trainable_mask()))
-        key = (trainable, tuple((i, name, type(m).__name__, repr(sorted(m.get_config().items())))
-                                for i, name, m in metrics))
+    def check(self):
+        """Resolve the spec now: a dict key that names no output fails at compile."""
+        return self.spec
+
+    def _trainable(self):
+        return tuple(bool(t) for t in jax.tree_util.tree_leaves(self.model.trainable_mask()))
+
+    def program(self, metrics, stop_on_nonfinite=False) -> Program:
+        spec, model = self.spec, self.model
+        trainable = self._trainable()
+        key = (trainable, bool(stop_on_nonfinite),
+               tuple((i, name, type(m).__name__, repr(sorted(m.get_config().items())))
+                     for i, name, m in metrics))
         if key not in self._programs:
-            self._programs[key] = Program(self.model, self.spec, metrics, trainable,
-                                          self.placement)
-        program = self._programs[key]
-        self.optimizer_state(trainable)
+            trained = spec.trained_outputs
+            losses = Losses(fns=tuple(spec.losses[i] for i in trained), outputs=tuple(trained),
+                            names=tuple(spec.output_names[i] for i in trained),
+                            reduction=spec.loss_reduction, learned=spec.learned_weights,
+                            log_each=len(spec.output_names) > 1)
+            heads = None
+            if spec.head_diagnostics or spec.grad_combine == "pcgrad":
+                trunk = heads_module.trunk_layers(model, trained)
+                heads = heads_module.Heads(
+                    names=losses.names,
+                    trunk=heads_module.trunk_mask(model.params, trainable, trunk),
+                    diagnostics=spec.head_diagnostics, pcgrad=spec.grad_combine == "pcgrad",
+                    activity=model.has_activity_regularizer)
+            self._programs[key] = Program(
+                model.run_with_losses, model.weight_penalty, self.optimizer.tx, losses, metrics,
+                trainable, uses_rng=model.uses_rng, heads=heads,
+                stop_on_nonfinite=stop_on_nonfinite, placement=self.placement)
+        self.ensure_state(trainable)
+        return self._programs[key]
+
+    @property
+    def pad_tail(self) -> bool:
+        """Whether a ragged last batch may be padded and masked with exactly the numbers of
+        the unpadded one: every loss reduces by a rule the mask can correct, and no layer
+        sees the padded rows in a way the mask cannot undo (batch statistics, activity
+        penalties). Otherwise the last batch keeps its own size (one compile per size)."""
+        model = self.model
+        if model.has_activity_regularizer or model.batch_dependent:
+            return False
+        return all(losses_module.maskable(loss) for loss in self.spec.losses if loss is not None)
+
+    # ---- the training state -------------------------------------------------------------
+    def ensure_state(self, trainable=None):
+        """Loss weights, step and optimizer state, made when first needed; the optimizer
+        state is made again when the set of trainable weights changed."""
+        spec = self.spec
+        if self.loss_weights is None:
+            n = len(spec.trained_outputs)
+            self.loss_weights = (jnp.zeros((n,), jnp.float32) if spec.learned_weights else
+                                 jnp.asarray([spec.loss_weights[i] for i in spec.trained_outputs],
+                                             jnp.float32))
         if self.step is None:
             self.step = jnp.zeros((), jnp.int32)
-        return program
-
-    def optimizer_state(self, trainable=None):
-        """The optax state of the trainable weights, made fresh when the trainable set changed."""
-        if trainable is None:
-            trainable = tuple(bool(t) for t in jax.tree_util.tree_leaves(self.model.trainable_mask()))
-        optimizer = self.spec.optimizer
-        if getattr(optimizer, "_trainable_key", None) != trainable or optimizer.state is None:
+        trainable = self._trainable() if trainable is None else trainable
+        if self.trainable_key != trainable or self.optimizer.state is None:
             leaves = jax.tree_util.tree_leaves(self.model.params)
-            optimizer.init([leaf for leaf, t in zip(leaves, trainable) if t])
-            optimizer._trainable_key = trainable
-        return optimizer.state
+            train = [leaf for leaf, t in zip(leaves, trainable) if t]
+            self.optimizer.init((train, self.loss_weights) if spec.learned_weights else train)
+            self.trainable_key = trainable
+
+    @property
+    def opt_state(self):
+        self.ensure_state()
+        return self.optimizer.state
+
+    @opt_state.setter
+    def opt_state(self, value):
+        self.ensure_state()
+        self.optimizer.state = value
+
+    def take(self, program, trackers):
+        """The carry for a run of dispatches: copies of everything a user can hold."""
+        model = self.model
+        carry = {"params": model.params, "state": model.state, "opt_state": self.optimizer.state,
+                 "loss_weights": self.loss_weights, "step": self.step}
+        self._given = carry
+        carry = _copy(carry)
+        carry["trackers"] = distinct_buffers(trackers)
+        return program.place(carry)
+
+    def give(self, carry):
+        """Hand the carry's values to the model as copies (user code may run next and hold
+        them); the carry itself stays private, to be donated to the next dispatch."""
+        given = _copy({k: v for k, v in carry.items() if k != "trackers"})
+        self.model.params, self.model.state = given["params"], given["state"]
+        self.optimizer.state, self.loss_weights = given["opt_state"], given["loss_weights"]
+        self.step = given["step"]
+        self._given = given
+        return carry
+
+    def reclaim(self, carry, program):
+        """After user code ran: whatever it assigned (weights, learning rate, loss weights)
+        wins, copied so that donating it never deletes the user's array."""
+        now = {"params": self.model.params, "state": self.model.state,
+               "opt_state": self.optimizer.state, "loss_weights": self.loss_weights}
+        changed = {k: v for k, v in now.items() if not _same(v, self._given[k])}
+        if changed:
+            carry = dict(carry)
+            carry.update(program.place(_copy(changed)))
+        return carry
+
+    def finish(self, carry):
+        """The end of a run of dispatches: the model takes the carry itself (no copy: it is
+        not donated again)."""
+        self.model.params, self.model.state = carry["params"], carry["state"]
+        self.optimizer.state, self.loss_weights = carry["opt_state"], carry["loss_weights"]
+        self.step = carry["step"]
+
+    # ---- loss weights as the user sees them ---------------------------------------------
+    def get_loss_weights(self) -> dict:
+        spec = self.spec
+        self.ensure_state()
+        values = np.asarray(jax.device_get(self.loss_weights), np.float64)
+        if spec.learned_weights:
+            values = np.exp(-values)
+        return {spec.output_names[i]: float(v) for i, v in zip(spec.trained_outputs, values)}
+
+    def set_loss_weights(self, weights):
+        spec = self.spec
+        if not isinstance(weights, dict):
+            raise TypeError(f"loss_weights: assign a dict output name -> weight, received "
+                            f"{type(weights).__name__}")
+        names = [spec.output_names[i] for i in spec.trained_outputs]
+        unknown = [k for k in weights if k not in names]
+        if unknown:
+            raise KeyError(f"loss_weights: key(s) {unknown} name no trained output; the "
+                           f"trained outputs are {names}")
+        current = self.get_loss_weights()
+        for name, w in weights.items():
+            if not isinstance(w, (int, float, np.number)) or isinstance(w, bool) or not w >= 0 \
+                    or not np.isfinite(w):
+                raise ValueError(f"loss_weights: the weight of output '{name}' must be a finite "
+                                 f"number >= 0, received {w!r}")
+            if spec.learned_weights and w == 0:
+                raise ValueError(f"loss_weights: output '{name}' has a learned weight exp(-s), "
+                                 f"which cannot be 0")
+            current[name] = float(w)
+        values = np.asarray([current[n] for n in names], np.float32)
+        if spec.loss_reduction == "mean" and not spec.learned_weights and values.sum() == 0:
+            raise ValueError("loss_weights: the weights of the trained outputs sum to 0, so "
+                             "their weighted mean is undefined")
+        if spec.learned_weights:
+            values = -np.log(values)
+        self.loss_weights = jnp.asarray(values, jnp.float32)
 
 
 def trainer_of(model, who):
@@ -81,10 +231,11 @@ def _is_batches(x, y):
 
 
 class ArraySource:
-    """Arrays on the device; chunks of K full batches, then the ragged tail."""
+    """Arrays on the device; chunks of K full batches, then the ragged tail. Each chunk is
+    (data, start, count, offset, rows): `rows` is the real size of a padded tail, else None."""
 
-    def __init__(self, batch, batch_size, shuffle, placement=None, who="fit"):
-        self.data = data_module.DeviceData(batch, batch_size, shuffle, placement, who)
+    def __init__(self, batch, batch_size, shuffle, placement=None, who="fit", pad_tail=False):
+        self.data = data_module.DeviceData(batch, batch_size, shuffle, placement, who, pad_tail)
         self.steps = self.data.steps
         self.shapes = batch
 
@@ -92,9 +243,10 @@ class ArraySource:
         stacked, tail = self.data.epoch(key)
         full = self.data.full_steps
         for start in range(0, full, k):
-            yield stacked, start, min(k, full - start), 0
+            yield stacked, start, min(k, full - start), 0, None
         if tail is not None:
-            yield tail, 0, 1, full
+            count = self.data.tail_count
+            yield tail, 0, 1, full, None if count is None else np.int32(count)
 
 
 class IterableSource:
@@ -129,7 +281,7 @@ class IterableSource:
             iterator, self._pending = self._pending, None
         for data, count, offset in data_module.batch_chunks(iterator, self.model, self.spec, k,
                                                             self.who, self.put):
-            yield data, 0, count, offset
+            yield data, 0, count, offset, None
 
 
 def _shapes(source, model):
@@ -145,10 +297,11 @@ def make_source(model, trainer, x, y, sample_weight, class_weight, batch_size, s
                              f"the batches as (x, y, sample_weight)")
         return IterableSource(x, model, trainer, who)
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight, who)
-    return ArraySource(batch, batch_size, shuffle, trainer.placement, who)
+    return ArraySource(batch, batch_size, shuffle, trainer.placement, who, trainer.pad_tail)
 
 
-def _check_batch_size(batch_size, who):
+def check_batch_size(batch_size, who):
+    """None -> 32; anything but a positive int (2.7, "8", True) is a clear error."""
     if batch_size is None:
         return 32
     if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
@@ -156,8 +309,15 @@ def _check_batch_size(batch_size, who):
     return int(batch_size)
 
 
+def _check_flag(value, name, who):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{who}: {name} must be True or False, received {value!r}")
+    return bool(value)
+
+
 def _host(logs, names):
-    values, nonfinite = jax.device_get(logs)
+    """(logs dict, first non-finite batch index or -1) read back from a chunk's output."""
+    values, nonfinite, _ = jax.device_get(logs)
     return {k: float(v) for k, v in zip(names, values)}, int(nonfinite)
 
 
@@ -209,9 +369,13 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     who = "fit"
     trainer = trainer_of(model, who)
     verbose = _verbosity(verbose)
-    batch_size = _check_batch_size(batch_size, who)
-    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+    batch_size = check_batch_size(batch_size, who)
+    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"{who}: epochs must be an int >= 0, received {epochs!r}")
+    if not isinstance(initial_epoch, (int, np.integer)) or isinstance(initial_epoch, bool) \
+            or initial_epoch < 0:
+        raise ValueError(f"{who}: initial_epoch must be an int >= 0, received {initial_epoch!r}")
+    shuffle = _check_flag(shuffle, "shuffle", who)
     if x is None:
         raise ValueError(f"{who}: x is required (arrays, or an iterable of (x, y) batches)")
     spec = trainer.spec
@@ -225,19 +389,22 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         batch = data_module.prepare(model, spec, x, y, sample_weight, class_weight, who)
         n = batch[0][0].shape[0]
         batch, val_batch = data_module.split_validation(batch, validation_split, n, who)
-        source = ArraySource(batch, batch_size, shuffle, trainer.placement, who)
+        source = ArraySource(batch, batch_size, shuffle, trainer.placement, who, trainer.pad_tail)
         val_source = None if val_batch is None else ArraySource(
-            val_batch, batch_size, False, trainer.placement, "fit (validation_split)")
+            val_batch, batch_size, False, trainer.placement, "fit (validation_split)",
+            trainer.pad_tail)
     if validation_data is not None:
         val_source = _validation_source(model, trainer, validation_data, batch_size)
 
     metrics = resolve_metrics(spec, *_shapes(source, model))
-    program = trainer.program(metrics)
+    callbacks = _callback_list(callbacks, who)
+    stop_on_nonfinite = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
+    program = trainer.program(metrics, stop_on_nonfinite)
     key = jax.random.key(naming.next_seed())
     shuffle_key = jax.random.key(naming.next_seed()) if shuffle else None
 
     history = History()
-    cbs = CallbackList([*(callbacks or []), history], model,
+    cbs = CallbackList([*callbacks, history], model,
                        {"epochs": epochs, "steps": source.steps, "verbose": verbose})
     k = steps_per_dispatch(spec.steps_per_execution, source.steps,
                            cbs.wants_batch_logs or verbose == 1)
@@ -250,11 +417,11 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         cbs.on_epoch_begin(epoch, None)
         progress.begin(epoch, source.steps)
         epoch_key = None if shuffle_key is None else jax.random.fold_in(shuffle_key, epoch)
-        logs = _train_epoch(model, trainer, program, source.chunks(k, epoch_key), key, cbs,
+        logs = _train_epoch(trainer, program, source.chunks(k, epoch_key), key, cbs,
                             progress, epoch)
         if val_source is not None:
             val_k = steps_per_dispatch(spec.steps_per_execution, val_source.steps, False)
-            val_logs = _evaluate_source(program, model, val_source, val_k)
+            val_logs = _evaluate_source(program, trainer, val_source, val_k)
             logs.update({f"val_{name}": value for name, value in val_logs.items()})
         cbs.on_epoch_end(epoch, logs)
         progress.end(epoch, logs)
@@ -264,64 +431,90 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     return history
 
 
-def _train_epoch(model, trainer, program, chunks, key, cbs, progress, epoch):
+def _callback_list(callbacks, who):
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        raise TypeError(f"{who}: callbacks must be a list of callbacks, received one "
+                        f"{type(callbacks).__name__}; pass callbacks=[...]")
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"{who}: callbacks must be a list of graphnet.callbacks.Callback, "
+                        f"received {type(callbacks).__name__}")
+    return list(callbacks)
+
+
+def _train_epoch(trainer, program, chunks, key, cbs, progress, epoch):
     """Dispatch the epoch's chunks; the epoch's logs, read back once at its end (and after
-    every dispatch only for batch-level callbacks)."""
-    optimizer = trainer.spec.optimizer
-    trackers = program.init_trackers()
-    out_logs, pending, first = None, None, True
-    for data, start, count, offset in chunks:
-        cbs.on_train_batch_begin(offset + start, None)
-        carry = (model.params, model.state, optimizer.state, trackers, trainer.step)
-        if first:               # once per epoch: fresh states may share cached buffers
-            carry, first = program.place(distinct_buffers(carry)), False
-        carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
-        model.params, model.state, optimizer.state, trackers, trainer.step = carry
-        if cbs.wants_batch_logs:
-            batch_logs, model._nonfinite_batch = _host(out_logs, program.log_names)
-            progress.update(count, batch_logs)
-            cbs.on_train_batch_end(offset + start + count - 1, batch_logs)
-            if model.stop_training:
-                break
-        elif progress.bar is not None:
-            # The bar shows the previous dispatch, read while this one runs, so the device
-            # never waits for the host.
-            if pending is not None:
-                progress.update(pending[0], _host(pending[1], program.log_names)[0])
-            pending = (count, out_logs)
+    every dispatch only for batch-level callbacks). The carry is private to this loop;
+    the model receives copies whenever user code may run."""
+    model, names = trainer.model, program.log_names()
+    carry = trainer.take(program, program.init_trackers())
+    out_logs, pending = None, None
+    try:
+        for data, start, count, offset, rows in chunks:
+            cbs.on_train_batch_begin(offset + start, None)
+            carry, out_logs = program.train_chunk(carry, data, start, count, offset, key, rows)
+            if cbs.wants_batch_logs:
+                batch_logs, trainer.nonfinite_batch = _host(out_logs, names)
+                trainer.give(carry)
+                progress.update(count, batch_logs)
+                stopped = program.stop_on_nonfinite and trainer.nonfinite_batch >= 0
+                last = trainer.nonfinite_batch if stopped else offset + start + count - 1
+                cbs.on_train_batch_end(last, batch_logs)
+                carry = trainer.reclaim(carry, program)
+                if model.stop_training or stopped:
+                    break
+            elif progress.bar is not None:
+                # The bar shows the previous dispatch, read while this one runs, so the
+                # device never waits for the host.
+                if pending is not None:
+                    progress.update(pending[0], _host(pending[1], names)[0])
+                pending = (count, out_logs)
+    finally:
+        trainer.finish(carry)
     if pending is not None:
-        progress.update(pending[0], _host(pending[1], program.log_names)[0])
+        progress.update(pending[0], _host(pending[1], names)[0])
     if out_logs is None:
         raise ValueError(f"fit: epoch {epoch + 1} received no batches")
-    logs, model._nonfinite_batch = _host(out_logs, program.log_names)
+    logs, trainer.nonfinite_batch = _host(out_logs, names)
     return logs
 
 
 def _validation_source(model, trainer, validation_data, batch_size):
     who = "fit (validation_data)"
-    if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) \
+            and not _is_batch_list(validation_data):
         vx, vy, *vsw = validation_data
         batch = data_module.prepare(model, trainer.spec, vx, vy, vsw[0] if vsw else None,
                                     None, who)
-        return ArraySource(batch, batch_size, False, trainer.placement, who)
+        return ArraySource(batch, batch_size, False, trainer.placement, who, trainer.pad_tail)
     return IterableSource(validation_data, model, trainer, who)
 
 
-def _evaluate_source(program, model, source, k, progress=None):
+def _is_batch_list(value) -> bool:
+    """A list whose items are (x, y) batches, rather than [x, y] arrays."""
+    return isinstance(value, list) and all(isinstance(v, tuple) and len(v) in (2, 3)
+                                           for v in value)
+
+
+def _evaluate_source(program, trainer, source, k, progress=None):
     """Loss and metrics over a whole source, in dispatches of k batches."""
-    trackers, params, state = program.place((distinct_buffers(program.init_trackers()),
-                                             model.params, model.state))
+    model, names = trainer.model, program.log_names(training=False)
+    trainer.ensure_state()
+    trackers, params, state, weights = program.place((
+        distinct_buffers(program.init_trackers(training=False)), model.params, model.state,
+        trainer.loss_weights))
     out_logs = None
     # Without a progress bar nothing is read until the end, so one dispatch per K batches
     # costs no host round trip.
-    for data, start, count, offset in source.chunks(k):
-        trackers, out_logs = program.eval_chunk(trackers, params, state, data, start, count,
-                                                offset)
+    for data, start, count, offset, rows in source.chunks(k):
+        trackers, out_logs = program.eval_chunk(trackers, params, state, weights, data, start,
+                                                count, offset, rows)
         if progress is not None:
-            progress.update(count, _host(out_logs, program.log_names)[0])
+            progress.update(count, _host(out_logs, names)[0])
     if out_logs is None:
         raise ValueError("evaluate: received no batches")
-    return _host(out_logs, program.log_names)[0]
+    return _host(out_logs, names)[0]
 
 
 # ---- evaluate and single batches -------------------------------------------------------------
@@ -330,7 +523,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     who = "evaluate"
     trainer = trainer_of(model, who)
     verbose = _verbosity(verbose)
-    batch_size = _check_batch_size(batch_size, who)
+    batch_size = check_batch_size(batch_size, who)
     source = make_source(model, trainer, x, y, sample_weight, None, batch_size, False, who)
     program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
     cbs = CallbackList(callbacks or [], model, {"steps": source.steps, "verbose": verbose})
@@ -340,7 +533,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
         progress.begin(0, source.steps)
         progress.bar.set_description("Evaluate")
     k = steps_per_dispatch(trainer.spec.steps_per_execution, source.steps, progress is not None)
-    logs = _evaluate_source(program, model, source, k, progress)
+    logs = _evaluate_source(program, trainer, source, k, progress)
     if progress is not None:
         progress.end(0, logs)
     elif verbose == 2:
@@ -357,20 +550,24 @@ def _result(logs, return_dict):
 
 
 def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-    """One optimizer step on one batch; the loss and metrics of that batch."""
+    """One optimizer step on one batch. As in Keras, the loss and metrics returned are
+    running values since the last `model.reset_metrics()` (or fit/evaluate)."""
     trainer = trainer_of(model, "train_on_batch")
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight,
                                 "train_on_batch")
     source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "train_on_batch")
     program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
-    optimizer = trainer.spec.optimizer
-    (data, start, count, offset), = source.chunks(1)
+    (data, start, count, offset, rows), = source.chunks(1)
     key = jax.random.key(naming.next_seed())
-    carry = program.place(distinct_buffers((model.params, model.state, optimizer.state,
-                                            program.init_trackers(), trainer.step)))
-    carry, out_logs = program.train_chunk(carry, data, start, count, offset, key)
-    model.params, model.state, optimizer.state, _, trainer.step = carry
-    return _result(_host(out_logs, program.log_names)[0], return_dict)
+    trackers = trainer.batch_trackers
+    if trackers is None or jax.tree_util.tree_structure(trackers) != \
+            jax.tree_util.tree_structure(program.init_trackers()):
+        trackers = program.init_trackers()
+    carry = trainer.take(program, trackers)
+    carry, out_logs = program.train_chunk(carry, data, start, count, offset, key, rows)
+    trainer.finish(carry)
+    trainer.batch_trackers = carry["trackers"]
+    return _result(_host(out_logs, program.log_names())[0], return_dict)
 
 
 def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
@@ -379,4 +576,4 @@ def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, None, "test_on_batch")
     source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "test_on_batch")
     program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
-    return _result(_evaluate_source(program, model, source, 1), return_dict)
+    return _result(_evaluate_source(program, trainer, source, 1), return_dict)

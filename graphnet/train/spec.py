@@ -43,6 +43,8 @@ class CompileArgs:
     loss_reduction: str
     steps_per_execution: object       # a positive int, or "auto"
     devices: object = None
+    head_diagnostics: bool = False
+    grad_combine: object = None        # None (the plain sum) or "pcgrad"
 
 
 @dataclass
@@ -50,12 +52,15 @@ class Spec:
     """The resolved training spec, one entry per model output (in model.outputs order)."""
     output_names: list
     losses: list                       # Loss or None
-    loss_weights: list                 # floats
+    loss_weights: list                 # floats (1.0 each with learned weights)
     metrics: list                      # per output: list of unresolved identifiers
     loss_reduction: str
     steps_per_execution: object
     optimizer: optimizers_module.Optimizer
     args: CompileArgs = field(repr=False, default=None)
+    learned_weights: bool = False      # loss_weights="uncertainty"
+    head_diagnostics: bool = False
+    grad_combine: object = None
 
     @property
     def trained_outputs(self) -> list:
@@ -63,8 +68,18 @@ class Spec:
 
 
 def make_args(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-              loss_reduction="mean", steps_per_execution=None, devices=None) -> CompileArgs:
+              loss_reduction="mean", steps_per_execution=None, devices=None,
+              head_diagnostics=False, grad_combine=None) -> CompileArgs:
     """Check what can be checked without the model's outputs."""
+    if not isinstance(head_diagnostics, bool):
+        raise TypeError(f"compile: head_diagnostics must be True or False, received "
+                        f"{head_diagnostics!r}")
+    if grad_combine not in (None, "sum", "pcgrad"):
+        raise ValueError(f"compile: grad_combine must be None (the gradient of the total), "
+                         f"'sum' (the same) or 'pcgrad', received {grad_combine!r}")
+    if isinstance(loss_weights, str) and loss_weights != "uncertainty":
+        raise ValueError(f"compile: loss_weights must be a number per output (a list or a "
+                         f"dict by output name) or 'uncertainty', received {loss_weights!r}")
     if loss_reduction not in ("mean", "sum"):
         raise ValueError(f"compile: loss_reduction must be 'mean' (sum(w_i L_i) / sum(w_i)) or "
                          f"'sum' (Keras's sum(w_i L_i)), received {loss_reduction!r}")
@@ -77,7 +92,9 @@ def make_args(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
     resolve_devices(devices)           # a wrong devices= fails at compile, not at fit
     return CompileArgs(optimizer=optimizers_module.get(optimizer), loss=loss, metrics=metrics,
                        loss_weights=loss_weights, loss_reduction=loss_reduction,
-                       steps_per_execution=steps_per_execution, devices=devices)
+                       steps_per_execution=steps_per_execution, devices=devices,
+                       head_diagnostics=head_diagnostics,
+                       grad_combine=None if grad_combine == "sum" else grad_combine)
 
 
 def _by_output(value, names, what, default, is_single):
@@ -108,7 +125,8 @@ def resolve(args: CompileArgs, output_names: list) -> Spec:
     if all(loss is None for loss in losses):
         raise ValueError(f"compile: every output's loss is None; give at least one of "
                          f"{names} a loss")
-    if args.loss_weights is None:
+    learned = isinstance(args.loss_weights, str) and args.loss_weights == "uncertainty"
+    if args.loss_weights is None or learned:
         weights = [1.0] * len(names)
     else:
         weights = _by_output(args.loss_weights, names, "loss_weights", 1.0, lambda v: False)
@@ -121,11 +139,18 @@ def resolve(args: CompileArgs, output_names: list) -> Spec:
     if args.loss_reduction == "mean" and sum(trained) == 0:
         raise ValueError("compile: the loss_weights of the outputs with a loss sum to 0, so "
                          "their weighted mean is undefined")
+    count = sum(loss is not None for loss in losses)
+    for flag, what in ((args.head_diagnostics, "head_diagnostics=True"),
+                       (args.grad_combine == "pcgrad", "grad_combine='pcgrad'")):
+        if flag and count < 2:
+            raise ValueError(f"compile: {what} compares the gradients of two or more trained "
+                             f"outputs, but only {count} of the outputs {names} has a loss")
     metrics = _metric_lists(args.metrics, names)
     return Spec(output_names=names, losses=losses, loss_weights=weights, metrics=metrics,
                 loss_reduction=args.loss_reduction,
                 steps_per_execution=args.steps_per_execution, optimizer=args.optimizer,
-                args=args)
+                args=args, learned_weights=learned, head_diagnostics=args.head_diagnostics,
+                grad_combine=args.grad_combine)
 
 
 def _metric_lists(metrics, names):
@@ -197,7 +222,9 @@ def compile_config(args: CompileArgs) -> dict:
     return {"optimizer": optimizers_module.serialize(args.optimizer),
             "loss": loss_config(args.loss), "metrics": metric_config(args.metrics),
             "loss_weights": args.loss_weights, "loss_reduction": args.loss_reduction,
-            "steps_per_execution": args.steps_per_execution}
+            "steps_per_execution": args.steps_per_execution,
+            **({"head_diagnostics": True} if args.head_diagnostics else {}),
+            **({"grad_combine": args.grad_combine} if args.grad_combine else {})}
 
 
 def from_config(config: dict) -> dict:
@@ -225,4 +252,6 @@ def from_config(config: dict) -> dict:
             "loss": loss_value(config["loss"]), "metrics": metric_value(config.get("metrics")),
             "loss_weights": config.get("loss_weights"),
             "loss_reduction": config.get("loss_reduction", "mean"),
-            "steps_per_execution": None if steps == "auto" else steps}
+            "steps_per_execution": None if steps == "auto" else steps,
+            "head_diagnostics": config.get("head_diagnostics", False),
+            "grad_combine": config.get("grad_combine")}

@@ -1,11 +1,16 @@
 """The one compiled training program: K steps of forward, losses, gradient, optax update
 and metric updates per dispatch.
 
-A chunk runs `lax.fori_loop(start, start + count, step)` over batches stacked on the device
-as (steps, batch, ...): `start` and `count` are traced, so every chunk length, including an
-epoch's last short chunk, reuses one compiled program (a scan's static length would compile
-once per length). Only a ragged last batch, whose shape differs, compiles once more, in the
-first epoch. The carry (params, state, optimizer state, metric state, step) is donated.
+`Program` is built from pure functions and plain data only: the model's run function, its
+weight penalty, the optax transformation, the losses and metrics per output. Everything that
+changes while training (weights, optimizer state, loss weights, the step count) travels in
+the carry, so changing a loss weight or the learning rate never compiles again.
+
+A chunk runs a `lax.while_loop` over batches stacked on the device as (steps, batch, ...):
+`start` and `count` are traced, so every chunk length, including an epoch's last short
+chunk, reuses one compiled program. With `stop_on_nonfinite` the loop also ends after the
+first step whose loss is not finite (TerminateOnNaN), inside the dispatch. The carry is
+donated: the trainer hands it copies, never arrays a user may hold.
 
 Data-parallel (compile(devices=...)): the same function, jitted with every output
 replicated; its batches arrive split over the data axis and GSPMD partitions the program
@@ -13,17 +18,15 @@ replicated; its batches arrive split over the data axis and GSPMD partitions the
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import jax
 import jax.numpy as jnp
 import optax
 from jax import lax
 
-try:        # jax has no public dead-code elimination of jaxprs; without it, always a key
-    from jax._src.interpreters.partial_eval import dce_jaxpr
-except ImportError:  # pragma: no cover
-    dce_jaxpr = None
+from .. import losses as losses_module
 
-from .spec import Spec
 
 
 def distinct_buffers(tree):
@@ -53,22 +56,32 @@ def _index(data, i):
                                   data)
 
 
-class Program:
-    """The compiled train and eval chunks for one model, spec, metric set and trainable mask.
+@dataclass(frozen=True)
+class Losses:
+    """What the total loss is made of: one loss per trained output, in output order."""
+    fns: tuple                 # Loss objects of the trained outputs
+    outputs: tuple             # their output indices
+    names: tuple               # their output names
+    reduction: str             # "mean": sum(w_i L_i) / sum(w_i); "sum": sum(w_i L_i)
+    learned: bool = False      # loss_weights="uncertainty": the weights array holds s_i
+    log_each: bool = False     # several outputs: each output's loss is logged
 
-    `trace_count` counts how often the Python bodies were traced (tests assert on it).
+
+class Program:
+    """The compiled train and eval chunks for one set of pure functions.
+
+    run(params, state, xs, training, rng) -> (outputs, new_state, activity_penalty);
+    weight_penalty(params) -> scalar; tx an optax transformation; trainable one bool per
+    params leaf (tree order); heads a `heads.Heads` (diagnostics, PCGrad) or None.
     """
 
-    def __init__(self, model, spec: Spec, metrics: list, trainable: list, placement=None):
-        self.model, self.spec, self.metrics = model, spec, metrics
-        self.trainable = list(trainable)            # one bool per params leaf (tree order)
-        self.tx = spec.optimizer.tx
-        self.trace_count = 0
-        self._uses_rng = None
-        self.run = model._run
-        self.trained = spec.trained_outputs
-        self.weights = [spec.loss_weights[i] for i in self.trained]
-        self.weight_sum = sum(self.weights)
+    def __init__(self, run, weight_penalty, tx, losses: Losses, metrics, trainable, *,
+                 uses_rng: bool, heads=None, stop_on_nonfinite=False, placement=None):
+        self.run, self.weight_penalty, self.tx = run, weight_penalty, tx
+        self.losses_spec, self.metrics = losses, list(metrics)
+        self.trainable = tuple(trainable)
+        self.uses_rng, self.heads = bool(uses_rng), heads
+        self.stop_on_nonfinite = bool(stop_on_nonfinite)
         self.placement = placement
         out = {} if placement is None else {"out_shardings": placement.replicated}
         self.train_chunk = jax.jit(self._train_chunk, donate_argnums=(0,), **out)
@@ -89,101 +102,173 @@ class Program:
         train, frozen = iter(train), iter(frozen)
         return treedef.unflatten([next(train) if t else next(frozen) for t in self.trainable])
 
-    def init_trackers(self):
-        return {"loss": jnp.zeros((2,), jnp.float32),
-                "outputs": jnp.zeros((len(self.trained),), jnp.float32),
-                "metrics": [m.init() for _, _, m in self.metrics],
-                "nonfinite": jnp.full((), -1, jnp.int32)}
+    def optimized(self, params, loss_weights):
+        """What the optimizer updates: the trainable leaves, and with learned loss weights
+        their log-variances too."""
+        train = self.split(params)[0]
+        return (train, loss_weights) if self.losses_spec.learned else train
+
+    def init_trackers(self, training=True):
+        n = len(self.losses_spec.fns)
+        trackers = {"loss": jnp.zeros((2,), jnp.float32),
+                    "outputs": jnp.zeros((n,), jnp.float32),
+                    "metrics": [m.init() for _, _, m in self.metrics],
+                    "nonfinite": jnp.full((), -1, jnp.int32),
+                    "steps": jnp.zeros((), jnp.int32)}
+        if training and self.heads is not None and self.heads.diagnostics:
+            trackers["heads"] = jnp.zeros((self.heads.stat_count,), jnp.float32)
+        return trackers
 
     # ---- numerics -----------------------------------------------------------------------
-    def losses(self, params, state, batch, training, rng):
-        """(total, per-output losses, outputs, new_state): total = reduce(w_i L_i) + penalties."""
+    def terms(self, per, loss_weights):
+        """Each trained output's term of the total: the terms sum to the total before
+        regularization. Fixed weights: w_i L_i / sum(w) ("mean") or w_i L_i ("sum");
+        learned (Kendall et al. 2018): (exp(-s_i) L_i + s_i) / n, or without the 1/n."""
+        spec = self.losses_spec
+        if spec.learned:
+            terms = jnp.exp(-loss_weights) * per + loss_weights
+            return terms / per.shape[0] if spec.reduction == "mean" else terms
+        terms = loss_weights * per
+        return terms / jnp.sum(loss_weights) if spec.reduction == "mean" else terms
+
+    @staticmethod
+    def unpad(batch, rows):
+        """(batch, size): a padded last batch gets sample weight 0 on its padding, and its
+        size is its real row count `rows` (None: the batch is all real)."""
+        xs, ys, sws = batch
+        size = jax.tree_util.tree_leaves(xs)[0].shape[0]
+        if rows is None:
+            return batch, jnp.asarray(size, jnp.float32)
+        mask = (jnp.arange(size) < rows).astype(jnp.float32)
+
+        def weight(y, sw):
+            if y is None:
+                return sw
+            if sw is None:
+                return mask
+            return sw * mask.reshape(mask.shape + (1,) * (sw.ndim - 1)).astype(sw.dtype)
+        return (xs, ys, [weight(y, sw) for y, sw in zip(ys, sws)]), rows.astype(jnp.float32)
+
+    def forward(self, params, state, batch, loss_weights, training, rng, size=None):
+        """(terms, activity penalty, per-output losses, outputs, new_state). `size`: the real
+        row count of a batch padded by `unpad`."""
         xs, ys, sws = batch
         outs, new_state, activity = self.run(params, state, list(xs), training, rng)
-        per = [self.spec.losses[i](ys[i], outs[i], sws[i]) for i in self.trained]
-        weighted = sum(w * loss for w, loss in zip(self.weights, per))
-        total = weighted / self.weight_sum if self.spec.loss_reduction == "mean" else weighted
-        total = total + self.model.weight_penalty(params) + activity
-        return total, per, outs, new_state
+        padded = jax.tree_util.tree_leaves(xs)[0].shape[0]
+        per = jnp.stack([
+            (fn(ys[i], outs[i], sws[i]) *
+             (1.0 if size is None else losses_module.padding_scale(fn, padded, size))
+             ).astype(jnp.float32)
+            for fn, i in zip(self.losses_spec.fns, self.losses_spec.outputs)])
+        return self.terms(per, loss_weights), activity, per, outs, new_state
 
-    def track(self, trackers, total, per, outs, batch, index):
+    def track(self, trackers, total, per, outs, batch, size, index, head_stats=None):
         _, ys, sws = batch
-        size = jnp.asarray(jax.tree_util.tree_leaves(batch[0])[0].shape[0], jnp.float32)
-        loss = trackers["loss"] + jnp.stack([total * size, size])
-        outputs = trackers["outputs"] + jnp.stack(per) * size
         metric_states = [m.update(s, ys[i], outs[i], sws[i])
                          for (i, _, m), s in zip(self.metrics, trackers["metrics"])]
         bad = (trackers["nonfinite"] < 0) & ~jnp.isfinite(total)
-        nonfinite = jnp.where(bad, index.astype(jnp.int32), trackers["nonfinite"])
-        return {"loss": loss, "outputs": outputs, "metrics": metric_states,
-                "nonfinite": nonfinite}
+        out = {"loss": trackers["loss"] + jnp.stack([total * size, size]),
+               "outputs": trackers["outputs"] + per * size,
+               "metrics": metric_states,
+               "nonfinite": jnp.where(bad, index.astype(jnp.int32), trackers["nonfinite"]),
+               "steps": trackers["steps"] + 1}
+        if "heads" in trackers:
+            out["heads"] = trackers["heads"] + head_stats
+        return out
 
-    @property
-    def log_names(self) -> list:
-        """Keras's log names, in Keras's order: loss, <output>_loss (several outputs), metrics."""
+    def log_names(self, training=True) -> list:
+        """Keras's log names, in Keras's order: loss, <output>_loss (several outputs),
+        metrics; then, when training, the learned loss weights and the head diagnostics."""
+        spec = self.losses_spec
         names = ["loss"]
-        if len(self.spec.output_names) > 1:
-            names += [f"{self.spec.output_names[i]}_loss" for i in self.trained]
-        return names + [key for _, key, _ in self.metrics]
+        if spec.log_each:
+            names += [f"{name}_loss" for name in spec.names]
+        names += [key for _, key, _ in self.metrics]
+        if training and spec.learned:
+            names += [f"{name}_loss_weight" for name in spec.names]
+        if training and self.heads is not None and self.heads.diagnostics:
+            names += self.heads.stat_names
+        return names
 
-    def logs(self, trackers):
-        """The running values of `log_names` (a tuple: a dict's keys would come back sorted)
-        and the index of the first batch whose loss was not finite (-1 if none)."""
+    def logs(self, trackers, loss_weights, training=True):
+        """The running values of `log_names` (a tuple: a dict's keys would come back sorted),
+        the index of the first batch whose loss was not finite (-1 if none) and the number
+        of steps run."""
         count = jnp.maximum(trackers["loss"][1], 1.0)
         values = [trackers["loss"][0] / count]
-        if len(self.spec.output_names) > 1:
-            values += [trackers["outputs"][j] / count for j in range(len(self.trained))]
+        if self.losses_spec.log_each:
+            values += [trackers["outputs"][j] / count for j in range(len(self.losses_spec.fns))]
         values += [metric.result(s) for (_, _, metric), s in zip(self.metrics, trackers["metrics"])]
-        return tuple(values), trackers["nonfinite"]
-
-    def uses_rng(self, params, state, xs) -> bool:
-        """Whether the training forward pass reads its random key (Dropout and the like).
-
-        Decided once per trace from the jaxpr: a model without randomness then gets no key,
-        so no threefry code is compiled (about a third of an MLP step's compile time).
-        """
-        if self._uses_rng is None and dce_jaxpr is None:
-            self._uses_rng = True
-        if self._uses_rng is None:
-            spec = lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype)  # noqa: E731
-            args = jax.tree_util.tree_map(spec, (params, state, list(xs)))
-            closed = jax.make_jaxpr(lambda k, p, s, x: self.run(p, s, x, True, k))(
-                jax.random.key(0), *args)
-            _, used = dce_jaxpr(closed.jaxpr, [True] * len(closed.jaxpr.outvars))
-            self._uses_rng = bool(used[0])
-        return self._uses_rng
+        if training and self.losses_spec.learned:
+            values += list(jnp.exp(-loss_weights))
+        if "heads" in trackers:
+            values += list(trackers["heads"] / jnp.maximum(trackers["steps"], 1).astype(jnp.float32))
+        return tuple(values), trackers["nonfinite"], trackers["steps"]
 
     # ---- the compiled chunks ------------------------------------------------------------
-    def _train_step(self, carry, batch, key, index):
-        params, state, opt_state, trackers, step = carry
+    def _train_step(self, carry, batch, key, index, rows):
+        params, state, opt_state = carry["params"], carry["state"], carry["opt_state"]
+        loss_weights, step = carry["loss_weights"], carry["step"]
         train, frozen, treedef = self.split(params)
-        rng = jax.random.fold_in(key, step) if self.uses_rng(params, state, batch[0]) else None
+        rng = jax.random.fold_in(key, step) if self.uses_rng else None
+        learned = self.losses_spec.learned
+        batch, size = self.unpad(batch, rows)
+        real = None if rows is None else size
 
-        def objective(train):
-            total, per, outs, new_state = self.losses(self.merge(train, frozen, treedef), state,
-                                                      batch, True, rng)
-            return total, (per, outs, new_state)
+        def unpack(variables):
+            return variables if learned else (variables, loss_weights)
 
-        (total, (per, outs, new_state)), grads = jax.value_and_grad(objective, has_aux=True)(train)
-        updates, opt_state = self.tx.update(grads, opt_state, train)
-        train = optax.apply_updates(train, updates)
-        trackers = self.track(trackers, total, per, outs, batch, index)
-        return self.merge(train, frozen, treedef), new_state, opt_state, trackers, step + 1
+        def objective(variables):
+            train, weights = unpack(variables)
+            terms, activity, per, outs, new_state = self.forward(
+                self.merge(train, frozen, treedef), state, batch, weights, True, rng, real)
+            return terms, activity, (per, outs, new_state)
 
-    def _train_chunk(self, carry, data, start, count, offset, key):
-        self.trace_count += 1
+        def penalty(variables):
+            return self.weight_penalty(self.merge(unpack(variables)[0], frozen, treedef))
 
-        def body(i, carry):
-            return self._train_step(carry, _index(data, i), key, i + offset)
-        carry = lax.fori_loop(start, start + count, body, carry)
-        return carry, self.logs(carry[3])
+        variables = (train, loss_weights) if learned else train
+        if self.heads is None:
+            def scalar(variables):
+                terms, activity, aux = objective(variables)
+                return jnp.sum(terms) + activity + penalty(variables), aux
+            (total, (per, outs, new_state)), grads = jax.value_and_grad(
+                scalar, has_aux=True)(variables)
+            head_stats = None
+        else:
+            total, _, (per, outs, new_state), grads, head_stats = self.heads.gradients(
+                objective, penalty, variables, learned, loss_weights)
+        updates, opt_state = self.tx.update(grads, opt_state, variables)
+        train, loss_weights = unpack(optax.apply_updates(variables, updates))
+        trackers = self.track(carry["trackers"], total, per, outs, batch, size, index,
+                              head_stats)
+        return {"params": self.merge(train, frozen, treedef), "state": new_state,
+                "opt_state": opt_state, "loss_weights": loss_weights, "trackers": trackers,
+                "step": step + 1}
 
-    def _eval_chunk(self, trackers, params, state, data, start, count, offset):
-        self.trace_count += 1
+    def _train_chunk(self, carry, data, start, count, offset, key, rows=None):
+        end = start + count
 
+        def cond(loop):
+            i, carry = loop
+            more = i < end
+            if self.stop_on_nonfinite:
+                more = more & (carry["trackers"]["nonfinite"] < 0)
+            return more
+
+        def body(loop):
+            i, carry = loop
+            return i + 1, self._train_step(carry, _index(data, i), key, i + offset, rows)
+        _, carry = lax.while_loop(cond, body, (start, carry))
+        return carry, self.logs(carry["trackers"], carry["loss_weights"])
+
+    def _eval_chunk(self, trackers, params, state, loss_weights, data, start, count, offset,
+                    rows=None):
         def body(i, trackers):
-            batch = _index(data, i)
-            total, per, outs, _ = self.losses(params, state, batch, False, None)
-            return self.track(trackers, total, per, outs, batch, i + offset)
+            batch, size = self.unpad(_index(data, i), rows)
+            terms, activity, per, outs, _ = self.forward(
+                params, state, batch, loss_weights, False, None, None if rows is None else size)
+            total = jnp.sum(terms) + activity + self.weight_penalty(params)
+            return self.track(trackers, total, per, outs, batch, size, i + offset)
         trackers = lax.fori_loop(start, start + count, body, trackers)
-        return trackers, self.logs(trackers)
+        return trackers, self.logs(trackers, loss_weights, training=False)

@@ -167,5 +167,5 @@ def test_activity_regularizer_enters_the_total():
     x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 1)).astype("float32")
     (hk, hb), (ok, ob) = model.get_layer("h").get_weights(), model.get_layer("o").get_weights()
     act = x @ hk + hb
-    expected = (((act @ ok + ob) - y) ** 2).mean() + 0.1 * np.abs(act).sum()
+    expected = (((act @ ok + ob) - y) ** 2).mean() + 0.1 * np.abs(act).sum() / 8
     np.testing.assert_allclose(model.evaluate(x, y, batch_size=8, verbose=0), expected, rtol=1e-5)
