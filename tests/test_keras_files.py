@@ -175,7 +175,7 @@ def test_book_convnet_and_loss_weights_compile_config(tmp_path):
 def test_lambda_is_refused_under_safe_mode_and_loads_when_trusted(tmp_path):
     kmodel = keras.Sequential([keras.Input((3,)), kl.Lambda(lambda t: t * 2)])
     kmodel.save(tmp_path / "lambda.keras")
-    with pytest.raises(ValueError, match="safe_mode=True.*run\s+code"):
+    with pytest.raises(ValueError, match=r"safe_mode=True.*run\s+code"):
         gn.load_model(tmp_path / "lambda.keras")
     trusted = gn.load_model(tmp_path / "lambda.keras", safe_mode=False)
     assert_close(trusted.predict(data((3,))), data((3,)) * 2)
