@@ -3,7 +3,22 @@
 Loading a saved model resolves every layer class, loss and function through this registry
 and nothing else, so a file can never name code that the user did not register.
 """
+import contextlib
+import contextvars
+
 _registered: dict[str, object] = {}
+_custom_objects = contextvars.ContextVar("graphnet_custom_objects", default=None)
+
+
+@contextlib.contextmanager
+def custom_object_scope(objects: dict):
+    """Names -> classes or functions that `get_registered` finds first (Keras's
+    `custom_objects`), for the duration of the `with` block."""
+    token = _custom_objects.set({**(_custom_objects.get() or {}), **objects})
+    try:
+        yield
+    finally:
+        _custom_objects.reset(token)
 
 
 def lookup(table: dict, name, kind: str):
@@ -42,6 +57,11 @@ def registered_name(obj) -> str | None:
 
 def get_registered(key: str):
     """The registered object named `key` (`package>name` or a bare name)."""
+    scoped = _custom_objects.get()
+    if scoped:
+        for name in (key, str(key).split(">", 1)[-1]):
+            if name in scoped:
+                return scoped[name]
     if key in _registered:
         return _registered[key]
     matches = [v for k, v in _registered.items() if k.split(">", 1)[-1] == key]

@@ -15,6 +15,7 @@ loading refills the freshly initialized state, so no optimizer code comes from t
 """
 from __future__ import annotations
 
+import os
 import warnings
 
 from . import schema
@@ -46,8 +47,25 @@ def _compile_config(model):
         return None
 
 
+def _ending(filepath) -> str:
+    name = os.fspath(filepath).lower()
+    for ending in (".weights.h5", ".keras", ".graphnet", ".h5"):
+        if name.endswith(ending):
+            return ending
+    return ""
+
+
 def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
-    """Keras `model.save(filepath)`: one `.graphnet` file, written atomically."""
+    """Keras `model.save(filepath)`: by the file's ending, a `.graphnet` file or a Keras
+    3 `.keras` file (which Keras's `load_model` reads); written atomically."""
+    ending = _ending(filepath)
+    if ending == ".keras":
+        from .keras_format import save_keras
+        return save_keras(model, filepath, overwrite)
+    if ending in (".weights.h5", ".h5"):
+        raise ValueError(f"Cannot save a model to {os.fspath(filepath)!r}: a '.weights.h5' file "
+                         f"holds weights only (model.save_weights); save the model as "
+                         f"'.graphnet' or '.keras'")
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built (no input shape yet), so it has no "
                          f"weights to save: give it an input shape or call it on data first")
@@ -67,16 +85,32 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
     write_archive(filepath, "model", fill, overwrite)
 
 
-def load_model(filepath, compile=True, safe_mode=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Keras `load_model`: the saved model, same predictions, compiled as it was saved.
 
-    `safe_mode=False` allows loading a `Lambda` whose function was saved as Python code,
-    which runs that code: only for files you trust.
+    A file is read by its ending: `.graphnet` (graphnet's own), `.keras` (Keras 3's).
+    `custom_objects` ({name: class or function}) resolves names the file uses besides
+    graphnet's and the registered ones. `safe_mode=False` allows loading a `Lambda` whose
+    function was saved as Python code, which runs that code: only for files you trust.
 
     Classes come from graphnet and the user's registrations only. The config is checked
     before it is parsed; the arrays are read and checked in the background while the
     model is rebuilt, and all of them before any is used.
     """
+    ending = _ending(filepath)
+    if ending == ".keras":
+        from .keras_format import load_keras
+        return load_keras(filepath, custom_objects, compile, safe_mode)
+    if ending in (".weights.h5", ".h5"):
+        raise ValueError(f"Cannot load {os.fspath(filepath)!r} as a model: a '.weights.h5' file "
+                         f"holds weights only; build the model and call "
+                         f"model.load_weights({os.fspath(filepath)!r})")
+    from ..registry import custom_object_scope
+    with custom_object_scope(custom_objects or {}):
+        return _load_graphnet(filepath, compile, safe_mode)
+
+
+def _load_graphnet(filepath, compile, safe_mode):
     with open_archive(filepath) as archive:
         path = archive.path
         if archive.kind != "model":
@@ -127,12 +161,20 @@ def load_optimizer_state(model, filepath) -> None:
 
 
 def save_weights(model, filepath, overwrite=True) -> None:
-    """Keras `model.save_weights`: weights and model state only, same container and checks."""
+    """Keras `model.save_weights`: weights and model state only, same container and checks;
+    a `.weights.h5` path writes Keras 3's weights file instead."""
+    if _ending(filepath) in (".weights.h5", ".h5"):
+        from .keras_format import save_keras_weights
+        return save_keras_weights(model, filepath, overwrite)
     write_archive(filepath, "weights", lambda writer: write_weights(writer, model), overwrite)
 
 
 def load_weights(model, filepath) -> None:
-    """Keras `model.load_weights`: by layer position, from a weights or a model file."""
+    """Keras `model.load_weights`: by layer position, from a weights or a model file;
+    `.weights.h5` and `.keras` files are read as Keras does (class-based paths)."""
+    if _ending(filepath) in (".weights.h5", ".h5", ".keras"):
+        from .keras_format import load_keras_weights
+        return load_keras_weights(model, filepath)
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built, so it has no weights to load "
                          f"into: give it an input shape first")

@@ -159,13 +159,34 @@ def json_default(obj):
 
 
 def write_archive(path, kind: str, fill, overwrite: bool = True) -> None:
-    """Writes `fill(writer)`'s members and the manifest to `path`, atomically.
+    """Writes `fill(writer)`'s members and the manifest to `path`, atomically."""
+    def write(f):
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            writer = ArchiveWriter(zf)
+            fill(writer)
+            writer.finish(kind)
+    atomic_write(path, write, overwrite)
 
-    The members go to a temporary file beside the target, locked while it is written (so
-    a later save can tell a leftover of a killed save from a live one and remove it), then
-    fsync and rename. A symlink is followed (its target is written); an existing target
-    keeps its permission bits; `overwrite=False` links the file into place, which fails
-    if anything appeared at `path` meanwhile.
+
+def write_archive_bytes(path, fill, overwrite: bool = True, raw: bool = False) -> None:
+    """A foreign format written atomically: `fill(zipfile)` for a zip, or `fill(file)`."""
+    def write(f):
+        if raw:
+            fill(f)
+            return
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            fill(zf)
+    atomic_write(path, write, overwrite)
+
+
+def atomic_write(path, write, overwrite: bool = True) -> None:
+    """Runs `write(file)` on a temporary file beside `path`, then puts it in place.
+
+    The temporary is locked while it is written (so a later save can tell a leftover of a
+    killed save from a live one and remove it), then fsync and rename. A symlink is
+    followed (its target is written); an existing target keeps its permission bits;
+    `overwrite=False` links the file into place, which fails if anything appeared at
+    `path` meanwhile.
     """
     path = _resolve_target(os.fspath(path))
     if os.path.isdir(path):
@@ -180,10 +201,7 @@ def write_archive(path, kind: str, fill, overwrite: bool = True) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             _keep_mode(path, f.fileno())
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-                writer = ArchiveWriter(zf)
-                fill(writer)
-                writer.finish(kind)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
             _place(tmp, path, overwrite)       # under the lock: no cleaner takes it
