@@ -85,6 +85,14 @@ def make_run(graph, input_tensors, output_tensors):
                       for leaf in node.leaves]
             args, kwargs = node.treedef.unflatten(leaves)
             kwargs = dict(kwargs)
+            if layer._keras_form:
+                # Keras attaches masks to tensors: a Keras-form layer's sub-layer called on
+                # one of its arguments receives that argument's mask.
+                symbolic_args = node.treedef.unflatten(node.leaves)[0]
+                carried = {j: masks[a] for j, a in enumerate(symbolic_args)
+                           if isinstance(a, SymbolicTensor) and a in masks}
+                if carried:
+                    kwargs["_arg_masks"] = carried
             node_training = kwargs.pop("training", training)
             mask = mask_of(mask_arg)
             if mask is not None and layer.receives_mask and "mask" not in kwargs:
