@@ -139,6 +139,14 @@ def make_run(graph):
                 leaves[position] = values[s]
             args, kwargs = step.treedef.unflatten(leaves)
             kwargs = dict(kwargs)
+            if layer._keras_form:
+                # Keras attaches masks to tensors: a Keras-form layer's sub-layer called on
+                # one of its arguments receives that argument's mask.
+                symbolic_args = node.treedef.unflatten(node.leaves)[0]
+                carried = {j: masks[a] for j, a in enumerate(symbolic_args)
+                           if isinstance(a, SymbolicTensor) and a in masks}
+                if carried:
+                    kwargs["_arg_masks"] = carried
             node_training = kwargs.pop("training", training)
             mask = _merged(masks, step.mask)
             if layer.receives_mask:

@@ -41,6 +41,9 @@ class CallScope:
         self.count = 0
         self.losses = []
         self.bound: dict = {}          # id(owner) -> (owner, params, new_state)
+        # Keras attaches a mask to the tensor it belongs with (`_keras_mask`), and a layer
+        # called on that very tensor inside another's call receives it: id(array) -> mask.
+        self.masks: dict = {}
 
     def __enter__(self):
         _stack().append(self)
@@ -60,7 +63,8 @@ class CallScope:
         params, state = dict(params or {}), dict(state or {})
         self.bound[id(owner)] = (owner, params, state)
         for sub in getattr(owner, "_sublayers", ()):
-            if sub.name in params or sub.name in state:
+            # An unbuilt sub-layer is bound when it is first called (and built).
+            if getattr(sub, "built", True) and (sub.name in params or sub.name in state):
                 self.bind(sub, params.get(sub.name, {}), state.get(sub.name, {}))
 
     def has(self, owner) -> bool:

@@ -6,6 +6,7 @@ A layer's `call(params, state, *args, training, rng)` is pure; `self.params` and
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 from typing import NamedTuple
 
@@ -103,6 +104,71 @@ def _accepts(fn, name: str) -> bool:
     except (TypeError, ValueError):
         return False
     return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
+
+
+@functools.lru_cache(maxsize=None)
+def _positional_names(cls) -> tuple:
+    try:
+        params = list(inspect.signature(cls.call).parameters.values())[3:]
+    except (TypeError, ValueError):
+        return ()
+    names = []
+    for p in params:       # up to the first one `build` takes by keyword (MHA's key)
+        if p.kind is not p.POSITIONAL_OR_KEYWORD or p.name in cls.build_kwargs:
+            break
+        names.append(p.name)
+    return tuple(names)
+
+
+def _positional(cls, args, kwargs):
+    """Tensor arguments given by keyword (`mha(query=q, value=v)`) moved to their
+    positions, as Keras binds them: a pure-form layer's build sees them all in order."""
+    names = _positional_names(cls)
+    if len(args) >= len(names) or names[len(args)] not in kwargs:
+        return args, kwargs
+    args, kwargs = list(args), dict(kwargs)
+    for name in names[len(args):]:
+        if name not in kwargs:
+            break
+        args.append(kwargs.pop(name))
+    return tuple(args), kwargs
+
+
+def _is_array(x) -> bool:
+    return isinstance(x, (jax.Array, np.ndarray))
+
+
+def _remember_mask(scope, args, kwargs) -> None:
+    """A call given `mask=` for its one tensor argument: that tensor carries the mask."""
+    mask = kwargs.get("mask")
+    if mask is not None and len(args) == 1 and _is_array(args[0]):
+        scope.masks[id(args[0])] = mask
+
+
+def _known_masks(layer, scope, args, kwargs) -> dict:
+    """Keras 3's rule (`Layer.__call__`, step 6) for tensors that carry a mask: one tensor
+    argument gives `mask=`, several give `<argument>_mask=` where `call` accepts it."""
+    try:
+        params = list(inspect.signature(layer.call).parameters.values())
+    except (TypeError, ValueError):
+        return kwargs
+    params = params if layer._keras_form else params[2:]
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    named = [(positional[i] if i < len(positional) else None, a) for i, a in enumerate(args)]
+    named += [(k, v) for k, v in kwargs.items() if not k.endswith("mask")]
+    tensors = [(k, v) for k, v in named if _is_array(v)]
+    kwargs = dict(kwargs)
+    if len(tensors) == 1:
+        mask = scope.masks.get(id(tensors[0][1]))
+        if mask is not None and kwargs.get("mask") is None:
+            kwargs["mask"] = mask
+        return kwargs
+    accepted = {p.name for p in params}
+    for k, v in tensors:
+        mask = scope.masks.get(id(v))
+        if k and mask is not None and f"{k}_mask" in accepted and kwargs.get(f"{k}_mask") is None:
+            kwargs[f"{k}_mask"] = mask
+    return kwargs
 
 
 def _find_sublayers(owner) -> list:
@@ -433,8 +499,13 @@ class Layer:
         if not self._keras_form:
             outputs, state = self.call(params, state, *args, training=training, rng=rng, **kwargs)
             return outputs, state, 0.0
+        carried = kwargs.pop("_arg_masks", None) or {}
         with CallScope(training, rng) as scope:
             scope.bind(self, params, state)
+            for j, mask in carried.items():
+                if j < len(args) and _is_array(args[j]):
+                    scope.masks[id(args[j])] = mask
+            _remember_mask(scope, args, kwargs)
             outputs = self._keras_call(args, kwargs, bool(training))
             new_state = scope.state_of(self)
             loss = sum(scope.losses) if scope.losses else 0.0
@@ -452,7 +523,10 @@ class Layer:
             scope.bind(self, self.params, self.state)
         elif not scope.has(self):
             scope.bind(self, self.params, self.state)
+        if self.receives_mask and scope.masks:
+            kwargs = _known_masks(self, scope, args, kwargs)
         if self._keras_form:
+            _remember_mask(scope, args, kwargs)
             outer, scope.training = scope.training, training
             try:
                 outputs = self._keras_call(args, kwargs, training)
@@ -469,6 +543,8 @@ class Layer:
 
     # ---- calling -------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if kwargs and not self._keras_form:
+            args, kwargs = _positional(type(self), args, kwargs)
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
         if any(_is_symbolic(leaf) for leaf in leaves):
             if kwargs.get("training", 0) is None or kwargs.get("mask", 0) is None:

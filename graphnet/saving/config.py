@@ -92,6 +92,8 @@ def _layer_entry(layer, memo: dict) -> dict:
         json.dumps(entry["config"], default=json_default)
     except (ValueError, TypeError) as err:
         raise ValueError(f"Cannot save layer '{layer.name}' ({type(layer).__name__}): {err}") from None
+    if "name" not in entry["config"]:
+        entry["name"] = layer.name      # a custom get_config without the name (Keras's guides)
     return entry
 
 
@@ -198,6 +200,8 @@ def _entry_layer(entry, rebuild: _Rebuild):
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"layer '{name}' ({entry['class_name']}) cannot be rebuilt from its "
                              f"config: {err}") from None
+        if isinstance(entry.get("name"), str):
+            layer.name = entry["name"]
     if "id" in entry:
         rebuild.memo[entry["id"]] = layer
     return layer

@@ -52,7 +52,7 @@ OPTIMIZER = Record({"leaves": ListOf(Record({"path": str, "member": str, "dtype"
                                              "shape": SHAPE}))},
                    optional={"step": ARRAY})
 
-LAYER_ENTRY = Record({"id": int}, optional={"class_name": str, "config": dict})
+LAYER_ENTRY = Record({"id": int}, optional={"class_name": str, "config": dict, "name": str})
 NODE = Record({"layer": str}, optional={"args": list, "kwargs": dict})
 MODEL_CONFIG = Record({"name": str},
                       optional={"trainable": bool, "layers": ListOf(LAYER_ENTRY),
