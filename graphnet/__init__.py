@@ -1,6 +1,6 @@
 """graphnet: Keras-style functional neural networks as networkx graphs, compiled by JAX."""
-from . import (activations, callbacks, initializers, layers, losses, metrics, models, ops,
-               optimizers, regularizers, utils)
+from . import (activations, callbacks, initializers, layers, losses, metrics, mixed_precision,
+               models, ops, optimizers, regularizers, utils)
 from .model import Model, Sequential
 from .plot import plot_model
 from .registry import register_serializable
@@ -9,5 +9,5 @@ from .symbolic import Input
 
 __version__ = "0.1.0"
 __all__ = ["Input", "Model", "Sequential", "load_model", "plot_model", "register_serializable",
-           "activations", "callbacks", "initializers", "layers", "losses", "metrics", "models", "ops",
-           "optimizers", "regularizers", "utils"]
+           "activations", "callbacks", "initializers", "layers", "losses", "metrics",
+           "mixed_precision", "models", "ops", "optimizers", "regularizers", "utils"]
