@@ -342,6 +342,10 @@ class Model(Layer):
                                  f"{shape_str(t.shape)}, received {shape_str(given.shape)}")
         return self.pack_outputs([Spec(t.shape, t.dtype) for t in self.outputs])
 
+    def _autocast(self, params, args, kwargs):
+        """Nothing: each layer inside casts its own inputs and weights to its policy."""
+        return params, args, kwargs
+
     def call(self, params, state, inputs, *, training=False, rng=None):
         outputs, state, _ = self.call_with_losses(params, state, inputs, training=training, rng=rng)
         return outputs, state

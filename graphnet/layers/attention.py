@@ -156,7 +156,8 @@ class MultiHeadAttention(Layer):
         full_mask = self._attention_mask(query_mask, value_mask, key_mask, attention_mask,
                                          use_causal_mask, lead, q_sizes, k_sizes, len(axes))
         if full_mask is not None:
-            scores = jnp.where(full_mask, scores, jnp.asarray(_LARGE_NEGATIVE, scores.dtype))
+            fill = -3e4 if scores.dtype == jnp.float16 else _LARGE_NEGATIVE   # Keras's, in range
+            scores = jnp.where(full_mask, scores, jnp.asarray(fill, scores.dtype))
         probs = jax.nn.softmax(scores, axis=-1)
         dropped = probs
         if training and self.dropout:

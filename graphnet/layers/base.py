@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import activations, initializers, naming, regularizers
+from .. import activations, initializers, mixed_precision, naming, regularizers
 from ..symbolic import CallNode, SymbolicTensor, normalize_shape
 from ..variables import CallScope, Variable, current_scope
 
@@ -217,6 +217,9 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._keras_form = _keras_form(cls)
+    # Params `call` receives in variable_dtype even under a mixed policy (Keras's
+    # add_weight(autocast=False): normalization's gamma and beta).
+    no_autocast_weights: tuple = ()
 
     @property
     def batch_dependent(self) -> bool:
@@ -232,7 +235,7 @@ class Layer:
         key. A model none of whose layers draws is trained without any random key."""
         return type(self).__module__.split(".")[0] != "graphnet"
 
-    def __init__(self, *, name=None, trainable=True, dtype="float32", input_shape=None,
+    def __init__(self, *, name=None, trainable=True, dtype=None, autocast=True, input_shape=None,
                  input_dim=None, batch_input_shape=None, activity_regularizer=None, **unknown):
         if unknown:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) "
@@ -245,7 +248,8 @@ class Layer:
         self._build_rng = None
         self.name = name if name is not None else naming.unique_name(naming.snake_case(type(self).__name__))
         self.trainable = bool(trainable)
-        self.dtype = np.dtype(dtype).name
+        self.dtype_policy = mixed_precision.get(dtype)
+        self.autocast = bool(autocast)
         if batch_input_shape is not None:
             input_shape = tuple(batch_input_shape)[1:]
         if input_dim is not None:
@@ -258,6 +262,42 @@ class Layer:
         self.state: dict = {}
         self.built = False
         self.call_nodes: list[CallNode] = []
+
+    # ---- dtype policy (Keras 3 names) ------------------------------------------------
+    @property
+    def dtype(self) -> str:
+        """The dtype weights are created in (the policy's variable_dtype), as Keras."""
+        return self.dtype_policy.variable_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self.dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self.dtype_policy.compute_dtype
+
+    def _autocast(self, params, args, kwargs):
+        """Keras's autocast: floating inputs and params in compute_dtype for `call`.
+
+        Inputs are cast when `self.autocast` (Keras casts them in `__call__`); params, except
+        `no_autocast_weights`, whenever compute and variable dtypes differ (Keras casts
+        variables read inside `call`). Under a float32 policy nothing is cast.
+        """
+        compute = self.dtype_policy.compute_dtype
+
+        def cast(x):
+            dtype = getattr(x, "dtype", None)
+            if (dtype is not None and dtype != compute and hasattr(x, "astype")
+                    and jnp.issubdtype(dtype, jnp.floating)):
+                return x.astype(compute)
+            return x
+        if self.autocast:
+            args, kwargs = jax.tree_util.tree_map(cast, (args, kwargs))
+        if compute != self.dtype_policy.variable_dtype and params:
+            params = {k: v if k in self.no_autocast_weights else jax.tree_util.tree_map(cast, v)
+                      for k, v in params.items()}
+        return params, args, kwargs
 
     # ---- what subclasses define ------------------------------------------------------
     def build(self, *input_shapes, rng=None, **kwargs):
@@ -278,7 +318,8 @@ class Layer:
         return mask if self.supports_masking else None
 
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": mixed_precision.serialize(self.dtype_policy)}
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
@@ -361,6 +402,8 @@ class Layer:
         value = jnp.asarray(initializer(shape, dtype.name, rng), dtype)
         variable = Variable(self, name, shape, dtype, trainable, initializer,
                             regularizers.get(regularizer))
+        if not autocast:            # kept in variable_dtype when called under a mixed policy
+            self.no_autocast_weights = (*self.no_autocast_weights, name)
         self._variables.append(variable)
         collection = "params" if variable.trainable else "state"
         self._set_own_values(collection, {**self._own_values(collection), name: value})
@@ -495,7 +538,10 @@ class Layer:
                                       outputs, is_leaf=lambda v: isinstance(v, Variable))
 
     def _pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
-        """`(outputs, new_state, added_loss)`: `call` as a pure function of its weights."""
+        """`(outputs, new_state, added_loss)`: `call` as a pure function of its weights,
+        under the layer's dtype policy (see `_autocast`): every path (the graph, eager calls,
+        shape tracing) comes through here."""
+        params, args, kwargs = self._autocast(params, args, kwargs)
         if not self._keras_form:
             outputs, state = self.call(params, state, *args, training=training, rng=rng, **kwargs)
             return outputs, state, 0.0
@@ -716,9 +762,9 @@ class Layer:
         """
         bare = copy.copy(self)
         bare.activation = activations.linear
-        logits, state = bare.call(params, state, *args, **kwargs)
+        logits, state, loss = bare._pure_call(params, state, *args, **kwargs)
         outputs = self.activation(logits)
-        return outputs, state, self._activity_loss(outputs), logits
+        return outputs, state, loss + self._activity_loss(outputs), logits
 
     def weight_penalty(self, params):
         """Sum of this layer's kernel/bias regularizers on `params`."""

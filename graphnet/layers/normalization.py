@@ -26,8 +26,20 @@ def _broadcast(weight, rank, axes):
     return weight.reshape(shape)
 
 
+def _float32_at_least(x):
+    """Statistics in float32 under a 16-bit compute dtype, as Keras (they overflow in float16)."""
+    if jnp.issubdtype(x.dtype, jnp.floating) and jnp.finfo(x.dtype).bits < 32:
+        return x.astype(jnp.float32)
+    return x
+
+
 class _Normalization(Layer):
-    """Shared gamma/beta handling: `scale` multiplies by gamma, `center` adds beta."""
+    """Shared gamma/beta handling: `scale` multiplies by gamma, `center` adds beta.
+
+    Under a mixed policy the layer computes in float32 with float32 gamma and beta and casts
+    its output to compute_dtype, as Keras's normalization layers do.
+    """
+    no_autocast_weights = ("gamma", "beta")
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, **kwargs):
@@ -123,6 +135,7 @@ class BatchNormalization(_Normalization):
         return mean, var
 
     def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        x = _float32_at_least(x)
         if training and self.trainable:
             mean, var = self._moments(x, mask)
             m = jnp.asarray(self.momentum, x.dtype)
@@ -134,7 +147,7 @@ class BatchNormalization(_Normalization):
             var = _broadcast(state["moving_variance"], self.rank, self.axes)
             new_state = state
         normalized = (x - mean) * jax.lax.rsqrt(var + jnp.asarray(self.epsilon, x.dtype))
-        return self._affine(params, normalized), new_state
+        return self._affine(params, normalized).astype(self.compute_dtype), new_state
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum,
@@ -143,12 +156,19 @@ class BatchNormalization(_Normalization):
 
 
 class LayerNormalization(_Normalization):
-    """Keras LayerNormalization: normalize each sample over `axis` (the last by default)."""
+    """Keras LayerNormalization: normalize each sample over `axis` (the last by default).
+
+    Its inputs are not cast to compute_dtype (Keras sets autocast off for it)."""
     weight_names = ("gamma", "beta")
     supports_masking = True
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.autocast = False
+
     def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        x = _float32_at_least(x)
         mean = jnp.mean(x, axis=self.axes, keepdims=True)
         var = jnp.mean(jnp.square(x - mean), axis=self.axes, keepdims=True)
         normalized = (x - mean) * jax.lax.rsqrt(var + jnp.asarray(self.epsilon, x.dtype))
-        return self._affine(params, normalized), state
+        return self._affine(params, normalized).astype(self.compute_dtype), state

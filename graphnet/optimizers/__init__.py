@@ -13,7 +13,7 @@ import numpy as np
 import optax
 
 from ..registry import get_registered, lookup, registered_name
-from . import rules, schedules
+from . import loss_scale, rules, schedules
 from .rules import (clip_by_global_norm, clip_by_norm, clip_by_value, inject_learning_rate,
                     keras_adam, keras_adamw, keras_nadam)
 
@@ -143,6 +143,10 @@ class Optimizer:
         config = dict(config)
         config["learning_rate"] = _deserialize_lr(config.get("learning_rate", 0.001))
         return cls(**config)
+
+    def scale_loss(self, loss, state):
+        """The loss the training step differentiates: as it is (LossScaleOptimizer scales it)."""
+        return loss
 
     def __repr__(self):
         lr = self._learning_rate if callable(self._learning_rate) else f"{self.learning_rate:g}"
@@ -344,9 +348,82 @@ class OptaxOptimizer(Optimizer):
                          "use a graphnet.optimizers class to save the optimizer")
 
 
+class LossScaleOptimizer(Optimizer):
+    """Keras's LossScaleOptimizer: `inner_optimizer` with dynamic loss scaling.
+
+    `compile` wraps the optimizer in one when the model's dtype policy is "mixed_float16"
+    (Keras's `auto_scale_loss=True`). The training step multiplies the loss by
+    `dynamic_scale` before taking gradients; the update divides them again, skips a step
+    whose gradients are not finite and halves the scale, and doubles it after
+    `dynamic_growth_steps` finite steps in a row (see `loss_scale.py`).
+    """
+
+    def __init__(self, inner_optimizer, initial_scale=2.0 ** 15, dynamic_growth_steps=2000,
+                 name=None):
+        inner = get(inner_optimizer)
+        if isinstance(inner, LossScaleOptimizer):
+            raise ValueError("LossScaleOptimizer: the inner optimizer is already a "
+                             "LossScaleOptimizer")
+        if not float(initial_scale) > 0:
+            raise ValueError(f"LossScaleOptimizer: initial_scale must be > 0, received "
+                             f"{initial_scale!r}")
+        if not isinstance(dynamic_growth_steps, int) or dynamic_growth_steps < 1:
+            raise ValueError(f"LossScaleOptimizer: dynamic_growth_steps must be a positive int, "
+                             f"received {dynamic_growth_steps!r}")
+        self.inner_optimizer = inner
+        self.initial_scale = float(initial_scale)
+        self.dynamic_growth_steps = dynamic_growth_steps
+        self.name = name or "loss_scale_optimizer"
+        self.state = None
+        self._tx = None
+
+    @property
+    def _learning_rate(self):
+        return self.inner_optimizer._learning_rate
+
+    @_learning_rate.setter
+    def _learning_rate(self, value):
+        self.inner_optimizer._learning_rate = value
+
+    @property
+    def tx(self) -> optax.GradientTransformation:
+        if self._tx is None:
+            self._tx = standard_promotion(loss_scale.dynamic_loss_scale(
+                self.inner_optimizer.tx, self.initial_scale, self.dynamic_growth_steps))
+        return self._tx
+
+    def init(self, params):
+        self.state = self.tx.init(params)
+        if not isinstance(self.inner_optimizer, OptaxOptimizer):
+            self.state = rules.replace_learning_rate(self.state, self._learning_rate)
+        return self.state
+
+    def scale_loss(self, loss, state):
+        """The loss the gradients are taken of (traced): `loss * scale`."""
+        return loss * state.scale.astype(loss.dtype)
+
+    @property
+    def dynamic_scale(self) -> float:
+        return self.initial_scale if self.state is None else float(self.state.scale)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
+                "initial_scale": self.initial_scale,
+                "dynamic_growth_steps": self.dynamic_growth_steps}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["inner_optimizer"] = deserialize(config["inner_optimizer"])
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<LossScaleOptimizer inner={self.inner_optimizer!r}>"
+
+
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad,
               "nadam": Nadam}
-CLASSES = {cls.__name__: cls for cls in OPTIMIZERS.values()}
+CLASSES = {cls.__name__: cls for cls in (*OPTIMIZERS.values(), LossScaleOptimizer)}
 
 
 def get(identifier) -> Optimizer:

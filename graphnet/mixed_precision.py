@@ -1,0 +1,117 @@
+"""Keras 3's dtype policies: which dtype a layer keeps its weights in and computes in.
+
+`"mixed_float16"` and `"mixed_bfloat16"` keep weights in float32 (`variable_dtype`) and
+compute in the 16-bit type (`compute_dtype`); any float dtype name (`"float32"`) uses it for
+both. A layer reads the global policy when it is created, unless given `dtype=`. Losses and
+metrics are computed in float32 whatever the policy, as in Keras.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+
+
+def _dtype_name(name) -> str:
+    try:
+        return jnp.dtype(name).name
+    except TypeError:
+        raise ValueError(f"Cannot convert {name!r} to a dtype policy; valid policies are "
+                         f"'mixed_float16', 'mixed_bfloat16' and dtype names such as "
+                         f"'float32'") from None
+
+
+class DTypePolicy:
+    """Keras's DTypePolicy: `name`, `compute_dtype` and `variable_dtype` (strings)."""
+
+    def __init__(self, name=None):
+        if name is None:
+            name = global_policy().name
+        if not isinstance(name, str):
+            raise TypeError(f"DTypePolicy: name must be a string such as 'mixed_float16', "
+                            f"received {name!r}")
+        self._name = name
+        if name in MIXED:
+            self._compute_dtype, self._variable_dtype = MIXED[name], "float32"
+        else:
+            self._compute_dtype = self._variable_dtype = _dtype_name(name)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._variable_dtype
+
+    @property
+    def quantization_mode(self):
+        return None
+
+    def get_config(self) -> dict:
+        return {"name": self._name}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.name == self.name
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._name))
+
+    def __repr__(self):
+        return f'<DTypePolicy "{self._name}">'
+
+
+Policy = FloatDTypePolicy = DTypePolicy            # Keras's other names for it
+
+# The one piece of module state, as in Keras: the policy new layers take by default.
+_global = DTypePolicy("float32")
+
+
+def set_global_policy(policy) -> None:
+    """Keras's set_global_policy / set_dtype_policy: a name or a DTypePolicy; None resets
+    to float32. Only layers created afterwards follow it."""
+    global _global
+    _global = DTypePolicy("float32") if policy is None else get(policy)
+
+
+def global_policy() -> DTypePolicy:
+    return _global
+
+
+set_dtype_policy, dtype_policy = set_global_policy, global_policy
+
+
+def get(identifier) -> DTypePolicy:
+    """A policy from None (the global one), a name, a DTypePolicy, or a config as Keras
+    writes it (`{"class_name": "DTypePolicy", "config": {"name": ...}}`)."""
+    if identifier is None:
+        return _global
+    if isinstance(identifier, DTypePolicy):
+        return identifier
+    if isinstance(identifier, str):
+        return DTypePolicy(identifier)
+    if isinstance(identifier, dict) and "config" in identifier:
+        if identifier.get("class_name", "DTypePolicy") not in ("DTypePolicy", "FloatDTypePolicy"):
+            raise ValueError(f"Unsupported dtype policy class {identifier.get('class_name')!r}; "
+                             f"graphnet has DTypePolicy")
+        return DTypePolicy.from_config(identifier["config"])
+    try:                                     # np.float32, jnp.bfloat16, a np.dtype
+        return DTypePolicy(jnp.dtype(identifier).name)
+    except TypeError:
+        pass
+    raise TypeError(f"A dtype policy must be a name such as 'mixed_float16', a DTypePolicy or "
+                    f"its config, received {identifier!r}")
+
+
+def serialize(policy: DTypePolicy) -> dict:
+    """As Keras 3 writes a layer's `dtype` in its config."""
+    return {"module": "keras", "class_name": "DTypePolicy", "config": policy.get_config(),
+            "registered_name": None}
