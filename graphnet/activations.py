@@ -7,18 +7,22 @@ from .registry import get_registered, lookup, registered_name
 
 
 def linear(x):
+    """The identity: `x` unchanged (`activation=None` or `"linear"`)."""
     return x
 
 
 def relu(x):
+    """Rectified linear unit: max(x, 0)."""
     return jax.nn.relu(x)
 
 
 def relu6(x):
+    """ReLU capped at 6: min(max(x, 0), 6)."""
     return jax.nn.relu6(x)
 
 
 def sigmoid(x):
+    """Logistic sigmoid: 1 / (1 + exp(-x))."""
     return jax.nn.sigmoid(x)
 
 
@@ -28,14 +32,17 @@ def hard_sigmoid(x):
 
 
 def softmax(x, axis=-1):
+    """Softmax along `axis`: exp(x) / sum(exp(x)), each row sums to 1."""
     return jax.nn.softmax(x, axis=axis)
 
 
 def log_softmax(x, axis=-1):
+    """Logarithm of the softmax along `axis`, computed stably."""
     return jax.nn.log_softmax(x, axis=axis)
 
 
 def tanh(x):
+    """Hyperbolic tangent."""
     return jnp.tanh(x)
 
 
@@ -45,22 +52,27 @@ def gelu(x, approximate=False):
 
 
 def elu(x, alpha=1.0):
+    """Exponential linear unit: x if x > 0 else alpha * (exp(x) - 1)."""
     return jax.nn.elu(x, alpha)
 
 
 def selu(x):
+    """Scaled ELU with the self-normalizing constants of Klambauer et al. (2017)."""
     return jax.nn.selu(x)
 
 
 def softplus(x):
+    """Smooth ReLU: log(1 + exp(x))."""
     return jax.nn.softplus(x)
 
 
 def softsign(x):
+    """x / (1 + |x|)."""
     return jax.nn.soft_sign(x)
 
 
 def silu(x):
+    """Sigmoid-weighted linear unit: x * sigmoid(x) (also `"swish"`)."""
     return jax.nn.silu(x)
 
 
@@ -73,10 +85,12 @@ def leaky_relu(x, negative_slope=0.2):
 
 
 def exponential(x):
+    """exp(x)."""
     return jnp.exp(x)
 
 
 def mish(x):
+    """Mish: x * tanh(softplus(x))."""
     return x * jnp.tanh(jax.nn.softplus(x))
 
 

@@ -21,32 +21,50 @@ class Callback:
         self.params = {}
 
     def set_model(self, model):
+        """Called by `fit` with the model being trained (then `self.model`)."""
         self.model = model
 
     def set_params(self, params):
+        """Called by `fit` with its settings (epochs, steps, verbose)."""
         self.params = params
 
-    def on_train_begin(self, logs=None): ...
-    def on_train_end(self, logs=None): ...
-    def on_epoch_begin(self, epoch, logs=None): ...
-    def on_epoch_end(self, epoch, logs=None): ...
-    def on_test_begin(self, logs=None): ...
-    def on_test_end(self, logs=None): ...
-    def on_predict_begin(self, logs=None): ...
-    def on_predict_end(self, logs=None): ...
-    def on_batch_begin(self, batch, logs=None): ...
-    def on_batch_end(self, batch, logs=None): ...
+    def on_train_begin(self, logs=None):
+        """Called once at the start of `fit`."""
+    def on_train_end(self, logs=None):
+        """Called once at the end of `fit`."""
+    def on_epoch_begin(self, epoch, logs=None):
+        """Called at the start of each epoch."""
+    def on_epoch_end(self, epoch, logs=None):
+        """Called at the end of each epoch with its logs (`loss`, metrics, `val_*`)."""
+    def on_test_begin(self, logs=None):
+        """Called at the start of `evaluate` (and of each validation pass)."""
+    def on_test_end(self, logs=None):
+        """Called at the end of `evaluate` (and of each validation pass)."""
+    def on_predict_begin(self, logs=None):
+        """Called at the start of `predict`."""
+    def on_predict_end(self, logs=None):
+        """Called at the end of `predict`."""
+    def on_batch_begin(self, batch, logs=None):
+        """Alias of `on_train_batch_begin`, as in Keras."""
+    def on_batch_end(self, batch, logs=None):
+        """Alias of `on_train_batch_end`, as in Keras."""
 
     def on_train_batch_begin(self, batch, logs=None):
+        """Called before each dispatch of training steps."""
         self.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
+        """Called after each dispatch of training steps: its last batch's index, the running logs."""
         self.on_batch_end(batch, logs=logs)
 
-    def on_test_batch_begin(self, batch, logs=None): ...
-    def on_test_batch_end(self, batch, logs=None): ...
-    def on_predict_batch_begin(self, batch, logs=None): ...
-    def on_predict_batch_end(self, batch, logs=None): ...
+    def on_test_batch_begin(self, batch, logs=None):
+        """Called before each dispatch of `evaluate` steps."""
+    def on_test_batch_end(self, batch, logs=None):
+        """Called after each dispatch of `evaluate` steps."""
+    def on_predict_batch_begin(self, batch, logs=None):
+        """Called before each `predict` batch."""
+    def on_predict_batch_end(self, batch, logs=None):
+        """Called after each `predict` batch."""
 
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")

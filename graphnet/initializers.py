@@ -73,60 +73,77 @@ class Initializer:
         return jnp.asarray(np.asarray(self.sample(rng, tuple(shape)), dtype=dtype))
 
     def sample(self, rng, shape):
+        """Draw the values (NumPy) for `shape` from the NumPy generator `rng`; override this."""
         raise NotImplementedError(f"{type(self).__name__} must define sample(rng, shape)")
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {}
 
 
 class Zeros(Initializer):
+    """All zeros."""
     def sample(self, rng, shape):
+        """Zeros of `shape`."""
         return np.zeros(shape)
 
 
 class Ones(Initializer):
+    """All ones."""
     def sample(self, rng, shape):
+        """Ones of `shape`."""
         return np.ones(shape)
 
 
 class Constant(Initializer):
+    """Every value equal to `value`."""
     def __init__(self, value=0.0):
         self.value = value
 
     def sample(self, rng, shape):
+        """`value` repeated to `shape`."""
         return np.full(shape, self.value)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"value": self.value}
 
 
 class RandomNormal(Initializer):
+    """Normal draws with mean `mean` and standard deviation `stddev`."""
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
     def sample(self, rng, shape):
+        """Normal draws of `shape`."""
         rng = rng if self.seed is None else np.random.default_rng(self.seed)
         return rng.normal(self.mean, self.stddev, shape)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
 class TruncatedNormal(RandomNormal):
+    """Normal draws, redrawn when more than two standard deviations from the mean."""
     def sample(self, rng, shape):
+        """Truncated normal draws of `shape`."""
         rng = rng if self.seed is None else np.random.default_rng(self.seed)
         return _truncated_normal(rng, shape, self.mean, self.stddev)
 
 
 class RandomUniform(Initializer):
+    """Uniform draws in [minval, maxval)."""
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
     def sample(self, rng, shape):
+        """Uniform draws of `shape`."""
         rng = rng if self.seed is None else np.random.default_rng(self.seed)
         return rng.uniform(self.minval, self.maxval, shape)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
@@ -145,6 +162,7 @@ class VarianceScaling(Initializer):
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
 
     def sample(self, rng, shape):
+        """Draws whose variance is scale / fan (fan_in, fan_out or their mean)."""
         rng = rng if self.seed is None else np.random.default_rng(self.seed)
         fan_in, fan_out = compute_fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
@@ -158,6 +176,7 @@ class VarianceScaling(Initializer):
         return rng.normal(0.0, math.sqrt(scale), shape)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
                 "seed": self.seed}
 
@@ -187,6 +206,7 @@ class Orthogonal(Initializer):
         self.gain, self.seed = gain, seed
 
     def sample(self, rng, shape):
+        """An orthogonal matrix (QR of a normal draw) times `gain`, reshaped to `shape`."""
         rng = rng if self.seed is None else np.random.default_rng(self.seed)
         rows = math.prod(shape[:-1])
         cols = shape[-1]
@@ -198,19 +218,23 @@ class Orthogonal(Initializer):
         return self.gain * q.reshape(shape)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"gain": self.gain, "seed": self.seed}
 
 
 class Identity(Initializer):
+    """`gain` times the identity matrix (2-D shapes only)."""
     def __init__(self, gain=1.0):
         self.gain = gain
 
     def sample(self, rng, shape):
+        """`gain` times the identity of `shape`."""
         if len(shape) != 2:
             raise ValueError(f"Identity initializer needs a 2-D shape, received {shape}")
         return self.gain * np.eye(*shape)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"gain": self.gain}
 
 
@@ -263,4 +287,5 @@ def serialize(init):
 
 
 def deserialize(config):
+    """An initializer from the dict `serialize` made."""
     return registry.deserialize(config, KIND)

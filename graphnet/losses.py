@@ -133,6 +133,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
 
 
 def huber(y_true, y_pred, delta=1.0):
+    """Huber loss per sample: squared error below `delta`, linear above it (mean over the last axis)."""
     y_true, y_pred = _prepare(y_true, y_pred)
     err = jnp.abs(y_pred - y_true)
     values = jnp.where(err <= delta, 0.5 * jnp.square(err), delta * err - 0.5 * delta * delta)
@@ -140,6 +141,7 @@ def huber(y_true, y_pred, delta=1.0):
 
 
 def log_cosh(y_true, y_pred):
+    """log(cosh(y_pred - y_true)) per sample (mean over the last axis), computed without overflow."""
     y_true, y_pred = _prepare(y_true, y_pred)
     x = y_pred - y_true
     # log(cosh(x)) = x + softplus(-2x) - log 2, without overflow.
@@ -147,6 +149,7 @@ def log_cosh(y_true, y_pred):
 
 
 def kl_divergence(y_true, y_pred):
+    """Kullback-Leibler divergence per sample, y_true and y_pred clipped to [1e-7, 1] as in Keras."""
     y_true, y_pred = _prepare(y_true, y_pred)
     y_true = jnp.clip(y_true, EPSILON, 1.0)
     y_pred = jnp.clip(y_pred, EPSILON, 1.0)
@@ -154,6 +157,7 @@ def kl_divergence(y_true, y_pred):
 
 
 def poisson(y_true, y_pred):
+    """Poisson loss per sample: mean of y_pred - y_true * log(y_pred + 1e-7)."""
     y_true, y_pred = _prepare(y_true, y_pred)
     return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
 
@@ -165,16 +169,19 @@ def _signed(y_true):
 
 
 def hinge(y_true, y_pred):
+    """Hinge loss per sample: mean of max(1 - y_true * y_pred, 0); labels in {0, 1} become {-1, 1}."""
     y_true, y_pred = _prepare(y_true, y_pred)
     return jnp.mean(jnp.maximum(1.0 - _signed(y_true) * y_pred, 0.0), axis=-1)
 
 
 def squared_hinge(y_true, y_pred):
+    """Squared hinge loss per sample: mean of max(1 - y_true * y_pred, 0) ** 2."""
     y_true, y_pred = _prepare(y_true, y_pred)
     return jnp.mean(jnp.square(jnp.maximum(1.0 - _signed(y_true) * y_pred, 0.0)), axis=-1)
 
 
 def categorical_hinge(y_true, y_pred):
+    """Categorical hinge per sample: max(max_wrong - correct + 1, 0) for one-hot y_true."""
     y_true, y_pred = _prepare(y_true, y_pred)
     pos = jnp.sum(y_true * y_pred, axis=-1)
     neg = jnp.max((1.0 - y_true) * y_pred, axis=-1)
@@ -182,6 +189,7 @@ def categorical_hinge(y_true, y_pred):
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
+    """Negative cosine similarity per sample (-1 when y_pred points the way of y_true)."""
     y_true, y_pred = _prepare(y_true, y_pred)
 
     def unit(x):
@@ -258,6 +266,7 @@ class Loss:
         self.reduction = reduction
 
     def call(self, y_true, y_pred):
+        """Per-sample loss values, shape (batch,), before reduction; override in a subclass."""
         raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred)")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -275,6 +284,7 @@ class Loss:
         return None
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"name": self.name, "reduction": self.reduction}
 
     @classmethod
@@ -303,9 +313,11 @@ class LossFunctionWrapper(Loss):
         self.fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
+        """The wrapped function applied to (y_true, y_pred) with the stored arguments."""
         return self.fn(y_true, y_pred, **self.fn_kwargs)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {**super().get_config(), **self.fn_kwargs}
 
     def valid_mask(self, y_true, y_pred):
@@ -339,71 +351,87 @@ def _wrapper(fn, default_name, arg_names=()):
 
 
 class MeanSquaredError(LossFunctionWrapper):
+    """Mean of squared errors over the last axis, averaged over the batch (`"mse"`)."""
     __init__ = _wrapper(mean_squared_error, "mean_squared_error")
 
 
 class MeanAbsoluteError(LossFunctionWrapper):
+    """Mean of absolute errors over the last axis, averaged over the batch (`"mae"`)."""
     __init__ = _wrapper(mean_absolute_error, "mean_absolute_error")
 
 
 class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """100 * mean(|y_true - y_pred| / |y_true|) over the last axis (`"mape"`)."""
     __init__ = _wrapper(mean_absolute_percentage_error, "mean_absolute_percentage_error")
 
 
 class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """Mean squared error of log(1 + y) over the last axis (`"msle"`)."""
     __init__ = _wrapper(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
+    """Crossentropy between 0/1 labels and probabilities (or logits with `from_logits=True`)."""
     __init__ = _wrapper(binary_crossentropy, "binary_crossentropy",
                         (("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)))
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
+    """Crossentropy between one-hot labels and class probabilities (or logits)."""
     __init__ = _wrapper(categorical_crossentropy, "categorical_crossentropy",
                         (("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)))
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
-    """Keras's: with `ignore_class`, targets of that class count neither in the loss nor in
-    the "sum_over_batch_size" average (Keras's mask: sum / (valid + 1e-7))."""
+    """Crossentropy between integer labels and class probabilities (or logits). With
+    `ignore_class`, targets of that class count neither in the loss nor in the
+    "sum_over_batch_size" average (Keras's mask: sum / (valid + 1e-7))."""
     __init__ = _wrapper(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
                         (("from_logits", False), ("ignore_class", None)))
 
 
 class Huber(LossFunctionWrapper):
+    """Huber loss: squared error below `delta`, linear above it; robust to outliers."""
     __init__ = _wrapper(huber, "huber_loss", (("delta", 1.0),))
 
 
 class LogCosh(LossFunctionWrapper):
+    """log(cosh(error)): like mean squared error for small errors, absolute error for large."""
     __init__ = _wrapper(log_cosh, "log_cosh")
 
 
 class KLDivergence(LossFunctionWrapper):
+    """Kullback-Leibler divergence between y_true and y_pred distributions (`"kld"`)."""
     __init__ = _wrapper(kl_divergence, "kl_divergence")
 
 
 class Poisson(LossFunctionWrapper):
+    """Poisson loss, for counts: mean of y_pred - y_true * log(y_pred)."""
     __init__ = _wrapper(poisson, "poisson")
 
 
 class Hinge(LossFunctionWrapper):
+    """Hinge loss for labels in {-1, 1} (or {0, 1}, mapped): mean of max(1 - y_true * y_pred, 0)."""
     __init__ = _wrapper(hinge, "hinge")
 
 
 class SquaredHinge(LossFunctionWrapper):
+    """Squared hinge loss: mean of max(1 - y_true * y_pred, 0) ** 2."""
     __init__ = _wrapper(squared_hinge, "squared_hinge")
 
 
 class CategoricalHinge(LossFunctionWrapper):
+    """Categorical hinge loss for one-hot labels."""
     __init__ = _wrapper(categorical_hinge, "categorical_hinge")
 
 
 class CosineSimilarity(LossFunctionWrapper):
+    """Negative cosine similarity between y_true and y_pred along `axis`."""
     __init__ = _wrapper(cosine_similarity, "cosine_similarity", (("axis", -1),))
 
 
 class CTC(LossFunctionWrapper):
+    """Connectionist temporal classification loss: integer labels (0 = blank), logits (batch, time, classes)."""
     __init__ = _wrapper(ctc, "ctc")
 
 
@@ -503,4 +531,5 @@ def serialize(loss):
 
 
 def deserialize(config):
+    """A loss from the dict `serialize` made (or a registered custom loss)."""
     return registry.deserialize(config, KIND)

@@ -21,15 +21,18 @@ def _as_float(x):
 
 # ---- per-sample functions (Keras's accuracy functions) ---------------------------------
 def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """Per sample: 1.0 where (y_pred > threshold) equals the 0/1 label, else 0.0."""
     y_true, y_pred = match_ranks(_as_float(y_true), _as_float(y_pred))
     return (y_true == (y_pred > threshold).astype(jnp.float32)).astype(jnp.float32)
 
 
 def categorical_accuracy(y_true, y_pred):
+    """Per sample: 1.0 where argmax(y_pred) equals argmax of the one-hot y_true."""
     return (jnp.argmax(y_true, axis=-1) == jnp.argmax(y_pred, axis=-1)).astype(jnp.float32)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
+    """Per sample: 1.0 where argmax(y_pred) equals the integer label."""
     y_true = jnp.asarray(y_true)
     if y_true.ndim == jnp.ndim(y_pred) and y_true.shape[-1] == 1:
         y_true = y_true[..., 0]
@@ -114,11 +117,13 @@ class Metric:
         depends on them (F1Score's classes) sets it here."""
 
     def init(self):
+        """The metric's initial state, a pytree (e.g. running sums); pure form."""
         if self._keras_form:
             return dict(self._initial)
         raise NotImplementedError(f"{type(self).__name__} must define init()")
 
     def update(self, state, y_true, y_pred, sample_weight=None):
+        """The state after one batch: a pure function, traced inside the compiled step."""
         if self._keras_form:
             with CallScope() as scope:
                 scope.bind(self, {}, state)
@@ -127,6 +132,7 @@ class Metric:
         raise NotImplementedError(f"{type(self).__name__} must define update()")
 
     def result(self, state=None):
+        """The metric's value from a state (or from the metric's own, outside `fit`)."""
         raise NotImplementedError(f"{type(self).__name__} must define result(state)")
 
     # ---- Keras's form: variables ------------------------------------------------------
@@ -155,10 +161,12 @@ class Metric:
 
     @property
     def variables(self) -> list:
+        """The metric's state variables (Keras's form)."""
         return list(self._variables)
 
     # Keras's stateful API, for use outside `fit`.
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Keras's stateful form: fold one batch into the metric's own state."""
         if self._state is None:
             self.build(tuple(np.shape(y_true)), tuple(np.shape(y_pred)))
         state = self.init() if self._state is None else self._state
@@ -166,6 +174,7 @@ class Metric:
                                   None if sample_weight is None else jnp.asarray(sample_weight))
 
     def reset_state(self):
+        """Forget everything seen so far (Keras's stateful form)."""
         self._state = None
         if self._keras_form:
             self._values = dict(self._initial)
@@ -176,6 +185,7 @@ class Metric:
         return self.init() if self._state is None else self._state
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"name": self.name, "dtype": self.dtype}
 
     @classmethod
@@ -208,9 +218,11 @@ class MeanMetricWrapper(Metric):
         self.fn_kwargs = kwargs
 
     def init(self):
+        """A running (weighted sum, count) pair."""
         return {"total": jnp.zeros((), jnp.float32), "count": jnp.zeros((), jnp.float32)}
 
     def update(self, state, y_true, y_pred, sample_weight=None):
+        """Add one batch's per-sample values (weighted by `sample_weight`)."""
         values = _as_float(self.fn(y_true, y_pred, **self.fn_kwargs))
         if sample_weight is None:
             values = values.reshape(values.shape[0], -1).mean(-1) if values.ndim > 1 else values
@@ -229,10 +241,12 @@ class MeanMetricWrapper(Metric):
                 "count": state["count"] + jnp.sum(weight)}
 
     def result(self, state=None):
+        """The weighted mean so far."""
         state = self._current(state)
         return jnp.where(state["count"] == 0, 0.0, state["total"] / state["count"])
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {**super().get_config(), **self.fn_kwargs}
 
 
@@ -249,26 +263,32 @@ def _wrapper(fn, default_name, arg_names=()):
 
 
 class Accuracy(MeanMetricWrapper):
+    """Keras's `"accuracy"`: the fraction of predictions that equal the labels."""
     __init__ = _wrapper(accuracy, "accuracy")
 
 
 class BinaryAccuracy(MeanMetricWrapper):
+    """The fraction of 0/1 labels matched by `y_pred > threshold`."""
     __init__ = _wrapper(binary_accuracy, "binary_accuracy", (("threshold", 0.5),))
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
+    """The fraction of samples whose argmax matches the one-hot label."""
     __init__ = _wrapper(categorical_accuracy, "categorical_accuracy")
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """The fraction of samples whose argmax matches the integer label."""
     __init__ = _wrapper(sparse_categorical_accuracy, "sparse_categorical_accuracy")
 
 
 class MeanSquaredError(MeanMetricWrapper):
+    """The mean squared error, as a metric (averaged over the epoch)."""
     __init__ = _wrapper(losses.mean_squared_error, "mean_squared_error")
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean absolute error, as a metric (averaged over the epoch)."""
     __init__ = _wrapper(losses.mean_absolute_error, "mean_absolute_error")
 
 
@@ -538,10 +558,12 @@ class AUC(Metric):
         self.thresholds = np.array([0.0 - 1e-7] + inner + [1.0 + 1e-7], dtype=np.float32)
 
     def init(self):
+        """Confusion counts (true/false positives/negatives) per threshold, all zero."""
         zeros = jnp.zeros((self.num_thresholds,), jnp.float32)
         return {"tp": zeros, "fp": zeros, "tn": zeros, "fn": zeros}
 
     def update(self, state, y_true, y_pred, sample_weight=None):
+        """Add one batch's confusion counts at every threshold."""
         if self.from_logits:
             y_pred = 1.0 / (1.0 + jnp.exp(-_as_float(y_pred)))
         tp, fp, tn, fn = _confusion_counts(y_true, y_pred, sample_weight, self.thresholds)
@@ -549,6 +571,7 @@ class AUC(Metric):
                 "fn": state["fn"] + fn, "tn": state["tn"] + tn}
 
     def result(self, state=None):
+        """The area under the ROC or PR curve from the counts so far."""
         s = self._current(state)
         tp, fp, tn, fn = s["tp"], s["fp"], s["tn"], s["fn"]
         if self.curve == "PR" and self.summation_method == "interpolation":
@@ -567,6 +590,7 @@ class AUC(Metric):
         return jnp.sum((x[:-1] - x[1:]) * heights)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {**super().get_config(), "num_thresholds": self.num_thresholds,
                 "curve": self.curve, "summation_method": self.summation_method,
                 "thresholds": self._init_thresholds, "from_logits": self.from_logits}
@@ -675,6 +699,7 @@ def serialize(metric):
 
 
 def deserialize(config):
+    """A metric from the dict `serialize` made."""
     if isinstance(config, str):
         return config
     return registry.deserialize(config, KIND)

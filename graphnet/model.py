@@ -157,11 +157,13 @@ class Model(Layer):
     # ---- structure -----------------------------------------------------------------
     @property
     def layers(self) -> list:
+        """The model's layers in Keras's order (inputs first), each once even if called twice."""
         if not self.built:
             return [v for v in vars(self).values() if isinstance(v, Layer)]
         return list(self._all_layers)
 
     def get_layer(self, name=None, index=None):
+        """A layer by `name` (or by position `index` in `layers`); a ValueError lists the names."""
         if index is not None:
             return self.layers[index]
         for layer in self.layers:
@@ -172,6 +174,7 @@ class Model(Layer):
 
     @property
     def input(self):
+        """The input tensor (a list or dict of them for several inputs), as Keras's `model.input`."""
         return self._pack(self.inputs, self._input_kind, self._input_keys)
 
     @property
@@ -191,6 +194,7 @@ class Model(Layer):
 
     @property
     def output(self):
+        """The output tensor (a list or dict of them for several outputs)."""
         return self._pack(self.outputs, self._output_kind, self._output_keys)
 
     def _pack(self, flat, kind, keys):
@@ -201,6 +205,7 @@ class Model(Layer):
         return list(flat)
 
     def pack_outputs(self, flat):
+        """A flat list of output arrays in the model's output structure (one, list or dict)."""
         return self._pack(flat, self._output_kind, self._output_keys)
 
     def flatten_inputs(self, x, who: str = "Model"):
@@ -260,10 +265,12 @@ class Model(Layer):
     # ---- values: the params view and the pure function ----------------------------
     @property
     def params(self) -> dict:
+        """The current weights: a dict layer name -> dict of arrays (the pytree `apply` takes); assignable."""
         return {layer.name: layer.params for layer in self._graph_layers}
 
     @params.setter
     def params(self, value):
+        """The current weights: a dict layer name -> dict of arrays (the pytree `apply` takes); assignable."""
         for layer in self._graph_layers:
             if layer.name not in value:
                 raise KeyError(f"Model '{self.name}': params have no entry for layer '{layer.name}'")
@@ -271,10 +278,12 @@ class Model(Layer):
 
     @property
     def state(self) -> dict:
+        """The current non-weight state (e.g. moving statistics), a dict like `params`; assignable."""
         return {layer.name: layer.state for layer in self._graph_layers}
 
     @state.setter
     def state(self, value):
+        """The current non-weight state (e.g. moving statistics), a dict like `params`; assignable."""
         for layer in self._graph_layers:
             if layer.name not in value:
                 raise KeyError(f"Model '{self.name}': state has no entry for layer '{layer.name}'")
@@ -333,6 +342,7 @@ class Model(Layer):
 
     # ---- a model used as a layer -----------------------------------------------------
     def compute_output_spec(self, inputs, **kwargs):
+        """The output tensors of a call on symbolic inputs (the model used as a layer)."""
         for t, name, given in zip(self.inputs, self.input_names, self.flatten_inputs(inputs, "Model")):
             if not isinstance(given, SymbolicTensor):
                 raise TypeError(f"Model '{self.name}' input '{name}' received {type(given).__name__}")
@@ -347,10 +357,12 @@ class Model(Layer):
         return params, args, kwargs
 
     def call(self, params, state, inputs, *, training=False, rng=None):
+        """The graph as a layer's call: `(outputs, new_state)`, for a model used inside another."""
         outputs, state, _ = self.call_with_losses(params, state, inputs, training=training, rng=rng)
         return outputs, state
 
     def call_with_losses(self, params, state, inputs, *, training=False, rng=None):
+        """As `call`, also returning the activity-regularization losses of the call."""
         outputs, state, loss = self._run(params, state, self.flatten_inputs(inputs, "Model"),
                                          training, rng)
         return self.pack_outputs(outputs), state, loss
@@ -463,6 +475,7 @@ class Model(Layer):
         return None if self._trainer is None else compile_config(self._trainer.args)
 
     def compile_from_config(self, config):
+        """Compile again from what `get_compile_config` returned (used by `load_model`)."""
         from .train.spec import from_config
         self.compile(**from_config(config))
 
@@ -516,19 +529,23 @@ class Model(Layer):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
+        """One optimizer step on one batch; returns the loss (and metrics), as Keras."""
         from .train import loop
         self._require_built(x)
         return loop.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss (and metrics) on one batch, without training, as Keras."""
         from .train import loop
         return loop.test_on_batch(self, x, y, sample_weight, return_dict)
 
     # ---- weights and description -------------------------------------------------------
     def get_weights(self) -> list:
+        """Every weight as a NumPy array, in Keras's order and layouts."""
         return [w for layer in self._graph_layers for w in layer.get_weights()]
 
     def set_weights(self, weights) -> None:
+        """Set every weight from a list in `get_weights`'s order; shapes are checked."""
         weights = list(weights)
         expected = sum(len(layer.get_weights()) for layer in self._graph_layers)
         if len(weights) != expected:
@@ -567,14 +584,17 @@ class Model(Layer):
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
+        """Write the weights alone to a file (see `load_weights`)."""
         from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
+        """Read weights written by `save_weights` into this model (same architecture)."""
         from .saving import load_weights
         load_weights(self, filepath)
 
     def get_config(self) -> dict:
+        """The architecture as JSON-able data: layers, their configs and connections."""
         from .saving import model_config
         return model_config(self)
 
@@ -584,6 +604,7 @@ class Model(Layer):
         return model_from_config(config, cls)
 
     def summary(self, print_fn=None):
+        """Print a table of layers: name and type, output shape, parameters, inbound layers."""
         self._require_built()
         from .summary import summary_text
         (print_fn or print)(summary_text(self))
@@ -705,9 +726,11 @@ class Sequential(Model):
 
     @property
     def layers(self) -> list:
+        """The stack's layers, in order (without the input)."""
         return list(self._stack)
 
     def add(self, layer):
+        """Append a layer (or an `Input`) to the stack; shapes are checked when known."""
         if isinstance(layer, InputLayer):
             layer = layer.output
         if isinstance(layer, SymbolicTensor):
@@ -731,6 +754,7 @@ class Sequential(Model):
             self._init_graph(self._tensors[0], self._tensors[-1])
 
     def pop(self):
+        """Remove the last layer of the stack."""
         if not self._stack:
             raise ValueError(f"Sequential '{self.name}' has no layer to pop")
         layer = self._stack.pop()
@@ -786,18 +810,22 @@ class Sequential(Model):
         return super().__call__(*args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
+        """As `Model.predict`; builds the stack from the data's shape on first use."""
         self._require_built(x)
         return super().predict(x, *args, **kwargs)
 
     def fit(self, x=None, y=None, *args, **kwargs):
+        """As `Model.fit`; builds the stack from the data's shape on first use."""
         self._require_built(_first_inputs(x, y))
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
+        """As `Model.evaluate`; builds the stack from the data's shape on first use."""
         self._require_built(_first_inputs(x, y))
         return super().evaluate(x, y, *args, **kwargs)
 
     def summary(self, print_fn=None):
+        """As `Model.summary`; the stack must be built (given an input shape)."""
         self._require_built()
         super().summary(print_fn)
 

@@ -6,10 +6,12 @@ from .registry import lookup
 
 
 class Regularizer:
+    """Base class of weight penalties: `__call__(x)` returns a scalar added to the loss."""
     def __call__(self, x):
         raise NotImplementedError(f"{type(self).__name__} must define __call__(x)")
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {}
 
 
@@ -28,30 +30,37 @@ class L1L2(Regularizer):
         return penalty
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"l1": self.l1, "l2": self.l2}
 
 
 class L1(L1L2):
+    """l1 * sum(|x|): pushes weights to exactly zero."""
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"l1": self.l1}
 
 
 class L2(L1L2):
+    """l2 * sum(x^2): weight decay through the loss."""
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 
     def get_config(self):
+        """The constructor's arguments, for saving."""
         return {"l2": self.l2}
 
 
 def l1(l1=0.01):
+    """An `L1` penalty with factor `l1` (Keras's `regularizers.l1`)."""
     return L1(l1)
 
 
 def l2(l2=0.01):
+    """An `L2` penalty with factor `l2` (Keras's `regularizers.l2`)."""
     return L2(l2)
 
 
@@ -64,6 +73,7 @@ REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": l1_l2}   # as Keras 
 
 
 def get(identifier):
+    """A regularizer from a name (`"l1"`, `"l2"`, `"l1_l2"`), a config dict, an instance or None."""
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, str):
@@ -85,4 +95,5 @@ def serialize(reg):
 
 
 def deserialize(config):
+    """A regularizer from the dict `serialize` made."""
     return registry.deserialize(config, KIND)

@@ -78,7 +78,7 @@ def test_page_code_blocks_run(page, tmp_path):
     name = page.relative_to(ROOT).as_posix()
     done = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps([name, blocks]),
                           cwd=tmp_path, env=_env(), capture_output=True, text=True,
-                          timeout=300)
+                          timeout=900)
     assert done.returncode == 0, f"{name}:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
 
 
@@ -86,7 +86,7 @@ def test_docs_site_builds_strictly(tmp_path):
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
                            "--config-file", str(ROOT / "mkdocs.yml"),
                            "--site-dir", str(tmp_path / "site")],
-                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
     assert (tmp_path / "site" / "index.html").exists()
     assert (tmp_path / "site" / "api" / "index.html").exists()
