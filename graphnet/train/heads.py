@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 import networkx as nx
 
+from ..graph import flat
+
 TINY = 1e-12
 
 
@@ -23,13 +25,10 @@ def trunk_layers(model, outputs) -> list:
     """Names of the layers that are ancestors of two or more of `outputs` (output indices):
     the shared trunk, in the model's layer order."""
     graph = model.graph
-    producer = {}
-    for key in graph.nodes:
-        for t in graph.nodes[key]["call"].outputs:
-            producer[id(t)] = key
+    output_keys = [key for key, _ in flat(graph.graph["outputs"])]   # output order
     counts = {}
     for i in outputs:
-        key = producer[id(model.outputs[i])]
+        key = output_keys[i]
         names = {graph.nodes[k]["layer"].name for k in nx.ancestors(graph, key) | {key}}
         for name in names:
             counts[name] = counts.get(name, 0) + 1
