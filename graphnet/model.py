@@ -304,10 +304,10 @@ class Model(Layer):
                                           training, rng)
         return self.pack_outputs(outputs), new_state
 
-    def run_with_losses(self, params, state, inputs, training=False, rng=None):
+    def run_with_losses(self, params, state, inputs, training=False, rng=None, logits=False):
         """`(outputs, new_state, activity_penalty)` for a flat list of inputs in `inputs`
         order, outputs as a list in `outputs` order: what training differentiates."""
-        return self._run(params, state, inputs, training, rng)
+        return self._run(params, state, inputs, training, rng, logits=logits)
 
     @property
     def uses_rng(self) -> bool:
@@ -444,7 +444,7 @@ class Model(Layer):
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 loss_reduction="mean", devices=None, steps_per_execution=None,
-                head_diagnostics=False, grad_combine=None):
+                head_diagnostics=False, grad_combine=None, auto_scale_loss=True):
         """Keras compile. The total loss is sum(w_i L_i) / sum(w_i) over the outputs with a
         loss ("mean"), or Keras's sum(w_i L_i) with loss_reduction="sum"; dicts are matched
         to outputs by name. `steps_per_execution` steps run per compiled dispatch.
@@ -464,6 +464,11 @@ class Model(Layer):
         from .train.spec import make_args
         args = make_args(optimizer, loss, metrics, loss_weights, loss_reduction,
                          steps_per_execution, devices, head_diagnostics, grad_combine)
+        from .optimizers import LossScaleOptimizer
+        # Keras's auto_scale_loss: float16 gradients need dynamic loss scaling.
+        if (auto_scale_loss and self.dtype_policy.name == "mixed_float16"
+                and not isinstance(args.optimizer, LossScaleOptimizer)):
+            args.optimizer = LossScaleOptimizer(args.optimizer)
         self._trainer = Trainer(self, args)
         self.optimizer = args.optimizer
         if self.built:

@@ -15,6 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import losses as losses_module
+from .. import losses as losses_module
+from ..interpret import logits_plan
 from .. import naming
 from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
 from . import data as data_module
@@ -84,7 +86,8 @@ class Trainer:
             losses = Losses(fns=tuple(spec.losses[i] for i in trained), outputs=tuple(trained),
                             names=tuple(spec.output_names[i] for i in trained),
                             reduction=spec.loss_reduction, learned=spec.learned_weights,
-                            log_each=len(spec.output_names) > 1)
+                            log_each=len(spec.output_names) > 1,
+                            behind=_behind_activation(model, spec, trained))
             heads = None
             if spec.head_diagnostics or spec.grad_combine == "pcgrad":
                 trunk = heads_module.trunk_layers(model, trained)
@@ -96,7 +99,8 @@ class Trainer:
             self._programs[key] = Program(
                 model.run_with_losses, model.weight_penalty, self.optimizer.tx, losses, metrics,
                 trainable, uses_rng=model.uses_rng, heads=heads,
-                stop_on_nonfinite=stop_on_nonfinite, placement=self.placement)
+                stop_on_nonfinite=stop_on_nonfinite, placement=self.placement,
+                scale_loss=self.optimizer.scale_loss)
         self.ensure_state(trainable)
         return self._programs[key]
 
@@ -214,6 +218,14 @@ class Trainer:
         if spec.learned_weights:
             values = -np.log(values)
         self.loss_weights = jnp.asarray(values, jnp.float32)
+
+
+def _behind_activation(model, spec, trained) -> tuple:
+    """Per trained output, its crossentropy computed from the logits behind a softmax or
+    sigmoid output layer, or None: Keras's values at the compile cost of logits."""
+    plan = logits_plan(model.outputs)
+    return tuple(losses_module.behind_activation(spec.losses[i], plan[i]) if plan[i] else None
+                 for i in trained)
 
 
 def trainer_of(model, who):

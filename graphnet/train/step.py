@@ -64,6 +64,9 @@ class Losses:
     names: tuple               # their output names
     reduction: str             # "mean": sum(w_i L_i) / sum(w_i); "sum": sum(w_i L_i)
     learned: bool = False      # loss_weights="uncertainty": the weights array holds s_i
+    # Per trained output: its loss computed from the logits behind a softmax/sigmoid output
+    # (losses.behind_activation), or None; any present, the run returns those logits.
+    behind: tuple = ()
     log_each: bool = False     # several outputs: each output's loss is logged
 
 
@@ -76,8 +79,11 @@ class Program:
     """
 
     def __init__(self, run, weight_penalty, tx, losses: Losses, metrics, trainable, *,
-                 uses_rng: bool, heads=None, stop_on_nonfinite=False, placement=None):
+                 uses_rng: bool, heads=None, stop_on_nonfinite=False, placement=None,
+                 scale_loss=None):
         self.run, self.weight_penalty, self.tx = run, weight_penalty, tx
+        # (loss, opt_state) -> the loss differentiated: LossScaleOptimizer scales it.
+        self.scale_loss = scale_loss or (lambda loss, opt_state: loss)
         self.losses_spec, self.metrics = losses, list(metrics)
         self.trainable = tuple(trainable)
         self.uses_rng, self.heads = bool(uses_rng), heads
@@ -153,13 +159,18 @@ class Program:
         """(terms, activity penalty, per-output losses, outputs, new_state). `size`: the real
         row count of a batch padded by `unpad`."""
         xs, ys, sws = batch
-        outs, new_state, activity = self.run(params, state, list(xs), training, rng)
+        behind = self.losses_spec.behind or (None,) * len(self.losses_spec.fns)
+        if any(b is not None for b in behind):      # losses from the logits behind outputs
+            outs, new_state, activity, logits = self.run(params, state, list(xs), training, rng,
+                                                         logits=True)
+        else:
+            outs, new_state, activity = self.run(params, state, list(xs), training, rng)
         padded = jax.tree_util.tree_leaves(xs)[0].shape[0]
         per = jnp.stack([
-            (fn(ys[i], outs[i], sws[i]) *
+            ((fn(ys[i], outs[i], sws[i]) if b is None else b(ys[i], logits[i], sws[i])) *
              (1.0 if size is None else losses_module.padding_scale(fn, padded, size))
              ).astype(jnp.float32)
-            for fn, i in zip(self.losses_spec.fns, self.losses_spec.outputs)])
+            for fn, b, i in zip(self.losses_spec.fns, behind, self.losses_spec.outputs)])
         return self.terms(per, loss_weights), activity, per, outs, new_state
 
     def track(self, trackers, total, per, outs, batch, size, index, head_stats=None):
@@ -231,13 +242,16 @@ class Program:
         if self.heads is None:
             def scalar(variables):
                 terms, activity, aux = objective(variables)
-                return jnp.sum(terms) + activity + penalty(variables), aux
-            (total, (per, outs, new_state)), grads = jax.value_and_grad(
+                total = jnp.sum(terms) + activity + penalty(variables)
+                return self.scale_loss(total, opt_state), (total, aux)
+            (_, (total, (per, outs, new_state))), grads = jax.value_and_grad(
                 scalar, has_aux=True)(variables)
             head_stats = None
         else:
             total, _, (per, outs, new_state), grads, head_stats = self.heads.gradients(
                 objective, penalty, variables, learned, loss_weights)
+            # Unscaled gradients: scaled here so a LossScaleOptimizer's division undoes it.
+            grads = jax.tree_util.tree_map(lambda g: self.scale_loss(g, opt_state), grads)
         updates, opt_state = self.tx.update(grads, opt_state, variables)
         train, loss_weights = unpack(optax.apply_updates(variables, updates))
         trackers = self.track(carry["trackers"], total, per, outs, batch, size, index,
