@@ -15,7 +15,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import losses as losses_module
-from .. import losses as losses_module
 from ..interpret import logits_plan
 from .. import naming
 from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
@@ -223,7 +222,7 @@ class Trainer:
 def _behind_activation(model, spec, trained) -> tuple:
     """Per trained output, its crossentropy computed from the logits behind a softmax or
     sigmoid output layer, or None: Keras's values at the compile cost of logits."""
-    plan = logits_plan(model.outputs)
+    plan = logits_plan(model.graph)
     return tuple(losses_module.behind_activation(spec.losses[i], plan[i]) if plan[i] else None
                  for i in trained)
 
