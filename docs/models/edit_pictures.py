@@ -2,7 +2,7 @@
 
 Runs every python block of the page, in order, in one namespace, in an empty temporary
 folder (as a reader would), then copies the `edit_*.svg` files it wrote into docs/models/.
-Run from the repository root:  python examples/edit_pictures.py
+Run from the repository root:  python docs/models/edit_pictures.py
 """
 import os
 import pathlib
@@ -11,7 +11,7 @@ import shutil
 import sys
 import tempfile
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "editing.md"
 
 
