@@ -142,9 +142,8 @@ def make_run(graph):
             if layer._keras_form:
                 # Keras attaches masks to tensors: a Keras-form layer's sub-layer called on
                 # one of its arguments receives that argument's mask.
-                symbolic_args = node.treedef.unflatten(node.leaves)[0]
-                carried = {j: masks[a] for j, a in enumerate(symbolic_args)
-                           if isinstance(a, SymbolicTensor) and a in masks}
+                by_value = {id(values[s]): masks[s] for _, s in step.fill if masks[s] is not None}
+                carried = {j: by_value[id(a)] for j, a in enumerate(args) if id(a) in by_value}
                 if carried:
                     kwargs["_arg_masks"] = carried
             node_training = kwargs.pop("training", training)
