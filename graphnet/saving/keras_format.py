@@ -487,7 +487,7 @@ def keras_operations(model) -> list:
     depth-first walk from the outputs meets them), which fixes the class-based weight paths."""
     nodes_in_order, first_seen, finished = [], {}, set()
     call_nodes = {id(node): node for key in model.graph.nodes
-                  for node in [model.graph.nodes[key]["call"]]}
+                  for node in [model._calls[key]]}
 
     def parents(node):
         return [leaf.node for leaf in node.leaves if isinstance(leaf, SymbolicTensor)]
@@ -528,7 +528,8 @@ _MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regular
 def _keras_value(key, value):
     """A graphnet config value as Keras serializes it."""
     if isinstance(value, dict) and "class_name" in value and "config" in value:
-        module = next((m for suffix, m in _MODULES.items() if key.endswith(suffix)), None)
+        module = "keras" if key == "dtype" else next(
+            (m for suffix, m in _MODULES.items() if key.endswith(suffix)), None)
         if value["class_name"] == "function":
             return value["config"]
         return {"module": module, "class_name": value["class_name"],
@@ -628,7 +629,7 @@ def functional_keras_config(model) -> dict:
 
 
 def _in_model(node, model) -> bool:
-    return any(model.graph.nodes[key]["call"] is node for key in model.graph.nodes)
+    return any(call is node for call in model._calls.values())
 
 
 def keras_model_config(model) -> dict:
