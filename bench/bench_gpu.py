@@ -1,7 +1,7 @@
 """Steady epoch and compile on one accelerator: graphnet vs the hand-written floor vs Keras 3,
 in float32 and mixed_bfloat16.
 
-Models: M1, M2, M3 of bench_fit.py (ANCHORS.md) and a ResNet-style CNN on 32x32x3 inputs
+Models: M1, M2, M3 of bench_fit.py and a ResNet-style CNN on 32x32x3 inputs
 (digits upsampled, three residual stages, 16-32-64 channels, global average pool, softmax),
 all at B=256 unless --batches says otherwise. Implementations, interleaved and rotated each
 repeat, every one training a fresh model from the same weights for 4 epochs (RMSprop,
@@ -203,7 +203,7 @@ def main(argv=None):
     if args.quick:
         args.batches, args.repeats, args.samples = "32", 1, 64
     # On a CPU the ResNet floor's strided lax.conv inside lax.scan is XLA:CPU's slow path
-    # (ANCHORS.md, M3): the figures are for accelerators.
+    # (the M3 notes in bench/RESULTS.md): the figures are for accelerators.
     models = args.models or ("M1" if args.quick else ",".join(MODELS))
     try:
         if args.no_keras:

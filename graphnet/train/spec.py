@@ -13,7 +13,7 @@ from .. import optimizers as optimizers_module
 from .devices import resolve as resolve_devices
 
 # steps_per_execution="auto" (the default): see `steps_per_dispatch` and bench/RESULTS.md.
-MIN_STEPS_PER_DISPATCH = 32        # ANCHORS: 32 steps per call keep within ~8% of one call
+MIN_STEPS_PER_DISPATCH = 32        # 32 steps per call keep within ~8% of one call per epoch
 BAR_UPDATES_PER_EPOCH = 20
 
 
