@@ -1,6 +1,6 @@
 """graphnet: Keras-style functional neural networks as networkx graphs, compiled by JAX."""
 from . import (activations, callbacks, initializers, layers, losses, metrics, mixed_precision,
-               models, ops, optimizers, regularizers, utils)
+               models, ops, optimizers, random, regularizers, utils)
 from . import edit
 from .edit import clone_model
 from .layers.base import Input
@@ -12,5 +12,5 @@ from .saving import load_model
 __version__ = "0.1.0"
 __all__ = ["Input", "Model", "Sequential", "clone_model", "edit", "load_model", "plot_model",
            "register_serializable", "activations", "callbacks", "initializers", "layers",
-           "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "regularizers",
+           "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random", "regularizers",
            "utils"]

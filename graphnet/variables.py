@@ -62,6 +62,9 @@ class CallScope:
         """Binds `owner`'s values, and recursively its sub-layers' (Keras-form layers)."""
         params, state = dict(params or {}), dict(state or {})
         self.bound[id(owner)] = (owner, params, state)
+        for gen in getattr(owner, "_seed_generators", ()):
+            if gen.name in state:
+                self.bind(gen, {}, state[gen.name])
         for sub in getattr(owner, "_sublayers", ()):
             # An unbuilt sub-layer is bound when it is first called (and built).
             if getattr(sub, "built", True) and (sub.name in params or sub.name in state):
@@ -77,7 +80,7 @@ class CallScope:
         """The owner's new state, its sub-layers' new states nested under their names."""
         _, _, state = self.bound[id(owner)]
         state = dict(state)
-        for sub in getattr(owner, "_sublayers", ()):
+        for sub in (*getattr(owner, "_seed_generators", ()), *getattr(owner, "_sublayers", ())):
             if id(sub) in self.bound:
                 state[sub.name] = self.state_of(sub)
         return state

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import activations, initializers, mixed_precision, naming, regularizers
 from ..symbolic import CallNode, SymbolicTensor, normalize_shape
+from ..random import SeedGenerator
 from ..variables import CallScope, Variable, current_scope
 
 # Stand-ins for unknown (None) sizes when shapes are inferred by tracing: two different
@@ -171,13 +172,15 @@ def _known_masks(layer, scope, args, kwargs) -> dict:
     return kwargs
 
 
-def _find_sublayers(owner) -> list:
-    """Layers held in `owner`'s attributes (directly, or in lists, tuples and dicts), in
-    attribute order: what a Keras-form layer's `__init__`/`build` made."""
+def _find_sublayers(owner, kind=None) -> list:
+    """Layers (or other objects of `kind`) held in `owner`'s attributes (directly, or in
+    lists, tuples and dicts), in attribute order: what a Keras-form layer's
+    `__init__`/`build` made."""
+    kind = Layer if kind is None else kind
     found, seen = [], {id(owner)}
 
     def visit(value):
-        if isinstance(value, Layer):
+        if isinstance(value, kind):
             if id(value) not in seen:
                 seen.add(id(value))
                 found.append(value)
@@ -191,6 +194,11 @@ def _find_sublayers(owner) -> list:
         if not name.startswith("_") or name in ("_layers",):
             visit(value)
     return found
+
+
+def _find_seed_generators(owner) -> list:
+    """`SeedGenerator`s held in `owner`'s attributes: their states are `owner`'s state."""
+    return _find_sublayers(owner, SeedGenerator)
 
 
 class Layer:
@@ -245,6 +253,7 @@ class Layer:
         self._params, self._state = {}, {}
         self._variables: list[Variable] = []
         self._sublayers: list = []
+        self._seed_generators: list = []
         self._build_rng = None
         self.name = name if name is not None else naming.unique_name(naming.snake_case(type(self).__name__))
         self.trainable = bool(trainable)
@@ -345,9 +354,11 @@ class Layer:
 
     @property
     def state(self) -> dict:
-        if not self._sublayers:
+        # A SeedGenerator attribute's [seed, counter] is state under the generator's name.
+        seeds = {g.name: g._state for g in getattr(self, "_seed_generators", ())}
+        if not self._sublayers and not seeds:
             return self._state
-        return {**self._state, **{s.name: s.state for s in self._sublayers}}
+        return {**self._state, **seeds, **{s.name: s.state for s in self._sublayers}}
 
     @state.setter
     def state(self, value):
@@ -355,6 +366,9 @@ class Layer:
         for sub in self._sublayers:
             if sub.name in value:
                 sub.state = value.pop(sub.name)
+        for gen in getattr(self, "_seed_generators", ()):
+            if gen.name in value:
+                gen._state = dict(value.pop(gen.name))
         self._state = value
 
     def _own_values(self, collection: str) -> dict:
@@ -515,6 +529,7 @@ class Layer:
         if not self._keras_form:
             return self.build(*shapes, rng=rng, **extra)
         self._sublayers = _find_sublayers(self)
+        self._seed_generators = _find_seed_generators(self)
         if type(self).build is not Layer.build:
             self._build_rng = rng
             try:
@@ -523,6 +538,7 @@ class Layer:
             finally:
                 self._build_rng = None
         self._sublayers = _find_sublayers(self)
+        self._seed_generators = _find_seed_generators(self)
         # Sub-layers build on their first call, in the first trace of `call`.
         return self.params, self.state
 

@@ -1,0 +1,226 @@
+"""graphnet.random: Keras 3's seeded draws, and SeedGenerator as a layer's traced state."""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+import pytest
+
+import graphnet as gn
+from graphnet import layers, ops
+from graphnet import random as grandom
+
+DRAWS = {
+    "normal": lambda m, seed: m.normal((4, 3), mean=1.0, stddev=2.0, seed=seed),
+    "uniform": lambda m, seed: m.uniform((4, 3), minval=-1.0, maxval=3.0, seed=seed),
+    "truncated_normal": lambda m, seed: m.truncated_normal((4, 3), stddev=0.5, seed=seed),
+    "randint": lambda m, seed: m.randint((4, 3), 0, 10, seed=seed),
+    "dropout": lambda m, seed: m.dropout(np.arange(1, 13, dtype="float32").reshape(4, 3),
+                                         0.5, seed=seed),
+    "shuffle": lambda m, seed: m.shuffle(np.arange(12).reshape(6, 2), seed=seed),
+    "categorical": lambda m, seed: m.categorical(np.log([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]]),
+                                                 5, seed=seed),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DRAWS))
+def test_same_numbers_as_keras_for_an_int_seed_and_a_seed_generator(name):
+    draw = DRAWS[name]
+    np.testing.assert_allclose(draw(grandom, 7), draw(keras.random, 7), rtol=1e-6)
+    ours, theirs = grandom.SeedGenerator(1337), keras.random.SeedGenerator(1337)
+    for _ in range(2):       # the state advances the same way
+        np.testing.assert_allclose(draw(grandom, ours), draw(keras.random, theirs), rtol=1e-6)
+
+
+def test_int_seed_is_deterministic_and_generator_draws_differ():
+    np.testing.assert_array_equal(grandom.normal((5,), seed=3), grandom.normal((5,), seed=3))
+    g = grandom.SeedGenerator(42)
+    first, second = grandom.normal((5,), seed=g), grandom.normal((5,), seed=g)
+    assert not np.allclose(first, second)
+    np.testing.assert_array_equal(g.state.numpy(), [42, 2])
+    again = grandom.SeedGenerator(42)        # the same seed replays the same sequence
+    np.testing.assert_array_equal(grandom.normal((5,), seed=again), first)
+    np.testing.assert_array_equal(grandom.normal((5,), seed=again), second)
+
+
+def test_moments_of_a_large_draw():
+    # n = 200_000: the standard error of a mean is sigma / sqrt(n) ~ 0.0022 sigma and of a
+    # variance ~ sqrt(2 / n) ~ 0.0032 sigma**2 (normal), so 0.02 is over 6 standard errors.
+    n, g = 200_000, grandom.SeedGenerator(0)
+    x = np.asarray(grandom.normal((n,), mean=1.0, stddev=2.0, seed=g), np.float64)
+    assert abs(x.mean() - 1.0) < 0.02 * 2 and abs(x.var() / 4.0 - 1.0) < 0.02
+    u = np.asarray(grandom.uniform((n,), minval=-1.0, maxval=3.0, seed=g), np.float64)
+    assert u.min() >= -1.0 and u.max() < 3.0
+    assert abs(u.mean() - 1.0) < 0.02 and abs(u.var() - 16 / 12) < 0.02
+    t = np.asarray(grandom.truncated_normal((n,), seed=g), np.float64)
+    # N(0, 1) cut to [-2, 2]: variance 1 - 4 phi(2) / (2 Phi(2) - 1) = 0.7737.
+    assert np.abs(t).max() <= 2.0 and abs(t.mean()) < 0.02 and abs(t.var() - 0.7737) < 0.02
+    r = np.asarray(grandom.randint((n,), 0, 10, seed=g))
+    np.testing.assert_allclose(np.bincount(r, minlength=10) / n, 0.1, atol=0.005)
+    kept = np.asarray(grandom.dropout(np.ones(n, "float32"), 0.25, seed=g))
+    assert set(np.unique(kept)) <= {0.0, np.float32(1 / 0.75)}
+    assert abs((kept > 0).mean() - 0.75) < 0.01 and abs(kept.mean() - 1.0) < 0.01
+    c = np.asarray(grandom.categorical(np.log([[0.2, 0.3, 0.5]]), n, seed=g))[0]
+    np.testing.assert_allclose(np.bincount(c, minlength=3) / n, [0.2, 0.3, 0.5], atol=0.01)
+    s = np.asarray(grandom.shuffle(np.arange(100), seed=g))
+    assert sorted(s) == list(range(100)) and not np.array_equal(s, np.arange(100))
+
+
+def test_dropout_noise_shape_and_errors():
+    x = np.ones((4, 6), "float32")
+    y = np.asarray(grandom.dropout(x, 0.5, noise_shape=(None, 1), seed=1))
+    assert all(len(set(row)) == 1 for row in y)          # one draw per row
+    np.testing.assert_array_equal(grandom.dropout(x, 0.0, seed=1), x)
+    np.testing.assert_array_equal(grandom.dropout(x, 1.0, seed=1), 0 * x)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        grandom.normal((2,), seed="abc")
+    with pytest.raises(TypeError, match="seed must be an int"):
+        grandom.SeedGenerator(1.5)
+    with pytest.raises(ValueError, match="rate"):
+        grandom.dropout(x, 1.5)
+
+
+class Noisy(layers.Layer):
+    """Adds N(0, 1) noise drawn from the layer's own SeedGenerator."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = gn.random.SeedGenerator(1337)
+
+    def call(self, inputs):
+        return inputs + gn.random.normal(ops.shape(inputs), seed=self.seed_generator)
+
+
+def test_seed_generator_is_layer_state_and_pure_under_jit():
+    layer = Noisy()
+    x = jnp.zeros((2, 3))
+    first, second = layer(x), layer(x)                # eager calls advance the state
+    assert not np.allclose(first, second)
+    np.testing.assert_array_equal(layer.state[layer.seed_generator.name]["seed_generator_state"],
+                                  [1337, 2])
+    assert layer.weights == []                          # seeds are not weights (Keras)
+
+    reference = Noisy()
+    reference(x)
+
+    @jax.jit
+    def step(params, state, x):
+        out, new_state, _ = layer._pure_call(params, state, x)
+        return out, new_state
+
+    start = {layer.seed_generator.name: {"seed_generator_state": jnp.asarray([1337, 0],
+                                                                              jnp.uint32)}}
+    out1, state1 = step({}, start, x)
+    out2, state2 = step({}, state1, x)
+    np.testing.assert_allclose(out1, first)               # traced state, same numbers
+    np.testing.assert_allclose(out2, second)
+    np.testing.assert_array_equal(state2[layer.seed_generator.name]["seed_generator_state"],
+                                  [1337, 2])
+    out1_again, _ = step({}, start, x)                    # pure: same state, same draw
+    np.testing.assert_array_equal(out1_again, out1)
+
+
+def test_seed_generator_in_a_functional_model_advances_per_training_step():
+    inputs = gn.Input((3,))
+    noisy = Noisy()
+    model = gn.Model(inputs, layers.Dense(1)(noisy(inputs)))
+    model.compile("sgd", "mse")
+    x, y = np.zeros((12, 3), "float32"), np.zeros((12, 1), "float32")
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    np.testing.assert_array_equal(noisy.seed_generator.state.numpy(), [1337, 3])
+    # Inference runs with the current state and does not advance it.
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(noisy.seed_generator.state.numpy(), [1337, 3])
+
+
+def test_seed_none_inside_a_call_uses_the_calls_key():
+    class Unseeded(layers.Layer):
+        def call(self, inputs, training=None):
+            return inputs + gn.random.normal(ops.shape(inputs))
+
+    layer = Unseeded()
+    x = jnp.zeros((2, 3))
+    out, _, _ = layer._pure_call({}, {}, x, training=True, rng=jax.random.key(0))
+    again, _, _ = layer._pure_call({}, {}, x, training=True, rng=jax.random.key(0))
+    other, _, _ = layer._pure_call({}, {}, x, training=True, rng=jax.random.key(1))
+    np.testing.assert_array_equal(out, again)
+    assert not np.allclose(out, other)
+    with pytest.raises(ValueError, match="SeedGenerator"):
+        layer._pure_call({}, {}, x, training=False, rng=None)
+
+
+def vae_guide(keras_module, layers, ops):
+    """The VAE of Keras's guide "Making new layers and models via subclassing". One change:
+    the KL term is added by the encoder (a layer's add_loss) rather than by the model's
+    call, since graphnet traces a subclassed model's call once into a graph."""
+    class Sampling(layers.Layer):
+        """Uses (z_mean, z_log_var) to sample z, the vector encoding a digit."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = keras_module.random.SeedGenerator(1337)
+
+        def call(self, inputs):
+            z_mean, z_log_var = inputs
+            batch = ops.shape(z_mean)[0]
+            dim = ops.shape(z_mean)[1]
+            epsilon = keras_module.random.normal(shape=(batch, dim), seed=self.seed_generator)
+            return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+    class Encoder(layers.Layer):
+        def __init__(self, latent_dim=32, intermediate_dim=64, name="encoder", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.dense_proj = layers.Dense(intermediate_dim, activation="relu")
+            self.dense_mean = layers.Dense(latent_dim)
+            self.dense_log_var = layers.Dense(latent_dim)
+            self.sampling = Sampling()
+
+        def call(self, inputs):
+            x = self.dense_proj(inputs)
+            z_mean = self.dense_mean(x)
+            z_log_var = self.dense_log_var(x)
+            z = self.sampling((z_mean, z_log_var))
+            kl_loss = -0.5 * ops.mean(z_log_var - ops.square(z_mean) - ops.exp(z_log_var) + 1)
+            self.add_loss(kl_loss)
+            return z_mean, z_log_var, z
+
+    class Decoder(layers.Layer):
+        def __init__(self, original_dim, intermediate_dim=64, name="decoder", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.dense_proj = layers.Dense(intermediate_dim, activation="relu")
+            self.dense_output = layers.Dense(original_dim, activation="sigmoid")
+
+        def call(self, inputs):
+            x = self.dense_proj(inputs)
+            return self.dense_output(x)
+
+    class VariationalAutoEncoder(keras_module.Model):
+        def __init__(self, original_dim, intermediate_dim=64, latent_dim=32,
+                     name="autoencoder", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.original_dim = original_dim
+            self.encoder = Encoder(latent_dim=latent_dim, intermediate_dim=intermediate_dim)
+            self.decoder = Decoder(original_dim, intermediate_dim=intermediate_dim)
+
+        def call(self, inputs):
+            z_mean, z_log_var, z = self.encoder(inputs)
+            return self.decoder(z)
+
+    return VariationalAutoEncoder
+
+
+def test_guide_vae_trains_with_fit_and_advances_its_seed_generator():
+    from sklearn.datasets import load_digits
+    x = (load_digits().data[:256] / 16.0).astype("float32")
+    gn.utils.set_random_seed(0)
+    vae = vae_guide(gn, layers, ops)(64, 32, 8)
+    vae.compile(gn.optimizers.Adam(learning_rate=1e-3), loss=gn.losses.MeanSquaredError())
+    history = vae.fit(x, x, epochs=2, batch_size=64, verbose=0)
+    losses = history.history["loss"]
+    assert len(losses) == 2 and np.all(np.isfinite(losses)) and losses[1] < losses[0]
+    # One draw per training step (256 / 64 = 4 steps per epoch), carried as traced state.
+    np.testing.assert_array_equal(vae.encoder.sampling.seed_generator.state.numpy(), [1337, 8])
+    assert vae.predict(x[:4], verbose=0).shape == (4, 64)
