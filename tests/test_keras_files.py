@@ -90,6 +90,35 @@ CATALOGUE = [
     ("LSTM", lambda: kl.LSTM(3), (5, 2)),
     ("GRU", lambda: kl.GRU(3, go_backwards=True), (5, 2)),
     ("Bidirectional", lambda: kl.Bidirectional(kl.LSTM(2, return_sequences=True)), (5, 2)),
+    ("UpSampling1D", lambda: kl.UpSampling1D(2), (3, 2)),
+    ("UpSampling2D", lambda: kl.UpSampling2D((2, 1)), (2, 3, 2)),
+    ("ZeroPadding1D", lambda: kl.ZeroPadding1D((1, 2)), (3, 2)),
+    ("ZeroPadding2D", lambda: kl.ZeroPadding2D(((1, 0), (0, 2))), (2, 3, 2)),
+    ("Cropping1D", lambda: kl.Cropping1D((1, 2)), (6, 2)),
+    ("Cropping2D", lambda: kl.Cropping2D(((1, 0), (0, 2))), (4, 5, 2)),
+    ("Rescaling", lambda: kl.Rescaling(0.5, offset=-1.0), (4,)),
+    ("Normalization", lambda: kl.Normalization(mean=[0.5, -1.0, 0.0, 2.0],
+                                               variance=[4.0, 1.0, 0.25, 9.0]), (4,)),
+    ("ReLU", lambda: kl.ReLU(max_value=0.8, threshold=0.1), (4,)),
+    ("LeakyReLU", lambda: kl.LeakyReLU(negative_slope=0.2), (4,)),
+    ("Softmax", lambda: kl.Softmax(axis=1), (3, 2)),
+    ("ELU", lambda: kl.ELU(alpha=0.7), (4,)),
+    ("PReLU", lambda: kl.PReLU(), (4,)),
+    ("Masking", lambda: kl.Masking(0.0), (5, 2)),
+    ("TimeDistributed", lambda: kl.TimeDistributed(kl.Dense(2)), (3, 4)),
+    ("GaussianNoise", lambda: kl.GaussianNoise(0.5), (4,)),
+    ("GaussianDropout", lambda: kl.GaussianDropout(0.3), (4,)),
+    ("SpatialDropout1D", lambda: kl.SpatialDropout1D(0.3), (5, 2)),
+    ("SpatialDropout2D", lambda: kl.SpatialDropout2D(0.3), (3, 3, 2)),
+    ("Conv1DTranspose", lambda: kl.Conv1DTranspose(2, 3, strides=2, padding="same"), (4, 2)),
+    ("Conv3D", lambda: kl.Conv3D(2, 2, activation="relu"), (3, 3, 3, 2)),
+    ("MaxPooling3D", lambda: kl.MaxPooling3D(2), (4, 4, 4, 2)),
+    ("AveragePooling3D", lambda: kl.AveragePooling3D(2, padding="same"), (3, 3, 3, 2)),
+    ("RandomFlip", lambda: kl.RandomFlip(), (4, 4, 2)),
+    ("RandomRotation", lambda: kl.RandomRotation(0.1), (4, 4, 2)),
+    ("RandomZoom", lambda: kl.RandomZoom(0.1), (4, 4, 2)),
+    ("RandomTranslation", lambda: kl.RandomTranslation(0.1, 0.1), (4, 4, 2)),
+    ("RandomContrast", lambda: kl.RandomContrast(0.2), (4, 4, 2)),
 ]
 
 
@@ -97,6 +126,36 @@ CATALOGUE = [
 def test_catalogue_layer_both_ways(name, make, shape, tmp_path):
     kmodel = keras.Sequential([keras.Input(shape), make()])
     both_ways(kmodel, data(shape), tmp_path)
+
+
+def test_adapted_normalization_both_ways(tmp_path):
+    """An adapted Normalization keeps mean, variance and count as weights."""
+    norm = kl.Normalization()
+    norm.adapt(data((4,), seed=2) * 3.0 + 1.0)
+    kmodel = keras.Sequential([keras.Input((4,)), norm])
+    x = data((4,))
+    expected = kmodel.predict(x, verbose=0)
+    np.testing.assert_allclose(expected, (x - norm.mean) / np.sqrt(norm.variance), rtol=1e-5)
+    kmodel.save(tmp_path / "keras.keras")
+    gmodel = gn.load_model(tmp_path / "keras.keras")
+    assert_close(gmodel.predict(x), expected)
+    gmodel.save(tmp_path / "graphnet.keras")
+    assert_close(keras.saving.load_model(tmp_path / "graphnet.keras").predict(x, verbose=0),
+                 expected)
+
+
+def test_category_encoding_both_ways(tmp_path):
+    kmodel = keras.Sequential([keras.Input((4,), dtype="int32"),
+                               kl.CategoryEncoding(10, output_mode="count")])
+    both_ways(kmodel, data((4,), kind="ints"), tmp_path)
+
+
+def test_attention_layers_functional_both_ways(tmp_path):
+    q, v = keras.Input((3, 4), name="q"), keras.Input((5, 4), name="v")
+    dot = kl.Attention(use_scale=True, score_mode="dot")([q, v])
+    additive = kl.AdditiveAttention()([q, v, v])
+    kmodel = keras.Model([q, v], [dot, additive])
+    both_ways(kmodel, [data((3, 4)), data((5, 4), 1)], tmp_path)
 
 
 def test_embedding_with_mask_into_lstm_both_ways(tmp_path):

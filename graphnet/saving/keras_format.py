@@ -6,7 +6,8 @@ path made of class names, not layer names: the i-th layer of `model.layers` whos
 snake-cases to `dense` is `layers/dense`, the next `layers/dense_1`, and so on per class;
 a nested model adds its own `layers/...`; a layer's own variables are `vars/0`, `vars/1`...
 in its `weights` order, and the variables of the layers it holds sit under the attribute
-that holds them (`cell/vars` for an RNN, `forward_layer/cell/vars` for Bidirectional,
+that holds them (`cell/vars` for an RNN, `layer/vars` for TimeDistributed,
+`forward_layer/cell/vars` for Bidirectional,
 `query_dense/vars` for MultiHeadAttention).
 
 Layer configs map generically: a Keras `class_name` is the graphnet layer class of that
@@ -43,6 +44,10 @@ _NEUTRAL = (None, False, 0, 0.0, "", (), [], {})
 # Keras options that only act when another option turns them on (then that one is refused)
 _DEPENDENT = {"renorm_momentum": "renorm", "renorm_clipping": "renorm"}
 _IGNORED = ("seed", "build_config", "optional", "quantization_config", "autocast")
+# options graphnet's layers always take as given (channels last), so that value is dropped
+_IMPLIED = {"data_format": "channels_last"}
+# Keras classes whose constructors take no `trainable` (Keras leaves it out of their configs)
+_NO_TRAINABLE = ("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")
 
 
 def h5py_module():
@@ -178,6 +183,7 @@ def _layer_from_keras(entry, custom_objects, safe_mode):
     if accepted is not None:
         for key in [k for k in kwargs if k not in accepted]:
             if (_is_neutral(kwargs[key]) or key in _IGNORED
+                    or (key in _IMPLIED and kwargs[key] == _IMPLIED[key])
                     or (key in _DEPENDENT and _is_neutral(kwargs.get(_DEPENDENT[key])))):
                 del kwargs[key]
             else:
@@ -373,9 +379,12 @@ def keras_layers(model) -> list:
 
 def weight_groups(layer, weights: list) -> list:
     """[(sub-path, arrays)] of one layer's Keras-ordered weights, as Keras stores them."""
-    from ..layers import GRU, LSTM, Bidirectional, MultiHeadAttention, SimpleRNN
+    from ..layers import (GRU, LSTM, Bidirectional, MultiHeadAttention, SimpleRNN,
+                          TimeDistributed)
     if isinstance(layer, (SimpleRNN, LSTM, GRU)):
         return [("cell/vars", weights)]
+    if isinstance(layer, TimeDistributed):     # the wrapped layer's own groups, under `layer/`
+        return [(f"layer/{p}", w) for p, w in weight_groups(layer.layer, weights)]
     if isinstance(layer, Bidirectional):
         half = len(weights) // 2
         return ([(f"forward_layer/{p}", w) for p, w in weight_groups(layer.forward_layer, weights[:half])]
@@ -560,12 +569,16 @@ def keras_layer_config(layer, model_nodes=None) -> dict:
         if isinstance(value, dict) and key in ("layer", "backward_layer") and "config" in value:
             inner = value if isinstance(value.get("config"), dict) else None
             sub = getattr(layer, "forward_layer" if key == "layer" else "backward_layer", None)
+            if sub is None and key == "layer":     # TimeDistributed: the wrapped layer itself
+                sub = getattr(layer, "layer", None)
             config[key] = keras_layer_config(sub) if sub is not None else inner
             if key == "layer":
                 config[key]["config"]["name"] = layer.layer.name
         else:
             config[key] = _keras_value(key, value)
     name = keras_class_name(layer)
+    if name in _NO_TRAINABLE and config.get("trainable", True):
+        del config["trainable"]
     registered = registry.registered_name(type(layer))
     if registered is None:
         graphnet_class_name(layer)             # a class Keras cannot know: refused, named
