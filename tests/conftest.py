@@ -13,6 +13,26 @@ import pytest  # noqa: E402
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                      # macOS, Windows
+        return os.cpu_count() or 1
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Without `-n`, spread the tests over min(cores, 4) pytest-xdist workers, each test
+    given to whichever worker is free (the docs pages and examples take seconds to minutes
+    each). `-n 0`, `-p no:xdist` or `--pdb` runs everything in this one process instead."""
+    if (config.pluginmanager.hasplugin("xdist") and config.option.numprocesses is None
+            and "PYTEST_XDIST_WORKER" not in os.environ and not config.option.collectonly
+            and not config.option.usepdb):
+        config.option.numprocesses = min(_cores(), 4)
+        if config.option.dist == "no":
+            config.option.dist = "worksteal"
+
+
 @pytest.fixture(autouse=True)
 def _seeded():
     """Every test starts from the same graphnet seed and NumPy stream."""
