@@ -50,22 +50,27 @@ def _prepare(y_true, y_pred):
 
 # ---- per-sample functions --------------------------------------------------------------
 def mean_squared_error(y_true, y_pred):
+    """Per sample: the mean of `(y_pred - y_true) ** 2` over the last axis (alias `mse`)."""
     y_true, y_pred = _prepare(y_true, y_pred)
     return jnp.mean(jnp.square(y_pred - y_true), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
+    """Per sample: the mean of `|y_pred - y_true|` over the last axis (alias `mae`)."""
     y_true, y_pred = _prepare(y_true, y_pred)
     return jnp.mean(jnp.abs(y_pred - y_true), axis=-1)
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
+    """Per sample: `100 * mean(|y_true - y_pred| / |y_true|)` over the last axis (`mape`)."""
     y_true, y_pred = _prepare(y_true, y_pred)
     diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON))
     return 100.0 * jnp.mean(diff, axis=-1)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
+    """Per sample: the mean of `(log(y_pred + 1) - log(y_true + 1)) ** 2` over the last axis
+    (alias `msle`)."""
     y_true, y_pred = _prepare(y_true, y_pred)
     first = jnp.log(jnp.maximum(y_pred, EPSILON) + 1.0)
     second = jnp.log(jnp.maximum(y_true, EPSILON) + 1.0)

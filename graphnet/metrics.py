@@ -293,10 +293,13 @@ class MeanAbsoluteError(MeanMetricWrapper):
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """The fraction of samples whose one-hot label is among the `k` (default 5) highest scores."""
     __init__ = _wrapper(top_k_categorical_accuracy, "top_k_categorical_accuracy", (("k", 5),))
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """The fraction of samples whose integer label is among the `k` (default 5) highest
+    scores (`from_sorted_ids=True`: `y_pred` already holds class ids, best first)."""
     __init__ = _wrapper(sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy",
                         (("k", 5), ("from_sorted_ids", False)))
 

@@ -83,6 +83,8 @@ def set_global_policy(policy) -> None:
 
 
 def global_policy() -> DTypePolicy:
+    """The policy new layers take when given no `dtype=` (Keras's `global_policy`, alias
+    `dtype_policy`)."""
     return _global
 
 

@@ -126,6 +126,7 @@ for _name, _fn in _NUMPY_SAME.items():
 
 @_op
 def round(x, decimals=0):
+    """Keras `ops.round`: `x` rounded to `decimals` decimals (halves to even, as NumPy)."""
     return jnp.round(x, decimals)
 
 
@@ -139,21 +140,25 @@ def pad(x, pad_width, mode="constant", constant_values=None):
 
 @_op
 def logsumexp(x, axis=None, keepdims=False):
+    """Keras `ops.logsumexp`: `log(sum(exp(x)))` over `axis`, computed without overflow."""
     return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
 @_op
 def rsqrt(x):
+    """Keras `ops.rsqrt`: `1 / sqrt(x)`, element-wise."""
     return lax.rsqrt(jnp.asarray(x))
 
 
 @_op
 def erf(x):
+    """Keras `ops.erf`: the Gauss error function, element-wise."""
     return jax.scipy.special.erf(x)
 
 
 @_op
 def erfinv(x):
+    """Keras `ops.erfinv`: the inverse of `erf`, element-wise."""
     return jax.scipy.special.erfinv(x)
 
 
@@ -165,6 +170,7 @@ def get_item(x, key):
 
 @_op
 def unstack(x, num=None, axis=0):
+    """Keras `ops.unstack`: the list of slices of `x` along `axis` (that axis removed)."""
     return [jnp.squeeze(t, axis) for t in jnp.split(x, x.shape[axis], axis)]
 
 
@@ -176,6 +182,8 @@ def slice(inputs, start_indices, shape):
 
 @_op
 def slice_update(inputs, start_indices, updates):
+    """Keras `ops.slice_update`: `inputs` with the block at `start_indices` replaced by
+    `updates`."""
     return lax.dynamic_update_slice(inputs, updates, start_indices)
 
 
@@ -189,22 +197,27 @@ def scatter(indices, values, shape):
 
 @_op
 def scatter_update(inputs, indices, updates):
+    """Keras `ops.scatter_update`: `inputs` with the entries at `indices` (one index per row, last
+    axis) set to `updates`."""
     indices = jnp.asarray(indices)
     return jnp.asarray(inputs).at[tuple(jnp.moveaxis(indices, -1, 0))].set(updates)
 
 
 @_op
 def cast(x, dtype):
+    """Keras `ops.cast`: `x` converted to `dtype`."""
     return jnp.asarray(x).astype(dtype)
 
 
 @_op
 def stop_gradient(variable):
+    """Keras `ops.stop_gradient`: the value as it is, with no gradient flowing back through it."""
     return lax.stop_gradient(variable)
 
 
 @_op
 def squared_norm(x, axis=None, keepdims=False):
+    """Keras `ops.squared_norm`: the sum of squares of `x` over `axis`."""
     return jnp.sum(jnp.square(x), axis=axis, keepdims=keepdims)
 
 
@@ -222,17 +235,21 @@ def top_k(x, k, sorted=True):
 
 @_op
 def in_top_k(targets, predictions, k):
+    """Keras `ops.in_top_k`: per row, whether the integer target is among the `k` highest
+    predictions."""
     top = lax.top_k(predictions, k)[1]
     return jnp.any(top == jnp.asarray(targets)[:, None], axis=-1)
 
 
 @_op
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
+    """Keras `ops.segment_sum`: the sums of the rows of `data` that share a segment id."""
     return jax.ops.segment_sum(data, segment_ids, num_segments, indices_are_sorted=sorted)
 
 
 @_op
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
+    """Keras `ops.segment_max`: the maxima of the rows of `data` that share a segment id."""
     return jax.ops.segment_max(data, segment_ids, num_segments, indices_are_sorted=sorted)
 
 
@@ -245,37 +262,48 @@ def shape(x) -> tuple:
 
 
 def ndim(x) -> int:
+    """Keras `ops.ndim`: the number of axes of `x`."""
     return len(shape(x))
 
 
 def size(x):
+    """Keras `ops.size`: the number of entries of `x` (None while a symbolic size is unknown)."""
     dims = shape(x)
     return None if None in dims else _math.prod(dims)
 
 
 def dtype(x) -> str:
+    """Keras `ops.dtype`: the name of `x`'s dtype, such as "float32"."""
     return np.dtype(x.dtype).name
 
 
 def is_tensor(x) -> bool:
+    """Keras `ops.is_tensor`: whether `x` is a JAX array or a symbolic tensor."""
     return isinstance(x, (jax.Array, SymbolicTensor))
 
 
 def convert_to_tensor(x, dtype=None, sparse=None):
+    """Keras `ops.convert_to_tensor`: `x` as a JAX array (a symbolic tensor stays symbolic, cast to
+    `dtype` if given)."""
     if isinstance(x, SymbolicTensor):
         return x if dtype is None else cast(x, dtype)
     return jnp.asarray(_unwrap(x), dtype=dtype)
 
 
 def convert_to_numpy(x):
+    """Keras `ops.convert_to_numpy`: `x` as a NumPy array (a variable gives its value)."""
     return np.asarray(_unwrap(x))
 
 
 def cond(pred, true_fn, false_fn):
+    """Keras `ops.cond`: `true_fn()` if `pred` else `false_fn()`, traced once each
+    (`jax.lax.cond`)."""
     return lax.cond(pred, true_fn, false_fn)
 
 
 def fori_loop(lower, upper, body_fun, init_val):
+    """Keras `ops.fori_loop`: `body_fun(i, value)` for i from `lower` to `upper`, starting from
+    `init_val` (`jax.lax.fori_loop`)."""
     return lax.fori_loop(lower, upper, body_fun, init_val)
 
 
@@ -300,45 +328,57 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
 
 
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """Keras `ops.scan`: `f(carry, x)` over the leading axis of `xs`, giving `(carry, stacked
+    outputs)` (`jax.lax.scan`)."""
     return lax.scan(f, init, xs, length=length, reverse=reverse, unroll=unroll)
 
 
 def map(f, xs):
+    """Keras `ops.map`: `f` applied to each slice of `xs` along its leading axis, results stacked
+    (`jax.lax.map`)."""
     return lax.map(f, xs)
 
 
 def vectorized_map(function, elements):
+    """Keras `ops.vectorized_map`: `function` mapped over the leading axis of `elements`
+    (`jax.vmap`)."""
     return jax.vmap(function)(elements)
 
 
 # ---- neural-network ops (keras.ops.nn) --------------------------------------------------
 @_op
 def relu(x):
+    """Keras `ops.relu`: `max(x, 0)`."""
     return jax.nn.relu(x)
 
 
 @_op
 def relu6(x):
+    """Keras `ops.relu6`: `min(max(x, 0), 6)`."""
     return jax.nn.relu6(x)
 
 
 @_op
 def sigmoid(x):
+    """Keras `ops.sigmoid`: `1 / (1 + exp(-x))`."""
     return jax.nn.sigmoid(x)
 
 
 @_op
 def log_sigmoid(x):
+    """Keras `ops.log_sigmoid`: `log(sigmoid(x))`, computed without overflow."""
     return jax.nn.log_sigmoid(x)
 
 
 @_op
 def hard_sigmoid(x):
+    """Keras `ops.hard_sigmoid`: `relu6(x + 3) / 6`, a piecewise-linear sigmoid."""
     return jax.nn.hard_sigmoid(x)
 
 
 @_op
 def hard_silu(x):
+    """Keras `ops.hard_silu` (alias `hard_swish`): `x * hard_sigmoid(x)`."""
     return jax.nn.hard_silu(x)
 
 
@@ -347,16 +387,19 @@ hard_swish = hard_silu
 
 @_op
 def softplus(x):
+    """Keras `ops.softplus`: `log(1 + exp(x))`."""
     return jax.nn.softplus(x)
 
 
 @_op
 def softsign(x):
+    """Keras `ops.softsign`: `x / (1 + |x|)`."""
     return jax.nn.soft_sign(x)
 
 
 @_op
 def silu(x):
+    """Keras `ops.silu` (alias `swish`): `x * sigmoid(x)`."""
     return jax.nn.silu(x)
 
 
@@ -365,41 +408,53 @@ swish = silu
 
 @_op
 def gelu(x, approximate=True):
+    """Keras `ops.gelu`: the Gaussian error linear unit, its tanh approximation by default (as
+    Keras)."""
     return jax.nn.gelu(x, approximate=approximate)
 
 
 @_op
 def elu(x, alpha=1.0):
+    """Keras `ops.elu`: `x` where positive, else `alpha * (exp(x) - 1)`."""
     return jax.nn.elu(x, alpha)
 
 
 @_op
 def selu(x):
+    """Keras `ops.selu`: the scaled ELU of self-normalizing networks."""
     return jax.nn.selu(x)
 
 
 @_op
 def leaky_relu(x, negative_slope=0.2):
+    """Keras `ops.leaky_relu`: `x` where positive, else `negative_slope * x` (0.2 by default, as
+    Keras)."""
     return jax.nn.leaky_relu(x, negative_slope)
 
 
 @_op
 def softmax(x, axis=-1):
+    """Keras `ops.softmax`: `exp(x) / sum(exp(x))` over `axis`."""
     return jax.nn.softmax(x, axis=axis)
 
 
 @_op
 def log_softmax(x, axis=-1):
+    """Keras `ops.log_softmax`: `log(softmax(x))` over `axis`, computed without overflow."""
     return jax.nn.log_softmax(x, axis=axis)
 
 
 @_op
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """Keras `ops.one_hot`: integer labels `x` as one-hot vectors of `num_classes` (float32 by
+    default)."""
     return jax.nn.one_hot(x, num_classes, axis=axis, dtype=dtype or jnp.float32)
 
 
 @_op
 def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
+    """Keras `ops.multi_hot`: each row of integer labels as one vector of `num_classes` with a 1 at
+    every label."""
     hot = jax.nn.one_hot(inputs, num_classes, axis=axis, dtype=dtype or jnp.float32)
     return jnp.max(hot, axis=-2 if axis == -1 else axis + 1)
 
@@ -419,6 +474,8 @@ def binary_crossentropy(target, output, from_logits=False):
 
 @_op
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Keras `ops.categorical_crossentropy`: per sample, the cross-entropy of one-hot `target` and
+    probabilities (or logits) `output`."""
     target, output = jnp.asarray(target, jnp.result_type(output)), jnp.asarray(output)
     if from_logits:
         return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
@@ -429,6 +486,8 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 @_op
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Keras `ops.sparse_categorical_crossentropy`: per sample, the cross-entropy of integer
+    `target` and probabilities (or logits) `output`."""
     target = jnp.asarray(target)
     if target.ndim == jnp.ndim(output):
         target = jnp.squeeze(target, axis)
@@ -449,6 +508,8 @@ def moments(x, axes, keepdims=False, synchronized=False):
 
 @_op
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """Keras `ops.batch_normalization`: `(x - mean) / sqrt(variance + epsilon) * scale + offset`,
+    the statistics laid along `axis`."""
     shape = [1] * jnp.ndim(x)
     shape[axis] = jnp.shape(x)[axis]
 
@@ -464,6 +525,7 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
 
 @_op
 def normalize(x, axis=-1, order=2, epsilon=None):
+    """Keras `ops.normalize`: `x` divided by its `order`-norm over `axis`."""
     norm_ = jnp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     return x / jnp.maximum(norm_, epsilon if epsilon is not None else 1e-12)
 
@@ -494,6 +556,8 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
 @_op
 def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
                    data_format=None, dilation_rate=1):
+    """Keras `ops.separable_conv`: a depthwise convolution, then a 1x1 pointwise one (channels
+    last)."""
     y = OPS["depthwise_conv"](inputs, depthwise_kernel, strides, padding, data_format,
                               dilation_rate)
     return OPS["conv"](y, pointwise_kernel, 1, "valid", data_format, 1)
@@ -509,11 +573,15 @@ def _pool(inputs, pool_size, strides, padding, data_format, kind):
 
 @_op
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Keras `ops.max_pool`: the maximum over each `pool_size` window (channels last; `strides`
+    default to `pool_size`)."""
     return _pool(inputs, pool_size, strides, padding, data_format, "max")
 
 
 @_op
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Keras `ops.average_pool`: the mean over each `pool_size` window (channels last; `strides`
+    default to `pool_size`)."""
     return _pool(inputs, pool_size, strides, padding, data_format, "avg")
 
 

@@ -441,10 +441,16 @@ def get(identifier) -> Optimizer:
 
 
 def serialize(optimizer: Optimizer) -> dict:
+    """`{"class_name", "config"}` of an optimizer, as Keras writes it in a saved model."""
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
 def deserialize(config: dict) -> Optimizer:
+    """The optimizer a `serialize` config describes.
+
+    Raises:
+        ValueError: the class name is not one of graphnet's optimizers.
+    """
     cls = CLASSES.get(config.get("class_name"))
     if cls is None:
         raise ValueError(f"Unknown optimizer class {config.get('class_name')!r}; valid ones are "
