@@ -95,7 +95,10 @@ class Model(Layer):
         self.output_names = (list(self._output_keys) if self._output_kind == "dict"
                              else _unique([t.name for t in self.outputs]))
         self._run = make_run(self.graph)
-        self._jit_forward = jax.jit(lambda p, s, x: self._run(p, s, x, False, None)[0])
+        # Inference: (outputs, new_state). The state comes back because a call may change
+        # it even when not training (a SeedGenerator's counter, a Keras-form layer's
+        # assign), and Keras keeps such changes; the key feeds layers called training=True.
+        self._jit_forward = jax.jit(lambda p, s, x, rng: self._run(p, s, x, False, rng)[:2])
         self.built = True
 
     # ---- a subclassed model: its call traced once into the graph ---------------------
@@ -375,12 +378,21 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"Model '{self.name}' got unexpected keyword argument(s) {sorted(kwargs)}")
         arrays = self.prepare_inputs(args[0], "Model call")
+        # An eager call updates the model's state, as Keras's eager calls update its
+        # variables (moving statistics when training, SeedGenerator counters always).
         if training:
             rng = jax.random.key(naming.next_seed())
-            outputs = self._run(self.params, self.state, arrays, True, rng)[0]
+            outputs, self.state, _ = self._run(self.params, self.state, arrays, True, rng)
         else:
-            outputs = self._jit_forward(self.params, self.state, arrays)
+            outputs, self.state = self._jit_forward(self.params, self.state, arrays,
+                                                    self._inference_key())
         return self.pack_outputs(outputs)
+
+    def _inference_key(self):
+        """A fresh key for an inference call of a model with random layers (a layer called
+        with training=True draws from it, as Keras's layers draw from their seed generators
+        in predict), else None: then no random-number code is compiled."""
+        return jax.random.key(naming.next_seed()) if self.uses_rng else None
 
     # ---- inference -------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -391,6 +403,7 @@ class Model(Layer):
         bar with verbose=1 ("auto": when there is more than one batch).
         """
         from .train.loop import Progress, _verbosity, check_batch_size
+        self._refuse_custom_step("predict_step", "predict")
         self._require_built(x)
         arrays = self.prepare_inputs(x, "predict")
         n = arrays[0].shape[0]
@@ -407,8 +420,8 @@ class Model(Layer):
         placement = self._trainer.placement if self._trainer is not None else None
         if placement is not None:      # data-parallel: batches padded to split evenly
             params, state = placement.replicate((params, state))
-        pieces = []
-        for start in range(0, n, batch_size):
+        pieces, key = [], self._inference_key()
+        for index, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
             batch = [a[start:start + size] for a in arrays]
             padded = _bucket(size, batch_size)
@@ -418,9 +431,12 @@ class Model(Layer):
                 batch = [_pad_rows(a, padded) for a in batch]
             if placement is not None:
                 batch = placement.put_batch(batch)
-            pieces.append((self._jit_forward(params, state, batch), size))
+            batch_key = None if key is None else jax.random.fold_in(key, index)
+            out, state = self._jit_forward(params, state, batch, batch_key)
+            pieces.append((out, size))
             progress.update(1, {})
         progress.end(0, {})
+        self.state = state    # Keras keeps what inference changed (SeedGenerator counters)
         # Sliced as NumPy (a jax slice is one more dispatch), then copied: NumPy views of jax
         # arrays are read-only, and Keras's results are not.
         outputs = [np.concatenate([np.asarray(out[j])[:size] for out, size in pieces])
@@ -509,6 +525,22 @@ class Model(Layer):
         if self._trainer is not None:
             self._trainer.batch_trackers = None
 
+    def _refuse_custom_step(self, step: str, who: str):
+        """Keras's `train_step`/`test_step`/`predict_step` overrides are not run: graphnet's
+        step is one compiled program made from the graph, so an override would be silently
+        ignored. Say so, and name what replaces it."""
+        for cls in type(self).__mro__:
+            if cls is Model:
+                return
+            if step in vars(cls):
+                raise TypeError(
+                    f"Model '{self.name}' ({type(self).__name__}) overrides {step}(), which "
+                    f"graphnet does not run: {who} compiles its own step from the model's "
+                    f"graph. Write the step as a loop of your own around the pure function "
+                    f"model.apply(params, state, inputs, training=..., rng=...) with jax.grad "
+                    f"and optax (see the JAX interop guide, 'A training loop of your own'), "
+                    f"or remove the {step}() override to use {who}")
+
     def _compiled(self, what):
         if self._trainer is None:
             raise ValueError(f"Model '{self.name}' is not compiled: call compile before you "
@@ -519,6 +551,7 @@ class Model(Layer):
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0):
         """Keras fit; returns a History whose `.history` is a dict of lists."""
+        self._refuse_custom_step("train_step", "fit")
         from .train import loop
         self._require_built(_first_inputs(x, y))
         return loop.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
@@ -527,6 +560,7 @@ class Model(Layer):
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  return_dict=False, callbacks=None):
         """Keras evaluate: the loss (and metrics) as a scalar, a list or a dict."""
+        self._refuse_custom_step("test_step", "evaluate")
         from .train import loop
         self._require_built(_first_inputs(x, y))
         return loop.evaluate(self, x, y, batch_size, verbose, sample_weight, return_dict,
@@ -535,12 +569,14 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         """One optimizer step on one batch; returns the loss (and metrics), as Keras."""
+        self._refuse_custom_step("train_step", "train_on_batch")
         from .train import loop
         self._require_built(x)
         return loop.train_on_batch(self, x, y, sample_weight, class_weight, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) on one batch, without training, as Keras."""
+        self._refuse_custom_step("test_step", "test_on_batch")
         from .train import loop
         return loop.test_on_batch(self, x, y, sample_weight, return_dict)
 

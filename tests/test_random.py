@@ -131,9 +131,10 @@ def test_seed_generator_in_a_functional_model_advances_per_training_step():
     x, y = np.zeros((12, 3), "float32"), np.zeros((12, 1), "float32")
     model.fit(x, y, batch_size=4, epochs=1, verbose=0)
     np.testing.assert_array_equal(noisy.seed_generator.state.numpy(), [1337, 3])
-    # Inference runs with the current state and does not advance it.
-    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
-    np.testing.assert_array_equal(noisy.seed_generator.state.numpy(), [1337, 3])
+    # Inference advances it too, once per batch, as Keras's predict does.
+    first, second = model.predict(x, verbose=0), model.predict(x, batch_size=5, verbose=0)
+    assert not np.allclose(first, second)
+    np.testing.assert_array_equal(noisy.seed_generator.state.numpy(), [1337, 3 + 1 + 3])
 
 
 def test_seed_none_inside_a_call_uses_the_calls_key():
@@ -224,3 +225,71 @@ def test_guide_vae_trains_with_fit_and_advances_its_seed_generator():
     # One draw per training step (256 / 64 = 4 steps per epoch), carried as traced state.
     np.testing.assert_array_equal(vae.encoder.sampling.seed_generator.state.numpy(), [1337, 8])
     assert vae.predict(x[:4], verbose=0).shape == (4, 64)
+
+
+def _noisy_class(keras_module, layers_module, ops_module):
+    class Noisy(layers_module.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = keras_module.random.SeedGenerator(1337)
+
+        def call(self, inputs):
+            return inputs + keras_module.random.normal(ops_module.shape(inputs),
+                                                       seed=self.seed_generator)
+    return Noisy
+
+
+def _noisy_model(keras_module, layers_module, ops_module):
+    inputs = keras_module.Input((4,))
+    h = layers_module.Dense(3)(inputs)
+    h = layers_module.GaussianNoise(0.1)(layers_module.Dropout(0.2)(h))
+    return keras_module.Model(inputs, _noisy_class(keras_module, layers_module, ops_module)()(h))
+
+
+def test_predict_and_eager_calls_advance_seed_generators_as_keras():
+    k = _noisy_model(keras, keras.layers, keras.ops)
+    g = _noisy_model(gn, layers, ops)
+    g.set_weights(k.get_weights())
+    x = np.linspace(-1, 1, 20, dtype="float32").reshape(5, 4)
+    # predict: one draw per batch; an eager call: one draw; the same numbers as Keras.
+    for run in (lambda m: m.predict(x, verbose=0), lambda m: m.predict(x, batch_size=2, verbose=0),
+                lambda m: np.asarray(m(x)), lambda m: m.predict_on_batch(x)):
+        np.testing.assert_allclose(run(g), run(k), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(g.layers[-1].seed_generator.state.numpy(),
+                                      k.layers[-1].seed_generator.state.numpy())
+    np.testing.assert_array_equal(g.layers[-1].seed_generator.state.numpy(), [1337, 6])
+    # apply stays pure: the state passed in decides, and nothing is written back.
+    before = g.state
+    out1, new_state = g.apply(g.params, before, x)
+    out2, _ = g.apply(g.params, before, x)
+    np.testing.assert_array_equal(out1, out2)
+    np.testing.assert_array_equal(g.layers[-1].seed_generator.state.numpy(), [1337, 6])
+    name = g.layers[-1].name
+    np.testing.assert_array_equal(
+        new_state[name][g.layers[-1].seed_generator.name]["seed_generator_state"], [1337, 7])
+
+
+def test_dropout_called_with_training_true_draws_anew_at_each_predict():
+    class Model(gn.Model):            # Keras's subclassed form: dropout at inference too
+        def __init__(self):
+            super().__init__()
+            self.dropout = layers.Dropout(0.5)
+
+        def call(self, inputs):
+            return self.dropout(inputs, training=True)
+
+    model, x = Model(), np.ones((4, 16), "float32")
+    first, second = model.predict(x, verbose=0), model.predict(x, verbose=0)
+    assert set(np.unique(first)) <= {0.0, 2.0} and not np.array_equal(first, second)
+    assert not np.array_equal(np.asarray(model(x)), np.asarray(model(x)))
+
+
+def test_count_params_leaves_seed_states_out_as_keras():
+    k = _noisy_model(keras, keras.layers, keras.ops)
+    g = _noisy_model(gn, layers, ops)
+    assert g.count_params() == k.count_params() == 4 * 3 + 3
+    lines = []
+    g.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "Total params: 15" in text and "Non-trainable params: 0" in text
+    assert g.layers[-1].count_params() == 0

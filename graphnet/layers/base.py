@@ -832,7 +832,10 @@ class Layer:
         self.params, self.state = params, state
 
     def count_params(self) -> int:
-        return int(sum(np.size(x) for x in jax.tree_util.tree_leaves((self.params, self.state))))
+        """Keras's count: every weight, trainable or not, but no SeedGenerator state (Keras
+        does not count seeds as weights either)."""
+        own = sum(np.size(x) for x in jax.tree_util.tree_leaves((self._params, self._state)))
+        return int(own + sum(sub.count_params() for sub in self._sublayers))
 
     # ---- the graph around this layer (Keras's layer.input / layer.output) ------------
     def _only_node(self, what):
