@@ -1,5 +1,5 @@
 """graphnet: Keras-style functional neural networks as networkx graphs, compiled by JAX."""
-from . import (activations, callbacks, initializers, layers, losses, metrics, mixed_precision,
+from . import (activations, callbacks, constraints, initializers, layers, losses, metrics, mixed_precision,
                models, ops, optimizers, random, regularizers, utils)
 from . import edit
 from .edit import clone_model
@@ -11,6 +11,6 @@ from .saving import load_model
 
 __version__ = "0.1.0"
 __all__ = ["Input", "Model", "Sequential", "clone_model", "edit", "load_model", "plot_model",
-           "register_serializable", "activations", "callbacks", "initializers", "layers",
+           "register_serializable", "activations", "callbacks", "constraints", "initializers", "layers",
            "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random", "regularizers",
            "utils"]

@@ -343,6 +343,15 @@ class Model(Layer):
             total = total + layer.weight_penalty(params[layer.name])
         return total
 
+    def apply_constraints(self, params):
+        """`params` with every layer's weight constraints applied (shared layers once)."""
+        return {**params, **{layer.name: layer.apply_constraints(params[layer.name])
+                             for layer in self._graph_layers if layer.has_constraints}}
+
+    @property
+    def has_constraints(self) -> bool:
+        return any(layer.has_constraints for layer in self._graph_layers)
+
     # ---- a model used as a layer -----------------------------------------------------
     def compute_output_spec(self, inputs, **kwargs):
         """The output tensors of a call on symbolic inputs (the model used as a layer)."""

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import activations, initializers, mixed_precision, naming, regularizers
+from .. import activations, constraints, initializers, mixed_precision, naming, regularizers
 from ..symbolic import CallNode, SymbolicTensor, normalize_shape
 from ..random import SeedGenerator
 from ..variables import CallScope, Variable, current_scope
@@ -267,6 +267,7 @@ class Layer:
             input_shape, f"{type(self).__name__} '{self.name}' input_shape")
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.weight_regularizers: dict = {}
+        self.weight_constraints: dict = {}      # weight name -> w -> w, after each update
         self.params: dict = {}
         self.state: dict = {}
         self.built = False
@@ -395,9 +396,6 @@ class Layer:
         if kwargs:
             raise TypeError(f"Layer '{self.name}': add_weight() got unexpected keyword "
                             f"argument(s) {sorted(kwargs)}")
-        if constraint is not None:
-            raise ValueError(f"Layer '{self.name}': add_weight(constraint=...) is not supported "
-                             f"by graphnet; apply the constraint in call() instead")
         shape = () if shape is None else normalize_shape(shape, f"Layer '{self.name}' add_weight")
         if any(d is None for d in shape):
             raise ValueError(f"Layer '{self.name}': add_weight needs a fully known shape, "
@@ -415,7 +413,7 @@ class Layer:
         rng = self._build_rng if self._build_rng is not None else naming.next_rng()
         value = jnp.asarray(initializer(shape, dtype.name, rng), dtype)
         variable = Variable(self, name, shape, dtype, trainable, initializer,
-                            regularizers.get(regularizer))
+                            regularizers.get(regularizer), constraints.get(constraint))
         if not autocast:            # kept in variable_dtype when called under a mixed policy
             self.no_autocast_weights = (*self.no_autocast_weights, name)
         self._variables.append(variable)
@@ -423,6 +421,8 @@ class Layer:
         self._set_own_values(collection, {**self._own_values(collection), name: value})
         if variable.regularizer is not None:
             self.weight_regularizers[name] = variable.regularizer
+        if variable.constraint is not None:
+            self.weight_constraints[name] = variable.constraint
         return variable
 
     def add_loss(self, loss) -> None:
@@ -792,6 +792,24 @@ class Layer:
             if sub.name in params:
                 total = total + sub.weight_penalty(params[sub.name])
         return total
+
+    def apply_constraints(self, params):
+        """`params` with this layer's weight constraints applied (its sub-layers' too): what
+        training does after each optimizer update, as Keras's optimizers do."""
+        if not self.weight_constraints and not self._sublayers:
+            return params
+        params = dict(params)
+        for weight, constraint in self.weight_constraints.items():
+            if weight in params:
+                params[weight] = constraint(params[weight]).astype(params[weight].dtype)
+        for sub in self._sublayers:
+            if sub.name in params:
+                params[sub.name] = sub.apply_constraints(params[sub.name])
+        return params
+
+    @property
+    def has_constraints(self) -> bool:
+        return bool(self.weight_constraints) or any(s.has_constraints for s in self._sublayers)
 
     # ---- weights, Keras layout -----------------------------------------------------
     def _present_weight_names(self):

@@ -99,7 +99,8 @@ class Trainer:
                 model.run_with_losses, model.weight_penalty, self.optimizer.tx, losses, metrics,
                 trainable, uses_rng=model.uses_rng, heads=heads,
                 stop_on_nonfinite=stop_on_nonfinite, placement=self.placement,
-                scale_loss=self.optimizer.scale_loss)
+                scale_loss=self.optimizer.scale_loss,
+                constrain=model.apply_constraints if model.has_constraints else None)
         self.ensure_state(trainable)
         return self._programs[key]
 

@@ -80,10 +80,12 @@ class Program:
 
     def __init__(self, run, weight_penalty, tx, losses: Losses, metrics, trainable, *,
                  uses_rng: bool, heads=None, stop_on_nonfinite=False, placement=None,
-                 scale_loss=None):
+                 scale_loss=None, constrain=None):
         self.run, self.weight_penalty, self.tx = run, weight_penalty, tx
         # (loss, opt_state) -> the loss differentiated: LossScaleOptimizer scales it.
         self.scale_loss = scale_loss or (lambda loss, opt_state: loss)
+        # params -> params with weight constraints applied after each update (None: none).
+        self.constrain = constrain
         self.losses_spec, self.metrics = losses, list(metrics)
         self.trainable = tuple(trainable)
         self.uses_rng, self.heads = bool(uses_rng), heads
@@ -254,6 +256,8 @@ class Program:
             grads = jax.tree_util.tree_map(lambda g: self.scale_loss(g, opt_state), grads)
         updates, opt_state = self.tx.update(grads, opt_state, variables)
         train, loss_weights = unpack(optax.apply_updates(variables, updates))
+        if self.constrain is not None:      # Keras: constraints after the update, trained only
+            train = self.split(self.constrain(self.merge(train, frozen, treedef)))[0]
         trackers = self.track(carry["trackers"], total, per, outs, batch, size, index,
                               head_stats)
         return {"params": self.merge(train, frozen, treedef), "state": new_state,

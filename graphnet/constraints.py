@@ -1,0 +1,122 @@
+"""Weight constraints (Keras's NonNeg, MaxNorm, MinMaxNorm, UnitNorm): a projection applied
+to a weight after each optimizer update, inside the compiled training step.
+
+A constraint is a pure function `w -> w`; `add_weight(..., constraint=...)` attaches one to
+a weight, and training applies it to the updated value, as Keras's optimizers do.
+"""
+import jax.numpy as jnp
+
+from . import registry
+from .registry import lookup
+
+EPSILON = 1e-7          # Keras's backend.epsilon(), in the norms' denominators
+
+
+def _norms(w, axis):
+    axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+    return jnp.sqrt(jnp.sum(jnp.square(w), axis=axis, keepdims=True))
+
+
+class Constraint:
+    """Base class of weight constraints: `__call__(w)` returns the projected weight."""
+
+    def __call__(self, w):
+        return w
+
+    def get_config(self):
+        """The constructor's arguments, for saving."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class NonNeg(Constraint):
+    """Weights below zero become zero."""
+
+    def __call__(self, w):
+        return jnp.maximum(w, 0)
+
+
+class MaxNorm(Constraint):
+    """Each slice along `axis` (Dense: each unit's incoming weights) scaled down to a norm of
+    at most `max_value`."""
+
+    def __init__(self, max_value=2, axis=0):
+        self.max_value, self.axis = max_value, axis
+
+    def __call__(self, w):
+        norms = _norms(w, self.axis)
+        return w * (jnp.clip(norms, 0, self.max_value) / (EPSILON + norms))
+
+    def get_config(self):
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+class MinMaxNorm(Constraint):
+    """Norms along `axis` moved into [min_value, max_value]: fully with rate 1, a fraction
+    `rate` of the way otherwise."""
+
+    def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, w):
+        norms = _norms(w, self.axis)
+        desired = (self.rate * jnp.clip(norms, self.min_value, self.max_value)
+                   + (1 - self.rate) * norms)
+        return w * (desired / (EPSILON + norms))
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,
+                "axis": self.axis}
+
+
+class UnitNorm(Constraint):
+    """Each slice along `axis` scaled to norm 1."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def __call__(self, w):
+        return w / (EPSILON + _norms(w, self.axis))
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+# Keras's lower-case aliases.
+max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
+
+CONSTRAINTS = {"non_neg": NonNeg, "nonneg": NonNeg, "max_norm": MaxNorm, "maxnorm": MaxNorm,
+               "min_max_norm": MinMaxNorm, "minmaxnorm": MinMaxNorm, "unit_norm": UnitNorm,
+               "unitnorm": UnitNorm}
+
+
+def get(identifier):
+    """A constraint from a name (`"non_neg"`, `"max_norm"`, ...), a config dict, an instance,
+    any callable `w -> w`, or None."""
+    if identifier is None or isinstance(identifier, Constraint):
+        return identifier
+    if isinstance(identifier, str):
+        return lookup(CONSTRAINTS, identifier, "constraint")()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"A constraint must be a string, a Constraint or a callable w -> w, "
+                    f"received {identifier!r}")
+
+
+KIND = registry.Kind("constraint", {"NonNeg": NonNeg, "MaxNorm": MaxNorm,
+                                    "MinMaxNorm": MinMaxNorm, "UnitNorm": UnitNorm})
+
+
+def serialize(constraint):
+    """`{"class_name": "MaxNorm", "config": {"max_value": 2, "axis": 0}}`."""
+    return registry.serialize(constraint, KIND)
+
+
+def deserialize(config):
+    """A constraint from the dict `serialize` made."""
+    return registry.deserialize(config, KIND)
