@@ -14,7 +14,9 @@ builds a model from any DiGraph in this schema.
   source is tensor argument `argument` of the target: `Add()([x, x])` is one edge with
   `((0, 0), (0, 1))`), and `shape` (batch axis None) and `dtype` of the first tensor it carries.
 - Graph attributes: `name`; `inputs`, the input node keys as one key, a list or a dict
-  name -> key; `outputs`, `(key, output)` pairs as one pair, a list or a dict name -> pair.
+  name -> key; `outputs`, `(key, output)` pairs as one pair, a list or a dict name -> pair;
+  optionally `losses`, a list of `(key, output)` pairs whose values are added to the
+  training loss (`add_loss` in a subclassed model's call).
 """
 from __future__ import annotations
 
@@ -195,13 +197,16 @@ def reachable_nodes(inputs, outputs, model_name: str) -> list:
     return sorted(seen, key=lambda n: n.id)
 
 
-def build_graph(inputs, outputs, input_structure, output_structure, model_name: str):
+def build_graph(inputs, outputs, input_structure, output_structure, model_name: str,
+                losses=()):
     """Returns `(graph, keys)`: the read-only graph and each CallNode's key in it.
 
     `input_structure` / `output_structure` are `(kind, dict keys)`: kind "single", "list"
-    or "dict", as the model's inputs / outputs were given.
+    or "dict", as the model's inputs / outputs were given. `losses`: tensors added to the
+    training loss (`add_loss` in a subclassed model's call), in the graph attribute
+    `losses` as `(key, output)` pairs.
     """
-    nodes = reachable_nodes(inputs, outputs, model_name)
+    nodes = reachable_nodes(inputs, [*outputs, *losses], model_name)
     graph = ModelGraph(name=model_name)
     keys, calls_per_layer, layer_by_name = {}, {}, {}
     for node in nodes:
@@ -231,6 +236,8 @@ def build_graph(inputs, outputs, input_structure, output_structure, model_name: 
     graph.graph["inputs"] = _structure([keys[t.node] for t in inputs], *input_structure)
     graph.graph["outputs"] = _structure([(keys[t.node], t.index) for t in outputs],
                                         *output_structure)
+    if losses:
+        graph.graph["losses"] = [(keys[t.node], t.index) for t in losses]
     return graph.freeze(), keys
 
 
@@ -251,7 +258,7 @@ def layer_order(graph) -> list:
     sources = {key: [s for s, _ in argument_sources(graph, key)] for key in graph.nodes}
     layer_of = {key: graph.nodes[key]["layer"] for key in graph.nodes}
     index, post_order, finished = {}, [], set()
-    for out_key, _ in flat(graph.graph["outputs"]):
+    for out_key, _ in [*flat(graph.graph["outputs"]), *graph.graph.get("losses", ())]:
         stack = [(out_key, False)]
         while stack:
             key, expanded = stack.pop()

@@ -9,6 +9,7 @@ import inspect
 from dataclasses import dataclass
 
 import jax
+import jax.numpy as jnp
 
 from .graph import Arg, argument_sources, flat
 
@@ -67,8 +68,9 @@ def _mask_plan(layer, arguments, gather):
 
 
 def plan(graph) -> tuple:
-    """`(input slots, steps, output slots, number of slots)` in the graph's node order
-    (topological: a model's graph is built in call order)."""
+    """`(input slots, steps, output slots, number of slots, loss slots)` in the graph's node
+    order (topological: a model's graph is built in call order); the loss slots hold the
+    values of the graph's `losses` (add_loss in a subclassed model's call)."""
     slot = {}
     input_keys = flat(graph.graph["inputs"])
     for key in input_keys:
@@ -88,7 +90,8 @@ def plan(graph) -> tuple:
         mask, mask_kwargs, first = _mask_plan(data["layer"], data["arguments"], gather)
         steps.append(Step(data["layer"], treedef, leaves, fill, outputs, mask, mask_kwargs, first))
     output_slots = [slot[tuple(ref)] for ref in flat(graph.graph["outputs"])]
-    return [slot[(k, 0)] for k in input_keys], steps, output_slots, len(slot)
+    loss_slots = [slot[tuple(ref)] for ref in graph.graph.get("losses", ())]
+    return [slot[(k, 0)] for k in input_keys], steps, output_slots, len(slot), loss_slots
 
 
 def _merged(masks, slots):
@@ -114,12 +117,14 @@ def logits_plan(graph) -> list:
 
 
 def make_run(graph):
-    """`run(params, state, inputs, training, rng) -> (outputs, new_state, activity_loss)`.
+    """`run(params, state, inputs, training, rng) -> (outputs, new_state, activity_loss)`;
+    `activity_loss` holds every loss the run adds: activity penalties, layers' add_loss and
+    the graph's `losses`.
 
     With `logits=True` a fourth value lists, per output, the values behind its final
     softmax/sigmoid (None where `logits_plan` has none): losses can start from them.
     """
-    input_slots, steps, output_slots, n_slots = plan(graph)
+    input_slots, steps, output_slots, n_slots, loss_slots = plan(graph)
     wanted = {s for s, activation in zip(output_slots, logits_plan(graph)) if activation}
     logit_steps = {i for i, step in enumerate(steps)
                    if len(step.outputs) == 1 and step.outputs[0] in wanted}
@@ -177,6 +182,11 @@ def make_run(graph):
                           else [out_mask] * n)
             for s, value, m in zip(step.outputs, out_leaves, per_output):
                 values[s], masks[s] = value, m
+        for s in loss_slots:        # Keras sums each added loss (floatx if not float)
+            added = values[s]
+            if not jnp.issubdtype(added.dtype, jnp.floating):
+                added = added.astype(jnp.float32)
+            activity_loss = activity_loss + jnp.sum(added)
         outputs = [values[s] for s in output_slots]
         if logits:
             return outputs, new_state, activity_loss, [logit_values.get(s) for s in output_slots]

@@ -54,6 +54,7 @@ class Model(Layer):
     edited copy of it.
     """
     _graph_layers: tuple = ()
+    added_losses: list = ()   # tensors a subclassed model's call gave add_loss (in the graph)
     _subclassed = False     # a subclass with Keras's `call(inputs)`: traced into a graph
 
     def __init_subclass__(cls, **kwargs):
@@ -76,16 +77,20 @@ class Model(Layer):
                             f"subclass Model and define call(inputs)")
         self._init_graph(inputs, outputs)
 
-    def _init_graph(self, inputs, outputs):
+    def _init_graph(self, inputs, outputs, losses=()):
+        """`losses`: scalar tensors added to the training loss (a subclassed model's
+        `add_loss`), kept in the graph beside the outputs."""
         self._input_kind, self._input_keys, self.inputs = _structure(inputs, "inputs", self.name)
         self._output_kind, self._output_keys, self.outputs = _structure(outputs, "outputs", self.name)
         if self._output_kind == "list" and len(self.outputs) == 1:
             self._output_kind = "single"      # Keras 3: a one-element list gives one array
         check_tensors(self.inputs, "inputs", self.name)
         check_tensors(self.outputs, "outputs", self.name)
+        self.added_losses = list(losses)
+        check_tensors(self.added_losses, "add_loss", self.name)
         self.graph, self.node_keys = build_graph(
             self.inputs, self.outputs, (self._input_kind, self._input_keys),
-            (self._output_kind, self._output_keys), self.name)
+            (self._output_kind, self._output_keys), self.name, self.added_losses)
         self._calls = {key: node for node, key in self.node_keys.items()}
         layers = layer_order(self.graph)
         self._all_layers = layers
@@ -123,6 +128,7 @@ class Model(Layer):
     def _trace(self, inputs):
         """Runs the subclass's `call` on symbolic inputs: its layer calls and ops become
         this model's graph (the same graph a functional model has)."""
+        self._traced_losses = []        # what add_loss receives during the trace
         try:
             outputs = self.call(inputs)
         except TypeError as err:
@@ -133,9 +139,11 @@ class Model(Layer):
                 f"flow on tensor values (if/for/while on a tensor, NumPy or jax.numpy calls) "
                 f"cannot be traced. Use graphnet.ops (ops.where, ops.cond) or move that code "
                 f"into a custom Layer's call()") from None
+        finally:
+            losses, self._traced_losses = self._traced_losses, None
         if isinstance(outputs, tuple):
             outputs = list(outputs)
-        self._init_graph(inputs, outputs)
+        self._init_graph(inputs, outputs, losses)
 
     def __call__(self, *args, **kwargs):
         if not self.built and self._subclassed and args:
@@ -320,12 +328,15 @@ class Model(Layer):
 
     @property
     def batch_dependent(self) -> bool:
-        """Whether some layer mixes samples when training (batch statistics)."""
-        return any(layer.batch_dependent for layer in self._graph_layers)
+        """Whether some layer mixes samples when training (batch statistics), or a loss
+        added by `add_loss` is computed over the batch."""
+        return bool(self.added_losses) or any(layer.batch_dependent
+                                              for layer in self._graph_layers)
 
     @property
     def has_activity_regularizer(self) -> bool:
-        return any(layer.activity_regularizer is not None or
+        """Whether the run adds loss terms of its own (activity penalties, add_loss)."""
+        return bool(self.added_losses) or any(layer.activity_regularizer is not None or
                    getattr(layer, "has_activity_regularizer", False)
                    for layer in self._graph_layers)
 
@@ -741,8 +752,12 @@ def _from_graph(graph, name, who, cls, feeds=None, call=None, layer_map=None):
                              f"arguments; inputs are nodes without arguments")
     model_inputs = graphs.pack(inputs, [tensor(k) for k in graphs.flat(inputs)])
     model_outputs = graphs.pack(outputs, [tensor(*ref) for ref in graphs.flat(outputs)])
-    return cls(inputs=model_inputs, outputs=model_outputs,
-               name=name if name is not None else graph.graph.get("name"))
+    model = cls(inputs=model_inputs, outputs=model_outputs,
+                name=name if name is not None else graph.graph.get("name"))
+    losses = [tensor(*ref) for ref in graph.graph.get("losses", ())]
+    if losses:                  # add_loss of a subclassed model's call: kept by edits
+        model._init_graph(model_inputs, model_outputs, losses)
+    return model
 
 
 def _looks_like_data(x) -> bool:

@@ -13,6 +13,8 @@ import graphnet as gn
 from graphnet import layers, ops
 from graphnet import random as grandom
 
+RTOL = 1e-5
+
 DRAWS = {
     "normal": lambda m, seed: m.normal((4, 3), mean=1.0, stddev=2.0, seed=seed),
     "uniform": lambda m, seed: m.uniform((4, 3), minval=-1.0, maxval=3.0, seed=seed),
@@ -154,9 +156,8 @@ def test_seed_none_inside_a_call_uses_the_calls_key():
 
 
 def vae_guide(keras_module, layers, ops):
-    """The VAE of Keras's guide "Making new layers and models via subclassing". One change:
-    the KL term is added by the encoder (a layer's add_loss) rather than by the model's
-    call, since graphnet traces a subclassed model's call once into a graph."""
+    """The VAE of Keras's guide "Making new layers and models via subclassing", unchanged:
+    the model's call adds the KL term with self.add_loss."""
     class Sampling(layers.Layer):
         """Uses (z_mean, z_log_var) to sample z, the vector encoding a digit."""
 
@@ -184,8 +185,6 @@ def vae_guide(keras_module, layers, ops):
             z_mean = self.dense_mean(x)
             z_log_var = self.dense_log_var(x)
             z = self.sampling((z_mean, z_log_var))
-            kl_loss = -0.5 * ops.mean(z_log_var - ops.square(z_mean) - ops.exp(z_log_var) + 1)
-            self.add_loss(kl_loss)
             return z_mean, z_log_var, z
 
     class Decoder(layers.Layer):
@@ -208,9 +207,42 @@ def vae_guide(keras_module, layers, ops):
 
         def call(self, inputs):
             z_mean, z_log_var, z = self.encoder(inputs)
-            return self.decoder(z)
+            reconstructed = self.decoder(z)
+            # Add KL divergence regularization loss.
+            kl_loss = -0.5 * ops.mean(z_log_var - ops.square(z_mean) - ops.exp(z_log_var) + 1)
+            self.add_loss(kl_loss)
+            return reconstructed
 
     return VariationalAutoEncoder
+
+
+def test_guide_vae_add_loss_in_the_models_call_matches_keras():
+    x = np.random.default_rng(0).uniform(size=(16, 8)).astype("float32")
+    k = vae_guide(keras, keras.layers, keras.ops)(8, 6, 3)
+    k(x[:2])                       # Keras builds by calling (one draw: its seed moves on)
+    g = vae_guide(gn, layers, ops)(8, 6, 3)
+    g.build((None, 8))
+    g.set_weights(k.get_weights())
+    k_seed = k.encoder.sampling.seed_generator
+    g.encoder.sampling.seed_generator.state.assign(k_seed.state.numpy())
+    # The KL term is in the graph: a scalar node beside the output, not an output.
+    assert g.graph.graph["losses"] and g.output_shape == (None, 8)
+    k.compile(keras.optimizers.SGD(0.1), "mse")
+    g.compile(gn.optimizers.SGD(0.1), "mse")
+    # Keras's total: the compiled loss plus the added loss, here with the same draws.
+    np.testing.assert_allclose(g.train_on_batch(x, x), k.train_on_batch(x, x), rtol=RTOL)
+    for ours, theirs in zip(g.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=1e-6)
+    np.testing.assert_allclose(g.evaluate(x, x, verbose=0), k.evaluate(x, x, verbose=0),
+                               rtol=RTOL)
+    # By hand: the evaluate loss is the reconstruction MSE plus the KL term of that draw.
+    state = g.state
+    recon, _ = g.apply(g.params, state, x)
+    z_mean, z_log_var, _ = g.encoder._pure_call(g.params["encoder"], state["encoder"], x)[0]
+    z_mean, z_log_var = np.asarray(z_mean, np.float64), np.asarray(z_log_var, np.float64)
+    kl = -0.5 * np.mean(z_log_var - z_mean ** 2 - np.exp(z_log_var) + 1)
+    mse = np.mean((np.asarray(recon, np.float64) - x) ** 2)
+    np.testing.assert_allclose(g.evaluate(x, x, verbose=0), mse + kl, rtol=RTOL)
 
 
 def test_guide_vae_trains_with_fit_and_advances_its_seed_generator():

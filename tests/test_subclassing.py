@@ -169,3 +169,101 @@ def test_lambda_with_python_lambda_saves_and_needs_safe_mode_false(tmp_path):
     x = np.arange(6, dtype="float32").reshape(2, 3)
     loaded = gn.load_model(tmp_path / "l.graphnet", safe_mode=False)
     np.testing.assert_array_equal(loaded.predict(x), x ** 2 + 1)
+
+
+def make_penalized(keras_module, layers, ops):
+    class Penalized(keras_module.Model):
+        """A model whose call adds a loss computed from an intermediate tensor."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = layers.Dense(3, activation="tanh")
+            self.out = layers.Dense(2)
+
+        def call(self, inputs):
+            h = self.hidden(inputs)
+            self.add_loss(0.1 * ops.mean(ops.sum(ops.square(h), axis=1)))
+            self.add_loss(0.01 * ops.mean(ops.abs(h)))
+            return self.out(h)
+    return Penalized
+
+
+def test_add_loss_in_a_subclassed_call_matches_keras_and_survives_saving(tmp_path):
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    y = np.random.default_rng(1).normal(size=(8, 2)).astype("float32")
+    k = make_penalized(keras, keras.layers, keras.ops)()
+    GModel = make_penalized(gn, layers, ops)
+    g = GModel()
+    k(x)
+    g(x)
+    g.set_weights(k.get_weights())
+    assert len(g.graph.graph["losses"]) == 2 and len(g.added_losses) == 2
+    k.compile(keras.optimizers.SGD(0.1), "mse")
+    g.compile(gn.optimizers.SGD(0.1), "mse")
+    for _ in range(2):
+        g.train_on_batch(x, y)
+        k.train_on_batch(x, y)
+    for ours, theirs in zip(g.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=1e-6)
+    expected = k.evaluate(x, y, verbose=0)
+    np.testing.assert_allclose(g.evaluate(x, y, verbose=0), expected, rtol=RTOL)
+    # The losses are part of the saved graph, and of a graph rebuilt by from_graph.
+    gn.register_serializable(package="test_subclassing")(GModel)
+    g.save(tmp_path / "p.graphnet")
+    loaded = gn.load_model(tmp_path / "p.graphnet")
+    assert type(loaded) is GModel and len(loaded.added_losses) == 2
+    np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), expected, rtol=RTOL)
+    rebuilt = gn.Model.from_graph(g.graph.copy())
+    rebuilt.compile(gn.optimizers.SGD(0.1), "mse")
+    np.testing.assert_allclose(rebuilt.evaluate(x, y, verbose=0), expected, rtol=RTOL)
+
+
+def test_add_loss_outside_a_subclassed_call_is_a_clear_error():
+    inputs = gn.Input((3,))
+    h = layers.Dense(2)(inputs)
+    model = gn.Model(inputs, h)
+    with pytest.raises(ValueError, match="subclassed model's call"):
+        model.add_loss(ops.mean(h))          # Keras 3 refuses it on functional models too
+    with pytest.raises(NotImplementedError):
+        keras_inputs = keras.Input((3,))
+        keras.Model(keras_inputs, keras.layers.Dense(2)(keras_inputs)).add_loss(0.0)
+
+    class WeightPenalty(gn.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, inputs):
+            out = self.dense(inputs)
+            self.add_loss(0.1 * float(np.sum(np.square(self.dense.kernel))))
+            return out
+    with pytest.raises(ValueError, match="kernel_regularizer"):
+        WeightPenalty()(np.zeros((2, 3), "float32"))
+
+
+def test_an_overridden_train_step_is_refused_naming_the_alternative():
+    class CustomStep(gn.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+        def train_step(self, data):
+            raise AssertionError("never run")
+
+    model = CustomStep()
+    model.compile("sgd", "mse")
+    x, y = np.zeros((4, 3), "float32"), np.zeros((4, 1), "float32")
+    for run in (lambda: model.fit(x, y, verbose=0), lambda: model.train_on_batch(x, y)):
+        with pytest.raises(TypeError, match=r"train_step\(\).*model\.apply.*optax"):
+            run()
+    assert model.evaluate(x, y, verbose=0) == 0.0        # test_step is not overridden
+    assert model.predict(x, verbose=0).shape == (4, 1)
+
+    class CustomTest(CustomStep):
+        def test_step(self, data):
+            raise AssertionError("never run")
+    with pytest.raises(TypeError, match=r"test_step\(\)"):
+        CustomTest().evaluate(x, y, verbose=0)

@@ -426,12 +426,29 @@ class Layer:
         return variable
 
     def add_loss(self, loss) -> None:
-        """Keras `add_loss` inside `call`: added to the training loss of that call."""
+        """Keras `add_loss` inside `call`: added to the training loss of that call.
+
+        In a subclassed model's `call` the loss is a symbolic tensor: it is traced into the
+        model's graph with the outputs (see `Model._trace`)."""
         scope = current_scope()
-        if scope is None:
-            raise ValueError(f"Layer '{self.name}': add_loss is called inside call() (the loss "
-                             f"of one call is added to the training loss)")
-        scope.losses.append(jnp.asarray(loss, jnp.float32))
+        if scope is not None:
+            scope.losses.append(jnp.asarray(loss, jnp.float32))
+            return
+        traced = getattr(self, "_traced_losses", None)
+        if traced is not None and isinstance(loss, SymbolicTensor):
+            traced.append(loss)
+            return
+        if traced is not None:
+            raise ValueError(f"Model '{self.name}': add_loss in call() takes a tensor computed "
+                             f"from the inputs, received {type(loss).__name__}; a penalty on "
+                             f"weights belongs in a layer's call() or a kernel_regularizer")
+        if isinstance(loss, SymbolicTensor):
+            raise ValueError(f"Layer '{self.name}': add_loss on a symbolic tensor works inside a "
+                             f"subclassed model's call() only (Keras 3 refuses it on functional "
+                             f"models too); add the loss in a layer's call() with "
+                             f"self.add_loss(...), or subclass graphnet.Model")
+        raise ValueError(f"Layer '{self.name}': add_loss is called inside call() (the loss "
+                         f"of one call is added to the training loss)")
 
     def _sub_weights_owners(self) -> list:
         """Objects whose weights follow this layer's own in `weights` (Keras order)."""

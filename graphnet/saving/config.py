@@ -122,6 +122,8 @@ def _model_config(model, memo: dict) -> dict:
     config = {"name": model.name, "trainable": model.trainable, "layers": layers, "nodes": nodes,
               "inputs": _encode(model.input, keys, "inputs"),
               "outputs": _encode(model.output, keys, "outputs")}
+    if model.added_losses:
+        config["losses"] = [_encode(t, keys, "losses") for t in model.added_losses]
     if getattr(model, "_subclassed", False):
         # A subclassed model is saved as its traced graph; its layer attributes come back.
         in_graph = {id(layer) for layer in model.layers}
@@ -243,6 +245,7 @@ def _functional_from_config(config, rebuild, cls):
         outputs[key] = layer.call_nodes[-1].outputs
     inputs = _decode(config["inputs"], outputs, name)
     model_outputs = _decode(config["outputs"], outputs, name)
+    losses = [_decode(t, outputs, name) for t in config.get("losses", [])]
     if getattr(cls, "_subclassed", False):
         # Its traced graph, as an instance of the registered class (its __init__ is not
         # run: the layers it made are the graph's), with its layer attributes back.
@@ -252,9 +255,12 @@ def _functional_from_config(config, rebuild, cls):
         for attr, layer_name in config.get("attributes", {}).items():
             if layer_name in layers:
                 setattr(model, attr, layers[layer_name])
-        return model
-    return cls(inputs=inputs, outputs=model_outputs, name=name,
-               trainable=config.get("trainable", True))
+    else:
+        model = cls(inputs=inputs, outputs=model_outputs, name=name,
+                    trainable=config.get("trainable", True))
+    if losses:                  # add_loss of a subclassed model's call, traced with it
+        model._init_graph(inputs, model_outputs, losses)
+    return model
 
 
 def _sequential_from_config(config, rebuild, cls):
