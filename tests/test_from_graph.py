@@ -205,6 +205,6 @@ def test_masks_are_routed_once_per_argument():
     calls.clear()
     model.apply(model.params, model.state, np.array([[1, 0, 2]], "int32"))
     assert calls == [True]
-    _, steps, _, _ = plan(model.graph)          # planned once: the probe reads slot 1's mask
+    steps = plan(model.graph)[1]          # planned once: the probe reads slot 1's mask
     assert [(s.layer.name, s.mask, s.first) for s in steps] == [("emb", (0,), (0,)),
                                                                 ("probe", (1,), (1,))]

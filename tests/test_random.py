@@ -278,7 +278,7 @@ def _noisy_model(keras_module, layers_module, ops_module):
     return keras_module.Model(inputs, _noisy_class(keras_module, layers_module, ops_module)()(h))
 
 
-def test_predict_and_eager_calls_advance_seed_generators_as_keras():
+def test_inference_advances_seed_generators_as_keras():
     k = _noisy_model(keras, keras.layers, keras.ops)
     g = _noisy_model(gn, layers, ops)
     g.set_weights(k.get_weights())
@@ -290,15 +290,25 @@ def test_predict_and_eager_calls_advance_seed_generators_as_keras():
         np.testing.assert_array_equal(g.layers[-1].seed_generator.state.numpy(),
                                       k.layers[-1].seed_generator.state.numpy())
     np.testing.assert_array_equal(g.layers[-1].seed_generator.state.numpy(), [1337, 6])
+    # evaluate and test_on_batch too: one draw per batch, the same losses.
+    y = np.zeros((5, 3), "float32")
+    for m in (g, k):
+        m.compile("sgd", "mse")
+    for run in (lambda m: m.evaluate(x, y, batch_size=2, verbose=0),
+                lambda m: m.test_on_batch(x, y)):
+        np.testing.assert_allclose(run(g), run(k), rtol=1e-5)
+        np.testing.assert_array_equal(g.layers[-1].seed_generator.state.numpy(),
+                                      k.layers[-1].seed_generator.state.numpy())
+    np.testing.assert_array_equal(g.layers[-1].seed_generator.state.numpy(), [1337, 10])
     # apply stays pure: the state passed in decides, and nothing is written back.
     before = g.state
     out1, new_state = g.apply(g.params, before, x)
     out2, _ = g.apply(g.params, before, x)
     np.testing.assert_array_equal(out1, out2)
-    np.testing.assert_array_equal(g.layers[-1].seed_generator.state.numpy(), [1337, 6])
+    np.testing.assert_array_equal(g.layers[-1].seed_generator.state.numpy(), [1337, 10])
     name = g.layers[-1].name
     np.testing.assert_array_equal(
-        new_state[name][g.layers[-1].seed_generator.name]["seed_generator_state"], [1337, 7])
+        new_state[name][g.layers[-1].seed_generator.name]["seed_generator_state"], [1337, 11])
 
 
 def test_dropout_called_with_training_true_draws_anew_at_each_predict():

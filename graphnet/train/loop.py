@@ -520,12 +520,13 @@ def _evaluate_source(program, trainer, source, k, progress=None):
     # Without a progress bar nothing is read until the end, so one dispatch per K batches
     # costs no host round trip.
     for data, start, count, offset, rows in source.chunks(k):
-        trackers, out_logs = program.eval_chunk(trackers, params, state, weights, data, start,
-                                                count, offset, rows)
+        (trackers, state), out_logs = program.eval_chunk(trackers, params, state, weights,
+                                                         data, start, count, offset, rows)
         if progress is not None:
             progress.update(count, _host(out_logs, names)[0])
     if out_logs is None:
         raise ValueError("evaluate: received no batches")
+    model.state = state          # Keras keeps what inference changed (SeedGenerator counters)
     return _host(out_logs, names)[0]
 
 

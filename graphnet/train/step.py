@@ -282,11 +282,14 @@ class Program:
 
     def _eval_chunk(self, trackers, params, state, loss_weights, data, start, count, offset,
                     rows=None):
-        def body(i, trackers):
+        """`((trackers, new_state), logs)`: the state is carried from batch to batch and
+        returned, as Keras's evaluate keeps what inference changed (SeedGenerator counters)."""
+        def body(i, carry):
+            trackers, state = carry
             batch, size = self.unpad(_index(data, i), rows)
-            terms, activity, per, outs, _ = self.forward(
+            terms, activity, per, outs, new_state = self.forward(
                 params, state, batch, loss_weights, False, None, None if rows is None else size)
             total = jnp.sum(terms) + activity + self.weight_penalty(params)
-            return self.track(trackers, total, per, outs, batch, size, i + offset)
-        trackers = lax.fori_loop(start, start + count, body, trackers)
-        return trackers, self.logs(trackers, loss_weights, training=False)
+            return self.track(trackers, total, per, outs, batch, size, i + offset), new_state
+        trackers, state = lax.fori_loop(start, start + count, body, (trackers, state))
+        return (trackers, state), self.logs(trackers, loss_weights, training=False)
