@@ -109,9 +109,11 @@ class History(Callback):
         self.epoch = []
 
     def on_train_begin(self, logs=None):
+        """Start the list of epoch numbers afresh at the beginning of `fit`."""
         self.epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
+        """Append each of the epoch's logs to `history[name]`."""
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)

@@ -294,6 +294,7 @@ class Loss:
 
     @classmethod
     def from_config(cls, config):
+        """A new loss from the dict `get_config` returned."""
         return cls(**config)
 
 

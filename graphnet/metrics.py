@@ -190,6 +190,7 @@ class Metric:
 
     @classmethod
     def from_config(cls, config):
+        """A new metric (fresh state) from the dict `get_config` returned."""
         return cls(**config)
 
     def __repr__(self):

@@ -38,25 +38,31 @@ class DTypePolicy:
 
     @property
     def name(self) -> str:
+        """The policy's name: "mixed_float16", "mixed_bfloat16" or a dtype name."""
         return self._name
 
     @property
     def compute_dtype(self) -> str:
+        """The dtype layers compute in ("float16" under "mixed_float16")."""
         return self._compute_dtype
 
     @property
     def variable_dtype(self) -> str:
+        """The dtype layers keep their weights in ("float32" under a mixed policy)."""
         return self._variable_dtype
 
     @property
     def quantization_mode(self):
+        """Keras's quantization mode: always None (graphnet does not quantize)."""
         return None
 
     def get_config(self) -> dict:
+        """`{"name": ...}`, as Keras writes a policy."""
         return {"name": self._name}
 
     @classmethod
     def from_config(cls, config: dict):
+        """The policy a `get_config` dict describes."""
         return cls(**config)
 
     def __eq__(self, other):

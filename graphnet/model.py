@@ -661,6 +661,9 @@ class Model(Layer):
 
     @classmethod
     def from_config(cls, config):
+        """A new model (fresh weights) from the dict `get_config` returned; registered custom
+        layers are found by name (`register_serializable`).
+        """
         from .saving import model_from_config
         return model_from_config(config, cls)
 

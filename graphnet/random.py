@@ -63,10 +63,12 @@ class SeedGenerator:
         return current
 
     def get_config(self) -> dict:
+        """`{"seed", "name"}`, as Keras writes a generator."""
         return {"seed": self._initial_seed, "name": self.name}
 
     @classmethod
     def from_config(cls, config: dict):
+        """A new generator from the dict `get_config` returned."""
         return cls(**config)
 
     def __repr__(self):

@@ -132,6 +132,7 @@ class PyDataset:
 
     @property
     def num_batches(self):
+        """The number of batches per epoch (`len(dataset)`)."""
         return len(self)
 
     def on_epoch_end(self):

@@ -281,10 +281,12 @@ class Layer:
 
     @property
     def variable_dtype(self) -> str:
+        """The dtype the layer's weights are kept in (the dtype policy's `variable_dtype`)."""
         return self.dtype_policy.variable_dtype
 
     @property
     def compute_dtype(self) -> str:
+        """The dtype `call` computes in (the dtype policy's `compute_dtype`)."""
         return self.dtype_policy.compute_dtype
 
     def _autocast(self, params, args, kwargs):
@@ -311,9 +313,31 @@ class Layer:
 
     # ---- what subclasses define ------------------------------------------------------
     def build(self, *input_shapes, rng=None, **kwargs):
+        """Make the layer's weights for the given input shapes (pure form).
+
+        Args:
+            *input_shapes: one shape per input tensor, without the batch axis's size (None).
+            rng: a JAX key to draw initial weights from.
+
+        Returns:
+            `(params, state)`: dicts of arrays, the trainable weights and the others (batch
+            statistics, counters). The base layer has neither.
+        """
         return {}, {}
 
     def call(self, params, state, *args, training=False, rng=None, **kwargs):
+        """The layer's computation (pure form): a function of its weights and inputs.
+
+        Args:
+            params: the trainable weights, as `build` made them.
+            state: the non-trainable weights.
+            *args: the input tensors.
+            training: True inside `fit` (dropout, batch statistics), else False.
+            rng: a JAX key, given when the layer draws randomness in training.
+
+        Returns:
+            `(outputs, new_state)`.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define call()")
 
     def output_shape(self, *input_shapes, **kwargs):
@@ -328,6 +352,9 @@ class Layer:
         return mask if self.supports_masking else None
 
     def get_config(self) -> dict:
+        """The constructor arguments that rebuild this layer: what `save` writes and
+        `from_config` reads. A layer with its own arguments adds them to the base's dict.
+        """
         config = {"name": self.name, "trainable": self.trainable,
                   "dtype": mixed_precision.serialize(self.dtype_policy)}
         if self.activity_regularizer is not None:
@@ -336,11 +363,15 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict):
+        """A new layer from the dict `get_config` returned."""
         return cls(**config)
 
     # ---- values: own weights plus sub-layers' (Keras form) ----------------------------
     @property
     def params(self) -> dict:
+        """The trainable weights: a dict name -> array, sub-layers' dicts nested under their
+        names. Assigning a dict of the same structure replaces them.
+        """
         if not self._sublayers:
             return self._params
         return {**self._params, **{s.name: s.params for s in self._sublayers}}
@@ -355,6 +386,9 @@ class Layer:
 
     @property
     def state(self) -> dict:
+        """The non-trainable weights (batch statistics, seed generators' counters), as a dict
+        like `params`.
+        """
         # A SeedGenerator attribute's [seed, counter] is state under the generator's name.
         seeds = {g.name: g._state for g in getattr(self, "_seed_generators", ())}
         if not self._sublayers and not seeds:
@@ -477,10 +511,16 @@ class Layer:
 
     @property
     def trainable_weights(self) -> list:
+        """The trainable weights as Keras `Variable`s (name, path, value); empty for a
+        frozen layer (`trainable=False`).
+        """
         return [v for v in self._weights_split(True)]
 
     @property
     def non_trainable_weights(self) -> list:
+        """The weights training does not change, as `Variable`s (all of them for a frozen
+        layer).
+        """
         return [v for v in self._weights_split(False)]
 
     def _weights_split(self, trainable: bool) -> list:
@@ -499,10 +539,13 @@ class Layer:
 
     @property
     def variables(self) -> list:
+        """Every weight as a `Variable` (Keras's `layer.variables`, the same as `weights`)."""
         return self.weights
 
     @property
     def losses(self) -> list:
+        """Keras's `layer.losses`: always empty here. Losses from `add_loss` and weight
+        penalties are computed inside the compiled training step, not kept on the layer."""
         return []
 
     def __getattr__(self, name):
@@ -833,12 +876,21 @@ class Layer:
         return [n for n in self.weight_names if n in self.params or n in self.state]
 
     def get_weights(self) -> list:
+        """The weights as NumPy arrays, in Keras's order (kernel before bias, trainable
+        before non-trainable).
+        """
         if self._keras_form:
             return [np.asarray(v.value) for v in self.weights]
         return [np.asarray(self.params[n] if n in self.params else self.state[n])
                 for n in self._present_weight_names()]
 
     def set_weights(self, weights) -> None:
+        """Replace the weights with arrays in `get_weights`'s order.
+
+        Raises:
+            ValueError: the layer is not built, or the number or shapes of the arrays differ
+                from its weights'.
+        """
         if self._keras_form and (self.built or self._variables):
             variables, weights = self.weights, list(weights)
             if len(weights) != len(variables):
@@ -883,10 +935,20 @@ class Layer:
 
     @property
     def output(self):
+        """The symbolic tensor(s) the layer's only call returned (Keras's `layer.output`).
+
+        Raises:
+            ValueError: the layer was never called, or was called more than once.
+        """
         return self._only_node("output").out_treedef.unflatten(self._only_node("output").outputs)
 
     @property
     def input(self):
+        """The symbolic tensor(s) the layer's only call received (Keras's `layer.input`).
+
+        Raises:
+            ValueError: the layer was never called, or was called more than once.
+        """
         node = self._only_node("input")
         args, kwargs = node.treedef.unflatten(node.leaves)
         return args[0] if len(args) == 1 else list(args)

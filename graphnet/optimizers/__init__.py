@@ -134,12 +134,19 @@ class Optimizer:
         return int(self._lr_state().count)
 
     def get_config(self) -> dict:
+        """The constructor arguments (learning rate or schedule config, clipping,
+        hyperparameters): what `save` writes.
+
+        Raises:
+            ValueError: the learning rate is a schedule that is neither built in nor registered.
+        """
         return {"learning_rate": _serialize_lr(self.name, self._learning_rate),
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                 "global_clipnorm": self.global_clipnorm, "name": self.name, **self._hyper()}
 
     @classmethod
     def from_config(cls, config):
+        """A new optimizer (fresh state) from the dict `get_config` returned."""
         config = dict(config)
         config["learning_rate"] = _deserialize_lr(config.get("learning_rate", 0.001))
         return cls(**config)

@@ -22,11 +22,17 @@ class LearningRateSchedule:
                                   f"override __call__(self, step)")
 
     def get_config(self):
+        """The constructor arguments that rebuild the schedule (what saving writes).
+
+        Raises:
+            NotImplementedError: a subclass that is saved must define it.
+        """
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
                                   f"override get_config() to be saved")
 
     @classmethod
     def from_config(cls, config):
+        """A new schedule from the dict `get_config` returned."""
         return cls(**config)
 
     def __repr__(self):
@@ -62,6 +68,7 @@ class ExponentialDecay(_OptaxSchedule):
                                                  float(decay_rate), staircase=bool(staircase))
 
     def get_config(self):
+        """The constructor arguments, as Keras writes them."""
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
@@ -84,6 +91,7 @@ class PiecewiseConstantDecay(_OptaxSchedule):
             [int(b) + 1 for b in self.boundaries])
 
     def get_config(self):
+        """The constructor arguments, as Keras writes them."""
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
@@ -105,6 +113,7 @@ class InverseTimeDecay(LearningRateSchedule):
                 / (1.0 + jnp.asarray(self.decay_rate, F32) * p))
 
     def get_config(self):
+        """The constructor arguments, as Keras writes them."""
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
@@ -132,6 +141,7 @@ class CosineDecay(_OptaxSchedule):
                 [int(warmup_steps)])
 
     def get_config(self):
+        """The constructor arguments, as Keras writes them."""
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}

@@ -1,0 +1,144 @@
+"""The API reference is worth reading: every name docs/api.md shows has a docstring, and every
+Keras-named class graphnet exports is shown there.
+
+docs/api.md lists the objects mkdocstrings renders (`::: graphnet.layers.Dense`), each with
+its `members` option: `false` (the object's own docstring), a list, or absent (every public
+member the class or module defines itself, as mkdocstrings renders it).
+"""
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+import graphnet
+from graphnet import callbacks, initializers, layers, losses, metrics, optimizers, regularizers
+
+API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+DIRECTIVE = re.compile(r"^::: ([\w.]+)\n((?:[ \t]+\S.*\n)*)", re.M)
+
+
+def directives():
+    """{path: members} for each `::: path` of docs/api.md; members is False, a list of
+    names, or None (all public members)."""
+    found = {}
+    for match in DIRECTIVE.finditer(API.read_text(encoding="utf-8")):
+        members = re.search(r"^\s+members:\s*(.+)$", match.group(2), re.M)
+        if members is None:
+            found[match.group(1)] = None
+        elif members.group(1).strip() == "false":
+            found[match.group(1)] = False
+        else:
+            found[match.group(1)] = re.findall(r"\w+", members.group(1))
+    return found
+
+
+def resolve(path: str):
+    """The object a dotted path names: the longest importable module, then attributes."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(path)
+
+
+def own_members(obj):
+    """(name, object) of the public functions, classes and properties `obj` defines itself."""
+    if inspect.ismodule(obj):
+        names = getattr(obj, "__all__", None) or [n for n in vars(obj) if not n.startswith("_")]
+        for name in names:
+            member = getattr(obj, name)
+            if ((inspect.isfunction(member) or inspect.isclass(member))
+                    and member.__module__.startswith(obj.__name__)):
+                yield name, member
+        return
+    for name, member in vars(obj).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(member, (staticmethod, classmethod)):
+            member = member.__func__
+        if inspect.isfunction(member) or isinstance(member, property):
+            yield name, member
+
+
+def documented(obj) -> bool:
+    doc = obj.fget.__doc__ if isinstance(obj, property) else obj.__doc__
+    return bool(doc and doc.strip())
+
+
+def undocumented():
+    """Dotted names shown by the API reference that have no docstring."""
+    missing = []
+    for path, members in directives().items():
+        obj = resolve(path)
+        if not documented(obj):
+            missing.append(path)
+        if members is False or not (inspect.isclass(obj) or inspect.ismodule(obj)):
+            continue
+        if members is None:
+            shown = list(own_members(obj))
+        else:
+            shown = []
+            for name in members:
+                try:
+                    member = inspect.getattr_static(obj, name)
+                except AttributeError:           # an attribute set in __init__
+                    continue
+                if isinstance(member, (staticmethod, classmethod)):
+                    member = member.__func__
+                shown.append((name, member))
+        for name, member in shown:
+            if (inspect.isfunction(member) or inspect.isclass(member)
+                    or isinstance(member, property)) and not documented(member):
+                missing.append(f"{path}.{name}")
+            if inspect.ismodule(obj) and inspect.isclass(member):     # rendered with members
+                missing += [f"{path}.{name}.{n}" for n, m in own_members(member)
+                            if not documented(m)]
+    return missing
+
+
+def test_every_name_in_the_api_reference_has_a_docstring():
+    missing = undocumented()
+    assert not missing, f"add a docstring to: {missing}"
+
+
+def test_every_directive_names_an_object():
+    for path in directives():
+        resolve(path)                        # raises if docs/api.md names something gone
+
+
+FAMILIES = [(layers, layers.Layer), (losses, losses.Loss), (metrics, metrics.Metric),
+            (optimizers, optimizers.Optimizer), (callbacks, callbacks.Callback),
+            (initializers, initializers.Initializer), (regularizers, regularizers.Regularizer)]
+
+
+@pytest.mark.parametrize("module, base", FAMILIES, ids=[m.__name__ for m, _ in FAMILIES])
+def test_every_exported_class_is_in_the_api_reference(module, base):
+    shown = set(directives())
+    missing = sorted(
+        name for name, obj in vars(module).items()
+        if inspect.isclass(obj) and issubclass(obj, base) and not name.startswith("_")
+        and obj.__name__ == name                                       # not an alias
+        and f"{module.__name__}.{name}" not in shown and f"graphnet.{name}" not in shown)
+    assert not missing, f"add these to docs/api.md: {missing}"
+
+
+def test_every_numpy_named_op_is_listed():
+    text = API.read_text(encoding="utf-8")
+    missing = [name for name in graphnet.ops._NUMPY_SAME if f"`{name}`" not in text]
+    assert not missing, f"docs/api.md's list of NumPy-named ops lacks {missing}"
+
+
+def test_every_public_module_is_in_the_api_reference():
+    shown = directives()
+    modules = [name for name in graphnet.__all__ if inspect.ismodule(getattr(graphnet, name))
+               and name != "models"]                  # graphnet.models: Keras's alias module
+    missing = [m for m in modules
+               if not any(p == f"graphnet.{m}" or p.startswith(f"graphnet.{m}.") for p in shown)]
+    assert not missing, f"docs/api.md shows nothing of {missing}"
