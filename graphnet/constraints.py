@@ -29,6 +29,7 @@ class Constraint:
 
     @classmethod
     def from_config(cls, config):
+        """A new constraint from the dict `get_config` returned."""
         return cls(**config)
 
 

@@ -869,6 +869,9 @@ class Layer:
 
     @property
     def has_constraints(self) -> bool:
+        """Whether this layer or one of its sub-layers has a weight constraint (`fit` then
+        projects those weights after each update).
+        """
         return bool(self.weight_constraints) or any(s.has_constraints for s in self._sublayers)
 
     # ---- weights, Keras layout -----------------------------------------------------
