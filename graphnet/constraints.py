@@ -109,6 +109,17 @@ def get(identifier):
                     f"received {identifier!r}")
 
 
+def of(**weights) -> dict:
+    """A layer's `weight_constraints` from its `<weight>_constraint` arguments (None left out)."""
+    return {name: get(c) for name, c in weights.items() if c is not None}
+
+
+def config_of(weight_constraints: dict, *names) -> dict:
+    """`{"<name>_constraint": serialized or None}` for a layer's `get_config`."""
+    return {f"{name}_constraint": None if weight_constraints.get(name) is None
+            else serialize(weight_constraints[name]) for name in names}
+
+
 KIND = registry.Kind("constraint", {"NonNeg": NonNeg, "MaxNorm": MaxNorm,
                                     "MinMaxNorm": MinMaxNorm, "UnitNorm": UnitNorm})
 

@@ -91,3 +91,38 @@ def test_frozen_constrained_weights_are_left_alone():
     model.compile("sgd", "mse")
     model.train_on_batch(data(8, 4), data(8, 3))
     np.testing.assert_array_equal(layer.get_weights()[0], kernel)
+
+
+def _constrained_dense_model(keras_module, layers_module, constraints_module):
+    inputs = keras_module.Input((5,))
+    h = layers_module.Dense(4, activation="relu",
+                            kernel_constraint=constraints_module.MaxNorm(0.6),
+                            bias_constraint=constraints_module.NonNeg())(inputs)
+    h = layers_module.Reshape((2, 2, 1))(h)
+    h = layers_module.Conv2D(2, 2, kernel_constraint=constraints_module.UnitNorm(axis=[0, 1, 2]))(h)
+    return keras_module.Model(inputs, layers_module.Flatten()(h))
+
+
+def test_layer_constraint_arguments_match_keras_and_save(tmp_path):
+    k = _constrained_dense_model(keras, keras.layers, keras.constraints)
+    g = _constrained_dense_model(gn, layers, constraints)
+    g.set_weights(k.get_weights())
+    x, y = data(16, 5), data(16, 2, seed=1)
+    k.compile(keras.optimizers.SGD(0.3), "mse")
+    g.compile(gn.optimizers.SGD(0.3), "mse")
+    for _ in range(3):
+        g.train_on_batch(x, y)
+        k.train_on_batch(x, y)
+    for ours, theirs in zip(g.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=1e-6)
+    dense = g.layers[1]
+    assert dense.get_config()["kernel_constraint"]["class_name"] == "MaxNorm"
+    g.save(tmp_path / "c.graphnet")
+    again = gn.load_model(tmp_path / "c.graphnet")
+    assert isinstance(again.layers[1].weight_constraints["kernel"], constraints.MaxNorm)
+    g.save(tmp_path / "c.keras")                 # Keras reads our file, and we read Keras's
+    from_ours = keras.saving.load_model(tmp_path / "c.keras")
+    assert isinstance(from_ours.layers[1].kernel_constraint, keras.constraints.MaxNorm)
+    k.save(tmp_path / "k.keras")
+    from_keras = gn.load_model(tmp_path / "k.keras")
+    assert isinstance(from_keras.layers[3].weight_constraints["kernel"], constraints.UnitNorm)

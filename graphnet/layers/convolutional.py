@@ -3,7 +3,7 @@
 All of them run `ops.conv`, whose gradients stay fast inside a scanned training step.
 """
 from .. import _conv as ops
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .base import Layer, shape_str
 
 
@@ -129,7 +129,8 @@ class _PlainConv(_Conv):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, **kwargs)
         if not isinstance(filters, int) or isinstance(filters, bool) or filters < 1:
@@ -141,6 +142,7 @@ class _PlainConv(_Conv):
         self.filters, self.groups = filters, groups
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.weight_regularizers["kernel"] = regularizers.get(kernel_regularizer)
+        self.weight_constraints = constraints.of(kernel=kernel_constraint, bias=bias_constraint)
 
     def weight_shapes(self, channels):
         if channels % self.groups:
@@ -159,7 +161,8 @@ class _PlainConv(_Conv):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "groups": self.groups,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "kernel_regularizer": regularizers.serialize(self.weight_regularizers["kernel"])}
+                "kernel_regularizer": regularizers.serialize(self.weight_regularizers["kernel"]),
+                **constraints.config_of(self.weight_constraints, "kernel", "bias")}
 
 
 class Conv1D(_PlainConv):

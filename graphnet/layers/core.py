@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ..registry import get_registered, registered_name
 from .base import Layer, shape_str
 
@@ -17,7 +17,7 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 **kwargs):
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Dense '{self.name}': units must be a positive int, received {units!r}")
@@ -28,6 +28,7 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.weight_regularizers = {"kernel": regularizers.get(kernel_regularizer),
                                     "bias": regularizers.get(bias_regularizer)}
+        self.weight_constraints = constraints.of(kernel=kernel_constraint, bias=bias_constraint)
 
     def _check_rank(self, input_shape):
         if len(input_shape) < 2:
@@ -64,7 +65,8 @@ class Dense(Layer):
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.weight_regularizers["kernel"]),
-                "bias_regularizer": regularizers.serialize(self.weight_regularizers["bias"])}
+                "bias_regularizer": regularizers.serialize(self.weight_regularizers["bias"]),
+                **constraints.config_of(self.weight_constraints, "kernel", "bias")}
 
 
 class Activation(Layer):
