@@ -306,7 +306,8 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
 
 class RootMeanSquaredError(MeanMetricWrapper):
-    """Keras RootMeanSquaredError: sqrt of the (weighted) mean squared error."""
+    """Keras RootMeanSquaredError: the square root of the (weighted) mean squared error
+    over everything seen since the last reset (not the mean of per-batch roots)."""
     __init__ = _wrapper(squared_error, "root_mean_squared_error")
 
     def result(self, state=None):
@@ -382,7 +383,19 @@ class _ThresholdMetric(Metric):
 
 
 class Precision(_ThresholdMetric):
-    """Keras Precision: tp / (tp + fp), 0 when nothing is predicted positive."""
+    """Keras Precision: the fraction of predicted positives that are positive.
+
+    `tp / (tp + fp)` over everything seen since the last reset, 0 when nothing was
+    predicted positive. A label counts as positive when it is not 0.
+
+    Args:
+        thresholds: a float in [0, 1]: a prediction above it is positive (default 0.5, or
+            with `top_k` none). A list gives one precision per threshold.
+        top_k: only the `top_k` highest scores of each row can be positive.
+        class_id: measure this one class of (batch, classes) predictions.
+        name: the metric's name in the logs.
+        dtype: the dtype of the result.
+    """
     _counts = ("tp", "fp")
 
     def result(self, state=None):
@@ -390,7 +403,19 @@ class Precision(_ThresholdMetric):
 
 
 class Recall(_ThresholdMetric):
-    """Keras Recall: tp / (tp + fn), 0 when there are no positives."""
+    """Keras Recall: the fraction of positives that are predicted positive.
+
+    `tp / (tp + fn)` over everything seen since the last reset, 0 when there were no
+    positives. A label counts as positive when it is not 0.
+
+    Args:
+        thresholds: a float in [0, 1]: a prediction above it is positive (default 0.5, or
+            with `top_k` none). A list gives one recall per threshold.
+        top_k: only the `top_k` highest scores of each row can be positive.
+        class_id: measure this one class of (batch, classes) predictions.
+        name: the metric's name in the logs.
+        dtype: the dtype of the result.
+    """
     _counts = ("tp", "fn")
 
     def result(self, state=None):
@@ -401,9 +426,25 @@ KERAS_EPSILON = 1e-7
 
 
 class FBetaScore(Metric):
-    """Keras FBetaScore for (batch, classes) targets: per class (average=None), or
-    "micro", "macro", "weighted"; without `threshold`, each row's highest score is the
-    positive (Keras's rule, including its 1e-9 floor)."""
+    """Keras FBetaScore: the weighted harmonic mean of precision and recall, per class.
+
+    `(1 + beta^2) * precision * recall / (beta^2 * precision + recall)` for one-hot (or
+    multi-label) targets and scores of shape (batch, classes).
+
+    Args:
+        average: None (one score per class), "micro" (one score from the counts of all
+            classes), "macro" (the mean of the class scores) or "weighted" (their mean
+            weighted by each class's number of positives).
+        beta: how much more recall counts than precision (a float > 0).
+        threshold: a score above it is positive; None: each row's highest score is the
+            positive (Keras's rule, including its 1e-9 floor).
+        name: the metric's name in the logs.
+        dtype: the dtype of the result.
+
+    Raises:
+        ValueError: `average`, `beta` or `threshold` is not one of the values above, or (at
+            the first batch) targets and predictions are not of shape (batch, classes).
+    """
 
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score",
                  dtype="float32"):
@@ -472,7 +513,14 @@ class FBetaScore(Metric):
 
 
 class F1Score(FBetaScore):
-    """Keras F1Score: FBetaScore with beta = 1."""
+    """Keras F1Score: the harmonic mean of precision and recall (`FBetaScore` with beta 1).
+
+    Args:
+        average: None, "micro", "macro" or "weighted", as for `FBetaScore`.
+        threshold: a score above it is positive; None: each row's highest score.
+        name: the metric's name in the logs.
+        dtype: the dtype of the result.
+    """
 
     def __init__(self, average=None, threshold=None, name="f1_score", dtype="float32"):
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
@@ -484,9 +532,21 @@ class F1Score(FBetaScore):
 
 
 class MeanIoU(Metric):
-    """Keras MeanIoU: a (num_classes, num_classes) confusion matrix of class indices (or
-    argmax over `axis` unless sparse); the mean over classes present of tp / (tp + fp + fn).
-    Labels outside [0, num_classes) and `ignore_class` are left out."""
+    """Keras MeanIoU: the intersection over union of each class, averaged over classes.
+
+    Keeps a (num_classes, num_classes) confusion matrix of class indices; the result is the
+    mean, over the classes that occur, of `tp / (tp + fp + fn)`. Labels outside
+    [0, num_classes) and `ignore_class` are left out.
+
+    Args:
+        num_classes: the number of classes (>= 1).
+        name: the metric's name in the logs (default "mean_io_u").
+        dtype: the dtype of the result.
+        ignore_class: a label left out of the count (e.g. a "void" class), or None.
+        sparse_y_true: True: targets are class indices; False: scores, argmax over `axis`.
+        sparse_y_pred: the same for predictions.
+        axis: the class axis of non-sparse targets or predictions.
+    """
 
     def __init__(self, num_classes, name=None, dtype="float32", ignore_class=None,
                  sparse_y_true=True, sparse_y_pred=True, axis=-1):

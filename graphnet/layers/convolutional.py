@@ -166,19 +166,81 @@ class _PlainConv(_Conv):
 
 
 class Conv1D(_PlainConv):
-    """Keras Conv1D over (batch, steps, channels); padding "valid", "same" or "causal"."""
+    """Keras Conv1D: a 1D convolution over (batch, steps, channels).
+
+    Kernel (k, in // groups, filters).
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: an int or a 1-tuple, the window's size.
+        strides: an int or a 1-tuple, the step between windows.
+        padding: "valid" (no padding), "same" (the output keeps the input's size divided by
+            the strides) or "causal" (padding on the left only: step t sees no later step).
+        data_format: "channels_last" (or None); channels-first is not supported.
+        dilation_rate: an int or a 1-tuple, the spacing of the kernel's taps.
+        groups: split the input channels into this many groups, each convolved with its own
+            `filters // groups` filters.
+        activation: an activation name or function applied to the output, or None.
+        use_bias: whether a bias is added.
+        kernel_initializer: an initializer name or object for the kernel.
+        bias_initializer: an initializer name or object for the bias.
+        kernel_regularizer: a penalty on the kernel added to the training loss, or None.
+        bias_regularizer: a penalty on the bias added to the training loss, or None.
+        **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+    """
     rank = 1
     paddings = ("valid", "same", "causal")
 
 
 class Conv2D(_PlainConv):
-    """Keras Conv2D over (batch, rows, cols, channels); kernel (kh, kw, in, filters)."""
+    """Keras Conv2D: a 2D convolution over (batch, rows, cols, channels).
+
+    Kernel (kh, kw, in // groups, filters).
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: an int or a tuple of 2 ints, the window's size.
+        strides: an int or a tuple of 2 ints, the step between windows.
+        padding: "valid" (no padding) or "same" (the output keeps the input's size
+            divided by the strides).
+        data_format: "channels_last" (or None); channels-first is not supported.
+        dilation_rate: an int or a tuple of 2 ints, the spacing of the kernel's taps.
+        groups: split the input channels into this many groups, each convolved with its own
+            `filters // groups` filters.
+        activation: an activation name or function applied to the output, or None.
+        use_bias: whether a bias is added.
+        kernel_initializer: an initializer name or object for the kernel.
+        bias_initializer: an initializer name or object for the bias.
+        kernel_regularizer: a penalty on the kernel added to the training loss, or None.
+        bias_regularizer: a penalty on the bias added to the training loss, or None.
+        **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+    """
     rank = 2
 
 
 class Conv3D(_PlainConv):
-    """Keras Conv3D over (batch, depth, rows, cols, channels); kernel (kd, kh, kw, in,
-    filters)."""
+    """Keras Conv3D: a 3D convolution over (batch, depth, rows, cols, channels).
+
+    Kernel (kd, kh, kw, in // groups, filters).
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: an int or a tuple of 3 ints, the window's size.
+        strides: an int or a tuple of 3 ints, the step between windows.
+        padding: "valid" (no padding) or "same" (the output keeps the input's size
+            divided by the strides).
+        data_format: "channels_last" (or None); channels-first is not supported.
+        dilation_rate: an int or a tuple of 3 ints, the spacing of the kernel's taps.
+        groups: split the input channels into this many groups, each convolved with its own
+            `filters // groups` filters.
+        activation: an activation name or function applied to the output, or None.
+        use_bias: whether a bias is added.
+        kernel_initializer: an initializer name or object for the kernel.
+        bias_initializer: an initializer name or object for the bias.
+        kernel_regularizer: a penalty on the kernel added to the training loss, or None.
+        bias_regularizer: a penalty on the bias added to the training loss, or None.
+        **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+    """
     rank = 3
 
 
@@ -338,12 +400,50 @@ class _ConvTranspose(_PlainConv):
 
 
 class Conv1DTranspose(_ConvTranspose):
-    """Keras Conv1DTranspose over (batch, steps, channels); kernel (k, filters, in)."""
+    """Keras Conv1DTranspose: the transpose of Conv1D (upsampling), over (batch, steps,
+    channels).
+
+    Kernel (k, filters, in).
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: an int or a 1-tuple, the window's size.
+        strides: an int or a 1-tuple: the output is about `strides` times larger.
+        padding: "valid" or "same", as Keras computes the output size.
+        output_padding: an int or a 1-tuple (each smaller than its stride) added
+            to the output size, or None.
+        data_format: "channels_last" (or None); channels-first is not supported.
+        dilation_rate: an int or a 1-tuple, the spacing of the kernel's taps.
+        activation: an activation name or function applied to the output, or None.
+        use_bias: whether a bias is added.
+        kernel_initializer: an initializer name or object for the kernel.
+        bias_initializer: an initializer name or object for the bias.
+        kernel_regularizer: a penalty on the kernel added to the training loss, or None.
+        bias_regularizer: a penalty on the bias added to the training loss, or None.
+        **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+    """
     rank = 1
 
 
 class Conv2DTranspose(_ConvTranspose):
-    """Keras Conv2DTranspose over (batch, rows, cols, channels); kernel (kh, kw, filters, in)."""
+    """Keras Conv2DTranspose: the transpose of Conv2D (upsampling), over (batch, rows,
+    cols, channels).
+
+    Kernel (kh, kw, filters, in).
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: an int or a tuple of 2 ints, the window's size.
+        strides: an int or a tuple of 2 ints: the output is about `strides` times larger.
+        padding: "valid" or "same", as Keras computes the output size.
+        output_padding: an int or a tuple of 2 ints (each smaller than its stride) added
+            to the output size, or None.
+        data_format: "channels_last" (or None); channels-first is not supported.
+        dilation_rate: an int or a tuple of 2 ints, the spacing of the kernel's taps.
+        **kwargs: `activation`, `use_bias`, `kernel_initializer`, `bias_initializer`,
+            `kernel_regularizer` and `bias_regularizer` as for Conv2D, and the base layer's
+            arguments (`name`, `trainable`, `dtype`, ...).
+    """
     rank = 2
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
@@ -353,5 +453,26 @@ class Conv2DTranspose(_ConvTranspose):
 
 
 class Conv3DTranspose(_ConvTranspose):
-    """Keras Conv3DTranspose over (batch, depth, rows, cols, channels)."""
+    """Keras Conv3DTranspose: the transpose of Conv3D (upsampling), over (batch, depth,
+    rows, cols, channels).
+
+    Kernel (kd, kh, kw, filters, in).
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: an int or a tuple of 3 ints, the window's size.
+        strides: an int or a tuple of 3 ints: the output is about `strides` times larger.
+        padding: "valid" or "same", as Keras computes the output size.
+        output_padding: an int or a tuple of 3 ints (each smaller than its stride) added
+            to the output size, or None.
+        data_format: "channels_last" (or None); channels-first is not supported.
+        dilation_rate: an int or a tuple of 3 ints, the spacing of the kernel's taps.
+        activation: an activation name or function applied to the output, or None.
+        use_bias: whether a bias is added.
+        kernel_initializer: an initializer name or object for the kernel.
+        bias_initializer: an initializer name or object for the bias.
+        kernel_regularizer: a penalty on the kernel added to the training loss, or None.
+        bias_regularizer: a penalty on the bias added to the training loss, or None.
+        **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+    """
     rank = 3
