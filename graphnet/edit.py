@@ -288,6 +288,12 @@ def cut(model, outputs):
         kept = [k for k in graphs.flat(inputs) if k in keep]
         h.graph["inputs"] = kept[0] if len(kept) == 1 else kept
     h.graph["outputs"] = structure
+    if "losses" in g.graph:     # added losses the kept part still computes stay with it
+        losses = [ref for ref in g.graph["losses"] if ref[0] in keep]
+        if losses:
+            h.graph["losses"] = losses
+        else:
+            del h.graph["losses"]
     return _from_graph(h, model.name, who, Model)
 
 

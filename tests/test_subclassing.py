@@ -213,9 +213,17 @@ def test_add_loss_in_a_subclassed_call_matches_keras_and_survives_saving(tmp_pat
     loaded = gn.load_model(tmp_path / "p.graphnet")
     assert type(loaded) is GModel and len(loaded.added_losses) == 2
     np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), expected, rtol=RTOL)
+    with pytest.raises(ValueError, match="add_loss.*graphnet"):
+        g.save(tmp_path / "p.keras")          # Keras's format would drop the loss
     rebuilt = gn.Model.from_graph(g.graph.copy())
     rebuilt.compile(gn.optimizers.SGD(0.1), "mse")
     np.testing.assert_allclose(rebuilt.evaluate(x, y, verbose=0), expected, rtol=RTOL)
+    clone = gn.clone_model(g)
+    clone.set_weights(g.get_weights())
+    clone.compile(gn.optimizers.SGD(0.1), "mse")
+    np.testing.assert_allclose(clone.evaluate(x, y, verbose=0), expected, rtol=RTOL)
+    features = gn.edit.cut(g, g.hidden.name)     # the losses are not part of what is kept
+    assert features.added_losses == [] and "losses" not in features.graph.graph
 
 
 def test_add_loss_outside_a_subclassed_call_is_a_clear_error():

@@ -587,6 +587,10 @@ def keras_layer_config(layer, model_nodes=None) -> dict:
 
 
 def functional_keras_config(model) -> dict:
+    if model.added_losses:
+        raise ValueError(f"Model '{model.name}' adds a loss in its call (add_loss), which a "
+                         f"Keras file's functional config has no place for; save it as a "
+                         f".graphnet file, which keeps it")
     operations = keras_operations(model)
     node_index = {}                 # id(call node) -> (layer name, Keras node index)
     for layer in operations:
