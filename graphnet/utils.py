@@ -25,8 +25,24 @@ def to_categorical(y, num_classes=None, dtype="float32"):
 
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
                   value=0.0):
-    """Keras's `pad_sequences`: a list of sequences to one array (n, maxlen, ...), padded
-    with `value` and cut to `maxlen`, at the start ("pre") or end ("post")."""
+    """Keras's `pad_sequences`: sequences of different lengths as one array.
+
+    Args:
+        sequences: a list of sequences (lists or arrays; their items may be arrays of one
+            shape).
+        maxlen: the length of the result; None: the longest sequence's.
+        dtype: the result's dtype (`object` for text).
+        padding: "pre" or "post": where `value` fills a shorter sequence.
+        truncating: "pre" or "post": where a longer sequence is cut.
+        value: the fill value.
+
+    Returns:
+        A NumPy array of shape (len(sequences), maxlen, *item shape).
+
+    Raises:
+        ValueError: `padding` or `truncating` is not "pre"/"post", the items' shapes differ,
+            or `value` is a string for a non-text dtype.
+    """
     if padding not in ("pre", "post"):
         raise ValueError(f"pad_sequences: padding must be 'pre' or 'post', received {padding!r}")
     if truncating not in ("pre", "post"):
@@ -89,9 +105,24 @@ def _split_sizes(left_size, right_size, total):
 
 
 def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=None):
-    """Keras's `split_dataset` for arrays: `dataset` is an array, or a tuple/list/dict of
-    arrays of one length; returns (left, right) of the same structure (the first
-    `left_size` samples and the last `right_size`, after an optional seeded shuffle)."""
+    """Keras's `split_dataset` for arrays: two parts of a dataset, e.g. train and test.
+
+    Args:
+        dataset: an array, or a tuple, list or dict of arrays of one length.
+        left_size: the first part's size: an int (samples) or a float in (0, 1) (a
+            fraction); None: what `right_size` leaves.
+        right_size: the second part's size, likewise; None: what `left_size` leaves.
+        shuffle: shuffle the samples before splitting.
+        seed: the shuffle's seed; None: the next draw of graphnet's global seed.
+
+    Returns:
+        `(left, right)`, each of the dataset's structure: the first `left_size` samples
+        and the last `right_size`.
+
+    Raises:
+        ValueError: the arrays' lengths differ, or the sizes do not split the dataset into
+            two non-empty parts.
+    """
     import jax
     leaves, treedef = jax.tree_util.tree_flatten(dataset)
     if not leaves:

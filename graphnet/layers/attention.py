@@ -298,10 +298,23 @@ class _BaseDenseAttention(Layer):
 
 
 class Attention(_BaseDenseAttention):
-    """Keras Attention(use_scale=False, score_mode="dot"): Luong scores `query @ key^T`
-    (times a learned scalar `scale` with use_scale), or "concat":
-    `concat_score_weight * sum(tanh(scale * (query + key)))`. Weights: [scale,
-    concat_score_weight] where present."""
+    """Keras Attention: dot-product (Luong) attention of a query sequence over a value
+    sequence: softmax of the scores over the value steps, times value.
+
+    Called on `[query, value]` or `[query, value, key]` (key defaults to value), each
+    (batch, steps, features); returns (batch, query steps, value features). Call keywords:
+    `mask` (a list of the query's and the value's masks), `return_attention_scores`
+    (also return the softmax weights) and `use_causal_mask` (query step i attends only to
+    value steps <= i).
+
+    Args:
+        use_scale: multiply the scores by a learned scalar `scale`.
+        score_mode: "dot" (`query @ key^T`) or "concat"
+            (`concat_score_weight * sum(tanh(scale * (query + key)))`).
+        dropout: the fraction of attention weights dropped when training.
+        seed: an int, for the same dropout draws every run, or None.
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+    """
     weight_names = ("scale", "concat_score_weight")
 
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
@@ -336,8 +349,20 @@ class Attention(_BaseDenseAttention):
 
 
 class AdditiveAttention(_BaseDenseAttention):
-    """Keras AdditiveAttention(use_scale=True): Bahdanau scores
-    `sum(scale * tanh(query + key))`, `scale` a learned vector of the feature size."""
+    """Keras AdditiveAttention: additive (Bahdanau) attention, scores
+    `sum(scale * tanh(query + key))` over the features.
+
+    Called on `[query, value]` or `[query, value, key]` (key defaults to value), each
+    (batch, steps, features); returns (batch, query steps, value features). Call keywords:
+    `mask` (a list of the query's and the value's masks), `return_attention_scores`
+    (also return the softmax weights) and `use_causal_mask` (query step i attends only to
+    value steps <= i).
+
+    Args:
+        use_scale: `scale` is a learned vector of the feature size (else 1).
+        dropout: the fraction of attention weights dropped when training.
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+    """
     weight_names = ("scale",)
 
     def __init__(self, use_scale=True, dropout=0.0, **kwargs):

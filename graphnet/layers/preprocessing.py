@@ -297,8 +297,15 @@ class _Geometric(_Augmentation):
 
 
 class RandomFlip(_Augmentation):
-    """Keras RandomFlip(mode="horizontal_and_vertical"): each image flipped left-right
-    and/or upside-down with probability 1/2 when training."""
+    """Keras RandomFlip: each image flipped left-right and/or upside-down, each with
+    probability 1/2, when training; unchanged otherwise.
+
+    Args:
+        mode: "horizontal" (left-right), "vertical" (upside-down) or
+            "horizontal_and_vertical" (each drawn separately).
+        seed: an int, for the same draws every run, or None.
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+    """
     MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
     def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
@@ -322,8 +329,19 @@ class RandomFlip(_Augmentation):
 
 
 class RandomRotation(_Geometric):
-    """Keras RandomRotation(factor): rotation by a uniform angle in factor * 2 pi (a number
-    f gives [-f, f]) about the image centre when training."""
+    """Keras RandomRotation: each image rotated about its centre by a uniform random angle
+    when training; unchanged otherwise.
+
+    Args:
+        factor: the angle's range as a fraction of a full turn: a number f gives
+            [-f * 2 pi, f * 2 pi], a pair (lower, upper) gives [lower * 2 pi, upper * 2 pi].
+        fill_mode: how points outside the image are filled: "reflect", "wrap", "constant"
+            (with `fill_value`) or "nearest".
+        interpolation: "bilinear" or "nearest".
+        seed: an int, for the same draws every run, or None.
+        fill_value: the value of "constant" filling.
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+    """
 
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, **kwargs):
@@ -343,9 +361,22 @@ class RandomRotation(_Geometric):
 
 
 class RandomZoom(_Geometric):
-    """Keras RandomZoom(height_factor, width_factor=None): zoom by a uniform factor in
-    [1 + lower, 1 + upper] per axis (negative: zoom in); `width_factor=None` keeps the aspect
-    ratio."""
+    """Keras RandomZoom: each image zoomed about its centre by a uniform random factor
+    when training; unchanged otherwise.
+
+    Args:
+        height_factor: the vertical zoom's range: a number f gives [-f, f], a pair (lower,
+            upper) gives [lower, upper]. The output shows (1 + draw) times the image's
+            height: negative values zoom in, positive ones zoom out, as in Keras.
+        width_factor: the same for the horizontal zoom; None uses the height's draw (the
+            aspect ratio is kept).
+        fill_mode: how points outside the image are filled: "reflect", "wrap", "constant"
+            (with `fill_value`) or "nearest".
+        interpolation: "bilinear" or "nearest".
+        seed: an int, for the same draws every run, or None.
+        fill_value: the value of "constant" filling.
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+    """
 
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
                  interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):
@@ -373,8 +404,20 @@ class RandomZoom(_Geometric):
 
 
 class RandomTranslation(_Geometric):
-    """Keras RandomTranslation(height_factor, width_factor): shift by a uniform fraction of
-    the height and width (a number f gives [-f, f])."""
+    """Keras RandomTranslation: each image shifted by a uniform random fraction of its
+    height and width when training; unchanged otherwise.
+
+    Args:
+        height_factor: the vertical shift's range as a fraction of the height: a number f
+            gives [-f, f], a pair (lower, upper) gives [lower, upper].
+        width_factor: the same for the horizontal shift.
+        fill_mode: how points outside the image are filled: "reflect", "wrap", "constant"
+            (with `fill_value`) or "nearest".
+        interpolation: "bilinear" or "nearest".
+        seed: an int, for the same draws every run, or None.
+        fill_value: the value of "constant" filling.
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+    """
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect",
                  interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):
@@ -400,9 +443,19 @@ class RandomTranslation(_Geometric):
 
 
 class RandomContrast(_Augmentation):
-    """Keras RandomContrast(factor, value_range=(0, 255)): per image, `(x - mean) * c + mean`
-    with c uniform in [1 - lower, 1 + upper] and the mean per channel, clipped to
-    `value_range`."""
+    """Keras RandomContrast: each image's contrast scaled by a random factor when
+    training; unchanged otherwise.
+
+    Per image, `(x - mean) * c + mean` with `c` uniform in [1 - lower, 1 + upper] and the
+    mean per channel, clipped to `value_range`.
+
+    Args:
+        factor: a number f in [0, 1] gives [1 - f, 1 + f]; a pair (lower, upper) gives
+            [1 - lower, 1 + upper].
+        value_range: the (min, max) of the pixel values.
+        seed: an int, for the same draws every run, or None.
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+    """
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
