@@ -320,10 +320,17 @@ def test_dropout_called_with_training_true_draws_anew_at_each_predict():
         def call(self, inputs):
             return self.dropout(inputs, training=True)
 
-    model, x = Model(), np.ones((4, 16), "float32")
-    first, second = model.predict(x, verbose=0), model.predict(x, verbose=0)
-    assert set(np.unique(first)) <= {0.0, 2.0} and not np.array_equal(first, second)
-    assert not np.array_equal(np.asarray(model(x)), np.asarray(model(x)))
+    inputs = gn.Input((16,))                # the functional form does the same
+    functional = gn.Model(inputs, layers.Dropout(0.5)(inputs, training=True))
+    x = np.ones((4, 16), "float32")
+    for model in (Model(), functional):
+        first, second = model.predict(x, verbose=0), model.predict(x, verbose=0)
+        assert set(np.unique(first)) <= {0.0, 2.0} and not np.array_equal(first, second)
+        assert not np.array_equal(np.asarray(model(x)), np.asarray(model(x)))
+    gn.utils.set_random_seed(3)             # and repeats under set_random_seed
+    again = functional.predict(x, verbose=0)
+    gn.utils.set_random_seed(3)
+    np.testing.assert_array_equal(functional.predict(x, verbose=0), again)
 
 
 def test_count_params_leaves_seed_states_out_as_keras():
