@@ -342,3 +342,15 @@ def test_count_params_leaves_seed_states_out_as_keras():
     text = "\n".join(lines)
     assert "Total params: 15" in text and "Non-trainable params: 0" in text
     assert g.layers[-1].count_params() == 0
+
+
+def test_count_params_of_random_image_layers_as_keras():
+    def model(keras_module, layers_module, ops_module):
+        inputs = keras_module.Input((4, 4, 1))
+        h = layers_module.RandomFlip()(inputs)
+        h = layers_module.Dense(2)(layers_module.Flatten()(h))
+        h = layers_module.GaussianNoise(0.1)(layers_module.Dropout(0.2)(h))
+        return keras_module.Model(inputs, _noisy_class(keras_module, layers_module, ops_module)()(h))
+    k, g = model(keras, keras.layers, keras.ops), model(gn, layers, ops)
+    assert g.count_params() == k.count_params() == 16 * 2 + 2
+    assert [layer.count_params() for layer in g.layers] == [layer.count_params() for layer in k.layers]
