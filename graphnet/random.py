@@ -105,19 +105,47 @@ def _shape(shape, what):
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    """Samples of N(mean, stddev**2)."""
+    """Samples of the normal distribution N(mean, stddev**2).
+
+    Args:
+        shape: the result's shape, a tuple of ints.
+        mean: the distribution's mean.
+        stddev: its standard deviation.
+        dtype: a float dtype (default float32).
+        seed: an int (the same numbers every time), a `SeedGenerator` (new numbers at each
+            draw) or None (a fresh seed; inside a layer's call, the call's own key).
+    """
     sample = jax.random.normal(_key(seed, "normal"), _shape(shape, "normal"), _float(dtype))
     return sample * stddev + mean
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    """Samples uniform in [minval, maxval)."""
+    """Samples of the uniform distribution on [minval, maxval).
+
+    Args:
+        shape: the result's shape, a tuple of ints.
+        minval: the lower bound (included).
+        maxval: the upper bound (excluded).
+        dtype: a float dtype (default float32).
+        seed: an int (the same numbers every time), a `SeedGenerator` (new numbers at each
+            draw) or None (a fresh seed; inside a layer's call, the call's own key).
+    """
     return jax.random.uniform(_key(seed, "uniform"), _shape(shape, "uniform"), _float(dtype),
                               minval=minval, maxval=maxval)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    """Samples of N(0, 1) cut to [-2, 2], then scaled by stddev and moved by mean (Keras)."""
+    """Samples of N(0, 1) cut to [-2, 2], then scaled by `stddev` and moved by `mean`, as
+    Keras draws them (no value lies more than two standard deviations from the mean).
+
+    Args:
+        shape: the result's shape, a tuple of ints.
+        mean: the distribution's mean.
+        stddev: the standard deviation before truncation.
+        dtype: a float dtype (default float32).
+        seed: an int (the same numbers every time), a `SeedGenerator` (new numbers at each
+            draw) or None (a fresh seed; inside a layer's call, the call's own key).
+    """
     sample = jax.random.truncated_normal(_key(seed, "truncated_normal"),
                                          -2.0, 2.0, _shape(shape, "truncated_normal"),
                                          _float(dtype))
@@ -125,7 +153,19 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
-    """Integers uniform in [minval, maxval)."""
+    """Integers drawn uniformly from [minval, maxval).
+
+    Args:
+        shape: the result's shape, a tuple of ints.
+        minval: the lowest value (included).
+        maxval: the bound (excluded).
+        dtype: an integer dtype (default int32).
+        seed: an int (the same numbers every time), a `SeedGenerator` (new numbers at each
+            draw) or None (a fresh seed; inside a layer's call, the call's own key).
+
+    Raises:
+        TypeError: `dtype` is not an integer dtype.
+    """
     if not jnp.issubdtype(jnp.dtype(dtype), jnp.integer):
         raise TypeError(f"randint: dtype must be an integer dtype, received {dtype!r}")
     return jax.random.randint(_key(seed, "randint"), _shape(shape, "randint"), minval, maxval,
