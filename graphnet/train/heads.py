@@ -1,12 +1,12 @@
 """Many outputs, one loss: the shared trunk, per-output trunk gradients, head diagnostics
 and PCGrad, all inside the compiled step.
 
-Each output's term of the total is differentiated on its own with one vectorized backward
-pass (a `jax.vjp` whose cotangents are the rows of the identity): n outputs cost n backward
-passes instead of one, and nothing else. Summed, the rows are exactly the gradient of the
-total, so the optimizer sees the same update as without diagnostics. The statistics need
-only the n x n Gram matrix of the trunk gradients, and PCGrad becomes n x n scalar work plus
-one weighted sum of the rows.
+The gradient of the total comes from one backward pass, as without diagnostics. Each
+output's own gradient is needed only on the shared trunk, so each extra backward pass keeps
+only the trunk's leaves and XLA drops the rest of its work (the heads' weight gradients).
+Without activity penalties the last output's trunk gradient is the total's minus the others',
+so n outputs cost n - 1 extra trunk passes. The statistics need only the n x n Gram matrix
+of the trunk gradients, and PCGrad becomes n x n scalar work plus one weighted sum.
 """
 from __future__ import annotations
 
@@ -69,31 +69,49 @@ class Heads:
         (terms, activity), pullback, aux = _vjp_with_aux(objective, variables)
         n = terms.shape[0]
         eye = jnp.eye(n, dtype=terms.dtype)
-        rows, = jax.vmap(lambda e: pullback((e, jnp.zeros((), activity.dtype))))(eye)
-        if self.activity:
-            rest, = pullback((jnp.zeros_like(terms), jnp.ones((), activity.dtype)))
-        else:
-            rest = jax.tree_util.tree_map(jnp.zeros_like, variables)
-        weight_grads = jax.grad(penalty)(variables)
-        train_rows = rows[0] if learned else rows
-        trunk_rows = [leaf for leaf, t in zip(train_rows, self.trunk) if t]
-        flat = (jnp.concatenate([leaf.reshape(n, -1) for leaf in trunk_rows], axis=1)
-                if trunk_rows else jnp.zeros((n, 1), terms.dtype))
-        gram = flat @ flat.T
-        summed = jax.tree_util.tree_map(lambda r: jnp.sum(r, axis=0), rows)
+        no_activity = jnp.zeros((), activity.dtype)
+
+        def trunk_of(tree):
+            leaves = tree[0] if learned else tree
+            return [leaf for leaf, t in zip(leaves, self.trunk) if t]
+
+        grads, = pullback((jnp.ones_like(terms), jnp.ones((), activity.dtype)))
+        total_trunk = trunk_of(grads)
+        # With activity penalties the total's trunk gradient holds them too, so every
+        # output's row is its own pass; otherwise the last row is what the others leave.
+        direct = n if self.activity else n - 1
+        rows = [trunk_of(pullback((eye[i], no_activity))[0]) for i in range(direct)]
+        if direct < n:
+            rows.append([t - sum(r[k] for r in rows) for k, t in enumerate(total_trunk)])
+        gram = _gram(rows, terms.dtype)
         if self.pcgrad:
-            coef = pcgrad_coefficients(gram)
-            combined = [jnp.tensordot(coef, leaf, axes=1) if t else s
-                        for leaf, s, t in zip(train_rows, summed[0] if learned else summed,
-                                              self.trunk)]
-            summed = (combined, summed[1]) if learned else combined
-        grads = jax.tree_util.tree_map(lambda a, b, c: a + b + c, summed, rest, weight_grads)
+            # Replace the rows' plain sum inside the total by PCGrad's combination.
+            coef = pcgrad_coefficients(gram) - 1.0
+            combined = iter([t + sum(coef[i] * r[k] for i, r in enumerate(rows))
+                             for k, t in enumerate(total_trunk)])
+            leaves = grads[0] if learned else grads
+            leaves = [next(combined) if t else leaf for leaf, t in zip(leaves, self.trunk)]
+            grads = (leaves, grads[1]) if learned else leaves
+        weight_grads = jax.grad(penalty)(variables)
+        grads = jax.tree_util.tree_map(jnp.add, grads, weight_grads)
         total = jnp.sum(terms) + activity + penalty(variables)
         stats = None
         if self.diagnostics:
             weights = jnp.exp(-loss_weights) if learned else loss_weights
             stats = statistics(weights * aux[0], gram)
         return total, terms, aux, grads, stats
+
+
+def _gram(rows, dtype):
+    """The n x n matrix of dot products between the outputs' trunk gradients, leaf by leaf
+    (no copy of the gradients into one matrix)."""
+    n = len(rows)
+    dots = {}
+    for i in range(n):
+        for j in range(i, n):
+            dots[i, j] = dots[j, i] = sum((jnp.vdot(a, b) for a, b in zip(rows[i], rows[j])),
+                                          jnp.zeros((), dtype))
+    return jnp.stack([jnp.stack([dots[i, j] for j in range(n)]) for i in range(n)])
 
 
 def _vjp_with_aux(objective, variables):
