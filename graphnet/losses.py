@@ -83,8 +83,8 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits == CLIPPED_LOGITS:
-        log_p = jnp.clip(jax.nn.log_sigmoid(y_pred), _LOG_LOW, _LOG_HIGH)
-        log_q = jnp.clip(jax.nn.log_sigmoid(-y_pred), _LOG_LOW, _LOG_HIGH)
+        log_p = _clip_log(jax.nn.log_sigmoid(y_pred))
+        log_q = _clip_log(jax.nn.log_sigmoid(-y_pred))
         bce = -(y_true * log_p + (1.0 - y_true) * log_q)
     elif from_logits:
         # -(t log s(x) + (1 - t) log s(-x)), stable for large |x|.
@@ -95,11 +95,25 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return jnp.mean(bce, axis=axis)
 
 
+@jax.custom_jvp
+def _clip_log(log_p):
+    """Log-probabilities clipped to Keras's bounds [log 1e-7, log(1 - 1e-7)]."""
+    return jnp.clip(log_p, _LOG_LOW, _LOG_HIGH)
+
+
+@_clip_log.defjvp
+def _clip_log_jvp(primals, tangents):
+    # Zero where clipped, as Keras; one select instead of the min/max rules' ties.
+    log_p, = primals
+    inside = (log_p > _LOG_LOW) & (log_p < _LOG_HIGH)
+    return _clip_log(log_p), jnp.where(inside, tangents[0], jnp.zeros_like(tangents[0]))
+
+
 def _log_softmax(y_pred, from_logits, axis):
     """log p: from logits, from logits with Keras's probability clip, or from probabilities
     (renormalized and clipped, as Keras)."""
     if from_logits == CLIPPED_LOGITS:
-        return jnp.clip(jax.nn.log_softmax(y_pred, axis=axis), _LOG_LOW, _LOG_HIGH)
+        return _clip_log(jax.nn.log_softmax(y_pred, axis=axis))
     if from_logits:
         return jax.nn.log_softmax(y_pred, axis=axis)
     p = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)

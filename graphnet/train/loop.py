@@ -329,7 +329,7 @@ def _check_flag(value, name, who):
 
 def _host(logs, names):
     """(logs dict, first non-finite batch index or -1) read back from a chunk's output."""
-    values, nonfinite, _ = jax.device_get(logs)
+    values, nonfinite = jax.device_get(logs)
     return {k: float(v) for k, v in zip(names, values)}, int(nonfinite)
 
 

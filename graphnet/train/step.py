@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jax import lax
 
@@ -118,26 +119,35 @@ class Program:
 
     def init_trackers(self, training=True):
         n = len(self.losses_spec.fns)
-        trackers = {"loss": jnp.zeros((2,), jnp.float32),
-                    "outputs": jnp.zeros((n,), jnp.float32),
-                    "metrics": [m.init() for _, _, m in self.metrics],
-                    "nonfinite": jnp.full((), -1, jnp.int32),
-                    "steps": jnp.zeros((), jnp.int32)}
+        # NumPy zeros: moved to the device with the carry, no small compile per shape.
+        trackers = {"loss": np.zeros((2,), np.float32),
+                    "outputs": np.zeros((n,), np.float32),
+                    "metrics": [m.init() for _, _, m in self.metrics]}
+        if training and self.stop_on_nonfinite:
+            trackers["nonfinite"] = np.full((), -1, np.int32)
         if training and self.heads is not None and self.heads.diagnostics:
-            trackers["heads"] = jnp.zeros((self.heads.stat_count,), jnp.float32)
+            trackers["heads"] = np.zeros((self.heads.stat_count,), np.float32)
+            trackers["steps"] = np.zeros((), np.int32)
         return trackers
 
     # ---- numerics -----------------------------------------------------------------------
-    def terms(self, per, loss_weights):
+    def scale(self, loss_weights):
+        """What fixed loss weights multiply the per-output losses by: w_i / sum(w) ("mean")
+        or w_i ("sum"). Computed once per dispatch, outside the loop over batches."""
+        spec = self.losses_spec
+        if spec.learned or spec.reduction != "mean":
+            return loss_weights
+        return loss_weights / jnp.sum(loss_weights)
+
+    def terms(self, per, scale):
         """Each trained output's term of the total: the terms sum to the total before
-        regularization. Fixed weights: w_i L_i / sum(w) ("mean") or w_i L_i ("sum");
-        learned (Kendall et al. 2018): (exp(-s_i) L_i + s_i) / n, or without the 1/n."""
+        regularization. Fixed weights: `scale(w)_i L_i`; learned (Kendall et al. 2018):
+        (exp(-s_i) L_i + s_i) / n ("mean"), or without the 1/n; `scale` is then s itself."""
         spec = self.losses_spec
         if spec.learned:
-            terms = jnp.exp(-loss_weights) * per + loss_weights
+            terms = jnp.exp(-scale) * per + scale
             return terms / per.shape[0] if spec.reduction == "mean" else terms
-        terms = loss_weights * per
-        return terms / jnp.sum(loss_weights) if spec.reduction == "mean" else terms
+        return scale * per
 
     @staticmethod
     def unpad(batch, rows):
@@ -157,9 +167,9 @@ class Program:
             return sw * mask.reshape(mask.shape + (1,) * (sw.ndim - 1)).astype(sw.dtype)
         return (xs, ys, [weight(y, sw) for y, sw in zip(ys, sws)]), rows.astype(jnp.float32)
 
-    def forward(self, params, state, batch, loss_weights, training, rng, size=None):
-        """(terms, activity penalty, per-output losses, outputs, new_state). `size`: the real
-        row count of a batch padded by `unpad`."""
+    def forward(self, params, state, batch, scale, training, rng, size=None):
+        """(terms, activity penalty, per-output losses, outputs, new_state). `scale`: see
+        `terms`; `size`: the real row count of a batch padded by `unpad`."""
         xs, ys, sws = batch
         behind = self.losses_spec.behind or (None,) * len(self.losses_spec.fns)
         if any(b is not None for b in behind):      # losses from the logits behind outputs
@@ -173,20 +183,21 @@ class Program:
              (1.0 if size is None else losses_module.padding_scale(fn, padded, size))
              ).astype(jnp.float32)
             for fn, b, i in zip(self.losses_spec.fns, behind, self.losses_spec.outputs)])
-        return self.terms(per, loss_weights), activity, per, outs, new_state
+        return self.terms(per, scale), activity, per, outs, new_state
 
     def track(self, trackers, total, per, outs, batch, size, index, head_stats=None):
         _, ys, sws = batch
         metric_states = [m.update(s, ys[i], outs[i], sws[i])
                          for (i, _, m), s in zip(self.metrics, trackers["metrics"])]
-        bad = (trackers["nonfinite"] < 0) & ~jnp.isfinite(total)
         out = {"loss": trackers["loss"] + jnp.stack([total * size, size]),
                "outputs": trackers["outputs"] + per * size,
-               "metrics": metric_states,
-               "nonfinite": jnp.where(bad, index.astype(jnp.int32), trackers["nonfinite"]),
-               "steps": trackers["steps"] + 1}
+               "metrics": metric_states}
+        if "nonfinite" in trackers:
+            bad = (trackers["nonfinite"] < 0) & ~jnp.isfinite(total)
+            out["nonfinite"] = jnp.where(bad, index.astype(jnp.int32), trackers["nonfinite"])
         if "heads" in trackers:
             out["heads"] = trackers["heads"] + head_stats
+            out["steps"] = trackers["steps"] + 1
         return out
 
     def log_names(self, training=True) -> list:
@@ -204,9 +215,9 @@ class Program:
         return names
 
     def logs(self, trackers, loss_weights, training=True):
-        """The running values of `log_names` (a tuple: a dict's keys would come back sorted),
-        the index of the first batch whose loss was not finite (-1 if none) and the number
-        of steps run."""
+        """The running values of `log_names` (a tuple: a dict's keys would come back sorted)
+        and the index of the first batch whose loss was not finite (-1 if none, or when
+        nothing stops on it)."""
         count = jnp.maximum(trackers["loss"][1], 1.0)
         values = [trackers["loss"][0] / count]
         if self.losses_spec.log_each:
@@ -216,10 +227,10 @@ class Program:
             values += list(jnp.exp(-loss_weights))
         if "heads" in trackers:
             values += list(trackers["heads"] / jnp.maximum(trackers["steps"], 1).astype(jnp.float32))
-        return tuple(values), trackers["nonfinite"], trackers["steps"]
+        return tuple(values), trackers.get("nonfinite", jnp.int32(-1))
 
     # ---- the compiled chunks ------------------------------------------------------------
-    def _train_step(self, carry, batch, key, index, rows):
+    def _train_step(self, carry, batch, key, index, rows, scale):
         params, state, opt_state = carry["params"], carry["state"], carry["opt_state"]
         loss_weights, step = carry["loss_weights"], carry["step"]
         train, frozen, treedef = self.split(params)
@@ -229,7 +240,7 @@ class Program:
         real = None if rows is None else size
 
         def unpack(variables):
-            return variables if learned else (variables, loss_weights)
+            return variables if learned else (variables, scale)
 
         def objective(variables):
             train, weights = unpack(variables)
@@ -251,7 +262,7 @@ class Program:
             head_stats = None
         else:
             total, _, (per, outs, new_state), grads, head_stats = self.heads.gradients(
-                objective, penalty, variables, learned, loss_weights)
+                objective, penalty, variables, learned, loss_weights if learned else scale)
             # Unscaled gradients: scaled here so a LossScaleOptimizer's division undoes it.
             grads = jax.tree_util.tree_map(lambda g: self.scale_loss(g, opt_state), grads)
         updates, opt_state = self.tx.update(grads, opt_state, variables)
@@ -266,6 +277,7 @@ class Program:
 
     def _train_chunk(self, carry, data, start, count, offset, key, rows=None):
         end = start + count
+        scale = self.scale(carry["loss_weights"])     # fixed weights: constant in the loop
 
         def cond(loop):
             i, carry = loop
@@ -276,7 +288,7 @@ class Program:
 
         def body(loop):
             i, carry = loop
-            return i + 1, self._train_step(carry, _index(data, i), key, i + offset, rows)
+            return i + 1, self._train_step(carry, _index(data, i), key, i + offset, rows, scale)
         _, carry = lax.while_loop(cond, body, (start, carry))
         return carry, self.logs(carry["trackers"], carry["loss_weights"])
 
@@ -284,11 +296,13 @@ class Program:
                     rows=None):
         """`((trackers, new_state), logs)`: the state is carried from batch to batch and
         returned, as Keras's evaluate keeps what inference changed (SeedGenerator counters)."""
+        scale = self.scale(loss_weights)
+
         def body(i, carry):
             trackers, state = carry
             batch, size = self.unpad(_index(data, i), rows)
             terms, activity, per, outs, new_state = self.forward(
-                params, state, batch, loss_weights, False, None, None if rows is None else size)
+                params, state, batch, scale, False, None, None if rows is None else size)
             total = jnp.sum(terms) + activity + self.weight_penalty(params)
             return self.track(trackers, total, per, outs, batch, size, i + offset), new_state
         trackers, state = lax.fori_loop(start, start + count, body, (trackers, state))
