@@ -433,9 +433,7 @@ class Model(Layer):
         batches = -(-n // batch_size)
         level = _verbosity(verbose)
         progress = Progress(1 if level == 1 and (verbose != "auto" or batches > 1) else 0, 1)
-        progress.begin(0, batches)
-        if progress.bar is not None:
-            progress.bar.set_description("Predict")
+        progress.begin(0, batches, desc="Predict")
         params, state = self.params, self.state
         placement = self._trainer.placement if self._trainer is not None else None
         if placement is not None:      # data-parallel: batches padded to split evenly
@@ -480,10 +478,13 @@ class Model(Layer):
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 loss_reduction="mean", devices=None, steps_per_execution=None,
-                head_diagnostics=False, grad_combine=None, auto_scale_loss=True):
+                head_diagnostics=False, grad_combine=None, auto_scale_loss=True,
+                weighted_metrics=None):
         """Keras compile. The total loss is sum(w_i L_i) / sum(w_i) over the outputs with a
         loss ("mean"), or Keras's sum(w_i L_i) with loss_reduction="sum"; dicts are matched
         to outputs by name. `steps_per_execution` steps run per compiled dispatch.
+        As in Keras, `metrics` ignore sample and class weights and `weighted_metrics`
+        (same forms) are weighted by them.
 
         `devices`: None trains on the default device. "all" (jax.devices()), a list of jax
         devices, or a jax.sharding.Mesh whose FIRST axis is the data axis makes fit,
@@ -499,7 +500,8 @@ class Model(Layer):
         from .train.loop import Trainer
         from .train.spec import make_args
         args = make_args(optimizer, loss, metrics, loss_weights, loss_reduction,
-                         steps_per_execution, devices, head_diagnostics, grad_combine)
+                         steps_per_execution, devices, head_diagnostics, grad_combine,
+                         weighted_metrics)
         from .optimizers import LossScaleOptimizer
         # Keras's auto_scale_loss: float16 gradients need dynamic loss scaling.
         if (auto_scale_loss and self.dtype_policy.name == "mixed_float16"
@@ -569,13 +571,16 @@ class Model(Layer):
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0):
-        """Keras fit; returns a History whose `.history` is a dict of lists."""
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None):
+        """Keras fit; returns a History whose `.history` is a dict of lists.
+        `steps_per_epoch`: each epoch takes the next that many batches (of arrays or of an
+        iterable of batches, such as an endless generator), continuing across epochs."""
         self._refuse_custom_step("train_step", "fit")
         from .train import loop
         self._require_built(_first_inputs(x, y))
         return loop.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
-                        validation_data, shuffle, class_weight, sample_weight, initial_epoch)
+                        validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                        steps_per_epoch)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  return_dict=False, callbacks=None):

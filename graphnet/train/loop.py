@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -78,8 +79,8 @@ class Trainer:
         spec, model = self.spec, self.model
         trainable = self._trainable()
         key = (trainable, bool(stop_on_nonfinite),
-               tuple((i, name, type(m).__name__, repr(sorted(m.get_config().items())))
-                     for i, name, m in metrics))
+               tuple((slot.output, slot.key, slot.weighted, type(slot.metric).__name__,
+                      repr(sorted(slot.metric.get_config().items()))) for slot in metrics))
         if key not in self._programs:
             trained = spec.trained_outputs
             losses = Losses(fns=tuple(spec.losses[i] for i in trained), outputs=tuple(trained),
@@ -296,6 +297,88 @@ class IterableSource:
             yield data, 0, count, offset, None
 
 
+_END = object()
+
+
+class EpochWindow:
+    """fit(steps_per_epoch=N), as Keras: each epoch takes the next N batches, continuing
+    where the previous epoch stopped. An epoch that reaches the end of a pass over the
+    data stops there (with a warning when it is short of N batches) and the next epoch
+    starts a new pass (reshuffled); an iterator that cannot start over ends training.
+    Batch indices given to callbacks count from 0 in every epoch."""
+
+    def __init__(self, source, steps_per_epoch: int, who="fit"):
+        self.source, self.steps, self.who = source, int(steps_per_epoch), who
+        self.shapes = source.shapes
+        self.position = 0              # batches of the current pass already used
+        self.pass_data = None          # arrays: the current pass's (stacked, tail)
+        self.iterator = None           # iterables: the current pass's iterator
+        self.exhausted = False         # a one-shot iterator ran out: no more epochs
+
+    def chunks(self, k, key=None):
+        if isinstance(self.source, ArraySource):
+            yield from self._array_chunks(k, key)
+        else:
+            yield from self._iterable_chunks(k)
+
+    def _array_chunks(self, k, key):
+        data = self.source.data
+        if self.position == 0:
+            self.pass_data = data.epoch(key)
+        stacked, tail = self.pass_data
+        lo = self.position
+        hi = min(lo + self.steps, data.steps)
+        full_hi = min(hi, data.full_steps)
+        for start in range(lo, full_hi, k):
+            yield stacked, start, min(k, full_hi - start), -lo, None
+        if hi > data.full_steps:           # the ragged tail is this epoch's last batch
+            count = data.tail_count
+            yield tail, 0, 1, data.full_steps - lo, None if count is None else np.int32(count)
+        self._advance(hi - lo, ended=hi == data.steps)
+
+    def _iterable_chunks(self, k):
+        one_shot = iter(self.source.source) is self.source.source
+        for _ in range(2):
+            if self.iterator is None:
+                self.iterator, self.position = self._fresh_iterator(), 0
+            used = 0
+            window = itertools.islice(self.iterator, self.steps)
+            for data, count, offset in data_module.batch_chunks(
+                    window, self.source.model, self.source.spec, k, self.who, self.source.put):
+                used += count
+                yield data, 0, count, offset, None
+            if used or one_shot:
+                break
+            self.iterator = None         # a re-iterable ended on the last epoch's boundary
+        length = self.source.steps       # len() of the iterable, or None
+        ended = used < self.steps or (length is not None and self.position + used >= length)
+        if one_shot and not ended:       # peek: a generator that has just ended ends training
+            following = next(self.iterator, _END)
+            ended = following is _END
+            if not ended:
+                self.iterator = itertools.chain([following], self.iterator)
+        if ended:
+            self.iterator = None
+            self.exhausted = one_shot
+        self._advance(used, ended)
+
+    def _fresh_iterator(self):
+        pending = getattr(self.source, "_pending", None)
+        if pending is not None:            # the batches peeked at to learn the shapes
+            self.source._pending = None
+            return pending
+        return iter(self.source.source)
+
+    def _advance(self, used, ended):
+        if ended and (used < self.steps or self.exhausted):
+            warnings.warn(f"{self.who}: the data ran out after {used} of the "
+                          f"steps_per_epoch={self.steps} batches of this epoch; "
+                          + ("training stops: pass a re-iterable (a list, a PyDataset) or an "
+                             "endless generator to train longer" if self.exhausted else
+                             "the next epoch starts a new pass over the data"), stacklevel=4)
+        self.position = 0 if ended else self.position + used
+
+
 def _shapes(source, model):
     xs, ys, _ = source.shapes
     return ([None if y is None else tuple(y.shape) for y in ys],
@@ -344,11 +427,11 @@ class Progress:
     def __init__(self, verbose, epochs):
         self.verbose, self.epochs, self.bar = verbose, epochs, None
 
-    def begin(self, epoch, total):
+    def begin(self, epoch, total, desc=None):
         self.t0 = time.perf_counter()
         if self.verbose == 1:
             from tqdm.auto import tqdm
-            self.bar = tqdm(total=total, desc=f"Epoch {epoch + 1}/{self.epochs}", unit="step",
+            self.bar = tqdm(total=total, desc=desc or f"Epoch {epoch + 1}/{self.epochs}", unit="step",
                             file=sys.stdout, dynamic_ncols=True, leave=True)
 
     def update(self, count, logs):
@@ -377,8 +460,13 @@ def _verbosity(verbose):
 # ---- fit -------------------------------------------------------------------------------------
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-        sample_weight=None, initial_epoch=0):
+        sample_weight=None, initial_epoch=0, steps_per_epoch=None):
     who = "fit"
+    if steps_per_epoch is not None and (not isinstance(steps_per_epoch, (int, np.integer))
+                                        or isinstance(steps_per_epoch, bool)
+                                        or steps_per_epoch < 1):
+        raise ValueError(f"{who}: steps_per_epoch must be a positive int or None, received "
+                         f"{steps_per_epoch!r}")
     trainer = trainer_of(model, who)
     verbose = _verbosity(verbose)
     batch_size = check_batch_size(batch_size, who)
@@ -407,6 +495,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
             trainer.pad_tail)
     if validation_data is not None:
         val_source = _validation_source(model, trainer, validation_data, batch_size)
+    if steps_per_epoch is not None:
+        source = EpochWindow(source, steps_per_epoch, who)
 
     metrics = resolve_metrics(spec, *_shapes(source, model))
     callbacks = _callback_list(callbacks, who)
@@ -419,7 +509,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     cbs = CallbackList([*callbacks, history], model,
                        {"epochs": epochs, "steps": source.steps, "verbose": verbose})
     k = steps_per_dispatch(spec.steps_per_execution, source.steps,
-                           cbs.wants_batch_logs or verbose == 1)
+                           cbs.wants_batch_logs or verbose == 1, per_batch=cbs.wants_batch_logs)
     progress = Progress(verbose, epochs)
     model.stop_training = False
     model.history = history
@@ -437,7 +527,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
             logs.update({f"val_{name}": value for name, value in val_logs.items()})
         cbs.on_epoch_end(epoch, logs)
         progress.end(epoch, logs)
-        if model.stop_training:
+        if model.stop_training or getattr(source, "exhausted", False):
             break
     cbs.on_train_end(logs)
     return history
@@ -543,8 +633,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     cbs.on_test_begin(None)
     progress = Progress(verbose, 1) if verbose == 1 else None
     if progress is not None:
-        progress.begin(0, source.steps)
-        progress.bar.set_description("Evaluate")
+        progress.begin(0, source.steps, desc="Evaluate")
     k = steps_per_dispatch(trainer.spec.steps_per_execution, source.steps, progress is not None)
     logs = _evaluate_source(program, trainer, source, k, progress)
     if progress is not None:
@@ -552,13 +641,19 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     elif verbose == 2:
         print(_fmt(logs), flush=True)
     cbs.on_test_end(logs)
-    return _result(logs, return_dict)
+    return _result(logs, return_dict, program)
 
 
-def _result(logs, return_dict):
+def _result(logs, return_dict, program):
+    """A dict, or Keras's list: the loss, the per-output losses, the metrics whose log name
+    is the metric's own name (one output) in compile order, then every other name sorted."""
     if return_dict:
         return logs
-    values = list(logs.values())
+    first = ["loss", *(f"{name}_loss" for name in program.losses_spec.names)]
+    first += [slot.key for slot in program.metrics if slot.key == slot.metric.name]
+    order = [k for k in dict.fromkeys(first) if k in logs]
+    order += sorted(k for k in logs if k not in order)
+    values = [logs[k] for k in order]
     return values[0] if len(values) == 1 else values
 
 
@@ -580,7 +675,7 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, retu
     carry, out_logs = program.train_chunk(carry, data, start, count, offset, key, rows)
     trainer.finish(carry)
     trainer.batch_trackers = carry["trackers"]
-    return _result(_host(out_logs, program.log_names())[0], return_dict)
+    return _result(_host(out_logs, program.log_names())[0], return_dict, program)
 
 
 def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
@@ -589,4 +684,4 @@ def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, None, "test_on_batch")
     source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "test_on_batch")
     program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
-    return _result(_evaluate_source(program, trainer, source, 1), return_dict)
+    return _result(_evaluate_source(program, trainer, source, 1), return_dict, program)

@@ -6,6 +6,7 @@ order; a key that names no output is a KeyError listing the names.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .. import losses as losses_module
 from .. import metrics as metrics_module
@@ -17,14 +18,19 @@ MIN_STEPS_PER_DISPATCH = 32        # 32 steps per call keep within ~8% of one ca
 BAR_UPDATES_PER_EPOCH = 20
 
 
-def steps_per_dispatch(setting, steps, watched: bool) -> int:
-    """K for one fit or evaluate. An int is used as given. "auto": when nothing reads the
-    running logs between dispatches (verbose 0 or 2, no batch-level callback) the whole
-    epoch is one dispatch, the fused floor; when a progress bar or a batch hook watches,
-    max(32, steps / 20) steps, so the bar moves about 20 times per epoch. Every K shares
-    one compiled program (the chunk length is a traced argument)."""
+def steps_per_dispatch(setting, steps, watched: bool, per_batch: bool = False) -> int:
+    """K for one fit or evaluate. An int is used as given (batch hooks then run once per
+    dispatch, as Keras's steps_per_execution). "auto": with a callback that overrides a
+    batch hook (`per_batch`), one step per dispatch, so the hook runs after every batch
+    with that batch's logs and what it changes applies to the next batch, as in Keras;
+    when nothing reads the running logs between dispatches (verbose 0 or 2) the whole
+    epoch is one dispatch, the fused floor; under a progress bar max(32, steps / 20)
+    steps, so the bar moves about 20 times per epoch. Every K shares one compiled program
+    (the chunk length is a traced argument)."""
     if setting != "auto":
         return setting
+    if per_batch:
+        return 1
     if steps is None:                  # an iterable of batches: K is the host stacking size
         return MIN_STEPS_PER_DISPATCH
     if not watched:
@@ -45,6 +51,7 @@ class CompileArgs:
     devices: object = None
     head_diagnostics: bool = False
     grad_combine: object = None        # None (the plain sum) or "pcgrad"
+    weighted_metrics: object = None
 
 
 @dataclass
@@ -61,6 +68,7 @@ class Spec:
     learned_weights: bool = False      # loss_weights="uncertainty"
     head_diagnostics: bool = False
     grad_combine: object = None
+    weighted_metrics: list = None      # per output, like `metrics`: fed the sample weights
 
     @property
     def trained_outputs(self) -> list:
@@ -69,7 +77,7 @@ class Spec:
 
 def make_args(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
               loss_reduction="mean", steps_per_execution=None, devices=None,
-              head_diagnostics=False, grad_combine=None) -> CompileArgs:
+              head_diagnostics=False, grad_combine=None, weighted_metrics=None) -> CompileArgs:
     """Check what can be checked without the model's outputs."""
     if not isinstance(head_diagnostics, bool):
         raise TypeError(f"compile: head_diagnostics must be True or False, received "
@@ -94,7 +102,8 @@ def make_args(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                        loss_weights=loss_weights, loss_reduction=loss_reduction,
                        steps_per_execution=steps_per_execution, devices=devices,
                        head_diagnostics=head_diagnostics,
-                       grad_combine=None if grad_combine == "sum" else grad_combine)
+                       grad_combine=None if grad_combine == "sum" else grad_combine,
+                       weighted_metrics=weighted_metrics)
 
 
 def _by_output(value, names, what, default, is_single):
@@ -145,15 +154,17 @@ def resolve(args: CompileArgs, output_names: list) -> Spec:
         if flag and count < 2:
             raise ValueError(f"compile: {what} compares the gradients of two or more trained "
                              f"outputs, but only {count} of the outputs {names} has a loss")
-    metrics = _metric_lists(args.metrics, names)
+    metrics = _metric_lists(args.metrics, names, "metrics")
+    weighted = _metric_lists(args.weighted_metrics, names, "weighted_metrics")
     return Spec(output_names=names, losses=losses, loss_weights=weights, metrics=metrics,
+                weighted_metrics=weighted,
                 loss_reduction=args.loss_reduction,
                 steps_per_execution=args.steps_per_execution, optimizer=args.optimizer,
                 args=args, learned_weights=learned, head_diagnostics=args.head_diagnostics,
                 grad_combine=args.grad_combine)
 
 
-def _metric_lists(metrics, names):
+def _metric_lists(metrics, names, what):
     """Keras's rules: a flat list applies to every output; a list with one list per output,
     or a dict by output name, is per output."""
     n = len(names)
@@ -162,7 +173,7 @@ def _metric_lists(metrics, names):
     if isinstance(metrics, dict):
         unknown = [k for k in metrics if k not in names]
         if unknown:
-            raise KeyError(f"compile: metrics key(s) {unknown} name no output; the model's "
+            raise KeyError(f"compile: {what} key(s) {unknown} name no output; the model's "
                            f"outputs are {names}")
         return [_as_list(metrics.get(name)) for name in names]
     if isinstance(metrics, (list, tuple)):
@@ -179,16 +190,39 @@ def _as_list(m):
     return list(m) if isinstance(m, (list, tuple)) else [m]
 
 
+class MetricSlot(NamedTuple):
+    """One compiled metric: the output it reads, its log name, the Metric, and whether it
+    is fed the sample weights (`weighted_metrics`) or not (`metrics`, as Keras)."""
+    output: int
+    key: str
+    metric: object
+    weighted: bool
+
+
 def resolve_metrics(spec: Spec, y_shapes: list, out_shapes: list) -> list:
-    """Metric objects per output and their log names: plain with one output (Keras), else
-    "<output>_<metric>". "accuracy" is chosen from the target and output shapes."""
+    """MetricSlots, named as Keras names them: "<metric>" with one output, else
+    "<output>_<metric>"; a weighted metric whose name is taken by an unweighted one becomes
+    "weighted_<metric>" (after the output's name), then "_1", "_2"... on further clashes.
+    "accuracy" is chosen from the target and output shapes."""
     single = len(spec.output_names) == 1
-    resolved = []
-    for i, (name, ids) in enumerate(zip(spec.output_names, spec.metrics)):
-        for ident in ids:
-            metric = metrics_module.get(ident, y_shapes[i], out_shapes[i])
-            key = metric.name if single else f"{name}_{metric.name}"
-            resolved.append((i, key, metric))
+    resolved, taken = [], {}
+
+    def unique(key):
+        if key not in taken:
+            taken[key] = 1
+            return key
+        index, taken[key] = taken[key], taken[key] + 1
+        return f"{key}_{index}"
+
+    for weighted, lists in ((False, spec.metrics), (True, spec.weighted_metrics or [])):
+        for i, (name, ids) in enumerate(zip(spec.output_names, lists)):
+            prefix = "" if single else f"{name}_"
+            for ident in ids:
+                metric = metrics_module.get(ident, y_shapes[i], out_shapes[i])
+                key = prefix + metric.name
+                if weighted and key in taken:
+                    key = f"{prefix}weighted_{metric.name}"
+                resolved.append(MetricSlot(i, unique(key), metric, weighted))
     return resolved
 
 
@@ -221,6 +255,8 @@ def compile_config(args: CompileArgs) -> dict:
 
     return {"optimizer": optimizers_module.serialize(args.optimizer),
             "loss": loss_config(args.loss), "metrics": metric_config(args.metrics),
+            **({"weighted_metrics": metric_config(args.weighted_metrics)}
+               if args.weighted_metrics is not None else {}),
             "loss_weights": args.loss_weights, "loss_reduction": args.loss_reduction,
             "steps_per_execution": args.steps_per_execution,
             **({"head_diagnostics": True} if args.head_diagnostics else {}),
@@ -250,6 +286,7 @@ def from_config(config: dict) -> dict:
     steps = config.get("steps_per_execution", "auto")
     return {"optimizer": optimizers_module.deserialize(config["optimizer"]),
             "loss": loss_value(config["loss"]), "metrics": metric_value(config.get("metrics")),
+            "weighted_metrics": metric_value(config.get("weighted_metrics")),
             "loss_weights": config.get("loss_weights"),
             "loss_reduction": config.get("loss_reduction", "mean"),
             "steps_per_execution": None if steps == "auto" else steps,

@@ -122,7 +122,7 @@ class Program:
         # NumPy zeros: moved to the device with the carry, no small compile per shape.
         trackers = {"loss": np.zeros((2,), np.float32),
                     "outputs": np.zeros((n,), np.float32),
-                    "metrics": [m.init() for _, _, m in self.metrics]}
+                    "metrics": [slot.metric.init() for slot in self.metrics]}
         if training and self.stop_on_nonfinite:
             trackers["nonfinite"] = np.full((), -1, np.int32)
         if training and self.heads is not None and self.heads.diagnostics:
@@ -151,12 +151,13 @@ class Program:
 
     @staticmethod
     def unpad(batch, rows):
-        """(batch, size): a padded last batch gets sample weight 0 on its padding, and its
-        size is its real row count `rows` (None: the batch is all real)."""
+        """(batch, size, mask): a padded last batch gets sample weight 0 on its padding, its
+        size is its real row count `rows`, and `mask` is 1 on real rows (None: the batch is
+        all real, size its length, mask None)."""
         xs, ys, sws = batch
         size = jax.tree_util.tree_leaves(xs)[0].shape[0]
         if rows is None:
-            return batch, jnp.asarray(size, jnp.float32)
+            return batch, jnp.asarray(size, jnp.float32), None
         mask = (jnp.arange(size) < rows).astype(jnp.float32)
 
         def weight(y, sw):
@@ -165,7 +166,8 @@ class Program:
             if sw is None:
                 return mask
             return sw * mask.reshape(mask.shape + (1,) * (sw.ndim - 1)).astype(sw.dtype)
-        return (xs, ys, [weight(y, sw) for y, sw in zip(ys, sws)]), rows.astype(jnp.float32)
+        return ((xs, ys, [weight(y, sw) for y, sw in zip(ys, sws)]), rows.astype(jnp.float32),
+                mask)
 
     def forward(self, params, state, batch, scale, training, rng, size=None):
         """(terms, activity penalty, per-output losses, outputs, new_state). `scale`: see
@@ -185,10 +187,13 @@ class Program:
             for fn, b, i in zip(self.losses_spec.fns, behind, self.losses_spec.outputs)])
         return self.terms(per, scale), activity, per, outs, new_state
 
-    def track(self, trackers, total, per, outs, batch, size, index, head_stats=None):
+    def track(self, trackers, total, per, outs, batch, size, mask, index, head_stats=None):
+        """Add one batch to the running loss and metrics. `metrics` see no sample weights
+        (only the padding mask), `weighted_metrics` see them, as in Keras."""
         _, ys, sws = batch
-        metric_states = [m.update(s, ys[i], outs[i], sws[i])
-                         for (i, _, m), s in zip(self.metrics, trackers["metrics"])]
+        metric_states = [slot.metric.update(s, ys[slot.output], outs[slot.output],
+                                            sws[slot.output] if slot.weighted else mask)
+                         for slot, s in zip(self.metrics, trackers["metrics"])]
         out = {"loss": trackers["loss"] + jnp.stack([total * size, size]),
                "outputs": trackers["outputs"] + per * size,
                "metrics": metric_states}
@@ -207,7 +212,7 @@ class Program:
         names = ["loss"]
         if spec.log_each:
             names += [f"{name}_loss" for name in spec.names]
-        names += [key for _, key, _ in self.metrics]
+        names += [slot.key for slot in self.metrics]
         if training and spec.learned:
             names += [f"{name}_loss_weight" for name in spec.names]
         if training and self.heads is not None and self.heads.diagnostics:
@@ -222,7 +227,7 @@ class Program:
         values = [trackers["loss"][0] / count]
         if self.losses_spec.log_each:
             values += [trackers["outputs"][j] / count for j in range(len(self.losses_spec.fns))]
-        values += [metric.result(s) for (_, _, metric), s in zip(self.metrics, trackers["metrics"])]
+        values += [slot.metric.result(s) for slot, s in zip(self.metrics, trackers["metrics"])]
         if training and self.losses_spec.learned:
             values += list(jnp.exp(-loss_weights))
         if "heads" in trackers:
@@ -236,7 +241,7 @@ class Program:
         train, frozen, treedef = self.split(params)
         rng = jax.random.fold_in(key, step) if self.uses_rng else None
         learned = self.losses_spec.learned
-        batch, size = self.unpad(batch, rows)
+        batch, size, mask = self.unpad(batch, rows)
         real = None if rows is None else size
 
         def unpack(variables):
@@ -269,7 +274,7 @@ class Program:
         train, loss_weights = unpack(optax.apply_updates(variables, updates))
         if self.constrain is not None:      # Keras: constraints after the update, trained only
             train = self.split(self.constrain(self.merge(train, frozen, treedef)))[0]
-        trackers = self.track(carry["trackers"], total, per, outs, batch, size, index,
+        trackers = self.track(carry["trackers"], total, per, outs, batch, size, mask, index,
                               head_stats)
         return {"params": self.merge(train, frozen, treedef), "state": new_state,
                 "opt_state": opt_state, "loss_weights": loss_weights, "trackers": trackers,
@@ -300,10 +305,11 @@ class Program:
 
         def body(i, carry):
             trackers, state = carry
-            batch, size = self.unpad(_index(data, i), rows)
+            batch, size, mask = self.unpad(_index(data, i), rows)
             terms, activity, per, outs, new_state = self.forward(
                 params, state, batch, scale, False, None, None if rows is None else size)
             total = jnp.sum(terms) + activity + self.weight_penalty(params)
-            return self.track(trackers, total, per, outs, batch, size, i + offset), new_state
+            return (self.track(trackers, total, per, outs, batch, size, mask, i + offset),
+                    new_state)
         trackers, state = lax.fori_loop(start, start + count, body, (trackers, state))
         return (trackers, state), self.logs(trackers, loss_weights, training=False)
