@@ -17,6 +17,10 @@ builds a model from any DiGraph in this schema.
   name -> key; `outputs`, `(key, output)` pairs as one pair, a list or a dict name -> pair;
   optionally `losses`, a list of `(key, output)` pairs whose values are added to the
   training loss (`add_loss` in a subclassed model's call).
+- Node order: the program's order, the order the calls were made (an input where its
+  `Input` was made). It is topological, and `Model.from_graph` keeps a graph's own order
+  (an input included), so a model rebuilt, cloned or edited lists its nodes as its graph
+  did, with a node an edit adds where the edit put it.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import jax
 import networkx as nx
 import numpy as np
 
+from . import naming
 from .layers.base import Spec, shape_str
 from .symbolic import CallNode, SymbolicTensor
 
@@ -169,8 +174,11 @@ def check_tensors(tensors, role: str, model_name: str) -> None:
                             f"(from graphnet.Input or a layer call), received {type(t).__name__}")
 
 
-def reachable_nodes(inputs, outputs, model_name: str) -> list:
-    """Call nodes between `inputs` and `outputs`, in creation (hence topological) order."""
+def reachable_nodes(inputs, outputs, model_name: str, ranks=None) -> list:
+    """Call nodes between `inputs` and `outputs`, in creation (hence topological) order.
+
+    `ranks` (CallNode -> number) places some nodes elsewhere: an input replayed from a
+    graph takes its place in that graph rather than where its `Input` was made."""
     input_nodes, names = {}, []
     for t in inputs:
         if not t.node.is_input:
@@ -194,19 +202,20 @@ def reachable_nodes(inputs, outputs, model_name: str) -> list:
                              f"{names}. Pass it in `inputs`")
         stack.extend((t.node, wanted) for t in node.inputs)
     seen |= set(input_nodes)
-    return sorted(seen, key=lambda n: n.id)
+    ranks = ranks or {}
+    return sorted(seen, key=lambda n: ranks.get(n, n.id))
 
 
 def build_graph(inputs, outputs, input_structure, output_structure, model_name: str,
-                losses=()):
+                losses=(), ranks=None):
     """Returns `(graph, keys)`: the read-only graph and each CallNode's key in it.
 
     `input_structure` / `output_structure` are `(kind, dict keys)`: kind "single", "list"
     or "dict", as the model's inputs / outputs were given. `losses`: tensors added to the
     training loss (`add_loss` in a subclassed model's call), in the graph attribute
-    `losses` as `(key, output)` pairs.
+    `losses` as `(key, output)` pairs. `ranks`: see `reachable_nodes`.
     """
-    nodes = reachable_nodes(inputs, [*outputs, *losses], model_name)
+    nodes = reachable_nodes(inputs, [*outputs, *losses], model_name, ranks)
     graph = ModelGraph(name=model_name)
     keys, calls_per_layer, layer_by_name = {}, {}, {}
     for node in nodes:
@@ -361,12 +370,14 @@ def default_arguments(n: int):
     return ((Arg(0),), {}) if n == 1 else (([Arg(i) for i in range(n)],), {})
 
 
-def replay(graph, who: str, feeds=None, call=None, layer_map=None) -> dict:
+def replay(graph, who: str, feeds=None, call=None, layer_map=None, ranks=None) -> dict:
     """Calls every node's layer on its arguments, in topological order.
 
     `feeds` maps input keys to the tensors they stand for (default: the InputLayer's own
     tensor); `layer_map(key, layer)` may swap a node's layer; `call(layer, *args, **kwargs)`
     makes each call (default `call_layer`). Returns key -> list of output tensors.
+    `ranks`, a dict, receives each input's CallNode -> its place among the calls made here
+    (the input's own node was made earlier), for `build_graph` to keep the graph's order.
     """
     feeds = feeds or {}
     produced = {}
@@ -379,6 +390,8 @@ def replay(graph, who: str, feeds=None, call=None, layer_map=None) -> dict:
         sources = argument_sources(graph, key)
         if not sources:
             produced[key] = [_input_tensor(key, layer, feeds, who)]
+            if ranks is not None:
+                ranks[produced[key][0].node] = naming.next_node_id()
             continue
         if layer_map is not None:
             layer = layer_map(key, layer)

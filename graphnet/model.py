@@ -77,9 +77,10 @@ class Model(Layer):
                             f"subclass Model and define call(inputs)")
         self._init_graph(inputs, outputs)
 
-    def _init_graph(self, inputs, outputs, losses=()):
+    def _init_graph(self, inputs, outputs, losses=(), ranks=None):
         """`losses`: scalar tensors added to the training loss (a subclassed model's
-        `add_loss`), kept in the graph beside the outputs."""
+        `add_loss`), kept in the graph beside the outputs. `ranks`: where replayed inputs
+        go in the node order (graph.reachable_nodes)."""
         self._input_kind, self._input_keys, self.inputs = _structure(inputs, "inputs", self.name)
         self._output_kind, self._output_keys, self.outputs = _structure(outputs, "outputs", self.name)
         if self._output_kind == "list" and len(self.outputs) == 1:
@@ -90,7 +91,7 @@ class Model(Layer):
         check_tensors(self.added_losses, "add_loss", self.name)
         self.graph, self.node_keys = build_graph(
             self.inputs, self.outputs, (self._input_kind, self._input_keys),
-            (self._output_kind, self._output_keys), self.name, self.added_losses)
+            (self._output_kind, self._output_keys), self.name, self.added_losses, ranks)
         self._calls = {key: node for node, key in self.node_keys.items()}
         layers = layer_order(self.graph)
         self._all_layers = layers
@@ -734,7 +735,9 @@ def _from_graph(graph, name, who, cls, feeds=None, call=None, layer_map=None):
     if not isinstance(graph, nx.DiGraph) or graph.is_multigraph():
         raise TypeError(f"{who} expects a networkx.DiGraph in model.graph's schema, received "
                         f"{type(graph).__name__}")
-    produced = graphs.replay(graph, who, feeds=feeds, call=call, layer_map=layer_map)
+    ranks = {}
+    produced = graphs.replay(graph, who, feeds=feeds, call=call, layer_map=layer_map,
+                             ranks=ranks)
     inputs = graph.graph.get("inputs")
     if inputs is None:
         keys = [k for k in graph.nodes if not graphs.has_arguments(graph, k)]
@@ -763,9 +766,17 @@ def _from_graph(graph, name, who, cls, feeds=None, call=None, layer_map=None):
     model = cls(inputs=model_inputs, outputs=model_outputs,
                 name=name if name is not None else graph.graph.get("name"))
     losses = [tensor(*ref) for ref in graph.graph.get("losses", ())]
-    if losses:                  # add_loss of a subclassed model's call: kept by edits
-        model._init_graph(model_inputs, model_outputs, losses)
+    # add_loss of a subclassed model's call is kept by edits; an input the graph lists after
+    # a call stays there (its Input was made before every call replayed here).
+    if losses or _reordered(model, ranks):
+        model._init_graph(model_inputs, model_outputs, losses, ranks)
     return model
+
+
+def _reordered(model, ranks) -> bool:
+    """Whether `ranks` moves a node of `model`'s graph (built in creation order)."""
+    nodes = list(model.node_keys)
+    return nodes != sorted(nodes, key=lambda n: ranks.get(n, n.id))
 
 
 def _looks_like_data(x) -> bool:

@@ -25,11 +25,15 @@ def make_layer(kind, name):
 
 
 def build(spec):
-    """spec: {"nodes": [[id, kind, layer, [input ids]]], "inputs": [ids], "outputs": [ids]}."""
+    """spec: {"nodes": [[id, kind, layer, [input ids]]], "inputs": [ids], "outputs": [ids]}.
+
+    The list is the program: each Input is made at its place in it (the node order is the
+    order things were made, an input included), so an edit that puts a layer between two
+    inputs is written here the same way."""
     tensors = {}
     for nid, kind, layer, args in spec["nodes"]:
         if kind == "input":
-            tensors[nid] = layer.output
+            tensors[nid] = gn.Input((W,), name=nid)
         elif kind in ("dense", "act"):
             tensors[nid] = layer(tensors[args[0]])
         else:
@@ -66,7 +70,7 @@ def random_specs(draw):
     nodes, denses = [], []
     for _ in range(n_inputs):
         name = next(names)
-        nodes.append([name, "input", gn.Input((W,), name=name).node.layer, []])
+        nodes.append([name, "input", None, []])           # made by build, in place
     for _ in range(draw(st.integers(2, 6))):
         ids = [n[0] for n in nodes]
         kind = draw(st.sampled_from(["dense", "dense", "act", "add", "sub", "mul", "shared"]))
@@ -180,6 +184,30 @@ def data(*shape):
 def dense_np(layer, x):
     kernel, bias = layer.get_weights()
     return x @ kernel + bias
+
+
+def test_insert_after_each_of_two_inputs_keeps_the_program_order():
+    # A layer inserted after the first input comes before the second input, as in the
+    # program written that way; the next insert after the second input keeps it there.
+    a, b = gn.Input((W,), name="a"), gn.Input((W,), name="b")
+    da, db = layers.Dense(W, name="da"), layers.Dense(W, name="db")
+    model = gn.Model([a, b], [da(a), db(b)], name="two")
+    after_a, after_b = layers.Dense(W, name="after_a"), layers.Activation("tanh", name="after_b")
+    first = edit.insert_after(model, "a", after_a)
+    assert list(first.graph.nodes) == ["a", "after_a", "b", "da", "db"]
+    both = edit.insert_after(first, "b", after_b)
+    assert list(both.graph.nodes) == ["a", "after_a", "b", "after_b", "da", "db"]
+    a2 = gn.Input((W,), name="a")
+    ha = after_a(a2)
+    b2 = gn.Input((W,), name="b")
+    hb = after_b(b2)
+    direct = gn.Model([a2, b2], [da(ha), db(hb)], name="two")     # the edited program
+    assert list(direct.graph.nodes) == list(both.graph.nodes)
+    assert sorted(direct.graph.edges(data="tensors")) == sorted(both.graph.edges(data="tensors"))
+    xa, xb = data(W), np.random.default_rng(2).normal(size=(5, W)).astype("float32")
+    got_a, got_b = both.predict([xa, xb])
+    np.testing.assert_allclose(got_a, dense_np(da, dense_np(after_a, xa)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_b, dense_np(db, np.tanh(xb)), rtol=1e-5, atol=1e-6)
 
 
 def test_each_edit_matches_numpy_and_leaves_the_original_alone():

@@ -55,6 +55,26 @@ def test_from_graph_of_a_copy_is_the_same_function_with_the_same_weights():
     assert sorted(again.graph.edges(data="tensors")) == sorted(model.graph.edges(data="tensors"))
 
 
+def test_an_input_made_after_a_call_keeps_its_place_when_rebuilt_cloned_or_loaded(tmp_path):
+    # The node order is the program's: `y` was made after `h` was called, and a model
+    # rebuilt from the graph (from_graph, clone_model, save and load) lists it there too.
+    x = gn.Input((3,), name="x")
+    h = layers.Dense(3, name="h")(x)
+    y = gn.Input((3,), name="y")
+    model = gn.Model([x, y], layers.Add(name="s")([h, y]), name="late_input")
+    assert list(model.graph.nodes) == ["x", "h", "y", "s"]
+    again = gn.Model.from_graph(model.graph.copy())
+    clone = gn.clone_model(model)
+    model.save(tmp_path / "late.graphnet")
+    loaded = gn.load_model(tmp_path / "late.graphnet")
+    v = [data(3), data(3, seed=1)]
+    for other in (again, clone, loaded):
+        assert list(other.graph.nodes) == ["x", "h", "y", "s"]
+        assert [t.name for t in other.inputs] == ["x", "y"]
+    np.testing.assert_array_equal(again.predict(v), model.predict(v))
+    np.testing.assert_array_equal(loaded.predict(v), model.predict(v))
+
+
 def test_model_graph_is_read_only_and_says_what_to_do():
     model = siamese()
     g = model.graph

@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 
-from .. import initializers
+from .. import initializers, naming
 from ..layers.base import InputLayer, Layer
-from ..model import Model, Sequential
+from ..model import Model, Sequential, _reordered
 from ..registry import get_registered, registered_name
 from ..symbolic import SymbolicTensor
 from . import schema
@@ -227,7 +227,7 @@ def _functional_from_config(config, rebuild, cls):
     for entry in config.get("layers", []):
         layer = _entry_layer(entry, rebuild)
         layers[layer.name] = layer
-    outputs, calls = {}, {}
+    outputs, calls, ranks = {}, {}, {}
     for entry in config.get("nodes", []):
         layer = layers.get(entry.get("layer"))
         if layer is None:
@@ -238,6 +238,7 @@ def _functional_from_config(config, rebuild, cls):
         key = layer.name if count == 0 else f"{layer.name}@{count}"
         if isinstance(layer, InputLayer):
             outputs[key] = layer.call_nodes[0].outputs
+            ranks[layer.call_nodes[0]] = naming.next_node_id()     # its place among the calls
             continue
         args = [_decode(a, outputs, name) for a in entry.get("args", [])]
         kwargs = {k: _decode(v, outputs, name) for k, v in entry.get("kwargs", {}).items()}
@@ -258,8 +259,10 @@ def _functional_from_config(config, rebuild, cls):
     else:
         model = cls(inputs=inputs, outputs=model_outputs, name=name,
                     trainable=config.get("trainable", True))
-    if losses:                  # add_loss of a subclassed model's call, traced with it
-        model._init_graph(inputs, model_outputs, losses)
+    # add_loss of a subclassed model's call, traced with it; an input saved after a call
+    # stays there (every Input was made before the calls replayed here)
+    if losses or _reordered(model, ranks):
+        model._init_graph(inputs, model_outputs, losses, ranks)
     return model
 
 
