@@ -544,9 +544,9 @@ class Model(Layer):
         self._compiled("set loss_weights").set_loss_weights(value)
 
     def reset_metrics(self):
-        """Keras: start train_on_batch's running loss and metrics afresh."""
-        if self._trainer is not None:
-            self._trainer.batch_trackers = None
+        """Keras's reset_metrics. graphnet keeps no metric state between calls: fit and
+        evaluate start their running metrics afresh, and train_on_batch/test_on_batch report
+        their own batch (as Keras 3 does, resetting first), so there is nothing to reset."""
 
     def _refuse_custom_step(self, step: str, who: str):
         """Keras's `train_step`/`test_step`/`predict_step` overrides are not run: graphnet's

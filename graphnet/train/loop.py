@@ -54,7 +54,6 @@ class Trainer:
         self.trainable_key = None         # the trainable mask the optimizer state was made for
         self.loss_weights = None          # device float32 (trained outputs,): w_i, or s_i learned
         self.nonfinite_batch = -1         # first batch of the last epoch whose loss was not finite
-        self.batch_trackers = None        # train_on_batch's running loss and metrics
 
     # ---- the spec and the programs ------------------------------------------------------
     @property
@@ -658,8 +657,8 @@ def _result(logs, return_dict, program):
 
 
 def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-    """One optimizer step on one batch. As in Keras, the loss and metrics returned are
-    running values since the last `model.reset_metrics()` (or fit/evaluate)."""
+    """One optimizer step on one batch; the loss and metrics of that batch, as Keras 3 (whose
+    train_on_batch resets the metrics first)."""
     trainer = trainer_of(model, "train_on_batch")
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight,
                                 "train_on_batch")
@@ -667,14 +666,9 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, retu
     program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
     (data, start, count, offset, rows), = source.chunks(1)
     key = jax.random.key(naming.next_seed())
-    trackers = trainer.batch_trackers
-    if trackers is None or jax.tree_util.tree_structure(trackers) != \
-            jax.tree_util.tree_structure(program.init_trackers()):
-        trackers = program.init_trackers()
-    carry = trainer.take(program, trackers)
+    carry = trainer.take(program, program.init_trackers())
     carry, out_logs = program.train_chunk(carry, data, start, count, offset, key, rows)
     trainer.finish(carry)
-    trainer.batch_trackers = carry["trackers"]
     return _result(_host(out_logs, program.log_names())[0], return_dict, program)
 
 
