@@ -33,11 +33,6 @@ def _copy(tree):
     return jax.tree_util.tree_map(jnp.copy, tree)
 
 
-def _same(a, b) -> bool:
-    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
-    return len(la) == len(lb) and all(x is y for x, y in zip(la, lb))
-
-
 class Trainer:
     """What compile leaves on a model: its arguments, the resolved spec, the programs
     compiled for it (one per metric set, trainable mask and stop rule, so a second fit
@@ -149,31 +144,17 @@ class Trainer:
         model = self.model
         carry = {"params": model.params, "state": model.state, "opt_state": self.optimizer.state,
                  "loss_weights": self.loss_weights, "step": self.step}
-        self._given = carry
         carry = _copy(carry)
         carry["trackers"] = distinct_buffers(trackers)
         return program.place(carry)
 
-    def give(self, carry):
-        """Hand the carry's values to the model as copies (user code may run next and hold
-        them); the carry itself stays private, to be donated to the next dispatch."""
-        given = _copy({k: v for k, v in carry.items() if k != "trackers"})
-        self.model.params, self.model.state = given["params"], given["state"]
-        self.optimizer.state, self.loss_weights = given["opt_state"], given["loss_weights"]
-        self.step = given["step"]
-        self._given = given
-        return carry
-
-    def reclaim(self, carry, program):
-        """After user code ran: whatever it assigned (weights, learning rate, loss weights)
-        wins, copied so that donating it never deletes the user's array."""
-        now = {"params": self.model.params, "state": self.model.state,
-               "opt_state": self.optimizer.state, "loss_weights": self.loss_weights}
-        changed = {k: v for k, v in now.items() if not _same(v, self._given[k])}
-        if changed:
-            carry = dict(carry)
-            carry.update(program.place(_copy(changed)))
-        return carry
+    def current_carry(self, program, trackers):
+        """The carry made of the model's own arrays, for a dispatch that donates nothing."""
+        model = self.model
+        return program.place({"params": model.params, "state": model.state,
+                              "opt_state": self.optimizer.state,
+                              "loss_weights": self.loss_weights, "step": self.step,
+                              "trackers": trackers})
 
     def finish(self, carry):
         """The end of a run of dispatches: the model takes the carry itself (no copy: it is
@@ -545,27 +526,19 @@ def _callback_list(callbacks, who):
 
 
 def _train_epoch(trainer, program, chunks, key, cbs, progress, epoch):
-    """Dispatch the epoch's chunks; the epoch's logs, read back once at its end (and after
-    every dispatch only for batch-level callbacks). The carry is private to this loop;
-    the model receives copies whenever user code may run."""
-    model, names = trainer.model, program.log_names()
+    """Dispatch the epoch's chunks; the epoch's logs, read back once at its end. The carry
+    is private to this loop and donated from dispatch to dispatch; the model receives it
+    at the end."""
+    if cbs.wants_batch_logs:
+        return _train_epoch_watched(trainer, program, chunks, key, cbs, progress, epoch)
+    names = program.log_names()
     carry = trainer.take(program, program.init_trackers())
     out_logs, pending = None, None
     try:
         for data, start, count, offset, rows in chunks:
             cbs.on_train_batch_begin(offset + start, None)
             carry, out_logs = program.train_chunk(carry, data, start, count, offset, key, rows)
-            if cbs.wants_batch_logs:
-                batch_logs, trainer.nonfinite_batch = _host(out_logs, names)
-                trainer.give(carry)
-                progress.update(count, batch_logs)
-                stopped = program.stop_on_nonfinite and trainer.nonfinite_batch >= 0
-                last = trainer.nonfinite_batch if stopped else offset + start + count - 1
-                cbs.on_train_batch_end(last, batch_logs)
-                carry = trainer.reclaim(carry, program)
-                if model.stop_training or stopped:
-                    break
-            elif progress.bar is not None:
+            if progress.bar is not None:
                 # The bar shows the previous dispatch, read while this one runs, so the
                 # device never waits for the host.
                 if pending is not None:
@@ -579,6 +552,31 @@ def _train_epoch(trainer, program, chunks, key, cbs, progress, epoch):
         raise ValueError(f"fit: epoch {epoch + 1} received no batches")
     logs, trainer.nonfinite_batch = _host(out_logs, names)
     return logs
+
+
+def _train_epoch_watched(trainer, program, chunks, key, cbs, progress, epoch):
+    """With batch hooks: the model holds the new weights after every dispatch and the hooks
+    run with that dispatch's running logs. Nothing is donated, so the model's own arrays
+    are the next dispatch's carry: no copies per batch, and whatever a hook assigns
+    (weights, learning rate, loss weights) is what the next batch trains with."""
+    model, names = trainer.model, program.log_names()
+    trackers, out_logs = program.init_trackers(), None
+    for data, start, count, offset, rows in chunks:
+        cbs.on_train_batch_begin(offset + start, None)
+        carry, out_logs = program.train_chunk_kept(trainer.current_carry(program, trackers),
+                                                   data, start, count, offset, key, rows)
+        trackers = carry["trackers"]
+        trainer.finish(carry)
+        batch_logs, trainer.nonfinite_batch = _host(out_logs, names)
+        progress.update(count, batch_logs)
+        stopped = program.stop_on_nonfinite and trainer.nonfinite_batch >= 0
+        cbs.on_train_batch_end(trainer.nonfinite_batch if stopped else offset + start + count - 1,
+                               batch_logs)
+        if model.stop_training or stopped:
+            break
+    if out_logs is None:
+        raise ValueError(f"fit: epoch {epoch + 1} received no batches")
+    return _host(out_logs, names)[0]
 
 
 def _validation_source(model, trainer, validation_data, batch_size):

@@ -94,6 +94,8 @@ class Program:
         self.placement = placement
         out = {} if placement is None else {"out_shardings": placement.replicated}
         self.train_chunk = jax.jit(self._train_chunk, donate_argnums=(0,), **out)
+        # Batch hooks read the weights after every dispatch: nothing donated, no copies.
+        self.train_chunk_kept = jax.jit(self._train_chunk, **out)
         self.eval_chunk = jax.jit(self._eval_chunk, donate_argnums=(0,), **out)
 
     def place(self, tree):
