@@ -392,8 +392,11 @@ def _check_flag(value, name, who):
 
 def _host(logs, names):
     """(logs dict, first non-finite batch index or -1) read back from a chunk's output."""
-    values, nonfinite = jax.device_get(logs)
-    return {k: float(v) for k, v in zip(names, values)}, int(nonfinite)
+    if isinstance(logs, tuple):            # a metric with a vector result: see Program.logs
+        values, nonfinite = jax.device_get(logs)
+        return {k: float(v) for k, v in zip(names, values)}, int(nonfinite)
+    values = np.asarray(logs)
+    return {k: float(v) for k, v in zip(names, values[:-1])}, int(values[-1])
 
 
 # ---- progress --------------------------------------------------------------------------------

@@ -222,9 +222,10 @@ class Program:
         return names
 
     def logs(self, trackers, loss_weights, training=True):
-        """The running values of `log_names` (a tuple: a dict's keys would come back sorted)
-        and the index of the first batch whose loss was not finite (-1 if none, or when
-        nothing stops on it)."""
+        """The running values of `log_names` and, last, the index of the first batch whose
+        loss was not finite (-1 if none, or when nothing stops on it), as one float32
+        vector: one transfer to read them back (a metric with a vector result keeps the
+        (values, index) pair)."""
         count = jnp.maximum(trackers["loss"][1], 1.0)
         values = [trackers["loss"][0] / count]
         if self.losses_spec.log_each:
@@ -234,7 +235,11 @@ class Program:
             values += list(jnp.exp(-loss_weights))
         if "heads" in trackers:
             values += list(trackers["heads"] / jnp.maximum(trackers["steps"], 1).astype(jnp.float32))
-        return tuple(values), trackers.get("nonfinite", jnp.int32(-1))
+        nonfinite = trackers.get("nonfinite", jnp.int32(-1))
+        if all(jnp.ndim(v) == 0 for v in values):
+            return jnp.stack([jnp.asarray(v, jnp.float32) for v in values]
+                             + [nonfinite.astype(jnp.float32)])
+        return tuple(values), nonfinite
 
     # ---- the compiled chunks ------------------------------------------------------------
     def _train_step(self, carry, batch, key, index, rows, scale):
