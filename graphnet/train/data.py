@@ -258,16 +258,13 @@ def bucket_steps(steps: int) -> int:
     return -(-steps >> shift) << shift
 
 
-def bucket_rows(rows: int, batch_size: int) -> int:
-    """A ragged last batch padded to a power of two (at most the batch size)."""
-    return min(batch_size, 1 << max(rows - 1, 0).bit_length())
-
-
-@partial(jax.jit, static_argnums=(2, 3, 4, 5, 6))
-def _cut(arrays, key, n, batch_size, shardings, steps, tail_rows):
+@partial(jax.jit, static_argnums=(2, 3, 4, 5, 6, 7))
+def _cut(arrays, key, n, batch_size, shardings, steps, tail_rows, merge_tail):
     """The first n rows as full batches `(steps, B, ...)`, zero batches after the real ones
     (never run), and a `(1, tail_rows, ...)` tail whose rows past the real ones are zero;
-    permuted first when `key` is given. `shardings` (data-parallel only) places both."""
+    permuted first when `key` is given. With `merge_tail` the tail, zero-padded to B rows,
+    is the stack's last real batch instead (one program runs them all, masking it).
+    `shardings` (data-parallel only) places both."""
     if key is not None:
         perm = jax.random.permutation(key, n)
         arrays = jax.tree_util.tree_map(lambda a: jnp.take(a, perm, axis=0), arrays)
@@ -276,10 +273,17 @@ def _cut(arrays, key, n, batch_size, shardings, steps, tail_rows):
 
     def pad(a, rows):
         return jnp.concatenate([a, jnp.zeros((rows - a.shape[0], *a.shape[1:]), a.dtype)])
-    stacked = jax.tree_util.tree_map(
-        lambda a: pad(a[:full].reshape(full_steps, batch_size, *a.shape[1:]), steps), arrays)
-    tail = (jax.tree_util.tree_map(lambda a: pad(a[full:n], tail_rows)[None], arrays)
-            if n > full else None)
+    if merge_tail and n > full:
+        stacked = jax.tree_util.tree_map(
+            lambda a: pad(pad(a[:n], full + batch_size).reshape(
+                full_steps + 1, batch_size, *a.shape[1:]), steps), arrays)
+        tail = None
+    else:
+        stacked = jax.tree_util.tree_map(
+            lambda a: pad(a[:full].reshape(full_steps, batch_size, *a.shape[1:]), steps),
+            arrays)
+        tail = (jax.tree_util.tree_map(lambda a: pad(a[full:n], tail_rows)[None], arrays)
+                if n > full else None)
     if shardings is not None:
         stacked = jax.lax.with_sharding_constraint(stacked, shardings[0])
         if tail is not None:
@@ -291,8 +295,9 @@ class DeviceData:
     """One dataset on the device, cut into full batches `(steps, B, ...)` and a tail.
 
     The stack's length is bucketed (`bucket_steps`) and, with `pad_tail`, the tail is
-    padded to a power of two with its real row count kept (`tail_rows`): the compiled
-    step masks the padding, so data of a new length seldom needs a new compile. With a
+    padded to a whole batch and stacked last, its real row count kept (`rows`): the
+    compiled step masks the padding, so an epoch with a ragged tail is one program and
+    data of a new length seldom needs a new compile. With a
     data-parallel `placement` the rows are split over its devices and so is every batch
     (see graphnet/train/devices.py).
     """
@@ -307,14 +312,16 @@ class DeviceData:
             arrays, self.n = placement.put_rows(batch, who)
             self.batch_size = placement.check_batch_size(int(batch_size), self.n, who)
         self.full_steps, self.tail_size = divmod(self.n, self.batch_size)
-        self.stack_steps = bucket_steps(self.full_steps)
+        # A tail the step can mask rides in the stack as its last batch, padded to B rows:
+        # one compiled program for the whole epoch. Otherwise it keeps its own exact size.
+        self.merged = bool(pad_tail and self.tail_size)
+        self.stacked_steps = self.full_steps + (1 if self.merged else 0)
+        self.stack_steps = bucket_steps(self.stacked_steps)
         self.tail_rows = self.tail_size
-        if pad_tail and self.tail_size:
-            self.tail_rows = bucket_rows(self.tail_size, self.batch_size)
-            if placement is not None:
-                self.tail_rows = min(placement.round_up(self.tail_rows), self.batch_size)
-        # the tail's real row count, given to the step to mask its padding (None: exact)
-        self.tail_count = self.tail_size if pad_tail else None
+        # (index of the masked batch in the stack, its real rows), given to the compiled
+        # chunk, or None: every batch is whole
+        self.rows = (np.asarray([self.full_steps, self.tail_size], np.int32) if self.merged
+                     else None)
         if placement is not None:
             self._shardings = (placement.split_batch(self.batch_size),
                                placement.split_batch(self.tail_rows))
@@ -324,7 +331,7 @@ class DeviceData:
 
     def _stack(self, arrays, key):
         return _cut(arrays, key, self.n, self.batch_size, self._shardings, self.stack_steps,
-                    self.tail_rows)
+                    self.tail_rows, self.merged)
 
     def epoch(self, key=None):
         """(stacked, tail) for one epoch; shuffled on the device when `key` is given."""

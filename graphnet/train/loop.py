@@ -224,8 +224,9 @@ def _is_batches(x, y):
 
 
 class ArraySource:
-    """Arrays on the device; chunks of K full batches, then the ragged tail. Each chunk is
-    (data, start, count, offset, rows): `rows` is the real size of a padded tail, else None."""
+    """Arrays on the device; chunks of K batches, then a ragged tail that keeps its own size
+    when it cannot be masked. Each chunk is (data, start, count, offset, rows): `rows` is
+    (index of the padded batch in `data`, its real rows), or None."""
 
     def __init__(self, batch, batch_size, shuffle, placement=None, who="fit", pad_tail=False):
         self.data = data_module.DeviceData(batch, batch_size, shuffle, placement, who, pad_tail)
@@ -234,12 +235,11 @@ class ArraySource:
 
     def chunks(self, k, key=None):
         stacked, tail = self.data.epoch(key)
-        full = self.data.full_steps
-        for start in range(0, full, k):
-            yield stacked, start, min(k, full - start), 0, None
+        steps, rows = self.data.stacked_steps, self.data.rows
+        for start in range(0, steps, k):
+            yield stacked, start, min(k, steps - start), 0, rows
         if tail is not None:
-            count = self.data.tail_count
-            yield tail, 0, 1, full, None if count is None else np.int32(count)
+            yield tail, 0, 1, steps, None
 
 
 class IterableSource:
@@ -308,12 +308,11 @@ class EpochWindow:
         stacked, tail = self.pass_data
         lo = self.position
         hi = min(lo + self.steps, data.steps)
-        full_hi = min(hi, data.full_steps)
-        for start in range(lo, full_hi, k):
-            yield stacked, start, min(k, full_hi - start), -lo, None
-        if hi > data.full_steps:           # the ragged tail is this epoch's last batch
-            count = data.tail_count
-            yield tail, 0, 1, data.full_steps - lo, None if count is None else np.int32(count)
+        stacked_hi = min(hi, data.stacked_steps)
+        for start in range(lo, stacked_hi, k):
+            yield stacked, start, min(k, stacked_hi - start), -lo, data.rows
+        if hi > data.stacked_steps:        # an unmasked ragged tail ends this epoch
+            yield tail, 0, 1, data.stacked_steps - lo, None
         self._advance(hi - lo, ended=hi == data.steps)
 
     def _iterable_chunks(self, k):

@@ -57,6 +57,15 @@ def _index(data, i):
                                   data)
 
 
+def _rows(data, i, rows):
+    """Batch i's real row count: `rows` is (index of the padded batch, its real rows) or
+    None (every batch whole, nothing masked)."""
+    if rows is None:
+        return None
+    size = jax.tree_util.tree_leaves(data)[0].shape[1]
+    return jnp.where(i == rows[0], rows[1], size)
+
+
 @dataclass(frozen=True)
 class Losses:
     """What the total loss is made of: one loss per trained output, in output order."""
@@ -300,7 +309,8 @@ class Program:
 
         def body(loop):
             i, carry = loop
-            return i + 1, self._train_step(carry, _index(data, i), key, i + offset, rows, scale)
+            return i + 1, self._train_step(carry, _index(data, i), key, i + offset,
+                                           _rows(data, i, rows), scale)
         _, carry = lax.while_loop(cond, body, (start, carry))
         return carry, self.logs(carry["trackers"], carry["loss_weights"])
 
@@ -312,7 +322,7 @@ class Program:
 
         def body(i, carry):
             trackers, state = carry
-            batch, size, mask = self.unpad(_index(data, i), rows)
+            batch, size, mask = self.unpad(_index(data, i), _rows(data, i, rows))
             terms, activity, per, outs, new_state = self.forward(
                 params, state, batch, scale, False, None, None if rows is None else size)
             total = jnp.sum(terms) + activity + self.weight_penalty(params)

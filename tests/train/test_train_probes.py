@@ -35,6 +35,16 @@ def test_fits_on_many_lengths_share_a_few_compiles(compiles):
     assert compiles.of("_eval_chunk") <= 7
 
 
+def test_a_ragged_last_batch_costs_no_second_compile(compiles):
+    model = classifier()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    x, y = data(142)                        # 4 batches of 32 and one of 14
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, validation_data=(x, y))
+    model.evaluate(x, y, batch_size=32, verbose=0)
+    assert compiles.of("_train_chunk") == 1
+    assert compiles.of("_eval_chunk") == 1
+
+
 def test_a_padded_last_batch_trains_exactly_as_an_unpadded_one():
     x, y = data(37)
     w = rng.uniform(0.5, 2.0, size=37).astype("float32")
