@@ -131,8 +131,9 @@ class Program:
     def init_trackers(self, training=True):
         n = len(self.losses_spec.fns)
         # NumPy zeros: moved to the device with the carry, no small compile per shape.
-        trackers = {"loss": np.zeros((2,), np.float32),
-                    "outputs": np.zeros((n,), np.float32),
+        # [sum of total * rows, rows, (with several outputs) sum of each loss * rows]
+        trackers = {"sums": np.zeros((2 + (n if self.losses_spec.log_each else 0),),
+                                     np.float32),
                     "metrics": [slot.metric.init() for slot in self.metrics]}
         if training and self.stop_on_nonfinite:
             trackers["nonfinite"] = np.full((), -1, np.int32)
@@ -205,8 +206,10 @@ class Program:
         metric_states = [slot.metric.update(s, ys[slot.output], outs[slot.output],
                                             sws[slot.output] if slot.weighted else mask)
                          for slot, s in zip(self.metrics, trackers["metrics"])]
-        out = {"loss": trackers["loss"] + jnp.stack([total * size, size]),
-               "outputs": trackers["outputs"] + per * size,
+        sums = jnp.stack([total, jnp.ones_like(total)])
+        if self.losses_spec.log_each:
+            sums = jnp.concatenate([sums, per])
+        out = {"sums": trackers["sums"] + sums * size,
                "metrics": metric_states}
         if "nonfinite" in trackers:
             bad = (trackers["nonfinite"] < 0) & ~jnp.isfinite(total)
@@ -235,10 +238,11 @@ class Program:
         loss was not finite (-1 if none, or when nothing stops on it), as one float32
         vector: one transfer to read them back (a metric with a vector result keeps the
         (values, index) pair)."""
-        count = jnp.maximum(trackers["loss"][1], 1.0)
-        values = [trackers["loss"][0] / count]
+        sums = trackers["sums"]
+        means = sums / jnp.maximum(sums[1], 1.0)
+        values = [means[0]]
         if self.losses_spec.log_each:
-            values += [trackers["outputs"][j] / count for j in range(len(self.losses_spec.fns))]
+            values += [means[2 + j] for j in range(len(self.losses_spec.fns))]
         values += [slot.metric.result(s) for slot, s in zip(self.metrics, trackers["metrics"])]
         if training and self.losses_spec.learned:
             values += list(jnp.exp(-loss_weights))
