@@ -47,12 +47,12 @@ NUMPY = {
     "exponential": np.exp,
     "mish": lambda x: x * np.tanh(softplus(x)),
 }
-CONTRACT = ["relu", "sigmoid", "softmax", "tanh", "linear", "gelu", "elu", "selu", "softplus",
+PROMISED = ["relu", "sigmoid", "softmax", "tanh", "linear", "gelu", "elu", "selu", "softplus",
             "swish", "silu", "leaky_relu"]
 
 
-def test_every_contract_name_is_known():
-    assert set(CONTRACT) <= set(activations.ACTIVATIONS)
+def test_every_promised_name_is_known():
+    assert set(PROMISED) <= set(activations.ACTIVATIONS)
     assert set(activations.ACTIVATIONS) == set(NUMPY)
 
 

@@ -1,11 +1,11 @@
-"""The contract's public names (Names section) that the foundation provides."""
+"""The public names a Keras user reaches for first (Input, Model, Sequential, layers...)."""
 import importlib
 
 import graphnet
 from graphnet import layers, models
 
 
-def test_input_model_sequential_under_every_contract_name():
+def test_input_model_sequential_under_every_public_name():
     assert graphnet.Input is layers.Input
     assert graphnet.Model is models.Model and graphnet.Sequential is models.Sequential
     assert issubclass(models.Sequential, models.Model)

@@ -29,7 +29,7 @@ def _count_compile(event, duration, **kwargs):
 
 jax.monitoring.register_event_duration_secs_listener(_count_compile)
 
-RTOL = 1e-4          # the bound: float32 sums in another order across devices
+RTOL = 1e-4          # float32 sums in another order across devices
 rng = np.random.default_rng(5)
 N = 70               # 4 full batches of 16 and a ragged 6, which does not divide by 4
 X = rng.normal(size=(N, 6)).astype("float32")
