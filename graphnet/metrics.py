@@ -11,7 +11,7 @@ from .losses import match_ranks
 from .naming import snake_case
 from . import registry
 from .registry import lookup
-from .variables import CallScope, Variable
+from .variables import CallScope, Variable, unique_name
 
 
 def _as_float(x):
@@ -140,12 +140,7 @@ class Metric:
                    name=None):
         """Keras `Metric.add_weight`: a non-trainable variable of the metric's state."""
         from . import initializers
-        taken = {v.name for v in self._variables}
-        base = name or "variable"
-        name, count = base, 0
-        while name in taken:
-            count += 1
-            name = f"{base}_{count}"
+        name = unique_name(self._variables, name)
         dtype = np.dtype(dtype or self.dtype)
         value = jnp.asarray(initializers.get(initializer)(tuple(shape), dtype.name, None), dtype)
         variable = Variable(self, name, tuple(shape), dtype, False, initializer)

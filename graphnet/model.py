@@ -718,16 +718,23 @@ def _inputs_for_shape(shape):
     return Input(shape=tuple(shape)[1:])
 
 
-def leaf_layers(model, seen=None) -> list:
-    """Every layer with weights under `model`, nested models opened, each layer once."""
+def walk_layers(model, prefix: str = "", seen=None):
+    """Yield (path, layer) for every layer under `model`, nested models opened (their names
+    joined by "/" in the path), each layer once."""
     seen = set() if seen is None else seen
-    out = []
     for layer in model._graph_layers:
         if id(layer) in seen:
             continue
         seen.add(id(layer))
-        out.extend(leaf_layers(layer, seen) if isinstance(layer, Model) else [layer])
-    return out
+        if isinstance(layer, Model):
+            yield from walk_layers(layer, f"{prefix}{layer.name}/", seen)
+        else:
+            yield prefix + layer.name, layer
+
+
+def leaf_layers(model) -> list:
+    """Every layer under `model`, nested models opened, each layer once."""
+    return [layer for _, layer in walk_layers(model)]
 
 
 def _from_graph(graph, name, who, cls, feeds=None, call=None, layer_map=None):

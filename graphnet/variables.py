@@ -94,6 +94,18 @@ def _value_of(x):
     return x.value if isinstance(x, Variable) else x
 
 
+def unique_name(variables, name) -> str:
+    """`name` (or "variable"), suffixed _1, _2, ... until no variable in `variables` has it,
+    as Keras names a layer's or metric's weights."""
+    taken = {v.name for v in variables}
+    base = name or "variable"
+    name, count = base, 0
+    while name in taken:
+        count += 1
+        name = f"{base}_{count}"
+    return name
+
+
 class Variable:
     """One weight made by `add_weight`: Keras's `Variable` as a name into its owner's values.
 

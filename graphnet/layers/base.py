@@ -17,7 +17,7 @@ import numpy as np
 from .. import activations, constraints, initializers, mixed_precision, naming, regularizers
 from ..symbolic import CallNode, SymbolicTensor, normalize_shape
 from ..random import SeedGenerator
-from ..variables import CallScope, Variable, current_scope
+from ..variables import CallScope, Variable, current_scope, unique_name
 
 # Stand-ins for unknown (None) sizes when shapes are inferred by tracing: two different
 # values, so any output size that follows them is unknown too (Keras does the same).
@@ -438,12 +438,7 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         initializer = initializers.get(initializer)
-        taken = {v.name for v in self._variables}
-        base = name or "variable"
-        name, count = base, 0
-        while name in taken:
-            count += 1
-            name = f"{base}_{count}"
+        name = unique_name(self._variables, name)
         rng = self._build_rng if self._build_rng is not None else naming.next_rng()
         value = jnp.asarray(initializer(shape, dtype.name, rng), dtype)
         variable = Variable(self, name, shape, dtype, trainable, initializer,

@@ -62,13 +62,13 @@ class _Conv(Layer):
     # ---- what subclasses define -------------------------------------------------------
     def weight_shapes(self, channels: int) -> dict:
         """Kernel name -> (shape, initializer) for `channels` input channels."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define weight_shapes(channels)")
 
     def out_channels(self, channels: int) -> int:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define out_channels(channels)")
 
     def convolve(self, params, x):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define convolve(params, x)")
 
     def out_length(self, size, axis: int):
         return ops.conv_output_length(size, self.kernel_size[axis], self.strides[axis],

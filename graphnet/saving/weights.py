@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ..model import Model
+from ..model import walk_layers
 from . import schema
 from .config import class_name
 
@@ -32,19 +32,10 @@ def leaves_with_paths(tree, prefix: str) -> list:
     return [("/".join([prefix, *map(_key_str, path)]), leaf) for path, leaf in flat]
 
 
-def weight_layers(model, prefix: str = "", seen=None) -> list:
+def weight_layers(model) -> list:
     """[(path, layer)] for every layer with params or state, each layer once."""
-    seen = set() if seen is None else seen
-    out = []
-    for layer in model._graph_layers:
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        if isinstance(layer, Model):
-            out.extend(weight_layers(layer, f"{prefix}{layer.name}/", seen))
-        elif jax.tree_util.tree_leaves((layer.params, layer.state)):
-            out.append((prefix + layer.name, layer))
-    return out
+    return [(path, layer) for path, layer in walk_layers(model)
+            if jax.tree_util.tree_leaves((layer.params, layer.state))]
 
 
 def _class_label(layer) -> str:
