@@ -204,8 +204,13 @@ def test_mlp_training_matches_keras(name, kw):
     keras = pytest.importorskip("keras")
     _, ours, theirs = _train_both(lambda: getattr(optimizers, name)(**kw),
                                   lambda: getattr(keras.optimizers, name)(**kw))
+    # graphnet takes the crossentropy of a softmax output from its logits (log_softmax, then
+    # Keras's clip); Keras takes the log of the clipped softmax. The gradients agree to float32
+    # rounding, which Adam at lr 0.1 amplifies over 14 steps, and XLA orders its sums by the
+    # CPU's vector width: 3.6e-7 on an AVX2 machine, 1.2e-6 on another. Optax's Adam differs
+    # from Keras's by 1e-2 to 1e-1 here.
     for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 SCHEDULES = [
