@@ -16,8 +16,9 @@ EPSILON = 1e-7
 # log of Keras's clip bounds as float32 holds them (1 - 1e-7 rounds to 1 - 2**-23).
 _LOG_LOW = float(np.log(np.float32(EPSILON)))
 _LOG_HIGH = float(np.log(np.float32(1.0 - EPSILON)))
-# `from_logits` value for logits behind a softmax/sigmoid output: see `behind_activation`.
+# `from_logits` values for logits behind a softmax/sigmoid output: see `behind_activation`.
 CLIPPED_LOGITS = "clipped"
+CLIPPED_ONE_HOT = "clipped, one-hot targets"   # targets known to be one-hot rows
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
 
 
@@ -126,7 +127,10 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     if label_smoothing:
         classes = y_pred.shape[axis]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / classes
-    log_p = _log_softmax(y_pred, from_logits, axis)
+    if from_logits == CLIPPED_ONE_HOT and not label_smoothing:
+        return -_clip_log(jnp.sum(y_true * jax.nn.log_softmax(y_pred, axis=axis), axis=axis))
+    log_p = _log_softmax(y_pred, CLIPPED_LOGITS if from_logits == CLIPPED_ONE_HOT
+                         else from_logits, axis)
     return -jnp.sum(y_true * log_p, axis=axis)
 
 
@@ -143,9 +147,16 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
     `ignore_class` add 0 (Keras; the class's reduction then averages over the others)."""
     y_pred = jnp.asarray(y_pred)
     labels = _sparse_labels(y_true, y_pred)
-    log_p = _log_softmax(y_pred, from_logits, axis)
-    one_hot = jax.nn.one_hot(labels, y_pred.shape[axis], dtype=log_p.dtype, axis=axis)
-    values = -jnp.sum(one_hot * log_p, axis=axis)
+    if from_logits in (CLIPPED_LOGITS, CLIPPED_ONE_HOT):
+        # Integer labels are one-hot rows: the clip applies to each sample's own log p
+        # (see behind_activation); a label outside the classes adds 0, as Keras's.
+        log_p = jax.nn.log_softmax(y_pred, axis=axis)
+        one_hot = jax.nn.one_hot(labels, y_pred.shape[axis], dtype=log_p.dtype, axis=axis)
+        values = -_clip_log(jnp.sum(one_hot * log_p, axis=axis)) * jnp.sum(one_hot, axis=axis)
+    else:
+        log_p = _log_softmax(y_pred, from_logits, axis)
+        one_hot = jax.nn.one_hot(labels, y_pred.shape[axis], dtype=log_p.dtype, axis=axis)
+        values = -jnp.sum(one_hot * log_p, axis=axis)
     if ignore_class is not None:
         values = jnp.where(labels == int(ignore_class), jnp.zeros((), values.dtype), values)
     return values
@@ -460,15 +471,20 @@ _BEHIND = {categorical_crossentropy: "softmax", sparse_categorical_crossentropy:
            binary_crossentropy: "sigmoid"}
 
 
-def behind_activation(loss, activation: str):
+def behind_activation(loss, activation: str, one_hot_targets: bool = False):
     """`loss` computed from the logits behind a `softmax`/`sigmoid` output, or None.
 
     The log-probabilities come from log-softmax/log-sigmoid and are clipped to Keras's
     bounds [log 1e-7, log(1 - 1e-7)]: the values Keras computes from the probabilities (up
     to float rounding, about 1e-7 absolute per sample) and the same zero gradient where it
-    clips. XLA compiles this form as fast as plain logits, while the renormalize-and-clip of
-    probabilities costs about 0.3 s more per compiled training program on CPU. Keras's
-    TensorFlow backend makes the same substitution (`_keras_logits`), without the clip.
+    clips. The renormalize-and-clip of probabilities costs about 0.3 s more per compiled
+    training program on CPU. Keras's TensorFlow backend makes the same substitution
+    (`_keras_logits`), without the clip.
+
+    When every target row is one-hot (integer labels always are; `one_hot_targets` says so
+    for a categorical crossentropy's arrays), sum_c y_c clip(log p_c) is clip(log p_label):
+    the clip then acts on one number per sample instead of every class, with the same
+    values and gradients, and XLA compiles it as fast as plain logits.
     """
     if not isinstance(loss, LossFunctionWrapper) or type(loss).call is not LossFunctionWrapper.call:
         return None
@@ -477,7 +493,8 @@ def behind_activation(loss, activation: str):
     kwargs = dict(loss.fn_kwargs)
     if kwargs.get("from_logits") or kwargs.get("axis", -1) != -1:
         return None
-    kwargs["from_logits"] = CLIPPED_LOGITS
+    one_hot = one_hot_targets and loss.fn is categorical_crossentropy
+    kwargs["from_logits"] = CLIPPED_ONE_HOT if one_hot else CLIPPED_LOGITS
     return LossFunctionWrapper(loss.fn, name=loss.name, reduction=loss.reduction, **kwargs)
 
 
@@ -553,3 +570,14 @@ def serialize(loss):
 def deserialize(config):
     """A loss from the dict `serialize` made (or a registered custom loss)."""
     return registry.deserialize(config, KIND)
+
+
+def one_hot_rows(y) -> bool:
+    """Whether every row of targets `y` (host or device array) is one-hot: zeros and a
+    single one along the last axis."""
+    if y is None or np.ndim(y) < 2 or y.shape[-1] < 1:
+        return False
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":
+        return False
+    return bool(((y == 0) | (y == 1)).all() and (y.sum(axis=-1) == 1).all())

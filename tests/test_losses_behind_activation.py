@@ -129,3 +129,92 @@ def test_half_precision_predictions_are_scored_in_float32():
     value = losses.get("categorical_crossentropy")(y, jnp.asarray(p, jnp.float16))
     assert value.dtype == jnp.float32
     np.testing.assert_allclose(float(value), np.log(3.0), rtol=1e-3)
+
+
+# ---- one-hot targets: the clip on each sample's own log-probability -------------------------
+def _elementwise_sparse(labels, z):
+    """The per-class clip written out: sum_c onehot_c clip(log_softmax_c)."""
+    log_p = jnp.clip(jax.nn.log_softmax(z), np.log(np.float32(EPS)), np.log1p(-np.float32(EPS)))
+    return -jnp.sum(jax.nn.one_hot(labels, z.shape[-1]) * log_p, -1)
+
+
+def test_one_hot_targets_give_the_per_class_values_and_gradients_exactly():
+    rng = np.random.default_rng(3)
+    z = rng.normal(0, 2, (12, 4)).astype("float32")
+    z[0] = [40.0, -40.0, 0.0, 0.0]          # label 1 at p < 1e-7: clipped below
+    z[1] = [-40.0, 40.0, 0.0, 0.0]          # label 1 at p > 1 - 1e-7: clipped above
+    labels = rng.integers(0, 4, 12)
+    labels[:2] = 1
+    y = np.eye(4, dtype="float32")[labels]
+    per_class = losses.CategoricalCrossentropy(from_logits=losses.CLIPPED_LOGITS)
+    per_sample = losses.behind_activation(losses.CategoricalCrossentropy(), "softmax",
+                                          one_hot_targets=True)
+    assert per_sample.fn_kwargs["from_logits"] == losses.CLIPPED_ONE_HOT
+    for fn in (lambda z: per_sample(y, z), lambda z: _elementwise_sparse(labels, z).mean()):
+        np.testing.assert_array_equal(np.asarray(fn(z)), np.asarray(per_class(y, z)))
+        np.testing.assert_array_equal(np.asarray(jax.grad(fn)(jnp.asarray(z))),
+                                      np.asarray(jax.grad(lambda z: per_class(y, z))(z)))
+    sparse = losses.behind_activation(losses.get("sparse_categorical_crossentropy"), "softmax")
+    np.testing.assert_array_equal(np.asarray(sparse(labels, z)), np.asarray(per_class(y, z)))
+    np.testing.assert_array_equal(
+        np.asarray(jax.grad(lambda z: sparse(labels, z))(jnp.asarray(z))),
+        np.asarray(jax.grad(lambda z: per_class(y, z))(jnp.asarray(z))))
+    assert float(per_sample(y[:1], z[:1])) == pytest.approx(-np.log(np.float32(EPS)), rel=1e-6)
+
+
+def test_soft_targets_and_label_smoothing_keep_the_per_class_clip():
+    z = np.array([[40.0, -40.0, 0.0]], "float32")   # class 1 far below p = 1e-7
+    soft = np.array([[0.5, 0.5, 0.0]], "float32")
+    keras_value = float(keras.losses.categorical_crossentropy(soft, keras.activations.softmax(z))[0])
+    fused = losses.behind_activation(losses.CategoricalCrossentropy(), "softmax")
+    np.testing.assert_allclose(float(fused(soft, z)), keras_value, rtol=1e-5)
+    # Told (wrongly) that these are one-hot, the per-sample clip would cap the whole sum:
+    # fit never says so, as the data check below shows.
+    assert not losses.one_hot_rows(soft)
+    smoothed = losses.behind_activation(losses.CategoricalCrossentropy(label_smoothing=0.2),
+                                        "softmax", one_hot_targets=True)
+    y = np.array([[0.0, 1.0, 0.0]], "float32")
+    ref = keras.losses.CategoricalCrossentropy(label_smoothing=0.2)(y, keras.activations.softmax(z))
+    np.testing.assert_allclose(float(smoothed(y, z)), float(ref), rtol=1e-5)
+
+
+@pytest.mark.parametrize("y, expected", [
+    (np.eye(3, dtype="float32")[[0, 2, 1]], True),
+    (np.eye(3, dtype="int32")[[0, 2]], True),
+    (np.array([[0.5, 0.5, 0.0]], "float32"), False),
+    (np.array([[1.0, 1.0, 0.0]], "float32"), False),
+    (np.array([[0.0, 0.0, 0.0]], "float32"), False),
+    (np.array([0.0, 1.0], "float32"), False),
+    (None, False),
+])
+def test_one_hot_rows(y, expected):
+    assert losses.one_hot_rows(y) is expected
+
+
+def test_fit_matches_keras_with_one_hot_and_with_soft_targets():
+    """The data decides the form: soft targets in fit or its validation data keep the
+    per-class clip; both runs give Keras's losses."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 3, (32, 4)).astype("float32")
+    one_hot = np.eye(3, dtype="float32")[rng.integers(0, 3, 32)]
+    soft = rng.dirichlet(np.ones(3), 32).astype("float32")
+    for y, val_y, expect in ((one_hot, one_hot, losses.CLIPPED_ONE_HOT),
+                             (soft, soft, losses.CLIPPED_LOGITS),
+                             (one_hot, soft, losses.CLIPPED_LOGITS)):
+        kin = keras.Input((4,))
+        kmodel = keras.Model(kin, keras.layers.Dense(3, activation="softmax")(
+            keras.layers.Dense(8, activation="relu")(kin)))
+        inp = gn.Input((4,))
+        model = gn.Model(inp, layers.Dense(3, activation="softmax")(
+            layers.Dense(8, activation="relu")(inp)))
+        model.set_weights(kmodel.get_weights())
+        for m, opt in ((kmodel, keras.optimizers.SGD(0.5)), (model, gn.optimizers.SGD(0.5))):
+            m.compile(optimizer=opt, loss="categorical_crossentropy")
+        kh = kmodel.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
+                        validation_data=(x, val_y))
+        h = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
+                      validation_data=(x, val_y))
+        np.testing.assert_allclose(h.history["loss"], kh.history["loss"], rtol=1e-5)
+        np.testing.assert_allclose(h.history["val_loss"], kh.history["val_loss"], rtol=1e-5)
+        program, = model._trainer._programs.values()
+        assert program.losses_spec.behind[0].fn_kwargs["from_logits"] == expect

@@ -48,6 +48,7 @@ class Trainer:
         self.step = None                  # device int32: optimizer steps so far (rng stream)
         self.trainable_key = None         # the trainable mask the optimizer state was made for
         self.loss_weights = None          # device float32 (trained outputs,): w_i, or s_i learned
+        self.fixed_weights = None         # host float32 copy of fixed w_i (None when learned)
         self.nonfinite_batch = -1         # first batch of the last epoch whose loss was not finite
 
     # ---- the spec and the programs ------------------------------------------------------
@@ -69,10 +70,13 @@ class Trainer:
     def _trainable(self):
         return tuple(bool(t) for t in jax.tree_util.tree_leaves(self.model.trainable_mask()))
 
-    def program(self, metrics, stop_on_nonfinite=False) -> Program:
+    def program(self, metrics, stop_on_nonfinite=False, one_hot=frozenset()) -> Program:
+        """`one_hot`: the outputs whose targets are one-hot rows in all the data this
+        program will see (see `ArraySource.one_hot`)."""
         spec, model = self.spec, self.model
         trainable = self._trainable()
-        key = (trainable, bool(stop_on_nonfinite),
+        one_hot = frozenset(one_hot) & frozenset(self.one_hot_candidates())
+        key = (trainable, bool(stop_on_nonfinite), one_hot,
                tuple((slot.output, slot.key, slot.weighted, type(slot.metric).__name__,
                       repr(sorted(slot.metric.get_config().items()))) for slot in metrics))
         if key not in self._programs:
@@ -81,7 +85,7 @@ class Trainer:
                             names=tuple(spec.output_names[i] for i in trained),
                             reduction=spec.loss_reduction, learned=spec.learned_weights,
                             log_each=len(spec.output_names) > 1,
-                            behind=_behind_activation(model, spec, trained))
+                            behind=_behind_activation(model, spec, trained, one_hot))
             heads = None
             if spec.head_diagnostics or spec.grad_combine == "pcgrad":
                 trunk = heads_module.trunk_layers(model, trained)
@@ -98,6 +102,12 @@ class Trainer:
                 constrain=model.apply_constraints if model.has_constraints else None)
         self.ensure_state(trainable)
         return self._programs[key]
+
+    def one_hot_candidates(self) -> tuple:
+        """The outputs trained with a categorical crossentropy: their losses compile
+        faster when the targets are known to be one-hot rows."""
+        return tuple(i for i, loss in enumerate(self.spec.losses)
+                     if getattr(loss, "fn", None) is losses_module.categorical_crossentropy)
 
     @property
     def pad_tail(self) -> bool:
@@ -117,9 +127,9 @@ class Trainer:
         spec = self.spec
         if self.loss_weights is None:
             n = len(spec.trained_outputs)
-            self.loss_weights = (jnp.zeros((n,), jnp.float32) if spec.learned_weights else
-                                 jnp.asarray([spec.loss_weights[i] for i in spec.trained_outputs],
-                                             jnp.float32))
+            self._set_weights(np.zeros((n,), np.float32) if spec.learned_weights else
+                              np.asarray([spec.loss_weights[i] for i in spec.trained_outputs],
+                                         np.float32))
         if self.step is None:
             self.step = jnp.zeros((), jnp.int32)
         trainable = self._trainable() if trainable is None else trainable
@@ -198,15 +208,27 @@ class Trainer:
                              "their weighted mean is undefined")
         if spec.learned_weights:
             values = -np.log(values)
-        self.loss_weights = jnp.asarray(values, jnp.float32)
+        self._set_weights(values)
+
+    def _set_weights(self, values):
+        """Fixed weights are also kept on the host: the chunks take their scale as data, so
+        nothing is read back from the device to compute it."""
+        values = np.asarray(values, np.float32)
+        self.loss_weights = jnp.asarray(values)
+        self.fixed_weights = None if self.spec.learned_weights else values
+
+    def scale(self, program):
+        """The fixed-weight scale the chunks take (see Program.scale)."""
+        self.ensure_state()
+        return program.scale(self.fixed_weights)
 
 
-def _behind_activation(model, spec, trained) -> tuple:
+def _behind_activation(model, spec, trained, one_hot) -> tuple:
     """Per trained output, its crossentropy computed from the logits behind a softmax or
     sigmoid output layer, or None: Keras's values at the compile cost of logits."""
     plan = logits_plan(model.graph)
-    return tuple(losses_module.behind_activation(spec.losses[i], plan[i]) if plan[i] else None
-                 for i in trained)
+    return tuple(losses_module.behind_activation(spec.losses[i], plan[i], i in one_hot)
+                 if plan[i] else None for i in trained)
 
 
 def trainer_of(model, who):
@@ -228,10 +250,14 @@ class ArraySource:
     when it cannot be masked. Each chunk is (data, start, count, offset, rows): `rows` is
     (index of the padded batch in `data`, its real rows), or None."""
 
-    def __init__(self, batch, batch_size, shuffle, placement=None, who="fit", pad_tail=False):
+    def __init__(self, batch, batch_size, shuffle, placement=None, who="fit", pad_tail=False,
+                 one_hot_check=()):
         self.data = data_module.DeviceData(batch, batch_size, shuffle, placement, who, pad_tail)
         self.steps = self.data.steps
         self.shapes = batch
+        # Of the outputs `one_hot_check` names, those whose targets are all one-hot rows.
+        self.one_hot = frozenset(i for i in one_hot_check
+                                 if losses_module.one_hot_rows(batch[1][i]))
 
     def chunks(self, k, key=None):
         stacked, tail = self.data.epoch(key)
@@ -244,6 +270,8 @@ class ArraySource:
 
 class IterableSource:
     """An iterable of (x, y[, sample_weight]) batches, stacked K at a time on the host."""
+
+    one_hot = frozenset()          # batches not seen yet: nothing is known about them
 
     def __init__(self, source, model, trainer, who):
         self.source, self.model, self.spec, self.who = source, model, trainer.spec, who
@@ -289,7 +317,7 @@ class EpochWindow:
 
     def __init__(self, source, steps_per_epoch: int, who="fit"):
         self.source, self.steps, self.who = source, int(steps_per_epoch), who
-        self.shapes = source.shapes
+        self.shapes, self.one_hot = source.shapes, source.one_hot
         self.position = 0              # batches of the current pass already used
         self.pass_data = None          # arrays: the current pass's (stacked, tail)
         self.iterator = None           # iterables: the current pass's iterator
@@ -371,7 +399,8 @@ def make_source(model, trainer, x, y, sample_weight, class_weight, batch_size, s
                              f"the batches as (x, y, sample_weight)")
         return IterableSource(x, model, trainer, who)
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight, who)
-    return ArraySource(batch, batch_size, shuffle, trainer.placement, who, trainer.pad_tail)
+    return ArraySource(batch, batch_size, shuffle, trainer.placement, who, trainer.pad_tail,
+                       trainer.one_hot_candidates())
 
 
 def check_batch_size(batch_size, who):
@@ -387,15 +416,6 @@ def _check_flag(value, name, who):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{who}: {name} must be True or False, received {value!r}")
     return bool(value)
-
-
-def _host(logs, names):
-    """(logs dict, first non-finite batch index or -1) read back from a chunk's output."""
-    if isinstance(logs, tuple):            # a metric with a vector result: see Program.logs
-        values, nonfinite = jax.device_get(logs)
-        return {k: float(v) for k, v in zip(names, values)}, int(nonfinite)
-    values = np.asarray(logs)
-    return {k: float(v) for k, v in zip(names, values[:-1])}, int(values[-1])
 
 
 # ---- progress --------------------------------------------------------------------------------
@@ -471,10 +491,12 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         batch = data_module.prepare(model, spec, x, y, sample_weight, class_weight, who)
         n = batch[0][0].shape[0]
         batch, val_batch = data_module.split_validation(batch, validation_split, n, who)
-        source = ArraySource(batch, batch_size, shuffle, trainer.placement, who, trainer.pad_tail)
+        candidates = trainer.one_hot_candidates()
+        source = ArraySource(batch, batch_size, shuffle, trainer.placement, who, trainer.pad_tail,
+                             candidates)
         val_source = None if val_batch is None else ArraySource(
             val_batch, batch_size, False, trainer.placement, "fit (validation_split)",
-            trainer.pad_tail)
+            trainer.pad_tail, candidates)
     if validation_data is not None:
         val_source = _validation_source(model, trainer, validation_data, batch_size)
     if steps_per_epoch is not None:
@@ -483,7 +505,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     metrics = resolve_metrics(spec, *_shapes(source, model))
     callbacks = _callback_list(callbacks, who)
     stop_on_nonfinite = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
-    program = trainer.program(metrics, stop_on_nonfinite)
+    one_hot = source.one_hot if val_source is None else source.one_hot & val_source.one_hot
+    program = trainer.program(metrics, stop_on_nonfinite, one_hot)
     key = jax.random.key(naming.next_seed())
     shuffle_key = jax.random.key(naming.next_seed()) if shuffle else None
 
@@ -533,26 +556,27 @@ def _train_epoch(trainer, program, chunks, key, cbs, progress, epoch):
     at the end."""
     if cbs.wants_batch_logs:
         return _train_epoch_watched(trainer, program, chunks, key, cbs, progress, epoch)
-    names = program.log_names()
     carry = trainer.take(program, program.init_trackers())
+    scale = trainer.scale(program)
     out_logs, pending = None, None
     try:
         for data, start, count, offset, rows in chunks:
             cbs.on_train_batch_begin(offset + start, None)
-            carry, out_logs = program.train_chunk(carry, data, start, count, offset, key, rows)
+            carry, out_logs = program.train_chunk(carry, data, start, start + count, offset, key,
+                                                  rows, scale)
             if progress.bar is not None:
                 # The bar shows the previous dispatch, read while this one runs, so the
                 # device never waits for the host.
                 if pending is not None:
-                    progress.update(pending[0], _host(pending[1], names)[0])
+                    progress.update(pending[0], program.read(pending[1])[0])
                 pending = (count, out_logs)
     finally:
         trainer.finish(carry)
     if pending is not None:
-        progress.update(pending[0], _host(pending[1], names)[0])
+        progress.update(pending[0], program.read(pending[1])[0])
     if out_logs is None:
         raise ValueError(f"fit: epoch {epoch + 1} received no batches")
-    logs, trainer.nonfinite_batch = _host(out_logs, names)
+    logs, trainer.nonfinite_batch = program.read(out_logs)
     return logs
 
 
@@ -561,15 +585,16 @@ def _train_epoch_watched(trainer, program, chunks, key, cbs, progress, epoch):
     run with that dispatch's running logs. Nothing is donated, so the model's own arrays
     are the next dispatch's carry: no copies per batch, and whatever a hook assigns
     (weights, learning rate, loss weights) is what the next batch trains with."""
-    model, names = trainer.model, program.log_names()
+    model = trainer.model
     trackers, out_logs = program.init_trackers(), None
     for data, start, count, offset, rows in chunks:
         cbs.on_train_batch_begin(offset + start, None)
         carry, out_logs = program.train_chunk_kept(trainer.current_carry(program, trackers),
-                                                   data, start, count, offset, key, rows)
+                                                   data, start, start + count, offset, key,
+                                                   rows, trainer.scale(program))
         trackers = carry["trackers"]
         trainer.finish(carry)
-        batch_logs, trainer.nonfinite_batch = _host(out_logs, names)
+        batch_logs, trainer.nonfinite_batch = program.read(out_logs)
         progress.update(count, batch_logs)
         stopped = program.stop_on_nonfinite and trainer.nonfinite_batch >= 0
         cbs.on_train_batch_end(trainer.nonfinite_batch if stopped else offset + start + count - 1,
@@ -578,7 +603,7 @@ def _train_epoch_watched(trainer, program, chunks, key, cbs, progress, epoch):
             break
     if out_logs is None:
         raise ValueError(f"fit: epoch {epoch + 1} received no batches")
-    return _host(out_logs, names)[0]
+    return program.read(out_logs)[0]
 
 
 def _validation_source(model, trainer, validation_data, batch_size):
@@ -588,7 +613,8 @@ def _validation_source(model, trainer, validation_data, batch_size):
         vx, vy, *vsw = validation_data
         batch = data_module.prepare(model, trainer.spec, vx, vy, vsw[0] if vsw else None,
                                     None, who)
-        return ArraySource(batch, batch_size, False, trainer.placement, who, trainer.pad_tail)
+        return ArraySource(batch, batch_size, False, trainer.placement, who, trainer.pad_tail,
+                           trainer.one_hot_candidates())
     return IterableSource(validation_data, model, trainer, who)
 
 
@@ -600,23 +626,25 @@ def _is_batch_list(value) -> bool:
 
 def _evaluate_source(program, trainer, source, k, progress=None):
     """Loss and metrics over a whole source, in dispatches of k batches."""
-    model, names = trainer.model, program.log_names(training=False)
+    model = trainer.model
     trainer.ensure_state()
     trackers, params, state, weights = program.place((
         distinct_buffers(program.init_trackers(training=False)), model.params, model.state,
         trainer.loss_weights))
+    scale = trainer.scale(program)
     out_logs = None
     # Without a progress bar nothing is read until the end, so one dispatch per K batches
     # costs no host round trip.
     for data, start, count, offset, rows in source.chunks(k):
         (trackers, state), out_logs = program.eval_chunk(trackers, params, state, weights,
-                                                         data, start, count, offset, rows)
+                                                         data, start, start + count, offset,
+                                                         rows, scale)
         if progress is not None:
-            progress.update(count, _host(out_logs, names)[0])
+            progress.update(count, program.read(out_logs, training=False)[0])
     if out_logs is None:
         raise ValueError("evaluate: received no batches")
     model.state = state          # Keras keeps what inference changed (SeedGenerator counters)
-    return _host(out_logs, names)[0]
+    return program.read(out_logs, training=False)[0]
 
 
 # ---- evaluate and single batches -------------------------------------------------------------
@@ -627,7 +655,8 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     verbose = _verbosity(verbose)
     batch_size = check_batch_size(batch_size, who)
     source = make_source(model, trainer, x, y, sample_weight, None, batch_size, False, who)
-    program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
+    program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)),
+                              one_hot=source.one_hot)
     cbs = CallbackList(callbacks or [], model, {"steps": source.steps, "verbose": verbose})
     cbs.on_test_begin(None)
     progress = Progress(verbose, 1) if verbose == 1 else None
@@ -662,20 +691,25 @@ def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, retu
     trainer = trainer_of(model, "train_on_batch")
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, class_weight,
                                 "train_on_batch")
-    source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "train_on_batch")
-    program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
+    source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "train_on_batch",
+                         one_hot_check=trainer.one_hot_candidates())
+    program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)),
+                              one_hot=source.one_hot)
     (data, start, count, offset, rows), = source.chunks(1)
     key = jax.random.key(naming.next_seed())
     carry = trainer.take(program, program.init_trackers())
-    carry, out_logs = program.train_chunk(carry, data, start, count, offset, key, rows)
+    carry, out_logs = program.train_chunk(carry, data, start, start + count, offset, key, rows,
+                                          trainer.scale(program))
     trainer.finish(carry)
-    return _result(_host(out_logs, program.log_names())[0], return_dict, program)
+    return _result(program.read(out_logs)[0], return_dict, program)
 
 
 def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
     """Loss and metrics of one batch, without training."""
     trainer = trainer_of(model, "test_on_batch")
     batch = data_module.prepare(model, trainer.spec, x, y, sample_weight, None, "test_on_batch")
-    source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "test_on_batch")
-    program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)))
+    source = ArraySource(batch, batch[0][0].shape[0], False, trainer.placement, "test_on_batch",
+                         one_hot_check=trainer.one_hot_candidates())
+    program = trainer.program(resolve_metrics(trainer.spec, *_shapes(source, model)),
+                              one_hot=source.one_hot)
     return _result(_evaluate_source(program, trainer, source, 1), return_dict, program)

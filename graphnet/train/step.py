@@ -3,12 +3,14 @@ and metric updates per dispatch.
 
 `Program` is built from pure functions and plain data only: the model's run function, its
 weight penalty, the optax transformation, the losses and metrics per output. Everything that
-changes while training (weights, optimizer state, loss weights, the step count) travels in
-the carry, so changing a loss weight or the learning rate never compiles again.
+changes while training (weights, optimizer state, learned loss weights, the step count)
+travels in the carry, and fixed loss weights arrive as data, so changing a loss weight or
+the learning rate never compiles again.
 
 A chunk runs a `lax.while_loop` over batches stacked on the device as (steps, batch, ...):
-`start` and `count` are traced, so every chunk length, including an epoch's last short
-chunk, reuses one compiled program. With `stop_on_nonfinite` the loop also ends after the
+`start` and `end` are traced, so every chunk length, including an epoch's last short
+chunk, reuses one compiled program. The chunk returns raw running sums; the host turns
+them into logs, so no scalar arithmetic is compiled after the loop. With `stop_on_nonfinite` the loop also ends after the
 first step whose loss is not finite (TerminateOnNaN), inside the dispatch. The carry is
 donated: the trainer hands it copies, never arrays a user may hold.
 
@@ -144,12 +146,25 @@ class Program:
 
     # ---- numerics -----------------------------------------------------------------------
     def scale(self, loss_weights):
-        """What fixed loss weights multiply the per-output losses by: w_i / sum(w) ("mean")
-        or w_i ("sum"). Computed once per dispatch, outside the loop over batches."""
+        """What fixed loss weights (host values) multiply the per-output losses by, passed to
+        the chunks as data: w_i / sum(w) ("mean") or w_i ("sum"); None when that is always
+        1 (one output averaged: w L / w), so the program multiplies by nothing. Learned
+        weights return None: the chunks read them from the carry."""
         spec = self.losses_spec
-        if spec.learned or spec.reduction != "mean":
-            return loss_weights
-        return loss_weights / jnp.sum(loss_weights)
+        if spec.learned:
+            return None
+        weights = np.asarray(loss_weights, np.float32)
+        if spec.reduction != "mean":
+            return weights
+        if len(weights) == 1:
+            return None
+        return (weights / weights.sum()).astype(np.float32)
+
+    def _scale_in(self, carry_weights, scale):
+        """The chunk's view of `scale`: the learned weights, the fixed scale, or 1."""
+        if self.losses_spec.learned:
+            return carry_weights
+        return jnp.ones((1,), jnp.float32) if scale is None else scale
 
     def terms(self, per, scale):
         """Each trained output's term of the total: the terms sum to the total before
@@ -233,26 +248,38 @@ class Program:
             names += self.heads.stat_names
         return names
 
-    def logs(self, trackers, loss_weights, training=True):
-        """The running values of `log_names` and, last, the index of the first batch whose
-        loss was not finite (-1 if none, or when nothing stops on it), as one float32
-        vector: one transfer to read them back (a metric with a vector result keeps the
-        (values, index) pair)."""
-        sums = trackers["sums"]
-        means = sums / jnp.maximum(sums[1], 1.0)
+    def readout(self, trackers, loss_weights, training=True):
+        """What the host needs for `log_names`, as raw device values: the running sums,
+        the metric results, and what only some programs track. The means and the rest of
+        the arithmetic happen in `read`, on the host, so the compiled program carries no
+        scalar kernels after its loop."""
+        out = {"sums": trackers["sums"],
+               "metrics": [slot.metric.result(s)
+                           for slot, s in zip(self.metrics, trackers["metrics"])]}
+        if training and self.losses_spec.learned:
+            out["loss_weights"] = loss_weights
+        for name in ("heads", "steps", "nonfinite"):
+            if name in trackers:
+                out[name] = trackers[name]
+        return out
+
+    def read(self, out, training=True):
+        """(logs dict in `log_names` order, index of the first batch whose loss was not
+        finite or -1) from a chunk's `readout`, fetched in one call."""
+        out = jax.device_get(out)
+        sums = np.asarray(out["sums"], np.float64)
+        means = sums / max(sums[1], 1.0)
         values = [means[0]]
         if self.losses_spec.log_each:
-            values += [means[2 + j] for j in range(len(self.losses_spec.fns))]
-        values += [slot.metric.result(s) for slot, s in zip(self.metrics, trackers["metrics"])]
-        if training and self.losses_spec.learned:
-            values += list(jnp.exp(-loss_weights))
-        if "heads" in trackers:
-            values += list(trackers["heads"] / jnp.maximum(trackers["steps"], 1).astype(jnp.float32))
-        nonfinite = trackers.get("nonfinite", jnp.int32(-1))
-        if all(jnp.ndim(v) == 0 for v in values):
-            return jnp.stack([jnp.asarray(v, jnp.float32) for v in values]
-                             + [nonfinite.astype(jnp.float32)])
-        return tuple(values), nonfinite
+            values += list(means[2:])
+        values += out["metrics"]
+        if "loss_weights" in out:
+            values += list(np.exp(-np.asarray(out["loss_weights"], np.float64)))
+        if "heads" in out:
+            values += list(np.asarray(out["heads"], np.float64) / max(int(out["steps"]), 1))
+        logs = {k: float(v) if np.ndim(v) == 0 else v
+                for k, v in zip(self.log_names(training), values)}
+        return logs, int(out.get("nonfinite", -1))
 
     # ---- the compiled chunks ------------------------------------------------------------
     def _train_step(self, carry, batch, key, index, rows, scale):
@@ -298,11 +325,11 @@ class Program:
                               head_stats)
         return {"params": self.merge(train, frozen, treedef), "state": new_state,
                 "opt_state": opt_state, "loss_weights": loss_weights, "trackers": trackers,
-                "step": step + 1}
+                "step": step + 1 if self.uses_rng else step}   # the step only keys the rng
 
-    def _train_chunk(self, carry, data, start, count, offset, key, rows=None):
-        end = start + count
-        scale = self.scale(carry["loss_weights"])     # fixed weights: constant in the loop
+    def _train_chunk(self, carry, data, start, end, offset, key, rows=None, scale=None):
+        """Batches start..end-1 of `data`; `scale` from `Program.scale` (fixed weights)."""
+        scale = self._scale_in(carry["loss_weights"], scale)
 
         def cond(loop):
             i, carry = loop
@@ -316,13 +343,13 @@ class Program:
             return i + 1, self._train_step(carry, _index(data, i), key, i + offset,
                                            _rows(data, i, rows), scale)
         _, carry = lax.while_loop(cond, body, (start, carry))
-        return carry, self.logs(carry["trackers"], carry["loss_weights"])
+        return carry, self.readout(carry["trackers"], carry["loss_weights"])
 
-    def _eval_chunk(self, trackers, params, state, loss_weights, data, start, count, offset,
-                    rows=None):
+    def _eval_chunk(self, trackers, params, state, loss_weights, data, start, end, offset,
+                    rows=None, scale=None):
         """`((trackers, new_state), logs)`: the state is carried from batch to batch and
         returned, as Keras's evaluate keeps what inference changed (SeedGenerator counters)."""
-        scale = self.scale(loss_weights)
+        scale = self._scale_in(loss_weights, scale)
 
         def body(i, carry):
             trackers, state = carry
@@ -332,5 +359,5 @@ class Program:
             total = jnp.sum(terms) + activity + self.weight_penalty(params)
             return (self.track(trackers, total, per, outs, batch, size, mask, i + offset),
                     new_state)
-        trackers, state = lax.fori_loop(start, start + count, body, (trackers, state))
-        return (trackers, state), self.logs(trackers, loss_weights, training=False)
+        trackers, state = lax.fori_loop(start, end, body, (trackers, state))
+        return (trackers, state), self.readout(trackers, loss_weights, training=False)
