@@ -498,6 +498,17 @@ def behind_activation(loss, activation: str, one_hot_targets: bool = False):
     return LossFunctionWrapper(loss.fn, name=loss.name, reduction=loss.reduction, **kwargs)
 
 
+def one_hot_rows(y) -> bool:
+    """Whether every row of targets `y` (host or device array) is one-hot: zeros and a
+    single one along the last axis."""
+    if y is None or np.ndim(y) < 2 or y.shape[-1] < 1:
+        return False
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":
+        return False
+    return bool(((y == 0) | (y == 1)).all() and (y.sum(axis=-1) == 1).all())
+
+
 LOSSES = {
     "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
     "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
@@ -570,14 +581,3 @@ def serialize(loss):
 def deserialize(config):
     """A loss from the dict `serialize` made (or a registered custom loss)."""
     return registry.deserialize(config, KIND)
-
-
-def one_hot_rows(y) -> bool:
-    """Whether every row of targets `y` (host or device array) is one-hot: zeros and a
-    single one along the last axis."""
-    if y is None or np.ndim(y) < 2 or y.shape[-1] < 1:
-        return False
-    y = np.asarray(y)
-    if y.dtype.kind not in "fiub":
-        return False
-    return bool(((y == 0) | (y == 1)).all() and (y.sum(axis=-1) == 1).all())

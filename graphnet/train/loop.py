@@ -420,7 +420,12 @@ def _check_flag(value, name, who):
 
 # ---- progress --------------------------------------------------------------------------------
 def _fmt(logs):
-    return " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
+    """One line of logs; a metric with a vector result (F1Score per class) prints its values."""
+    def value(v):
+        if np.ndim(v):
+            return np.array2string(np.asarray(v), precision=4, separator=", ")
+        return f"{v:.4g}"
+    return " - ".join(f"{k}: {value(v)}" for k, v in logs.items())
 
 
 class Progress:

@@ -66,6 +66,21 @@ def test_metrics_are_unweighted_and_weighted_metrics_weighted_as_keras():
     np.testing.assert_allclose(got["accuracy"], hit.mean(), rtol=1e-6)
 
 
+def test_a_metric_with_a_vector_result_is_logged_per_class_as_keras(capsys):
+    ours = one_head(gn)
+    theirs = one_head(keras, ours.get_weights())
+    ours.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=[gn.metrics.F1Score()])
+    theirs.compile(optimizer="sgd", loss="categorical_crossentropy",
+                   metrics=[keras.metrics.F1Score()])
+    got = ours.evaluate(X, Y_DEPT, verbose=0, return_dict=True)
+    want = theirs.evaluate(X, Y_DEPT, verbose=0, return_dict=True)
+    assert np.shape(got["f1_score"]) == (3,)
+    np.testing.assert_allclose(got["f1_score"], np.asarray(want["f1_score"]), rtol=1e-5)
+    history = ours.fit(X, Y_DEPT, batch_size=8, epochs=1, verbose=2)
+    assert np.shape(history.history["f1_score"][0]) == (3,)
+    assert "f1_score: [" in capsys.readouterr().out
+
+
 def test_weighted_metrics_per_output_in_fit_and_validation():
     kwargs = dict(optimizer="sgd", loss=["categorical_crossentropy", "mse"],
                   metrics=[["accuracy"], ["mae"]], weighted_metrics=[["accuracy"], ["mae"]])
