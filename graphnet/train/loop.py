@@ -27,10 +27,17 @@ from .step import Losses, Program, distinct_buffers
 
 
 @jax.jit
-def _copy(tree):
-    """Fresh buffers for every leaf (one dispatch): what the compiled chunks donate is never
-    an array a user was handed, and no two leaves share a buffer."""
+def _copy_replicated(tree):
     return jax.tree_util.tree_map(jnp.copy, tree)
+
+
+def _copy(tree, placement=None):
+    """Fresh buffers for every leaf: what the compiled chunks donate is never an array a
+    user was handed, and no two leaves share a buffer. On one device a transfer call that
+    compiles nothing; arrays spread over devices (or hosts) are copied by a compiled copy."""
+    if placement is None:
+        return jax.device_put(tree, may_alias=False)
+    return _copy_replicated(tree)
 
 
 class Trainer:
@@ -154,7 +161,7 @@ class Trainer:
         model = self.model
         carry = {"params": model.params, "state": model.state, "opt_state": self.optimizer.state,
                  "loss_weights": self.loss_weights, "step": self.step}
-        carry = _copy(carry)
+        carry = _copy(carry, program.placement)
         carry["trackers"] = distinct_buffers(trackers)
         return program.place(carry)
 
