@@ -39,6 +39,19 @@ def test_unknown_constraint_names_the_valid_ones():
         constraints.get("maxi_norm")
 
 
+def train_side_by_side(g, k, x, y, learning_rate, steps=3, check_each=False):
+    """`steps` SGD batches on graphnet model `g` and Keras model `k` (same weights); their
+    weights compared after every step, or only after the last."""
+    k.compile(keras.optimizers.SGD(learning_rate), "mse")
+    g.compile(gn.optimizers.SGD(learning_rate), "mse")
+    for step in range(steps):
+        g.train_on_batch(x, y)
+        k.train_on_batch(x, y)
+        if check_each or step == steps - 1:
+            for ours, theirs in zip(g.get_weights(), k.get_weights()):
+                np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=1e-6)
+
+
 def make_constrained(layers, ops, constraints_module):
     class Constrained(layers.Layer):
         """A Dense-like layer whose kernel stays non-negative and whose bias has norm <= 0.1."""
@@ -64,13 +77,7 @@ def test_add_weight_constraint_applied_after_each_update_as_keras():
     g = model(gn, layers, ops, constraints)
     g.set_weights(k.get_weights())
     x, y = data(16, 4), data(16, 3, seed=1)
-    k.compile(keras.optimizers.SGD(0.5), "mse")
-    g.compile(gn.optimizers.SGD(0.5), "mse")
-    for _ in range(3):
-        g.train_on_batch(x, y)
-        k.train_on_batch(x, y)
-        for ours, theirs in zip(g.get_weights(), k.get_weights()):
-            np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=1e-6)
+    train_side_by_side(g, k, x, y, 0.5, check_each=True)
     np.testing.assert_allclose(g.evaluate(x, y, verbose=0), k.evaluate(x, y, verbose=0),
                                rtol=RTOL)
     kernel, bias = g.layers[-1].get_weights()
@@ -108,13 +115,7 @@ def test_layer_constraint_arguments_match_keras_and_save(tmp_path):
     g = _constrained_dense_model(gn, layers, constraints)
     g.set_weights(k.get_weights())
     x, y = data(16, 5), data(16, 2, seed=1)
-    k.compile(keras.optimizers.SGD(0.3), "mse")
-    g.compile(gn.optimizers.SGD(0.3), "mse")
-    for _ in range(3):
-        g.train_on_batch(x, y)
-        k.train_on_batch(x, y)
-    for ours, theirs in zip(g.get_weights(), k.get_weights()):
-        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=1e-6)
+    train_side_by_side(g, k, x, y, 0.3)
     dense = g.layers[1]
     assert dense.get_config()["kernel_constraint"]["class_name"] == "MaxNorm"
     g.save(tmp_path / "c.graphnet")

@@ -82,7 +82,7 @@ class Trainer:
         program will see (see `ArraySource.one_hot`)."""
         spec, model = self.spec, self.model
         trainable = self._trainable()
-        one_hot = frozenset(one_hot) & frozenset(self.one_hot_candidates())
+        one_hot = frozenset(one_hot)
         key = (trainable, bool(stop_on_nonfinite), one_hot,
                tuple((slot.output, slot.key, slot.weighted, type(slot.metric).__name__,
                       repr(sorted(slot.metric.get_config().items()))) for slot in metrics))
@@ -225,8 +225,8 @@ class Trainer:
         self.fixed_weights = None if self.spec.learned_weights else values
 
     def scale(self, program):
-        """The fixed-weight scale the chunks take (see Program.scale)."""
-        self.ensure_state()
+        """The fixed-weight scale the chunks take (see Program.scale); `program()` made the
+        state, so this is host arithmetic only (it runs before every watched dispatch)."""
         return program.scale(self.fixed_weights)
 
 
