@@ -252,7 +252,8 @@ class Program:
         """What the host needs for `log_names`, as raw device values: the running sums,
         the metric results, and what only some programs track. The means and the rest of
         the arithmetic happen in `read`, on the host, so the compiled program carries no
-        scalar kernels after its loop."""
+        scalar arithmetic after its loop. When every metric result is a scalar, all of it
+        is one float32 vector: one transfer per read, which a batch hook pays every step."""
         out = {"sums": trackers["sums"],
                "metrics": [slot.metric.result(s)
                            for slot, s in zip(self.metrics, trackers["metrics"])]}
@@ -261,12 +262,18 @@ class Program:
         for name in ("heads", "steps", "nonfinite"):
             if name in trackers:
                 out[name] = trackers[name]
-        return out
+        if any(jnp.ndim(m) for m in out["metrics"]):
+            return out
+        return jnp.concatenate([jnp.reshape(v, (-1,)).astype(jnp.float32)
+                                for v in jax.tree_util.tree_leaves(out)])
 
     def read(self, out, training=True):
         """(logs dict in `log_names` order, index of the first batch whose loss was not
         finite or -1) from a chunk's `readout`, fetched in one call."""
-        out = jax.device_get(out)
+        if isinstance(out, dict):
+            out = jax.device_get(out)
+        else:                               # np.asarray: the fastest read of one array
+            out = self._unpack(np.asarray(out, np.float64), training)
         sums = np.asarray(out["sums"], np.float64)
         means = sums / max(sums[1], 1.0)
         values = [means[0]]
@@ -280,6 +287,28 @@ class Program:
         logs = {k: float(v) if np.ndim(v) == 0 else v
                 for k, v in zip(self.log_names(training), values)}
         return logs, int(out.get("nonfinite", -1))
+
+    def _unpack(self, vector, training):
+        """`readout`'s dict from its one vector: the same parts, in the dict's leaf order
+        (its keys sorted)."""
+        n = len(self.losses_spec.fns)
+        sizes = {"sums": 2 + (n if self.losses_spec.log_each else 0),
+                 "metrics": len(self.metrics)}
+        if training and self.losses_spec.learned:
+            sizes["loss_weights"] = n
+        if training and self.heads is not None and self.heads.diagnostics:
+            sizes["heads"], sizes["steps"] = self.heads.stat_count, 1
+        if training and self.stop_on_nonfinite:
+            sizes["nonfinite"] = 1
+        out, at = {}, 0
+        for name in sorted(sizes):
+            out[name] = vector[at:at + sizes[name]]
+            at += sizes[name]
+        out["metrics"] = list(out["metrics"])
+        for name in ("steps", "nonfinite"):
+            if name in out:
+                out[name] = out[name][0]
+        return out
 
     # ---- the compiled chunks ------------------------------------------------------------
     def _train_step(self, carry, batch, key, index, rows, scale):

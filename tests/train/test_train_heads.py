@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphnet as gn
-from graphnet import layers, optimizers
+from graphnet import callbacks, layers, optimizers
 from graphnet.train.heads import trunk_layers
 
 rng = np.random.default_rng(1)
@@ -227,3 +227,19 @@ def test_history_plot_groups_the_diagnostics(tmp_path):
     assert titles["loss"] == ["loss", "val_loss"]
     history.plot(tmp_path / "h.png")
     assert (tmp_path / "h.png").stat().st_size > 1000
+
+
+def test_every_tracked_value_reads_back_in_its_place():
+    """The logs come back packed in one vector whose parts depend on what is tracked: the
+    same training with the first non-finite batch tracked too (TerminateOnNaN) logs the same."""
+    histories = []
+    for extra in ([], [callbacks.TerminateOnNaN()]):
+        model = model_with(("a", "b"))
+        model.compile(optimizer=optimizers.SGD(0.1), loss="mse", loss_weights="uncertainty",
+                      head_diagnostics=True, metrics=["mae"])
+        histories.append(model.fit(X, [TARGETS["a"], TARGETS["b"]], batch_size=16, epochs=2,
+                                   verbose=0, callbacks=extra).history)
+    assert histories[0].keys() == histories[1].keys()
+    for key in histories[0]:
+        np.testing.assert_allclose(histories[1][key], histories[0][key], rtol=1e-6, err_msg=key)
+    assert histories[0]["a_loss_weight"][-1] != histories[0]["b_loss_weight"][-1]
