@@ -182,6 +182,13 @@ def _train_both(make_ours, make_keras, epochs=2, callbacks=None, keras_callbacks
     inp = gn.Input((5,))
     h = layers.Dense(16, activation="relu")(inp)
     model = gn.Model(inp, layers.Dense(3, activation="softmax")(h))
+    # Fixed Glorot-uniform weights, not Keras's draw (which depends on what ran before in
+    # the process): Adam's update of a weight whose gradient is mostly rounding noise
+    # depends on that noise, so some draws magnify float32 rounding far more than others.
+    init = np.random.default_rng(0)
+    kmodel.set_weights([init.uniform(-1, 1, w.shape).astype("float32")
+                        * np.sqrt(6.0 / sum(w.shape)) if w.ndim == 2 else np.zeros_like(w)
+                        for w in kmodel.get_weights()])
     model.set_weights(kmodel.get_weights())
     kmodel.compile(optimizer=make_keras(), loss="sparse_categorical_crossentropy")
     model.compile(optimizer=make_ours(), loss="sparse_categorical_crossentropy")
