@@ -4,12 +4,13 @@ from . import (activations, callbacks, constraints, initializers, layers, losses
 from . import edit
 from .edit import clone_model
 from .layers.base import Input
-from .model import Model, Sequential
+from .model import Model
+from .sequential import Sequential
 from .plot import plot_model
 from .registry import register_serializable
 from .saving import load_model
 
-__version__ = "0.1.0"
+from .version import __version__
 __all__ = ["Input", "Model", "Sequential", "clone_model", "edit", "load_model", "plot_model",
            "register_serializable", "activations", "callbacks", "constraints", "initializers", "layers",
            "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random", "regularizers",

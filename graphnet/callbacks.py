@@ -1,7 +1,8 @@
-"""Keras callbacks: hooks around epochs and dispatches, with `self.model` set by fit.
+"""Keras callbacks: hooks around epochs and dispatches, with `self.model` set by fit,
+evaluate and predict.
 
 Batch hooks run once per dispatch of K steps (as Keras's with steps_per_execution), with
-the index of the dispatch's last batch and the epoch's running logs.
+the index of the dispatch's last batch and the running logs.
 """
 from __future__ import annotations
 
@@ -58,23 +59,25 @@ class Callback:
         self.on_batch_end(batch, logs=logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        """Called before each dispatch of `evaluate` steps."""
+        """Called before each dispatch of `evaluate` steps (and of fit's validation)."""
     def on_test_batch_end(self, batch, logs=None):
-        """Called after each dispatch of `evaluate` steps."""
+        """Called after each dispatch of `evaluate` steps (and of fit's validation), with
+        the running logs."""
     def on_predict_batch_begin(self, batch, logs=None):
         """Called before each `predict` batch."""
     def on_predict_batch_end(self, batch, logs=None):
-        """Called after each `predict` batch."""
+        """Called after each `predict` batch, with `{"outputs": ...}` (device arrays)."""
 
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+_TEST_BATCH_HOOKS = ("on_test_batch_begin", "on_test_batch_end")
 
 
-def wants_batch_logs(callback) -> bool:
-    """True when a callback overrides a train-batch hook: only then does fit read the
-    running logs back after every dispatch."""
+def wants_batch_logs(callback, hooks=_BATCH_HOOKS) -> bool:
+    """True when a callback overrides a train-batch hook (or one of `hooks`): only then
+    are the running logs read back after every dispatch."""
     return any(hook in vars(callback) or getattr(type(callback), hook) is not getattr(Callback, hook)
-               for hook in _BATCH_HOOKS)
+               for hook in hooks)
 
 
 class CallbackList:
@@ -89,6 +92,8 @@ class CallbackList:
             cb.set_model(model)
             cb.set_params(params)
         self.wants_batch_logs = any(wants_batch_logs(cb) for cb in self.callbacks)
+        self.wants_test_batch_logs = any(wants_batch_logs(cb, _TEST_BATCH_HOOKS)
+                                         for cb in self.callbacks)
 
     def __getattr__(self, hook):
         if not hook.startswith("on_"):

@@ -17,7 +17,9 @@ import numpy as np
 from . import graph as graphs
 from .graph import Arg, argument_sources
 from .layers.base import InputLayer, Layer, shape_str
-from .model import Model, Sequential, _from_graph
+from .functional import from_graph
+from .model import Model
+from .sequential import Sequential
 from .symbolic import SymbolicTensor
 
 __all__ = ["insert_after", "insert_before", "replace", "remove", "cut", "diff", "Diff",
@@ -76,7 +78,7 @@ def _edit_path(model, path, who, change):
         if any(layer is inner for k, layer in g.nodes(data="layer") if k != key):
             edited.name = _fresh_name(g, inner.name)
         g.nodes[key]["layer"] = edited
-    return _from_graph(g, model.name, who, Model)
+    return from_graph(g, Model, model.name, who=who)
 
 
 def _fresh_name(g, base) -> str:
@@ -294,7 +296,7 @@ def cut(model, outputs):
             h.graph["losses"] = losses
         else:
             del h.graph["losses"]
-    return _from_graph(h, model.name, who, Model)
+    return from_graph(h, Model, model.name, who=who)
 
 
 def _top_key(model, node, who):
@@ -455,11 +457,12 @@ def _clone(model, input_tensors, clone_function, call_function, recursive, cache
             return graphs.call_layer(layer, args, kwargs)
 
         cls = type(model) if type(model).__init__ is Model.__init__ else Model
-        new = _from_graph(model.graph, model.name, "clone_model", cls, feeds=feeds, call=call,
-                          layer_map=lambda key, layer: clone(layer))
+        new = from_graph(model.graph, cls, model.name, who="clone_model", feeds=feeds,
+                         call=call, layer_map=lambda key, layer: clone(layer))
         new.trainable = model.trainable
-    if model._trainer is not None:
-        new.compile_from_config(model.get_compile_config())
+    compile_config = model.get_compile_config()
+    if compile_config is not None:
+        new.compile_from_config(compile_config)
     return new
 
 

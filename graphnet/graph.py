@@ -206,6 +206,12 @@ def reachable_nodes(inputs, outputs, model_name: str, ranks=None) -> list:
     return sorted(seen, key=lambda n: ranks.get(n, n.id))
 
 
+def node_key(name: str, count: int) -> str:
+    """The key of a layer's call in a graph: its name for the first call, `name@i` for
+    the i-th further one (a shared layer)."""
+    return name if count == 0 else f"{name}@{count}"
+
+
 def build_graph(inputs, outputs, input_structure, output_structure, model_name: str,
                 losses=(), ranks=None):
     """Returns `(graph, keys)`: the read-only graph and each CallNode's key in it.
@@ -226,7 +232,7 @@ def build_graph(inputs, outputs, input_structure, output_structure, model_name: 
                              f"'{layer.name}'; layer names must be unique in a model")
         count = calls_per_layer.get(layer, 0)
         calls_per_layer[layer] = count + 1
-        key = layer.name if count == 0 else f"{layer.name}@{count}"
+        key = node_key(layer.name, count)
         keys[node] = key
         template, edges, k = [], {}, 0
         for leaf in node.leaves:
@@ -291,6 +297,19 @@ def layer_order(graph) -> list:
         if layer_of[key] not in layer_depth:
             layer_depth[layer_of[key]], index[layer_of[key]] = 0, -1
     return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], index[layer]))
+
+
+def trunk_layers(graph, outputs) -> list:
+    """Names of the layers that are ancestors of two or more of `outputs` (output indices
+    in the graph's `outputs` order): the shared trunk, in `layer_order`."""
+    output_keys = [key for key, _ in flat(graph.graph["outputs"])]
+    counts = {}
+    for i in outputs:
+        key = output_keys[i]
+        names = {graph.nodes[k]["layer"].name for k in nx.ancestors(graph, key) | {key}}
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    return [layer.name for layer in layer_order(graph) if counts.get(layer.name, 0) >= 2]
 
 
 # ---- the graph back to layer calls ------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Keras's `keras.models` names."""
 from .edit import clone_model
-from .model import Model, Sequential
+from .model import Model
+from .sequential import Sequential
 from .saving import load_model
 
 __all__ = ["Model", "Sequential", "clone_model", "load_model"]

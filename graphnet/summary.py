@@ -2,6 +2,7 @@
 import jax
 import numpy as np
 
+from .functional import Functional, graph_layers
 from .graph import argument_sources, has_arguments
 from .layers.base import shape_str
 
@@ -18,12 +19,12 @@ def parameter_totals(model) -> tuple[int, int]:
 
     def walk(m, parent):
         nonlocal trainable
-        for layer in m._graph_layers:
+        for layer in graph_layers(m.graph):
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
             flag = parent and layer.trainable
-            if hasattr(layer, "_graph_layers"):
+            if isinstance(layer, Functional):
                 walk(layer, flag)
             elif flag:
                 trainable += _size(layer.params)

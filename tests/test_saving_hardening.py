@@ -14,6 +14,7 @@ import pytest
 import graphnet as gn
 from graphnet import activations, initializers, layers, losses, metrics, registry, regularizers
 from graphnet.saving import archive as archive_mod
+from graphnet.saving import atomic
 from graphnet.saving.archive import FileFormatError
 
 
@@ -211,7 +212,7 @@ def test_saving_to_a_symlink_writes_its_target(tmp_path):
     np.testing.assert_array_equal(gn.load_model(target).predict(x), model.predict(x))
 
 
-@pytest.mark.skipif(archive_mod.fcntl is None, reason="no flock here")
+@pytest.mark.skipif(atomic.fcntl is None, reason="no flock here")
 def test_leftovers_of_killed_saves_are_removed_but_live_ones_kept(tmp_path):
     import fcntl
     stale = tmp_path / f".m.graphnet.{'ab' * 8}.tmp"

@@ -15,7 +15,7 @@ import jax
 import networkx as nx
 import numpy as np
 
-from ..graph import Arg, argument_sources, flat
+from ..graph import Arg, argument_sources, flat, trunk_layers
 from ..layers.base import shape_str
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
@@ -180,11 +180,10 @@ def scene(model, expand_nested: bool = False, highlight=None) -> Scene:
 def trunk_boxes(model, drawing) -> set:
     """Ids of the top-level boxes whose layer is in the shared trunk: an ancestor of two or
     more trained outputs (all outputs before compile)."""
-    from ..train.heads import trunk_layers
-    trainer = getattr(model, "_trainer", None)
-    outputs = (trainer.spec.trained_outputs if trainer is not None
-               else list(range(len(model.outputs))))
-    names = set(trunk_layers(model, outputs)) if len(outputs) > 1 else set()
+    trained = model.loss_weights          # None before compile, else by trained output
+    outputs = [i for i, name in enumerate(model.output_names)
+               if trained is None or name in trained]
+    names = set(trunk_layers(model.graph, outputs)) if len(outputs) > 1 else set()
     return {box.id for box in drawing.boxes
             if box.cluster is None and not box.is_input and box.layer.name in names}
 

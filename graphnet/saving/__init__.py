@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import warnings
 
+from .. import files
 from . import schema
 from .archive import (FORMAT_VERSION, FileFormatError, open_archive, read_archive,
                       write_archive)
@@ -74,8 +75,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
     if compile_config is not None:
         config["compile_config"] = compile_config
     opt_state = getattr(model, "opt_state", None) if include_optimizer else None
-    trainer = getattr(model, "_trainer", None)
-    step = getattr(trainer, "step", None) if opt_state is not None else None
+    step = getattr(model, "training_step", None) if opt_state is not None else None
 
     def fill(writer):
         writer.add_json(CONFIG, config)
@@ -144,8 +144,8 @@ def _load_graphnet(filepath, compile, safe_mode):
             else:
                 model.opt_state = read_optimizer_state(archive, model.opt_state)
                 step = read_training_step(archive)
-                if step is not None and getattr(model, "_trainer", None) is not None:
-                    model._trainer.step = step
+                if step is not None:
+                    model.training_step = step
     return model
 
 
@@ -180,3 +180,7 @@ def load_weights(model, filepath) -> None:
                          f"into: give it an input shape first")
     read_weights_by_position(read_archive(filepath), model)
 
+
+# Model.save and its siblings call these: the model does not import saving (see files.py).
+files.provide(save_model=save_model, save_weights=save_weights, load_weights=load_weights,
+              model_config=model_config, model_from_config=model_from_config)

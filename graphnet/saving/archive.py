@@ -22,10 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-try:
-    import fcntl
-except ImportError:                                # not on Windows: no stale-file cleanup
-    fcntl = None
+from .atomic import atomic_write
 
 FORMAT = "graphnet"
 FORMAT_VERSION = 1
@@ -119,7 +116,7 @@ class ArchiveWriter:
         return {"member": name, "dtype": array.dtype.name, "shape": list(array.shape)}
 
     def finish(self, kind: str) -> None:
-        from .. import __version__
+        from ..version import __version__
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind,
                     "graphnet_version": __version__, "members": self._members}
         zinfo = zipfile.ZipInfo(MANIFEST, date_time=_FIXED_DATE)
@@ -179,185 +176,15 @@ def write_archive_bytes(path, fill, overwrite: bool = True, raw: bool = False) -
     atomic_write(path, write, overwrite)
 
 
-def atomic_write(path, write, overwrite: bool = True) -> None:
-    """Runs `write(file)` on a temporary file beside `path`, then puts it in place.
-
-    The temporary is locked while it is written (so a later save can tell a leftover of a
-    killed save from a live one and remove it), then fsync and rename. A symlink is
-    followed (its target is written); an existing target keeps its permission bits;
-    `overwrite=False` links the file into place, which fails if anything appeared at
-    `path` meanwhile.
-    """
-    path = _resolve_target(os.fspath(path))
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"cannot save to {path!r}: it is a directory")
-    if not overwrite and os.path.lexists(path):
-        raise FileExistsError(f"{path!r} exists and overwrite=False")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"cannot save to {path!r}: directory {directory!r} does not exist")
-    remove_stale_temporaries(directory)
-    tmp, fd = _create_temporary(directory, os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _keep_mode(path, f.fileno())
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-            _place(tmp, path, overwrite)       # under the lock: no cleaner takes it
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
-
-
-def _resolve_target(path: str) -> str:
-    """A symlink's final target (even a dangling one), so saving writes through the link."""
-    seen = 0
-    while os.path.islink(path):
-        target = os.readlink(path)
-        path = os.path.join(os.path.dirname(path), target)
-        seen += 1
-        if seen > 40:
-            raise OSError(f"cannot save to {path!r}: too many levels of symbolic links")
-    return path
-
-
-def _keep_mode(path: str, fd: int) -> None:
-    """The replaced file's permission bits on the new one (a 0600 file stays 0600)."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
-    if hasattr(os, "fchmod"):
-        os.fchmod(fd, stat.S_IMODE(mode))
-
-
-def _place(tmp: str, path: str, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)                      # fails if `path` exists, atomically
-    except FileExistsError:
-        raise FileExistsError(f"{path!r} appeared while saving and overwrite=False: the "
-                              f"new file was not written") from None
-    except OSError:                             # no hard links here: no-replace rename
-        _rename_noreplace(tmp, path)
-        return
-    os.unlink(tmp)
-
-
-def _rename_noreplace(tmp: str, path: str) -> None:
-    """renameat2(RENAME_NOREPLACE) where the platform has it, else a checked rename."""
-    import ctypes
-    import errno
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        renameat2 = None
-    if renameat2 is not None:
-        at_fdcwd, rename_noreplace = -100, 1
-        if renameat2(at_fdcwd, os.fsencode(tmp), at_fdcwd, os.fsencode(path),
-                     rename_noreplace) == 0:
-            return
-        err = ctypes.get_errno()
-        if err == errno.EEXIST:
-            raise FileExistsError(f"{path!r} appeared while saving and overwrite=False: the "
-                                  f"new file was not written")
-        if err not in (errno.EINVAL, errno.ENOSYS):
-            raise OSError(err, os.strerror(err), path)
-    if os.path.lexists(path):
-        raise FileExistsError(f"{path!r} appeared while saving and overwrite=False")
-    os.rename(tmp, path)
-
-
-_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")
-
-
-def _create_temporary(directory: str, base: str):
-    """`.<base>.<hex>.tmp`, created exclusively and locked for the whole save."""
-    while True:
-        tmp = os.path.join(directory, f".{base}.{os.urandom(8).hex()}.tmp")
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
-        if fcntl is None:
-            return tmp, fd
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:                                    # a cleaner may have taken it before the lock
-            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
-                return tmp, fd
-        except FileNotFoundError:
-            pass
-        os.close(fd)
-
-
-def remove_stale_temporaries(directory: str) -> list:
-    """Removes temporaries of killed saves in `directory`: those no live save holds locked."""
-    if fcntl is None:
-        return []
-    removed = []
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return removed
-    for name in names:
-        if not _TEMPORARY.match(name):
-            continue
-        tmp = os.path.join(directory, name)
-        try:
-            fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
-            continue
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:                     # held: a save in progress
-                continue
-            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
-                os.unlink(tmp)
-                removed.append(tmp)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-    return removed
-
-
-def _fsync_directory(directory: str) -> None:
-    """Makes the rename durable; not possible on every platform, so best effort."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # ---- reading ---------------------------------------------------------------------------
 def _aligned_empty(size: int) -> np.ndarray:
+    """`size` uninitialized bytes on a 64-byte boundary, which jax adopts without a copy."""
     raw = np.empty(size + ALIGN, np.uint8)
     start = (-raw.ctypes.data) % ALIGN
     return raw[start:start + size]
 
 
-def aligned_empty(shape, dtype) -> np.ndarray:
-    """An uninitialized array on a 64-byte boundary, which jax adopts without a copy."""
-    dtype = np.dtype(dtype)
-    count = int(np.prod(shape, dtype=np.int64))
-    return _aligned_empty(count * dtype.itemsize).view(dtype).reshape(shape)
-
-
-def _file_error(path, what) -> FileFormatError:
+def file_error(path, what) -> FileFormatError:
     return FileFormatError(f"Cannot load {path!r}: {what}")
 
 
@@ -392,7 +219,7 @@ class Archive:
         self._file.close()
 
     def error(self, what: str) -> FileFormatError:
-        return _file_error(self.path, what)
+        return file_error(self.path, what)
 
     @property
     def names(self) -> list:
@@ -427,7 +254,8 @@ class Archive:
                              f"damaged")
         self._data[name] = buffer
 
-    def _open(self) -> None:
+    def open(self) -> None:
+        """Reads and checks the manifest: done once, by `read_archive` / `open_archive`."""
         if MANIFEST not in self._spans:
             raise self.error("it is not a graphnet file (no manifest.json)")
         raw = self._read(MANIFEST)
@@ -532,70 +360,70 @@ def _member_spans(path, f, size: int) -> dict:
             directory_start = zf.start_dir
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, ValueError,
             OverflowError) as err:
-        raise _file_error(path, f"it is truncated or damaged: its zip directory cannot be read "
+        raise file_error(path, f"it is truncated or damaged: its zip directory cannot be read "
                                 f"({err})") from None
     spans, regions = {}, []
     for info in infos:
         name = info.filename
         if name in spans:
-            raise _file_error(path, f"member {name!r} appears twice: the file was altered")
+            raise file_error(path, f"member {name!r} appears twice: the file was altered")
         if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
-            raise _file_error(path, f"member {name!r} is compressed or encrypted; graphnet "
+            raise file_error(path, f"member {name!r} is compressed or encrypted; graphnet "
                                     f"writes stored members only")
         if info.compress_size != info.file_size:
-            raise _file_error(path, f"member {name!r} is stored with {info.compress_size} "
+            raise file_error(path, f"member {name!r} is stored with {info.compress_size} "
                                     f"bytes but claims {info.file_size}: the file was altered")
         if not 0 <= info.header_offset <= size - _LOCAL_HEADER.size:
-            raise _file_error(path, f"it is truncated: member {name!r} is cut off")
+            raise file_error(path, f"it is truncated: member {name!r} is cut off")
         f.seek(info.header_offset)
         header = f.read(_LOCAL_HEADER.size)
         if len(header) < _LOCAL_HEADER.size:
-            raise _file_error(path, f"it is truncated: member {name!r} is cut off")
+            raise file_error(path, f"it is truncated: member {name!r} is cut off")
         (signature, _, _, flags, method, _, _, crc, csize, usize, name_len,
          extra_len) = _LOCAL_HEADER.unpack(header)
         if signature != b"PK\x03\x04" or f.read(name_len) != info.orig_filename.encode():
-            raise _file_error(path, f"member {name!r} has a damaged header: the file was altered")
+            raise file_error(path, f"member {name!r} has a damaged header: the file was altered")
         sizes_known = not flags & 0x8 and csize != 0xFFFFFFFF and usize != 0xFFFFFFFF
         if (method != info.compress_type or (flags & 0x1) != (info.flag_bits & 0x1)
                 or (not flags & 0x8 and crc != info.CRC)
                 or (sizes_known and (csize, usize) != (info.compress_size, info.file_size))):
-            raise _file_error(path, f"member {name!r}: its local header disagrees with the zip "
+            raise file_error(path, f"member {name!r}: its local header disagrees with the zip "
                                     f"directory (method, checksum or size): the file was "
                                     f"altered or damaged")
         start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
         end = start + info.file_size
         if end > size:
-            raise _file_error(path, f"it is truncated: member {name!r} claims {info.file_size} "
+            raise file_error(path, f"it is truncated: member {name!r} claims {info.file_size} "
                                     f"bytes, more than the file holds")
         spans[name] = (start, info.file_size)
         regions.append((info.header_offset, end, name))
     regions.sort()
     for (_, end, name), (start, _, other) in zip(regions, regions[1:]):
         if start < end:
-            raise _file_error(path, f"members {name!r} and {other!r} overlap: the file was "
+            raise file_error(path, f"members {name!r} and {other!r} overlap: the file was "
                                     f"crafted or damaged (each member must have its own bytes)")
     if regions and regions[-1][1] > directory_start:
-        raise _file_error(path, f"member {regions[-1][2]!r} overlaps the zip directory: the "
+        raise file_error(path, f"member {regions[-1][2]!r} overlaps the zip directory: the "
                                 f"file was crafted or damaged")
     return spans
 
 
 def _check_manifest(path, manifest) -> None:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise _file_error(path, "it is not a graphnet file (its manifest does not name the "
+        raise file_error(path, "it is not a graphnet file (its manifest does not name the "
                                 "graphnet format)")
     version = manifest.get("format_version")
     if not isinstance(version, int) or version < 1:
-        raise _file_error(path, f"its manifest has no valid format_version ({version!r})")
+        raise file_error(path, f"its manifest has no valid format_version ({version!r})")
     if version > FORMAT_VERSION:
-        raise _file_error(path, f"it was written in graphnet file format version {version}, "
+        raise file_error(path, f"it was written in graphnet file format version {version}, "
                                 f"newer than this graphnet reads ({FORMAT_VERSION}): upgrade "
                                 f"graphnet to load it")
     members = manifest.get("members")
     if not isinstance(members, dict) or not all(
             isinstance(m, dict) and isinstance(m.get("sha256"), str) and isinstance(m.get("size"), int)
             for m in members.values()):
-        raise _file_error(path, "its manifest has no valid member list")
+        raise file_error(path, "its manifest has no valid member list")
 
 
 def open_regular_file(path, what: str = "graphnet file"):
@@ -629,9 +457,9 @@ def open_archive(path) -> Archive:
         if magic != b"PK\x03\x04":
             hint = (" (it looks like a pickle, which graphnet never loads)"
                     if magic[:1] == b"\x80" else "")
-            raise _file_error(path, f"it is not a graphnet file{hint}" if size else "it is empty")
+            raise file_error(path, f"it is not a graphnet file{hint}" if size else "it is empty")
         archive = Archive(path, f, _member_spans(path, f, size))
-        archive._open()
+        archive.open()
         return archive
     except BaseException:
         f.close()

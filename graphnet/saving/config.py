@@ -12,11 +12,15 @@ from __future__ import annotations
 import contextlib
 import json
 
-from .. import initializers, naming
+from .. import initializers
+import networkx as nx
+
+from ..functional import fresh_call, from_graph
+from ..graph import Arg, argument_sources, node_key
 from ..layers.base import InputLayer, Layer
-from ..model import Model, Sequential, _reordered
+from ..model import Model
 from ..registry import get_registered, registered_name
-from ..symbolic import SymbolicTensor
+from ..sequential import Sequential
 from . import schema
 from .archive import json_default
 
@@ -104,27 +108,28 @@ def _model_config(model, memo: dict) -> dict:
             config["input"] = _layer_entry(model.inputs[0].node.layer, memo)
         config["layers"] = [_layer_entry(layer, memo) for layer in model.layers]
         return config
-    keys = model.node_keys
+    graph = model.graph
     layers, nodes, seen = [], [], set()
-    for key in model.graph.nodes:
-        node = model._calls[key]
-        if id(node.layer) not in seen:
-            seen.add(id(node.layer))
-            layers.append(_layer_entry(node.layer, memo))
-        entry = {"layer": node.layer.name}
-        if not isinstance(node.layer, InputLayer):
-            args, kwargs = node.treedef.unflatten(node.leaves)
-            where = f"call '{key}' of layer '{node.layer.name}'"
-            entry["args"] = [_encode(a, keys, where) for a in args]
+    for key, data in graph.nodes(data=True):
+        layer = data["layer"]
+        if id(layer) not in seen:
+            seen.add(id(layer))
+            layers.append(_layer_entry(layer, memo))
+        entry = {"layer": layer.name}
+        if not isinstance(layer, InputLayer):
+            args, kwargs = data["arguments"]
+            sources = argument_sources(graph, key)
+            where = f"call '{key}' of layer '{layer.name}'"
+            entry["args"] = [_encode(a, sources, where) for a in args]
             if kwargs:
-                entry["kwargs"] = {k: _encode(v, keys, where) for k, v in kwargs.items()}
+                entry["kwargs"] = {k: _encode(v, sources, where) for k, v in kwargs.items()}
         nodes.append(entry)
     config = {"name": model.name, "trainable": model.trainable, "layers": layers, "nodes": nodes,
-              "inputs": _encode(model.input, keys, "inputs"),
-              "outputs": _encode(model.output, keys, "outputs")}
-    if model.added_losses:
-        config["losses"] = [_encode(t, keys, "losses") for t in model.added_losses]
-    if getattr(model, "_subclassed", False):
+              "inputs": _refs(graph.graph["inputs"], lambda key: [key, 0]),
+              "outputs": _refs(graph.graph["outputs"], list)}
+    if "losses" in graph.graph:
+        config["losses"] = [{"tensor": list(ref)} for ref in graph.graph["losses"]]
+    if getattr(model, "subclassed", False):
         # A subclassed model is saved as its traced graph; its layer attributes come back.
         in_graph = {id(layer) for layer in model.layers}
         config["attributes"] = {attr: value.name for attr, value in vars(model).items()
@@ -132,19 +137,29 @@ def _model_config(model, memo: dict) -> dict:
     return config
 
 
-def _encode(value, keys, where):
-    """A call argument as JSON: tensors by reference, tuples and dicts tagged."""
-    if isinstance(value, SymbolicTensor):
-        return {"tensor": [keys[value.node], value.index]}
+def _refs(structure, ref):
+    """A graph's inputs or outputs (one, a list or a dict) as tensor references."""
+    if isinstance(structure, dict):
+        return {k: _refs(v, ref) for k, v in structure.items()}
+    if isinstance(structure, list):
+        return [_refs(v, ref) for v in structure]
+    return {"tensor": ref(structure)}
+
+
+def _encode(value, sources, where):
+    """A call argument as JSON: tensors (`Arg(k)` in the graph) by reference to the call
+    and output they come from, tuples and dicts tagged."""
+    if isinstance(value, Arg):
+        return {"tensor": list(sources[value.index])}
     if isinstance(value, list):
-        return [_encode(v, keys, where) for v in value]
+        return [_encode(v, sources, where) for v in value]
     if isinstance(value, tuple):
-        return {"tuple": [_encode(v, keys, where) for v in value]}
+        return {"tuple": [_encode(v, sources, where) for v in value]}
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise ValueError(f"Cannot save {where}: dict arguments need string keys, found "
                              f"{list(value)}")
-        return {"dict": {k: _encode(v, keys, where) for k, v in value.items()}}
+        return {"dict": {k: _encode(v, sources, where) for k, v in value.items()}}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
@@ -227,7 +242,7 @@ def _functional_from_config(config, rebuild, cls):
     for entry in config.get("layers", []):
         layer = _entry_layer(entry, rebuild)
         layers[layer.name] = layer
-    outputs, calls, ranks = {}, {}, {}
+    graph, calls = nx.DiGraph(name=name), {}
     for entry in config.get("nodes", []):
         layer = layers.get(entry.get("layer"))
         if layer is None:
@@ -235,34 +250,27 @@ def _functional_from_config(config, rebuild, cls):
                              f"is not among its layers {list(layers)}")
         count = calls.get(layer.name, 0)
         calls[layer.name] = count + 1
-        key = layer.name if count == 0 else f"{layer.name}@{count}"
-        if isinstance(layer, InputLayer):
-            outputs[key] = layer.call_nodes[0].outputs
-            ranks[layer.call_nodes[0]] = naming.next_node_id()     # its place among the calls
-            continue
-        args = [_decode(a, outputs, name) for a in entry.get("args", [])]
-        kwargs = {k: _decode(v, outputs, name) for k, v in entry.get("kwargs", {}).items()}
-        layer(*args, **kwargs)
-        outputs[key] = layer.call_nodes[-1].outputs
-    inputs = _decode(config["inputs"], outputs, name)
-    model_outputs = _decode(config["outputs"], outputs, name)
-    losses = [_decode(t, outputs, name) for t in config.get("losses", [])]
-    if getattr(cls, "_subclassed", False):
-        # Its traced graph, as an instance of the registered class (its __init__ is not
-        # run: the layers it made are the graph's), with its layer attributes back.
-        model = cls.__new__(cls)
-        Model.__init__(model, inputs=inputs, outputs=model_outputs, name=name,
-                       trainable=config.get("trainable", True))
-        for attr, layer_name in config.get("attributes", {}).items():
-            if layer_name in layers:
-                setattr(model, attr, layers[layer_name])
-    else:
-        model = cls(inputs=inputs, outputs=model_outputs, name=name,
-                    trainable=config.get("trainable", True))
-    # add_loss of a subclassed model's call, traced with it; an input saved after a call
-    # stays there (every Input was made before the calls replayed here)
-    if losses or _reordered(model, ranks):
-        model._init_graph(inputs, model_outputs, losses, ranks)
+        key = node_key(layer.name, count)
+        sources = []            # (call key, output) of each tensor argument, in Arg order
+        args = [_decode(a, sources, graph, name) for a in entry.get("args", [])]
+        kwargs = {k: _decode(v, sources, graph, name) for k, v in entry.get("kwargs", {}).items()}
+        graph.add_node(key, layer=layer, arguments=(args, kwargs))
+        for index, (source, output) in enumerate(sources):
+            pairs = graph.edges[source, key]["tensors"] if graph.has_edge(source, key) else ()
+            graph.add_edge(source, key, tensors=(*pairs, (output, index)))
+    graph.graph["inputs"] = _decode_refs(config["inputs"], graph, name, lambda key, _: key)
+    graph.graph["outputs"] = _decode_refs(config["outputs"], graph, name, lambda *ref: ref)
+    if config.get("losses"):
+        graph.graph["losses"] = [_decode_refs(t, graph, name, lambda *ref: ref)
+                                 for t in config["losses"]]
+    # A subclassed model comes back as its traced graph, an instance of the registered
+    # class (its __init__ is not run: the layers it made are the graph's), with its layer
+    # attributes back.
+    model = from_graph(graph, cls, name, who=f"model '{name}'",
+                       trainable=config.get("trainable", True), call=fresh_call)
+    for attr, layer_name in config.get("attributes", {}).items():
+        if layer_name in layers:
+            setattr(model, attr, layers[layer_name])
     return model
 
 
@@ -276,19 +284,40 @@ def _sequential_from_config(config, rebuild, cls):
     return model
 
 
-def _decode(value, outputs, model_name):
+def _decode(value, sources, graph, model_name):
+    """A call argument from JSON: each tensor reference becomes `Arg(k)`, its source
+    appended to `sources`."""
     if isinstance(value, list):
-        return [_decode(v, outputs, model_name) for v in value]
+        return [_decode(v, sources, graph, model_name) for v in value]
     if isinstance(value, dict):
         if set(value) == {"tensor"}:
-            key, index = value["tensor"]
-            if key not in outputs or not 0 <= index < len(outputs[key]):
-                raise ValueError(f"model '{model_name}': reference to tensor {index} of call "
-                                 f"{key!r}, which no earlier call produced")
-            return outputs[key][index]
+            sources.append(_reference(value, graph, model_name))
+            return Arg(len(sources) - 1)
         if set(value) == {"tuple"}:
-            return tuple(_decode(v, outputs, model_name) for v in value["tuple"])
+            return tuple(_decode(v, sources, graph, model_name) for v in value["tuple"])
         if set(value) == {"dict"}:
-            return {k: _decode(v, outputs, model_name) for k, v in value["dict"].items()}
+            return {k: _decode(v, sources, graph, model_name) for k, v in value["dict"].items()}
         raise ValueError(f"model '{model_name}': unknown argument encoding {value!r}")
     return value
+
+
+def _reference(value, graph, model_name) -> tuple:
+    """`(call key, output)` of a `{"tensor": [key, output]}`; the call must come earlier."""
+    try:
+        key, index = value["tensor"]
+    except (TypeError, ValueError):
+        raise ValueError(f"model '{model_name}': damaged tensor reference {value!r}") from None
+    if not isinstance(key, str) or key not in graph or not isinstance(index, int) or index < 0:
+        raise ValueError(f"model '{model_name}': reference to tensor {index} of call "
+                         f"{key!r}, which no earlier call produced")
+    return key, index
+
+
+def _decode_refs(value, graph, model_name, ref):
+    """The model's inputs or outputs (one reference, a list or a dict of them) as the
+    graph's structure of `ref(key, output)`."""
+    if isinstance(value, list):
+        return [_decode_refs(v, graph, model_name, ref) for v in value]
+    if isinstance(value, dict) and set(value) != {"tensor"}:
+        return {k: _decode_refs(v, graph, model_name, ref) for k, v in value.items()}
+    return ref(*_reference(value, graph, model_name))

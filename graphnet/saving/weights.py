@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ..model import walk_layers
+from ..functional import walk_layers
 from . import schema
 from .config import class_name
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import losses as losses_module
 from ..layers.base import shape_str
+from .spec import check_output_keys
 
 
 # ---- checks and conversion on the host ------------------------------------------------
@@ -67,15 +68,12 @@ def check_target(y, output, name, loss, who):
                          f"under the loss '{loss.name}'")
 
 
-def flatten_targets(model, spec, y, who):
+def flatten_targets(view, spec, y, who):
     """The user's targets as a list in output order (None where an output needs none)."""
-    names = model.output_names
+    names = view.output_names
     needed = [spec.losses[i] is not None or bool(spec.metrics[i]) for i in range(len(names))]
     if isinstance(y, dict):
-        unknown = [k for k in y if k not in names]
-        if unknown:
-            raise KeyError(f"{who}: target key(s) {unknown} name no output; the model's "
-                           f"outputs are {names}")
+        check_output_keys(y, names, f"{who}: target ")
         flat = [y.get(name) for name in names]
     elif isinstance(y, (list, tuple)) and len(names) > 1:
         if len(y) != len(names):
@@ -102,8 +100,8 @@ def flatten_targets(model, spec, y, who):
             raise ValueError(f"{who}: the target for output '{name}' must have a batch axis, "
                              f"received a scalar")
         if spec.losses[i] is not None:
-            check_target(target, model.outputs[i], name, spec.losses[i], who)
-            check_labels(target, model.outputs[i], name, spec.losses[i], who)
+            check_target(target, view.outputs[i], name, spec.losses[i], who)
+            check_labels(target, view.outputs[i], name, spec.losses[i], who)
         out.append(target if needed[i] else None)
     return out
 
@@ -145,15 +143,12 @@ def check_finite(arrays, what, who):
                              f"clean or drop those samples")
 
 
-def flatten_weights(model, spec, sample_weight, ys, who):
-    names = model.output_names
+def flatten_weights(view, spec, sample_weight, ys, who):
+    names = view.output_names
     if sample_weight is None:
         return [None] * len(names)
     if isinstance(sample_weight, dict):
-        unknown = [k for k in sample_weight if k not in names]
-        if unknown:
-            raise KeyError(f"{who}: sample_weight key(s) {unknown} name no output; the model's "
-                           f"outputs are {names}")
+        check_output_keys(sample_weight, names, f"{who}: sample_weight ")
         flat = [sample_weight.get(name) for name in names]
     elif isinstance(sample_weight, (list, tuple)) and len(names) > 1 and len(sample_weight) == len(names) \
             and not np.isscalar(sample_weight[0]):
@@ -206,27 +201,27 @@ def apply_class_weight(spec, class_weight, ys, sws, who):
     return sws
 
 
-def check_lengths(model, xs, ys, sws, who):
+def check_lengths(view, xs, ys, sws, who):
     n = xs[0].shape[0]
-    for name, y in zip(model.output_names, ys):
+    for name, y in zip(view.output_names, ys):
         if y is not None and y.shape[0] != n:
-            raise ValueError(f"{who}: x has {n} samples (input '{model.input_names[0]}') but y "
+            raise ValueError(f"{who}: x has {n} samples (input '{view.input_names[0]}') but y "
                              f"has {y.shape[0]} (output '{name}'); they must have the same length")
     if n == 0:
         raise ValueError(f"{who}: received 0 samples")
     return n
 
 
-def prepare(model, spec, x, y, sample_weight=None, class_weight=None, who="fit"):
+def prepare(view, spec, x, y, sample_weight=None, class_weight=None, who="fit"):
     """Checked host arrays: (xs, ys, sws), each a list in input / output order."""
-    xs = [_device_dtype(a) for a in model.prepare_inputs(x, who)]
-    ys = flatten_targets(model, spec, y, who)
-    sws = flatten_weights(model, spec, sample_weight, ys, who)
+    xs = [_device_dtype(a) for a in view.prepare_inputs(x, who)]
+    ys = flatten_targets(view, spec, y, who)
+    sws = flatten_weights(view, spec, sample_weight, ys, who)
     sws = apply_class_weight(spec, class_weight, ys, sws, who)
-    check_lengths(model, xs, ys, sws, who)
-    check_finite(xs, [f"x (input '{n}')" for n in model.input_names], who)
-    check_finite(ys, [f"y (output '{n}')" for n in model.output_names], who)
-    check_finite(sws, [f"sample_weight (output '{n}')" for n in model.output_names], who)
+    check_lengths(view, xs, ys, sws, who)
+    check_finite(xs, [f"x (input '{n}')" for n in view.input_names], who)
+    check_finite(ys, [f"y (output '{n}')" for n in view.output_names], who)
+    check_finite(sws, [f"sample_weight (output '{n}')" for n in view.output_names], who)
     return xs, ys, sws
 
 
@@ -340,16 +335,16 @@ class DeviceData:
         return self._stack(self._arrays, key)
 
 
-def _as_batch(item, model, spec, who):
+def as_batch(item, view, spec, who):
     if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
         raise ValueError(f"{who}: an iterable of batches must yield (x, y) or "
                          f"(x, y, sample_weight) tuples, received {type(item).__name__}")
     x, y, *sw = item
-    xs, ys, sws = prepare(model, spec, x, y, sw[0] if sw else None, None, who)
+    xs, ys, sws = prepare(view, spec, x, y, sw[0] if sw else None, None, who)
     return xs, ys, sws
 
 
-def batch_chunks(source, model, spec, k: int, who="fit", put=jax.device_put):
+def batch_chunks(source, view, spec, k: int, who="fit", put=jax.device_put):
     """Yield (data, count, offset): up to k consecutive same-shaped batches stacked on the
     host and padded to k steps, so every chunk of one batch shape shares a compile.
     `put` places a stack (data-parallel: `Placement.put_stacked`)."""
@@ -365,7 +360,7 @@ def batch_chunks(source, model, spec, k: int, who="fit", put=jax.device_put):
         return put(stacked), count
 
     for item in source:
-        batch = _as_batch(item, model, spec, who)
+        batch = as_batch(item, view, spec, who)
         batch = jax.tree_util.tree_map(np.asarray, batch)
         batch_shapes = jax.tree_util.tree_map(lambda a: (a.shape, a.dtype), batch)
         if group and (batch_shapes != shapes or len(group) == k):

@@ -14,25 +14,8 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
-import networkx as nx
-
-from ..graph import flat
 
 TINY = 1e-12
-
-
-def trunk_layers(model, outputs) -> list:
-    """Names of the layers that are ancestors of two or more of `outputs` (output indices):
-    the shared trunk, in the model's layer order."""
-    graph = model.graph
-    output_keys = [key for key, _ in flat(graph.graph["outputs"])]   # output order
-    counts = {}
-    for i in outputs:
-        key = output_keys[i]
-        names = {graph.nodes[k]["layer"].name for k in nx.ancestors(graph, key) | {key}}
-        for name in names:
-            counts[name] = counts.get(name, 0) + 1
-    return [layer.name for layer in model.layers if counts.get(layer.name, 0) >= 2]
 
 
 def trunk_mask(params, trainable, trunk) -> tuple:

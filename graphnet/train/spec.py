@@ -106,14 +106,21 @@ def make_args(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                        weighted_metrics=weighted_metrics)
 
 
+def check_output_keys(given: dict, names, prefix: str, trained: bool = False) -> None:
+    """Dicts are matched to outputs by name: a key that names no output (or no trained
+    output) is a KeyError listing the names there are."""
+    unknown = [k for k in given if k not in names]
+    if unknown:
+        kind, whose = ("trained output", "trained") if trained else ("output", "model's")
+        raise KeyError(f"{prefix}key(s) {unknown} name no {kind}; the {whose} outputs are "
+                       f"{list(names)}")
+
+
 def _by_output(value, names, what, default, is_single):
     """One entry per output from a single value, a list (by position) or a dict (by name)."""
     n = len(names)
     if isinstance(value, dict):
-        unknown = [k for k in value if k not in names]
-        if unknown:
-            raise KeyError(f"compile: {what} key(s) {unknown} name no output; the model's "
-                           f"outputs are {names}")
+        check_output_keys(value, names, f"compile: {what} ")
         return [value.get(name, default) for name in names]
     if isinstance(value, (list, tuple)) and not is_single(value):
         if len(value) != n:
@@ -171,10 +178,7 @@ def _metric_lists(metrics, names, what):
     if metrics is None:
         return [[] for _ in names]
     if isinstance(metrics, dict):
-        unknown = [k for k in metrics if k not in names]
-        if unknown:
-            raise KeyError(f"compile: {what} key(s) {unknown} name no output; the model's "
-                           f"outputs are {names}")
+        check_output_keys(metrics, names, f"compile: {what} ")
         return [_as_list(metrics.get(name)) for name in names]
     if isinstance(metrics, (list, tuple)):
         if n > 1 and len(metrics) == n and all(isinstance(m, (list, tuple, type(None)))
@@ -224,13 +228,6 @@ def resolve_metrics(spec: Spec, y_shapes: list, out_shapes: list) -> list:
                     key = f"{prefix}weighted_{metric.name}"
                 resolved.append(MetricSlot(i, unique(key), metric, weighted))
     return resolved
-
-
-def loss_names(spec: Spec) -> list:
-    """History keys of the per-output losses: none with one output, as Keras."""
-    if len(spec.output_names) == 1:
-        return []
-    return [f"{spec.output_names[i]}_loss" for i in spec.trained_outputs]
 
 
 def compile_config(args: CompileArgs) -> dict:

@@ -31,29 +31,6 @@ from jax import lax
 from .. import losses as losses_module
 
 
-
-def distinct_buffers(tree):
-    """`tree` with any array that shares a device buffer with an earlier leaf copied.
-
-    JAX may hand out one cached buffer for equal small constants (the zeros of fresh metric
-    and optimizer states); donating it twice in one call is an error.
-    """
-    seen = set()
-
-    def fresh(leaf):
-        if not isinstance(leaf, jax.Array) or leaf.is_deleted():
-            return leaf
-        try:
-            ptr = leaf.unsafe_buffer_pointer()
-        except Exception:           # sharded or otherwise unaddressable: leave it
-            return leaf
-        if ptr in seen:
-            return jnp.copy(leaf)
-        seen.add(ptr)
-        return leaf
-    return jax.tree_util.tree_map(fresh, tree)
-
-
 def _index(data, i):
     return jax.tree_util.tree_map(lambda a: lax.dynamic_index_in_dim(a, i, 0, keepdims=False),
                                   data)

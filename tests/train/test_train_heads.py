@@ -7,7 +7,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import callbacks, layers, optimizers
-from graphnet.train.heads import trunk_layers
+from graphnet.graph import trunk_layers
 
 rng = np.random.default_rng(1)
 X = rng.normal(size=(64, 4)).astype("float32")
@@ -67,8 +67,8 @@ def test_trunk_is_found_on_the_graph():
     b = layers.Dense(1, name="b")(layers.Dense(3, name="b_hidden")(mid))
     c = layers.Dense(1, name="c")(stem)
     model = gn.Model(inp, [a, b, c])
-    assert trunk_layers(model, [0, 1, 2]) == ["x", "stem", "mid"]
-    assert trunk_layers(model, [1, 2]) == ["x", "stem"]          # output a not trained
+    assert trunk_layers(model.graph, [0, 1, 2]) == ["x", "stem", "mid"]
+    assert trunk_layers(model.graph, [1, 2]) == ["x", "stem"]          # output a not trained
 
 
 def test_head_diagnostics_match_per_output_gradients():

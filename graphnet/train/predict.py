@@ -1,0 +1,74 @@
+"""The predict loop: batches through the model's jitted inference function.
+
+One compile per input signature: full batches share one, and a ragged last batch is padded
+to a power of two, so at most log2(batch_size) more ever exist.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..callbacks import CallbackList
+from .progress import Progress, check_batch_size, verbosity
+
+
+def bucket(n: int, batch_size: int) -> int:
+    """Padded size of a last, ragged batch: a power of two, so its compiles stay few."""
+    return min(batch_size, 1 << max(n - 1, 0).bit_length())
+
+
+def batch_length(x) -> int:
+    """Rows of the first array in `x` (one array, a list or a dict of them), 0 if none."""
+    leaves = jax.tree_util.tree_leaves(x)
+    return int(np.shape(leaves[0])[0]) if leaves else 0
+
+
+def _pad_rows(a, rows: int):
+    pad = [(0, rows - a.shape[0])] + [(0, 0)] * (a.ndim - 1)
+    return jnp.pad(a, pad) if isinstance(a, jax.Array) else np.pad(a, pad)
+
+
+def predict(model, view, x, batch_size=None, verbose="auto", callbacks=None, placement=None):
+    """Outputs as NumPy arrays, in the model's output structure. `placement`: the compiled
+    model's data-parallel placement (batches padded to split evenly), or None."""
+    arrays = view.prepare_inputs(x, "predict")
+    n = arrays[0].shape[0]
+    if n == 0:
+        raise ValueError(f"predict: model '{view.name}' received 0 samples")
+    batch_size = check_batch_size(batch_size, "predict")
+    batches = -(-n // batch_size)
+    level = verbosity(verbose)
+    cbs = CallbackList(callbacks or [], model, {"steps": batches, "verbose": level})
+    progress = Progress(1 if level == 1 and (verbose != "auto" or batches > 1) else 0, 1)
+    cbs.on_predict_begin(None)
+    progress.begin(0, batches, desc="Predict")
+    params, state = model.params, model.state
+    if placement is not None:
+        params, state = placement.replicate((params, state))
+    pieces, key = [], view.inference_key()
+    for index, start in enumerate(range(0, n, batch_size)):
+        cbs.on_predict_batch_begin(index, None)
+        size = min(batch_size, n - start)
+        batch = [a[start:start + size] for a in arrays]
+        padded = bucket(size, batch_size)
+        if placement is not None:
+            padded = placement.round_up(padded)
+        if padded != size:
+            batch = [_pad_rows(a, padded) for a in batch]
+        if placement is not None:
+            batch = placement.put_batch(batch)
+        batch_key = None if key is None else jax.random.fold_in(key, index)
+        out, state = view.forward(params, state, batch, batch_key)
+        pieces.append((out, size))
+        progress.update(1, {})
+        cbs.on_predict_batch_end(index, {"outputs": out})
+    progress.end(0, {})
+    model.state = state    # Keras keeps what inference changed (SeedGenerator counters)
+    # Sliced as NumPy (a jax slice is one more dispatch), then copied: NumPy views of jax
+    # arrays are read-only, and Keras's results are not.
+    outputs = [np.concatenate([np.asarray(out[j])[:size] for out, size in pieces])
+               if len(pieces) > 1 else np.array(np.asarray(pieces[0][0][j])[:pieces[0][1]])
+               for j in range(len(view.outputs))]
+    cbs.on_predict_end(None)
+    return view.pack_outputs(outputs)
