@@ -5,6 +5,20 @@ A page's blocks run in order in one fresh interpreter (so a later block may use 
 earlier one defined), in an empty folder, with this checkout's graphnet first on the path.
 A block whose previous non-blank line is `<!-- no-run -->` is shown, not run (e.g. code
 that needs several hosts).
+
+What a page says a line prints is checked. A one-line `print(...)` call followed by an
+`# expected:` comment states its output:
+
+    print(model.output.shape)        # expected: (None, 3)
+    print(edit.diff(model, lean))
+    # expected:
+    # 0 added, 1 removed, 1 changed
+    # - dropout (Dropout) -> (None, 8)
+
+The text after `# expected:` on the same line, or the comment lines that follow a bare
+`# expected:` line (each without its leading `# `), must equal what that call prints (trailing
+spaces ignored); `...` in the expected text stands for any text, as in doctest's ELLIPSIS.
+Any other comment is prose, not checked.
 """
 import json
 import os
@@ -21,9 +35,24 @@ NO_RUN = "<!-- no-run -->"
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
 
 RUNNER = r"""
-import json, sys, traceback
+import io, json, re, sys, traceback
 page, blocks = json.load(sys.stdin)
-scope = {"__name__": "__main__"}
+
+
+def __expect__(where, expected):
+    def checked_print(*args, **kwargs):
+        text = io.StringIO()
+        print(*args, **{**kwargs, "file": text})
+        print(*args, **kwargs)
+        got = "\n".join(line.rstrip() for line in text.getvalue().rstrip("\n").split("\n"))
+        want = "\n".join(line.rstrip() for line in expected.split("\n"))
+        pattern = ".*".join(re.escape(part) for part in want.split("..."))
+        if not re.fullmatch(pattern, got, re.S):
+            raise AssertionError(f"{where} prints\n{got}\nbut the page says it prints\n{want}")
+    return checked_print
+
+
+scope = {"__name__": "__main__", "__expect__": __expect__}
 for line, source in blocks:
     try:
         exec(compile(source, f"{page}, block at line {line}", "exec"), scope)
@@ -55,6 +84,38 @@ def python_blocks(text: str):
     return blocks
 
 
+EXPECTED = "# expected:"
+PRINT = re.compile(r"^(\s*)print\(")
+
+
+def with_expectations(source: str, page: str, first_line: int) -> str:
+    """The block's source with every `print(` that carries an `# expected:` comment turned
+    into a print that checks its output (same line numbers)."""
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        match = PRINT.match(line)
+        if not match:
+            continue
+        code, _, comment = line.partition(EXPECTED)
+        if comment:
+            expected = comment.strip()
+        elif i + 1 < len(lines) and lines[i + 1].strip() == EXPECTED:
+            following = []
+            for later in lines[i + 2:]:
+                if not later.strip().startswith("#"):
+                    break
+                following.append(later.strip()[2:] if later.strip().startswith("# ")
+                                 else later.strip()[1:])
+            assert following, f"{page}, line {first_line + i + 1}: '# expected:' with no lines"
+            expected = "\n".join(following)
+        else:
+            continue
+        where = f"{page}, line {first_line + i}"
+        lines[i] = (match.group(1) + f"__expect__({where!r}, {expected!r})("
+                    + line[match.end():])
+    return "\n".join(lines)
+
+
 def test_block_parser_skips_no_run_and_other_languages():
     text = ("a\n```python\nx = 1\n```\n\n<!-- no-run -->\n\n```python\nnever()\n```\n"
             "```bash\nls\n```\n```python\ny = x + 1\n```\n")
@@ -70,16 +131,49 @@ def _env():
     return env
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
+# Pages that state the contract's output where graphnet still prints something else. Strict:
+# once graphnet is fixed the page passes, and this entry must go.
+KNOWN_WRONG_OUTPUT = {
+    "docs/multi_output.md": "model.loss_weights reads back normalized after fit "
+                            "({'kind': 0.667, 'value': 0.333} where {'kind': 1.0, 'value': 0.5} "
+                            "was set)",
+}
+
+
+def _page_param(page):
+    name = page.relative_to(ROOT).as_posix()
+    marks = ([pytest.mark.xfail(reason=KNOWN_WRONG_OUTPUT[name], strict=True)]
+             if name in KNOWN_WRONG_OUTPUT else [])
+    return pytest.param(page, id=name, marks=marks)
+
+
+@pytest.mark.parametrize("page", [_page_param(p) for p in PAGES])
 def test_page_code_blocks_run(page, tmp_path):
     blocks = python_blocks(page.read_text(encoding="utf-8"))
     if not blocks:
         pytest.skip(f"{page.name} has no runnable python block")
     name = page.relative_to(ROOT).as_posix()
-    done = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps([name, blocks]),
-                          cwd=tmp_path, env=_env(), capture_output=True, text=True,
-                          timeout=900)
+    done = _run_blocks(name, blocks, tmp_path)
     assert done.returncode == 0, f"{name}:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
+
+
+def _run_blocks(name, blocks, folder):
+    blocks = [(line, with_expectations(source, name, line)) for line, source in blocks]
+    return subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps([name, blocks]),
+                          cwd=folder, env=_env(), capture_output=True, text=True, timeout=900)
+
+
+def test_expected_output_is_checked_and_can_fail(tmp_path):
+    page = ("```python\nx = 0.5\nprint(x)  # expected: 0.5\nprint(x, 'a')  # expected: 0.5 ...\n"
+            "for i in range(1):\n    print(i)  # expected: 0\nprint('a\\nb')\n# expected:\n# a\n# b\n"
+            "print(x)  # prose: not checked\n```\n")
+    done = _run_blocks("good.md", python_blocks(page), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0.5", "0.5", "a", "0", "a", "b", "0.5"]
+    for wrong in ("print(x)  # expected: 0.25\n", "print(x, 1)  # expected: 0.5\n",
+                  "print('a\\nb')\n# expected:\n# a\n# c\n"):
+        done = _run_blocks("bad.md", python_blocks(f"```python\nx = 0.5\n{wrong}```\n"), tmp_path)
+        assert done.returncode == 1 and "bad.md, line 3 prints" in done.stderr, done.stderr
 
 
 def test_docs_site_builds_strictly(tmp_path):
