@@ -6,6 +6,10 @@ earlier one defined), in an empty folder, with this checkout's graphnet first on
 A block whose previous non-blank line is `<!-- no-run -->` is shown, not run (e.g. code
 that needs several hosts).
 
+A picture a page shows from `docs/drawn/<page>/` is drawn by the page's own code
+(docs/draw_pictures.py redraws them): after the blocks run, every such SVG, Mermaid or DOT
+file must equal the committed one, and every PNG must have been written.
+
 What a page says a line prints is checked. A one-line `print(...)` call followed by an
 `# expected:` comment states its output:
 
@@ -20,6 +24,7 @@ The text after `# expected:` on the same line, or the comment lines that follow 
 spaces ignored); `...` in the expected text stands for any text, as in doctest's ELLIPSIS.
 Any other comment is prose, not checked.
 """
+import importlib.util
 import json
 import os
 import re
@@ -31,8 +36,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-NO_RUN = "<!-- no-run -->"
-FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
+
+_spec = importlib.util.spec_from_file_location("draw_pictures", ROOT / "docs" / "draw_pictures.py")
+draw_pictures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(draw_pictures)
+python_blocks = draw_pictures.python_blocks
 
 RUNNER = r"""
 import io, json, re, sys, traceback
@@ -61,27 +69,6 @@ for line, source in blocks:
         print(f"FAILED: {page}, the ```python block at line {line}", file=sys.stderr)
         sys.exit(1)
 """
-
-
-def python_blocks(text: str):
-    """[(first line number, source)] of the runnable ```python blocks of a Markdown text."""
-    blocks, lines, i = [], text.splitlines(), 0
-    while i < len(lines):
-        match = FENCE.match(lines[i])
-        if not match:
-            i += 1
-            continue
-        indent, lang, start = match.group(1), match.group(2), i
-        i += 1
-        body = []
-        while i < len(lines) and lines[i].strip() != "```":
-            body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
-            i += 1
-        i += 1
-        before = [line.strip() for line in lines[:start] if line.strip()]
-        if lang == "python" and not (before and before[-1] == NO_RUN):
-            blocks.append((start + 2, "\n".join(body) + "\n"))
-    return blocks
 
 
 EXPECTED = "# expected:"
@@ -155,6 +142,48 @@ def test_page_code_blocks_run(page, tmp_path):
     name = page.relative_to(ROOT).as_posix()
     done = _run_blocks(name, blocks, tmp_path)
     assert done.returncode == 0, f"{name}:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
+    for written, committed in draw_pictures.drawn_pictures(page).items():
+        drawn = tmp_path / written
+        assert drawn.exists(), f"{name} shows {committed.name}, but its code does not write {written}"
+        if committed.suffix in draw_pictures.TEXT_FORMATS:
+            assert drawn.read_bytes() == committed.read_bytes(), (
+                f"{committed.relative_to(ROOT)} is not what {name}'s code draws; "
+                f"run: python docs/draw_pictures.py {page.name}")
+
+
+# Pictures drawn by scripts rather than by a page's blocks, and the pages that may show them.
+DRAWN_BY_SCRIPTS = {
+    "pictures.md": ("models/", "history_digits_multihead.png"),      # examples/book_models.py
+    "examples.md": ("img/", "history_digits_multihead.png"),         # the example scripts
+    "multi_output.md": ("multi_output/",),                 # examples/multitask_diagnostics.py
+}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PAGES])
+def test_pictures_come_from_the_code_beside_them(page):
+    """A page shows pictures its own code draws (docs/drawn/<page>/); only the gallery, the
+    examples and the multi-output example's curves come from scripts."""
+    allowed = (f"drawn/{page.stem}/", *DRAWN_BY_SCRIPTS.get(page.name, ()))
+    refs = draw_pictures.IMAGE.findall(page.read_text(encoding="utf-8"))
+    wrong = [ref for ref in refs if not ref.startswith(("http", *allowed))]
+    assert not wrong, f"{page.name} shows pictures its code does not draw: {wrong}"
+    for ref in refs:
+        if not ref.startswith("http"):
+            assert (page.parent / ref).exists(), f"{page.name}: {ref} does not exist"
+
+
+def test_gallery_is_what_book_models_draws(tmp_path):
+    """docs/models/ is the output of `python examples/book_models.py --out docs/models`."""
+    spec = importlib.util.spec_from_file_location("book_models", ROOT / "examples" / "book_models.py")
+    book_models = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(book_models)
+    book_models.main(["--out", str(tmp_path)])
+    drawn = sorted(p.name for p in tmp_path.iterdir())
+    assert drawn == sorted(p.name for p in (ROOT / "docs" / "models").iterdir())
+    for name in drawn:
+        if Path(name).suffix in draw_pictures.TEXT_FORMATS:
+            assert (tmp_path / name).read_bytes() == (ROOT / "docs" / "models" / name).read_bytes(), (
+                f"docs/models/{name} is stale: python examples/book_models.py --out docs/models")
 
 
 def _run_blocks(name, blocks, folder):

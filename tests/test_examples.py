@@ -50,6 +50,9 @@ def test_example_runs_one_epoch(name, tmp_path, capsys):
         path = tmp_path / picture
         assert path.stat().st_size > 500, f"{name} did not write {picture}"
     assert "<svg" in (tmp_path / pictures[0]).read_text(encoding="utf-8")
+    shown = EXAMPLES.parent / "docs" / "img" / pictures[0]      # the Examples page's picture
+    assert (tmp_path / pictures[0]).read_bytes() == shown.read_bytes(), (
+        f"docs/img/{pictures[0]} is not what examples/{name}.py draws")
 
 
 def test_every_example_is_smoke_tested_and_documented():
