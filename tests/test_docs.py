@@ -215,7 +215,16 @@ def test_docs_site_builds_strictly(tmp_path):
     assert (tmp_path / "site" / "api" / "index.html").exists()
 
 
+def test_the_readme_lists_every_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"\]\(docs/([\w/]+\.md)\)", readme))
+    pages = {p.name for p in (ROOT / "docs").glob("*.md")} - {"index.md", "benchmark_results.md"}
+    assert pages <= listed, f"README.md's page list lacks {sorted(pages - listed)}"
+
+
 def test_every_docs_page_is_in_the_navigation():
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    missing = [p.name for p in (ROOT / "docs").glob("*.md") if p.name not in nav]
+    pages = [*(ROOT / "docs").glob("*.md"), *(ROOT / "docs").glob("api/*.md")]
+    missing = [p.relative_to(ROOT / "docs").as_posix() for p in pages
+               if p.relative_to(ROOT / "docs").as_posix() not in nav]
     assert not missing, f"add these pages to mkdocs.yml's nav: {missing}"

@@ -1,7 +1,7 @@
-"""The API reference is worth reading: every name docs/api.md shows has a docstring, and every
+"""The API reference is worth reading: every name docs/api/ shows has a docstring, and every
 Keras-named class graphnet exports is shown there.
 
-docs/api.md lists the objects mkdocstrings renders (`::: graphnet.layers.Dense`), each with
+The pages of docs/api/ list the objects mkdocstrings renders (`::: graphnet.layers.Dense`), each with
 its `members` option: `false` (the object's own docstring), a list, or absent (every public
 member the class or module defines itself, as mkdocstrings renders it).
 """
@@ -15,15 +15,19 @@ import pytest
 import graphnet
 from graphnet import callbacks, initializers, layers, losses, metrics, optimizers, regularizers
 
-API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+API = Path(__file__).resolve().parents[1] / "docs" / "api"
+
+
+def api_text() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(API.glob("*.md")))
 DIRECTIVE = re.compile(r"^::: ([\w.]+)\n((?:[ \t]+\S.*\n)*)", re.M)
 
 
 def directives():
-    """{path: members} for each `::: path` of docs/api.md; members is False, a list of
+    """{path: members} for each `::: path` of docs/api/; members is False, a list of
     names, or None (all public members)."""
     found = {}
-    for match in DIRECTIVE.finditer(API.read_text(encoding="utf-8")):
+    for match in DIRECTIVE.finditer(api_text()):
         members = re.search(r"^\s+members:\s*(.+)$", match.group(2), re.M)
         if members is None:
             found[match.group(1)] = None
@@ -110,7 +114,7 @@ def test_every_name_in_the_api_reference_has_a_docstring():
 
 def test_every_directive_names_an_object():
     for path in directives():
-        resolve(path)                        # raises if docs/api.md names something gone
+        resolve(path)                        # raises if docs/api/ names something gone
 
 
 FAMILIES = [(layers, layers.Layer), (losses, losses.Loss), (metrics, metrics.Metric),
@@ -126,13 +130,13 @@ def test_every_exported_class_is_in_the_api_reference(module, base):
         if inspect.isclass(obj) and issubclass(obj, base) and not name.startswith("_")
         and obj.__name__ == name                                       # not an alias
         and f"{module.__name__}.{name}" not in shown and f"graphnet.{name}" not in shown)
-    assert not missing, f"add these to docs/api.md: {missing}"
+    assert not missing, f"add these to docs/api/: {missing}"
 
 
 def test_every_numpy_named_op_is_listed():
-    text = API.read_text(encoding="utf-8")
+    text = api_text()
     missing = [name for name in graphnet.ops._NUMPY_SAME if f"`{name}`" not in text]
-    assert not missing, f"docs/api.md's list of NumPy-named ops lacks {missing}"
+    assert not missing, f"docs/api/'s list of NumPy-named ops lacks {missing}"
 
 
 def test_every_public_module_is_in_the_api_reference():
@@ -141,4 +145,4 @@ def test_every_public_module_is_in_the_api_reference():
                and name != "models"]                  # graphnet.models: Keras's alias module
     missing = [m for m in modules
                if not any(p == f"graphnet.{m}" or p.startswith(f"graphnet.{m}.") for p in shown)]
-    assert not missing, f"docs/api.md shows nothing of {missing}"
+    assert not missing, f"docs/api/ shows nothing of {missing}"
