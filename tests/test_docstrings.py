@@ -146,3 +146,106 @@ def test_every_public_module_is_in_the_api_reference():
     missing = [m for m in modules
                if not any(p == f"graphnet.{m}" or p.startswith(f"graphnet.{m}.") for p in shown)]
     assert not missing, f"docs/api/ shows nothing of {missing}"
+
+
+ARGS = re.compile(r"^(\s*)(Args|Arguments|Parameters):\s*$")
+ARG = re.compile(r"^\s*\*{0,2}(\w+)\s*(\(.*?\))?\s*:")
+
+
+def documented_args(doc: str):
+    """The names a Google-style `Args:` section lists (each at the section's first indent)."""
+    lines, names = (doc or "").expandtabs().splitlines(), []
+    for i, line in enumerate(lines):
+        match = ARGS.match(line)
+        if not match:
+            continue
+        indent = None
+        for entry in lines[i + 1:]:
+            if not entry.strip():
+                continue
+            width = len(entry) - len(entry.lstrip())
+            if width <= len(match.group(1)):
+                break                                   # the next section
+            indent = width if indent is None else indent
+            if width == indent and ARG.match(entry):
+                names.append(ARG.match(entry).group(1))
+    return names
+
+
+def real_parameters(obj):
+    target = obj.fget if isinstance(obj, property) else obj
+    if inspect.isclass(target):
+        target = target.__init__
+    try:
+        return set(inspect.signature(target).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+def shown_objects():
+    """(dotted name, object) of everything the API reference renders."""
+    for path, members in directives().items():
+        obj = resolve(path)
+        yield path, obj
+        if not (inspect.isclass(obj) or inspect.ismodule(obj)) or members is False:
+            continue
+        if members is None:
+            chosen = list(own_members(obj))
+        else:
+            chosen = [(n, inspect.getattr_static(obj, n)) for n in members
+                      if hasattr(obj, n) and not isinstance(inspect.getattr_static(obj, n),
+                                                            (int, float, str))]
+        for name, member in chosen:
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            yield f"{path}.{name}", member
+            if inspect.ismodule(obj) and inspect.isclass(member):
+                for n, m in own_members(member):
+                    yield f"{path}.{name}.{n}", m
+
+
+def wrong_args(objects):
+    """{dotted name: [documented names that are no parameter]} of (name, object) pairs."""
+    wrong = {}
+    for path, obj in objects:
+        doc = obj.fget.__doc__ if isinstance(obj, property) else getattr(obj, "__doc__", None)
+        if inspect.isclass(obj) and obj.__init__.__doc__:
+            doc = f"{doc or ''}\n{obj.__init__.__doc__}"
+        names = documented_args(doc)
+        params = real_parameters(obj) if names else None
+        if not names or params is None:
+            continue
+        unknown = [n for n in names if n not in params]
+        if unknown:
+            wrong[path] = unknown
+    return wrong
+
+
+def test_args_sections_are_parsed():
+    doc = """Does a thing.
+
+    Args:
+        units: how many.
+        activation (str): a name
+            on two lines: not an entry.
+        *args: passed on.
+
+    Returns:
+        value: not an argument.
+    """
+    assert documented_args(doc) == ["units", "activation", "args"]
+
+    def dense(units, activation=None):
+        """A layer.
+
+        Args:
+            unit: a misspelt parameter.
+            activation: a name.
+        """
+    assert wrong_args([("dense", dense)]) == {"dense": ["unit"]}
+
+
+def test_args_sections_name_real_parameters():
+    """A docstring's `Args:` lists the parameters of the signature, by their names."""
+    wrong = wrong_args(shown_objects())
+    assert not wrong, f"Args that name no parameter: {wrong}"
