@@ -12,8 +12,10 @@ Run from the repository root, graphnet installed or on PYTHONPATH:
     python docs/draw_pictures.py editing.md       # one page
 
 The other pictures come from scripts: docs/models/ (the gallery of the Pictures page) from
-`python examples/book_models.py --out docs/models`, docs/img/ and docs/multi_output/ from the
-example scripts of the Examples page (`--out docs/img`).
+`python examples/book_models.py --out docs/models`; docs/img/ from the example scripts of the
+Examples page (`python examples/<script>.py --out docs/img`); docs/multi_output/ from
+`python examples/multitask_diagnostics.py --out docs/multi_output`; and
+docs/history_digits_multihead.png is `history.png` of `python examples/digits_multihead.py`.
 """
 import json
 import os
