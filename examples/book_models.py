@@ -1,8 +1,16 @@
-"""The book's functional-API models (built from core layers), and their pictures.
+"""The functional-API models of *Deep Learning with Python* (built from core layers), and
+their pictures.
 
-`python examples/book_models.py` writes docs/models/*.svg (and .png); tests/plot draws and
-checks every model here.
+Builds each model of the book's functional-API chapter (two branches and two heads, three
+outputs, an inception-like block, a residual connection, a siamese pair, a shared encoder and
+a model used as a layer) and draws it as SVG, plus a PNG, a left-to-right SVG, an expanded
+nested model and a Mermaid file. The Pictures page of the documentation shows them:
+
+    python examples/book_models.py [--out out/book_models]
+    python examples/book_models.py --out docs/models      # redraw the documentation's gallery
 """
+import argparse
+import sys
 from pathlib import Path
 
 import graphnet as gn
@@ -90,7 +98,13 @@ BOOK = {"two_branch": two_branch, "three_output": three_output, "inception_like"
         "model_as_layer": model_as_layer}
 
 
-def main(folder=Path(__file__).resolve().parents[1] / "docs" / "models"):
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("out") / "book_models",
+                        help="folder for the pictures, created if missing "
+                             "(default: out/book_models)")
+    folder = parser.parse_args(argv).out
     folder.mkdir(parents=True, exist_ok=True)
     for name, build in BOOK.items():
         model = build()
@@ -101,6 +115,7 @@ def main(folder=Path(__file__).resolve().parents[1] / "docs" / "models"):
     gn.plot_model(shared_encoder(), folder / "shared_encoder_expanded.svg", expand_nested=True,
                   show_layer_activations=True)
     gn.plot_model(siamese(), folder / "siamese.mmd")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from digits_multihead import build_model
     gn.plot_model(build_model(), folder / "digits_multihead.svg", show_layer_activations=True)
     print(f"pictures in {folder}")

@@ -50,9 +50,12 @@ def build_model():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=150)
-    parser.add_argument("--out", type=Path, default=Path("out"))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=150,
+                        help="training epochs (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=Path("out"),
+                        help="folder for the pictures, created if missing (default: out)")
     args = parser.parse_args(argv)
 
     gn.utils.set_random_seed(0)

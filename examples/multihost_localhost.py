@@ -6,6 +6,7 @@ parent checks that every process ends with the weights of a one-device run on al
 
     python examples/multihost_localhost.py          # about 30 s on 2 cores
 """
+import argparse
 import os
 import subprocess
 import sys
@@ -48,7 +49,9 @@ def worker(pid):
     jax.distributed.shutdown()
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, GRAPHNET_EXAMPLE_OUT=os.path.join(tmp, "out"))

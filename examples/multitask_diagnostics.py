@@ -75,9 +75,12 @@ def report(name, model, history) -> str:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--out", type=Path, default=Path("out"))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=20,
+                        help="training epochs (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=Path("out"),
+                        help="folder for the pictures, created if missing (default: out)")
     parser.add_argument("--smoke", action="store_true",
                         help="2 epochs on 256 samples: checks that everything runs")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
-"""The API reference is worth reading: every name docs/api.md shows has a docstring, and every
+"""The API reference is worth reading: every name docs/api/ shows has a docstring, and every
 Keras-named class graphnet exports is shown there.
 
-docs/api.md lists the objects mkdocstrings renders (`::: graphnet.layers.Dense`), each with
+The pages of docs/api/ list the objects mkdocstrings renders (`::: graphnet.layers.Dense`), each with
 its `members` option: `false` (the object's own docstring), a list, or absent (every public
 member the class or module defines itself, as mkdocstrings renders it).
 """
@@ -15,15 +15,19 @@ import pytest
 import graphnet
 from graphnet import callbacks, initializers, layers, losses, metrics, optimizers, regularizers
 
-API = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+API = Path(__file__).resolve().parents[1] / "docs" / "api"
+
+
+def api_text() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(API.glob("*.md")))
 DIRECTIVE = re.compile(r"^::: ([\w.]+)\n((?:[ \t]+\S.*\n)*)", re.M)
 
 
 def directives():
-    """{path: members} for each `::: path` of docs/api.md; members is False, a list of
+    """{path: members} for each `::: path` of docs/api/; members is False, a list of
     names, or None (all public members)."""
     found = {}
-    for match in DIRECTIVE.finditer(API.read_text(encoding="utf-8")):
+    for match in DIRECTIVE.finditer(api_text()):
         members = re.search(r"^\s+members:\s*(.+)$", match.group(2), re.M)
         if members is None:
             found[match.group(1)] = None
@@ -110,7 +114,7 @@ def test_every_name_in_the_api_reference_has_a_docstring():
 
 def test_every_directive_names_an_object():
     for path in directives():
-        resolve(path)                        # raises if docs/api.md names something gone
+        resolve(path)                        # raises if docs/api/ names something gone
 
 
 FAMILIES = [(layers, layers.Layer), (losses, losses.Loss), (metrics, metrics.Metric),
@@ -126,13 +130,13 @@ def test_every_exported_class_is_in_the_api_reference(module, base):
         if inspect.isclass(obj) and issubclass(obj, base) and not name.startswith("_")
         and obj.__name__ == name                                       # not an alias
         and f"{module.__name__}.{name}" not in shown and f"graphnet.{name}" not in shown)
-    assert not missing, f"add these to docs/api.md: {missing}"
+    assert not missing, f"add these to docs/api/: {missing}"
 
 
 def test_every_numpy_named_op_is_listed():
-    text = API.read_text(encoding="utf-8")
+    text = api_text()
     missing = [name for name in graphnet.ops._NUMPY_SAME if f"`{name}`" not in text]
-    assert not missing, f"docs/api.md's list of NumPy-named ops lacks {missing}"
+    assert not missing, f"docs/api/'s list of NumPy-named ops lacks {missing}"
 
 
 def test_every_public_module_is_in_the_api_reference():
@@ -141,4 +145,107 @@ def test_every_public_module_is_in_the_api_reference():
                and name != "models"]                  # graphnet.models: Keras's alias module
     missing = [m for m in modules
                if not any(p == f"graphnet.{m}" or p.startswith(f"graphnet.{m}.") for p in shown)]
-    assert not missing, f"docs/api.md shows nothing of {missing}"
+    assert not missing, f"docs/api/ shows nothing of {missing}"
+
+
+ARGS = re.compile(r"^(\s*)(Args|Arguments|Parameters):\s*$")
+ARG = re.compile(r"^\s*\*{0,2}(\w+)\s*(\(.*?\))?\s*:")
+
+
+def documented_args(doc: str):
+    """The names a Google-style `Args:` section lists (each at the section's first indent)."""
+    lines, names = (doc or "").expandtabs().splitlines(), []
+    for i, line in enumerate(lines):
+        match = ARGS.match(line)
+        if not match:
+            continue
+        indent = None
+        for entry in lines[i + 1:]:
+            if not entry.strip():
+                continue
+            width = len(entry) - len(entry.lstrip())
+            if width <= len(match.group(1)):
+                break                                   # the next section
+            indent = width if indent is None else indent
+            if width == indent and ARG.match(entry):
+                names.append(ARG.match(entry).group(1))
+    return names
+
+
+def real_parameters(obj):
+    target = obj.fget if isinstance(obj, property) else obj
+    if inspect.isclass(target):
+        target = target.__init__
+    try:
+        return set(inspect.signature(target).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+def shown_objects():
+    """(dotted name, object) of everything the API reference renders."""
+    for path, members in directives().items():
+        obj = resolve(path)
+        yield path, obj
+        if not (inspect.isclass(obj) or inspect.ismodule(obj)) or members is False:
+            continue
+        if members is None:
+            chosen = list(own_members(obj))
+        else:
+            chosen = [(n, inspect.getattr_static(obj, n)) for n in members
+                      if hasattr(obj, n) and not isinstance(inspect.getattr_static(obj, n),
+                                                            (int, float, str))]
+        for name, member in chosen:
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            yield f"{path}.{name}", member
+            if inspect.ismodule(obj) and inspect.isclass(member):
+                for n, m in own_members(member):
+                    yield f"{path}.{name}.{n}", m
+
+
+def wrong_args(objects):
+    """{dotted name: [documented names that are no parameter]} of (name, object) pairs."""
+    wrong = {}
+    for path, obj in objects:
+        doc = obj.fget.__doc__ if isinstance(obj, property) else getattr(obj, "__doc__", None)
+        if inspect.isclass(obj) and obj.__init__.__doc__:
+            doc = f"{doc or ''}\n{obj.__init__.__doc__}"
+        names = documented_args(doc)
+        params = real_parameters(obj) if names else None
+        if not names or params is None:
+            continue
+        unknown = [n for n in names if n not in params]
+        if unknown:
+            wrong[path] = unknown
+    return wrong
+
+
+def test_args_sections_are_parsed():
+    doc = """Does a thing.
+
+    Args:
+        units: how many.
+        activation (str): a name
+            on two lines: not an entry.
+        *args: passed on.
+
+    Returns:
+        value: not an argument.
+    """
+    assert documented_args(doc) == ["units", "activation", "args"]
+
+    def dense(units, activation=None):
+        """A layer.
+
+        Args:
+            unit: a misspelt parameter.
+            activation: a name.
+        """
+    assert wrong_args([("dense", dense)]) == {"dense": ["unit"]}
+
+
+def test_args_sections_name_real_parameters():
+    """A docstring's `Args:` lists the parameters of the signature, by their names."""
+    wrong = wrong_args(shown_objects())
+    assert not wrong, f"Args that name no parameter: {wrong}"
