@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,6 +22,18 @@ def normalize_shape(shape, who: str) -> tuple:
             raise TypeError(f"{who}: a shape must be a tuple of non-negative ints or None, "
                             f"received {shape!r}")
     return tuple(None if d is None else int(d) for d in dims)
+
+
+def shape_str(shape) -> str:
+    """`(None, 3)`, `(5,)`: a shape as error messages and pictures write it."""
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class TensorSpec(NamedTuple):
+    """Shape (batch axis None) and dtype of one tensor: what a call's output is known by
+    before any data."""
+    shape: tuple
+    dtype: object
 
 
 class SymbolicTensor:

@@ -8,26 +8,26 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import activations, constraints, initializers, mixed_precision, naming, regularizers
-from ..symbolic import CallNode, SymbolicTensor, normalize_shape
 from ..random import SeedGenerator
-from ..variables import CallScope, Variable, current_scope, unique_name
+from ..symbolic import CallNode, SymbolicTensor, TensorSpec, normalize_shape, shape_str
+from ..variables import Variable, current_scope, unique_name
+from .input_spec import InputSpec
+from .keras_form import (accepts, held_in_attributes, is_keras_form, keras_call, known_masks,
+                         pure_keras_call, remember_mask)
+
+# Importers of this module's former names (`Spec`, `shape_str`, `InputSpec`) keep working.
+Spec = TensorSpec
+__all__ = ["Input", "InputLayer", "InputSpec", "Layer", "Spec", "TensorSpec", "shape_str"]
 
 # Stand-ins for unknown (None) sizes when shapes are inferred by tracing: two different
 # values, so any output size that follows them is unknown too (Keras does the same).
 _PROBE_SIZES = (83, 89)
-
-
-class Spec(NamedTuple):
-    """Shape (batch axis None) and dtype of one layer output."""
-    shape: tuple
-    dtype: object
 
 
 def _is_symbolic(x) -> bool:
@@ -39,72 +39,6 @@ def _specs_of(tree):
     return jax.tree_util.tree_map(
         lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)
         if hasattr(x, "shape") and hasattr(x, "dtype") and len(x.shape) else x, tree)
-
-
-def shape_str(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-class InputSpec:
-    """Keras InputSpec: the rank, shape or axis sizes a layer accepts, checked at every call.
-
-    A layer sets `self.input_spec` (one spec, or a list with one per input tensor) and gets
-    Keras's error naming the layer, the input, what it expected and what it received.
-    """
-
-    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
-                 axes=None, name=None):
-        self.dtype = dtype
-        self.shape = None if shape is None else tuple(shape)
-        self.ndim = len(self.shape) if self.shape is not None else ndim
-        self.max_ndim, self.min_ndim, self.name = max_ndim, min_ndim, name
-        self.axes = {int(k): v for k, v in (axes or {}).items()}
-
-    def check(self, layer, index: int, shape: tuple, dtype) -> None:
-        def fail(expected):
-            raise ValueError(f"Input {index} of layer '{layer.name}' ({type(layer).__name__}) "
-                             f"is incompatible with the layer: expected {expected}, received "
-                             f"shape {shape_str(shape)}")
-        rank = len(shape)
-        if self.ndim is not None and rank != self.ndim:
-            fail(f"ndim={self.ndim}")
-        if self.max_ndim is not None and rank > self.max_ndim:
-            fail(f"max_ndim={self.max_ndim}")
-        if self.min_ndim is not None and rank < self.min_ndim:
-            fail(f"min_ndim={self.min_ndim}")
-        for axis, size in self.axes.items():
-            if size is not None and (axis >= rank or axis < -rank or
-                                     shape[axis] not in (None, size)):
-                fail(f"axis {axis} of size {size}")
-        if self.shape is not None and any(e is not None and r is not None and e != r
-                                          for e, r in zip(self.shape, shape)):
-            fail(f"shape {shape_str(self.shape)}")
-        if self.dtype is not None and np.dtype(dtype) != np.dtype(self.dtype):
-            raise ValueError(f"Input {index} of layer '{layer.name}' ({type(layer).__name__}) "
-                             f"expects dtype {np.dtype(self.dtype).name}, received "
-                             f"{np.dtype(dtype).name}")
-
-    def __repr__(self):
-        fields = {k: v for k, v in vars(self).items() if v not in (None, {})}
-        return "InputSpec(" + ", ".join(f"{k}={v!r}" for k, v in fields.items()) + ")"
-
-
-def _keras_form(cls) -> bool:
-    """Whether `cls.call` is Keras's `call(inputs, ...)` rather than graphnet's pure
-    `call(params, state, ...)`: decided once per class, by the names of its parameters."""
-    try:
-        names = list(inspect.signature(cls.call).parameters)[1:3]
-    except (TypeError, ValueError):
-        return False
-    return names != ["params", "state"]
-
-
-def _accepts(fn, name: str) -> bool:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
 
 
 @functools.lru_cache(maxsize=None)
@@ -135,72 +69,6 @@ def _positional(cls, args, kwargs):
     return tuple(args), kwargs
 
 
-def _is_array(x) -> bool:
-    return isinstance(x, (jax.Array, np.ndarray))
-
-
-def _remember_mask(scope, args, kwargs) -> None:
-    """A call given `mask=` for its one tensor argument: that tensor carries the mask."""
-    mask = kwargs.get("mask")
-    if mask is not None and len(args) == 1 and _is_array(args[0]):
-        scope.masks[id(args[0])] = mask
-
-
-def _known_masks(layer, scope, args, kwargs) -> dict:
-    """Keras 3's rule (`Layer.__call__`, step 6) for tensors that carry a mask: one tensor
-    argument gives `mask=`, several give `<argument>_mask=` where `call` accepts it."""
-    try:
-        params = list(inspect.signature(layer.call).parameters.values())
-    except (TypeError, ValueError):
-        return kwargs
-    params = params if layer._keras_form else params[2:]
-    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    named = [(positional[i] if i < len(positional) else None, a) for i, a in enumerate(args)]
-    named += [(k, v) for k, v in kwargs.items() if not k.endswith("mask")]
-    tensors = [(k, v) for k, v in named if _is_array(v)]
-    kwargs = dict(kwargs)
-    if len(tensors) == 1:
-        mask = scope.masks.get(id(tensors[0][1]))
-        if mask is not None and kwargs.get("mask") is None:
-            kwargs["mask"] = mask
-        return kwargs
-    accepted = {p.name for p in params}
-    for k, v in tensors:
-        mask = scope.masks.get(id(v))
-        if k and mask is not None and f"{k}_mask" in accepted and kwargs.get(f"{k}_mask") is None:
-            kwargs[f"{k}_mask"] = mask
-    return kwargs
-
-
-def _find_sublayers(owner, kind=None) -> list:
-    """Layers (or other objects of `kind`) held in `owner`'s attributes (directly, or in
-    lists, tuples and dicts), in attribute order: what a Keras-form layer's
-    `__init__`/`build` made."""
-    kind = Layer if kind is None else kind
-    found, seen = [], {id(owner)}
-
-    def visit(value):
-        if isinstance(value, kind):
-            if id(value) not in seen:
-                seen.add(id(value))
-                found.append(value)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                visit(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                visit(item)
-    for name, value in vars(owner).items():
-        if not name.startswith("_") or name in ("_layers",):
-            visit(value)
-    return found
-
-
-def _find_seed_generators(owner) -> list:
-    """`SeedGenerator`s held in `owner`'s attributes: their states are `owner`'s state."""
-    return _find_sublayers(owner, SeedGenerator)
-
-
 class Layer:
     """Base of every layer (and of Model), in either of two forms.
 
@@ -224,10 +92,27 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._keras_form = _keras_form(cls)
+        cls._keras_form = is_keras_form(cls)
     # Params `call` receives in variable_dtype even under a mixed policy (Keras's
     # add_weight(autocast=False): normalization's gamma and beta).
     no_autocast_weights: tuple = ()
+
+    @property
+    def keras_form(self) -> bool:
+        """Whether `call` is written Keras's way, `call(inputs, training=None, mask=None)`
+        over `add_weight` variables, rather than graphnet's pure `call(params, state, ...)`."""
+        return self._keras_form
+
+    @property
+    def sublayers(self) -> list:
+        """Layers held in a Keras-form layer's attributes: their weights nest under their
+        names in this layer's."""
+        return list(self._sublayers)
+
+    @property
+    def seed_generators(self) -> list:
+        """`SeedGenerator`s held in this layer's attributes: their states are its state."""
+        return list(self._seed_generators)
 
     @property
     def batch_dependent(self) -> bool:
@@ -390,7 +275,7 @@ class Layer:
         like `params`.
         """
         # A SeedGenerator attribute's [seed, counter] is state under the generator's name.
-        seeds = {g.name: g._state for g in getattr(self, "_seed_generators", ())}
+        seeds = {g.name: g.own_values("state") for g in getattr(self, "_seed_generators", ())}
         if not self._sublayers and not seeds:
             return self._state
         return {**self._state, **seeds, **{s.name: s.state for s in self._sublayers}}
@@ -403,13 +288,16 @@ class Layer:
                 sub.state = value.pop(sub.name)
         for gen in getattr(self, "_seed_generators", ()):
             if gen.name in value:
-                gen._state = dict(value.pop(gen.name))
+                gen.set_own_values("state", value.pop(gen.name))
         self._state = value
 
-    def _own_values(self, collection: str) -> dict:
+    def own_values(self, collection: str) -> dict:
+        """This layer's own weights of `collection` ("params" or "state"), not its
+        sub-layers': what its `Variable`s read outside a call."""
         return self._params if collection == "params" else self._state
 
-    def _set_own_values(self, collection: str, values: dict) -> None:
+    def set_own_values(self, collection: str, values: dict) -> None:
+        """Replaces this layer's own weights of `collection` (a `Variable`'s `assign`)."""
         if collection == "params":
             self._params = values
         else:
@@ -447,7 +335,7 @@ class Layer:
             self.no_autocast_weights = (*self.no_autocast_weights, name)
         self._variables.append(variable)
         collection = "params" if variable.trainable else "state"
-        self._set_own_values(collection, {**self._own_values(collection), name: value})
+        self.set_own_values(collection, {**self.own_values(collection), name: value})
         if variable.regularizer is not None:
             self.weight_regularizers[name] = variable.regularizer
         if variable.constraint is not None:
@@ -498,7 +386,7 @@ class Layer:
         """Keras `layer.weights`: Variables, own first, then sub-layers' (each once)."""
         out, seen = [], set()
         for v in self._own_weights() + [w for s in self._sub_weights_owners() for w in s.weights]:
-            key = (id(v._owner), v.name)
+            key = (id(v.owner), v.name)
             if key not in seen:
                 seen.add(key)
                 out.append(v)
@@ -527,8 +415,8 @@ class Layer:
         subs = [w for s in self._sub_weights_owners()
                 for w in (s.trainable_weights if trainable else s.non_trainable_weights)]
         for v in own + subs:
-            if (id(v._owner), v.name) not in ids:
-                ids.add((id(v._owner), v.name))
+            if (id(v.owner), v.name) not in ids:
+                ids.add((id(v.owner), v.name))
                 out.append(v)
         return out
 
@@ -567,7 +455,7 @@ class Layer:
     def receives_mask(self) -> bool:
         """Whether calls get the incoming mask as `mask=`: `supports_masking`, or a
         Keras-form `call` with a `mask` parameter (Keras's rule)."""
-        return self.supports_masking or (self._keras_form and _accepts(self.call, "mask"))
+        return self.supports_masking or (self._keras_form and accepts(self.call, "mask"))
 
     def output_mask(self, args, mask):
         """The mask of a call's output: graphnet's `compute_mask(args, mask)`, or Keras's
@@ -583,8 +471,8 @@ class Layer:
         """`(params, state)` for these input shapes, whichever form the layer is written in."""
         if not self._keras_form:
             return self.build(*shapes, rng=rng, **extra)
-        self._sublayers = _find_sublayers(self)
-        self._seed_generators = _find_seed_generators(self)
+        self._sublayers = held_in_attributes(self, Layer)
+        self._seed_generators = held_in_attributes(self, SeedGenerator)
         if type(self).build is not Layer.build:
             self._build_rng = rng
             try:
@@ -592,21 +480,10 @@ class Layer:
                 self.build(arg, **extra)
             finally:
                 self._build_rng = None
-        self._sublayers = _find_sublayers(self)
-        self._seed_generators = _find_seed_generators(self)
+        self._sublayers = held_in_attributes(self, Layer)
+        self._seed_generators = held_in_attributes(self, SeedGenerator)
         # Sub-layers build on their first call, in the first trace of `call`.
         return self.params, self.state
-
-    def _keras_call(self, args, kwargs, training):
-        kwargs = dict(kwargs)
-        if _accepts(self.call, "training"):
-            kwargs["training"] = training
-        if kwargs.get("mask", 0) is None or ("mask" in kwargs and not _accepts(self.call, "mask")):
-            kwargs.pop("mask")
-        outputs = self.call(*args, **kwargs)
-        # A call may return a variable itself (`return self.total`): its value is the output.
-        return jax.tree_util.tree_map(lambda v: v.value if isinstance(v, Variable) else v,
-                                      outputs, is_leaf=lambda v: isinstance(v, Variable))
 
     def _pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
         """`(outputs, new_state, added_loss)`: `call` as a pure function of its weights,
@@ -616,17 +493,12 @@ class Layer:
         if not self._keras_form:
             outputs, state = self.call(params, state, *args, training=training, rng=rng, **kwargs)
             return outputs, state, 0.0
-        carried = kwargs.pop("_arg_masks", None) or {}
-        with CallScope(training, rng) as scope:
-            scope.bind(self, params, state)
-            for j, mask in carried.items():
-                if j < len(args) and _is_array(args[j]):
-                    scope.masks[id(args[j])] = mask
-            _remember_mask(scope, args, kwargs)
-            outputs = self._keras_call(args, kwargs, bool(training))
-            new_state = scope.state_of(self)
-            loss = sum(scope.losses) if scope.losses else 0.0
-        return outputs, new_state, loss
+        return pure_keras_call(self, params, state, args, kwargs, training, rng)
+
+    def pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
+        """`(outputs, new_state, added_loss)`: this layer's call as a pure function of its
+        weights, whichever form it is written in."""
+        return self._pure_call(params, state, *args, training=training, rng=rng, **kwargs)
 
     def _call_in_scope(self, scope, args, kwargs):
         """A call with arrays inside another layer's call: the scope's values, not ours."""
@@ -641,12 +513,12 @@ class Layer:
         elif not scope.has(self):
             scope.bind(self, self.params, self.state)
         if self.receives_mask and scope.masks:
-            kwargs = _known_masks(self, scope, args, kwargs)
+            kwargs = known_masks(self, scope, args, kwargs)
         if self._keras_form:
-            _remember_mask(scope, args, kwargs)
+            remember_mask(scope, args, kwargs)
             outer, scope.training = scope.training, training
             try:
-                outputs = self._keras_call(args, kwargs, training)
+                outputs = keras_call(self, args, kwargs, training)
             finally:
                 scope.training = outer
             return outputs
@@ -717,7 +589,7 @@ class Layer:
             self._build_from(args, kwargs)
         specs = self.compute_output_spec(*args, **kwargs)
         spec_leaves, out_treedef = jax.tree_util.tree_flatten(
-            specs, is_leaf=lambda s: isinstance(s, Spec))
+            specs, is_leaf=lambda s: isinstance(s, TensorSpec))
         node = CallNode(layer=self, treedef=treedef, leaves=leaves, out_treedef=out_treedef)
         node.outputs = [SymbolicTensor(s.shape, s.dtype, node, i) for i, s in enumerate(spec_leaves)]
         self.call_nodes.append(node)
@@ -736,11 +608,11 @@ class Layer:
             shapes = [tuple(a if a == b else None for a, b in zip(x.shape, y.shape))
                       for x, y in zip(leaves, others)]
             # The batch axis stays unknown even where a layer reduces it away.
-            return treedef.unflatten([Spec(s, x.dtype) for s, x in zip(shapes, leaves)])
+            return treedef.unflatten([TensorSpec(s, x.dtype) for s, x in zip(shapes, leaves)])
         declared_leaves = jax.tree_util.tree_leaves(
             declared, is_leaf=lambda s: isinstance(s, tuple) and all(
                 d is None or isinstance(d, (int, np.integer)) for d in s))
-        return treedef.unflatten([Spec(tuple(s), x.dtype) for s, x in zip(declared_leaves, leaves)])
+        return treedef.unflatten([TensorSpec(tuple(s), x.dtype) for s, x in zip(declared_leaves, leaves)])
 
     def _trace(self, args, kwargs, size):
         def concrete(leaf):
@@ -833,7 +705,7 @@ class Layer:
         """
         bare = copy.copy(self)
         bare.activation = activations.linear
-        logits, state, loss = bare._pure_call(params, state, *args, **kwargs)
+        logits, state, loss = bare.pure_call(params, state, *args, **kwargs)
         outputs = self.activation(logits)
         return outputs, state, loss + self._activity_loss(outputs), logits
 

@@ -76,10 +76,12 @@ class Metric:
         self._values[name] = self._initial[name] = value
         return variable
 
-    def _own_values(self, collection):
+    def own_values(self, collection):
+        """The state variables' values (Keras's form): what its `Variable`s read."""
         return self._values
 
-    def _set_own_values(self, collection, values):
+    def set_own_values(self, collection, values):
+        """Replaces the state variables' values (a `Variable`'s `assign`)."""
         self._values = values
 
     @property
