@@ -263,18 +263,10 @@ class _CallableInitializer(Initializer):
 
 def get(identifier):
     """A name, an Initializer, a class or a callable `f(shape, dtype)`."""
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        return lookup(INITIALIZERS, identifier, "initializer")()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return _CallableInitializer(identifier)
-    raise TypeError(f"An initializer must be a string, an Initializer or a callable, "
-                    f"received {identifier!r}")
+    return registry.get(
+        identifier, KIND, base=Initializer, from_callable=_CallableInitializer,
+        from_name=lambda name: lookup(INITIALIZERS, name, "initializer")(),
+        expected="An initializer must be a string, an Initializer or a callable")
 
 
 KIND = registry.Kind("initializer", {**{cls.__name__: cls for cls in INITIALIZERS.values()},

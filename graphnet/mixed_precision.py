@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from . import registry
+
 MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 
 
@@ -77,7 +79,10 @@ class DTypePolicy:
 
 Policy = FloatDTypePolicy = DTypePolicy            # Keras's other names for it
 
-# The one piece of module state, as in Keras: the policy new layers take by default.
+KIND = registry.Kind("dtype policy", {"DTypePolicy": DTypePolicy,
+                                       "FloatDTypePolicy": DTypePolicy})
+
+# The policy new layers take by default: module state, as Keras keeps it.
 _global = DTypePolicy("float32")
 
 
@@ -107,10 +112,10 @@ def get(identifier) -> DTypePolicy:
     if isinstance(identifier, str):
         return DTypePolicy(identifier)
     if isinstance(identifier, dict) and "config" in identifier:
-        if identifier.get("class_name", "DTypePolicy") not in ("DTypePolicy", "FloatDTypePolicy"):
+        if identifier.get("class_name", "DTypePolicy") not in KIND.classes:
             raise ValueError(f"Unsupported dtype policy class {identifier.get('class_name')!r}; "
                              f"graphnet has DTypePolicy")
-        return DTypePolicy.from_config(identifier["config"])
+        return registry.deserialize({"class_name": "DTypePolicy", **identifier}, KIND)
     try:                                     # np.float32, jnp.bfloat16, a np.dtype
         return DTypePolicy(jnp.dtype(identifier).name)
     except TypeError:
@@ -120,6 +125,6 @@ def get(identifier) -> DTypePolicy:
 
 
 def serialize(policy: DTypePolicy) -> dict:
-    """As Keras 3 writes a layer's `dtype` in its config."""
-    return {"module": "keras", "class_name": "DTypePolicy", "config": policy.get_config(),
-            "registered_name": None}
+    """The registry's shape plus the two keys Keras 3 adds, exactly as Keras writes a
+    layer's `dtype` in its config (so configs compare equal)."""
+    return {"module": "keras", **registry.serialize(policy, KIND), "registered_name": None}

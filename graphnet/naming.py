@@ -1,7 +1,7 @@
 """Automatic layer names and the random streams graphnet draws from.
 
-This module and the registry are the only module-level state in graphnet: names must be
-unique across a session (as in Keras) and `set_random_seed` must reach every draw.
+Its counters are module state on purpose: names must be unique across a session (as in
+Keras) and `set_random_seed` must reach every draw.
 """
 import re
 

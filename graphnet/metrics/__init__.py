@@ -71,27 +71,21 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
 
 
 def _get(identifier, y_true_shape, y_pred_shape):
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, str):
-        key = identifier.lower()
+    def from_name(name):
+        key = name.lower()
         lookup(_VALID, key, "metric")
         if key in ACCURACY_NAMES:
             if y_true_shape is None:
-                raise ValueError(f"metric {identifier!r} is chosen per output from the shapes "
+                raise ValueError(f"metric {name!r} is chosen per output from the shapes "
                                  f"of its target and prediction; pass them")
-            return resolve_accuracy(identifier, y_true_shape, y_pred_shape)
+            return resolve_accuracy(name, y_true_shape, y_pred_shape)
         if key in NAMED_CLASSES:
-            return CLASSES[NAMED_CLASSES[key]](name=identifier)
-        return MeanMetricWrapper(METRIC_FUNCTIONS[key], name=identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return MeanMetricWrapper(identifier)
-    raise TypeError(f"A metric must be a string, a graphnet.metrics.Metric or a function "
-                    f"(y_true, y_pred), received {identifier!r}")
+            return CLASSES[NAMED_CLASSES[key]](name=name)
+        return MeanMetricWrapper(METRIC_FUNCTIONS[key], name=name)
+    return registry.get(identifier, KIND, base=Metric, from_name=from_name,
+                        from_callable=MeanMetricWrapper,
+                        expected="A metric must be a string, a graphnet.metrics.Metric or a "
+                                 "function (y_true, y_pred)")
 
 
 KIND = registry.Kind("metric", CLASSES, METRIC_FUNCTIONS, MeanMetricWrapper)
