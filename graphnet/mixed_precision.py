@@ -7,6 +7,7 @@ metrics are computed in float32 whatever the policy, as in Keras.
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from . import registry
@@ -122,6 +123,30 @@ def get(identifier) -> DTypePolicy:
         pass
     raise TypeError(f"A dtype policy must be a name such as 'mixed_float16', a DTypePolicy or "
                     f"its config, received {identifier!r}")
+
+
+def cast_for_call(policy: DTypePolicy, params, args, kwargs, cast_inputs: bool,
+                  keep: tuple = ()):
+    """Keras's autocast: floating inputs and params in `policy.compute_dtype` for a call.
+
+    Inputs are cast when `cast_inputs` (Keras casts them in `__call__`); params, except
+    those named in `keep`, whenever compute and variable dtypes differ (Keras casts
+    variables read inside `call`). Under a float32 policy nothing is cast.
+    """
+    compute = policy.compute_dtype
+
+    def cast(x):
+        dtype = getattr(x, "dtype", None)
+        if (dtype is not None and dtype != compute and hasattr(x, "astype")
+                and jnp.issubdtype(dtype, jnp.floating)):
+            return x.astype(compute)
+        return x
+    if cast_inputs:
+        args, kwargs = jax.tree_util.tree_map(cast, (args, kwargs))
+    if compute != policy.variable_dtype and params:
+        params = {k: v if k in keep else jax.tree_util.tree_map(cast, v)
+                  for k, v in params.items()}
+    return params, args, kwargs
 
 
 def serialize(policy: DTypePolicy) -> dict:

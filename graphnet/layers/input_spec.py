@@ -1,4 +1,5 @@
 """Keras's InputSpec: what a layer accepts, checked at every call."""
+import jax
 import numpy as np
 
 from ..symbolic import shape_str
@@ -46,3 +47,18 @@ class InputSpec:
     def __repr__(self):
         fields = {k: v for k, v in vars(self).items() if v not in (None, {})}
         return "InputSpec(" + ", ".join(f"{k}={v!r}" for k, v in fields.items()) + ")"
+
+
+def check_inputs(layer, args) -> None:
+    """Keras's assert_input_compatibility: `layer.input_spec` on the first argument's
+    tensors."""
+    if layer.input_spec is None or not args:
+        return
+    specs = layer.input_spec if isinstance(layer.input_spec, (list, tuple)) else [layer.input_spec]
+    tensors = [t for t in jax.tree_util.tree_leaves(args[0]) if hasattr(t, "shape")]
+    if len(specs) != len(tensors):
+        raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) expects "
+                         f"{len(specs)} input tensor(s), received {len(tensors)}")
+    for i, (spec, t) in enumerate(zip(specs, tensors)):
+        if spec is not None:
+            spec.check(layer, i, tuple(t.shape), t.dtype)

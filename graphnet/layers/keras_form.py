@@ -8,12 +8,46 @@ belong to, as Keras's `_keras_mask` does.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from ..variables import CallScope, Variable
+from .. import constraints, initializers, naming, regularizers
+from ..symbolic import SymbolicTensor, normalize_shape
+from ..variables import CallScope, Variable, current_scope, unique_name
+from .input_spec import check_inputs
+from .tracing import specs_of
+
+
+@functools.lru_cache(maxsize=None)
+def _positional_names(cls) -> tuple:
+    try:
+        params = list(inspect.signature(cls.call).parameters.values())[3:]
+    except (TypeError, ValueError):
+        return ()
+    names = []
+    for p in params:       # up to the first one `build` takes by keyword (MHA's key)
+        if p.kind is not p.POSITIONAL_OR_KEYWORD or p.name in cls.build_kwargs:
+            break
+        names.append(p.name)
+    return tuple(names)
+
+
+def bind_by_position(cls, args, kwargs):
+    """Tensor arguments given by keyword (`mha(query=q, value=v)`) moved to their
+    positions, as Keras binds them: a pure-form layer's build sees them all in order."""
+    names = _positional_names(cls)
+    if len(args) >= len(names) or names[len(args)] not in kwargs:
+        return args, kwargs
+    args, kwargs = list(args), dict(kwargs)
+    for name in names[len(args):]:
+        if name not in kwargs:
+            break
+        args.append(kwargs.pop(name))
+    return tuple(args), kwargs
 
 
 def is_keras_form(cls) -> bool:
@@ -121,3 +155,95 @@ def pure_keras_call(layer, params, state, args, kwargs, training, rng):
         new_state = scope.state_of(layer)
         loss = sum(scope.losses) if scope.losses else 0.0
     return outputs, new_state, loss
+
+
+def make_weight(layer, variables: list, build_rng, shape, initializer, dtype, trainable,
+                autocast, regularizer, constraint, name, unknown: dict) -> Variable:
+    """Keras's `add_weight` on `layer`: its initial value drawn (from `build_rng` inside
+    `build`, else a fresh seeded generator) into the layer's params or state, the
+    `Variable` appended to `variables`."""
+    if unknown.pop("overwrite_with_gradient", False):
+        raise ValueError(f"Layer '{layer.name}': add_weight(overwrite_with_gradient=True) "
+                         f"is not supported")
+    if unknown:
+        raise TypeError(f"Layer '{layer.name}': add_weight() got unexpected keyword "
+                        f"argument(s) {sorted(unknown)}")
+    shape = () if shape is None else normalize_shape(shape, f"Layer '{layer.name}' add_weight")
+    if any(d is None for d in shape):
+        raise ValueError(f"Layer '{layer.name}': add_weight needs a fully known shape, "
+                         f"received {shape}")
+    dtype = np.dtype(dtype or layer.dtype)
+    if initializer is None:
+        initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+    initializer = initializers.get(initializer)
+    name = unique_name(variables, name)
+    generator = build_rng if build_rng is not None else naming.next_rng()
+    value = jnp.asarray(initializer(shape, dtype.name, generator), dtype)
+    variable = Variable(layer, name, shape, dtype, trainable, initializer,
+                        regularizers.get(regularizer), constraints.get(constraint))
+    if not autocast:            # kept in variable_dtype when called under a mixed policy
+        layer.no_autocast_weights = (*layer.no_autocast_weights, name)
+    variables.append(variable)
+    collection = "params" if variable.trainable else "state"
+    layer.set_own_values(collection, {**layer.own_values(collection), name: value})
+    if variable.regularizer is not None:
+        layer.weight_regularizers[name] = variable.regularizer
+    if variable.constraint is not None:
+        layer.weight_constraints[name] = variable.constraint
+    return variable
+
+
+def add_loss(layer, loss, traced) -> None:
+    """Keras's `add_loss`: into the current call's losses, or into `traced` (the symbolic
+    losses of a subclassed model's traced `call`); anywhere else an error that says where
+    it belongs."""
+    scope = current_scope()
+    if scope is not None:
+        scope.losses.append(jnp.asarray(loss, jnp.float32))
+        return
+    if traced is not None and isinstance(loss, SymbolicTensor):
+        traced.append(loss)
+        return
+    if traced is not None:
+        raise ValueError(f"Model '{layer.name}': add_loss in call() takes a tensor computed "
+                         f"from the inputs, received {type(loss).__name__}; a penalty on "
+                         f"weights belongs in a layer's call() or a kernel_regularizer")
+    if isinstance(loss, SymbolicTensor):
+        raise ValueError(f"Layer '{layer.name}': add_loss on a symbolic tensor works inside a "
+                         f"subclassed model's call() only (Keras 3 refuses it on functional "
+                         f"models too); add the loss in a layer's call() with "
+                         f"self.add_loss(...), or subclass graphnet.Model")
+    raise ValueError(f"Layer '{layer.name}': add_loss is called inside call() (the loss "
+                     f"of one call is added to the training loss)")
+
+
+def call_in_scope(layer, scope, args, kwargs, build):
+    """A call with arrays inside another layer's call: on the values the scope bound, not
+    the layer's own; `build(spec_args, spec_kwargs)` builds it on its first call."""
+    kwargs = dict(kwargs)
+    training = kwargs.pop("training", None)
+    training = scope.training if training is None else bool(training)
+    if not layer.built:
+        spec_args, spec_kwargs = specs_of((args, kwargs))
+        check_inputs(layer, spec_args)
+        build(spec_args, spec_kwargs)
+        scope.bind(layer, layer.params, layer.state)
+    elif not scope.has(layer):
+        scope.bind(layer, layer.params, layer.state)
+    if layer.receives_mask and scope.masks:
+        kwargs = known_masks(layer, scope, args, kwargs)
+    if layer.keras_form:
+        remember_mask(scope, args, kwargs)
+        outer, scope.training = scope.training, training
+        try:
+            outputs = keras_call(layer, args, kwargs, training)
+        finally:
+            scope.training = outer
+        return outputs
+    _, params, state = scope.bound[id(layer)]
+    outputs, new_state, loss = layer.call_with_losses(
+        params, state, *args, training=training, rng=scope.next_key(), **kwargs)
+    scope.set_state(layer, new_state)
+    if not (isinstance(loss, float) and loss == 0.0):
+        scope.losses.append(loss)
+    return outputs
