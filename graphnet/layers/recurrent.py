@@ -10,7 +10,7 @@ import numpy as np
 from jax import lax
 
 from .. import activations, initializers, regularizers
-from ..registry import get_registered
+from . import serialization
 from .base import Layer, shape_str
 
 
@@ -317,18 +317,6 @@ class GRU(_RNN):
                 "reset_after": self.reset_after, "use_cudnn": self.use_cudnn}
 
 
-RECURRENT = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
-
-
-def _layer_from(spec):
-    cls = RECURRENT.get(spec["class_name"]) or get_registered(spec["class_name"])
-    return cls.from_config(spec["config"])
-
-
-def _layer_spec(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
-
-
 class Bidirectional(Layer):
     """Keras Bidirectional(layer, merge_mode="concat"): a forward and a backward copy.
 
@@ -345,9 +333,9 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         if isinstance(layer, dict):
-            layer = _layer_from(layer)
+            layer = serialization.deserialize(layer)
         if isinstance(backward_layer, dict):
-            backward_layer = _layer_from(backward_layer)
+            backward_layer = serialization.deserialize(backward_layer)
         if not isinstance(layer, _RNN):
             raise TypeError(f"Bidirectional wraps a SimpleRNN, LSTM or GRU layer, received "
                             f"{type(layer).__name__}")
@@ -443,11 +431,10 @@ class Bidirectional(Layer):
 
     # ---- weights: the two copies', in Keras's order ---------------------------------------
     def get_weights(self):
-        weights = []
-        for key, sub in self.parts.items():
-            sub.params = self.params[key]
-            weights += sub.get_weights()
-        return weights
+        """The forward copy's weights, then the backward copy's, each in Keras's order: read
+        from this layer's params (the copies are left as they are)."""
+        return [np.asarray(self.params[key][n]) for key, sub in self.parts.items()
+                for n in sub.weight_names if n in self.params[key]]
 
     def set_weights(self, weights):
         if not self.built:
@@ -469,8 +456,8 @@ class Bidirectional(Layer):
         return sum(sub.weight_penalty(params[key]) for key, sub in self.parts.items())
 
     def get_config(self):
-        config = {**super().get_config(), "layer": _layer_spec(self.layer),
+        config = {**super().get_config(), "layer": serialization.serialize(self.layer),
                   "merge_mode": self.merge_mode}
         if self.custom_backward:
-            config["backward_layer"] = _layer_spec(self.backward_layer)
+            config["backward_layer"] = serialization.serialize(self.backward_layer)
         return config
