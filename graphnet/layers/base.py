@@ -16,7 +16,7 @@ from ..random import SeedGenerator
 from ..symbolic import CallNode, SymbolicTensor, TensorSpec, normalize_shape, shape_str
 from ..variables import Variable, current_scope
 from .input_spec import InputSpec, check_inputs
-from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope,
+from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope, generator_keyword,
                          held_in_attributes, is_keras_form, make_weight, pure_keras_call)
 from .penalties import activity_loss, apply_constraints, weight_penalty
 from .tracing import is_symbolic, output_specs, shapes_of
@@ -29,7 +29,7 @@ __all__ = ["Input", "InputLayer", "InputSpec", "Layer", "Spec", "TensorSpec", "s
 class Layer:
     """Base of every layer (and of Model), in either of two forms.
 
-    graphnet's pure form: `build(*input_shapes, rng) -> (params, state)` and
+    graphnet's pure form: `build(*input_shapes, generator) -> (params, state)` and
     `call(params, state, *args, training, rng) -> (outputs, state)`, optionally
     `output_shape(*input_shapes)` to check shapes with an error that names the layer.
 
@@ -96,7 +96,7 @@ class Layer:
         self._variables: list[Variable] = []
         self._sublayers: list = []
         self._seed_generators: list = []
-        self._build_rng = None
+        self._build_generator = None
         self.name = name if name is not None else naming.unique_name(naming.snake_case(type(self).__name__))
         self.trainable = bool(trainable)
         self.dtype_policy = mixed_precision.get(dtype)
@@ -142,12 +142,14 @@ class Layer:
                                              self.autocast, self.no_autocast_weights)
 
     # ---- what subclasses define ------------------------------------------------------
-    def build(self, *input_shapes, rng=None, **kwargs):
+    def build(self, *input_shapes, generator=None, **kwargs):
         """Make the layer's weights for the given input shapes (pure form).
 
         Args:
             *input_shapes: one shape per input tensor, without the batch axis's size (None).
-            rng: a JAX key to draw initial weights from.
+            generator: a seeded NumPy Generator to draw initial weights from (drawn on the
+                host: see `naming.next_generator`). A `build` that names it `rng` gets it
+                under that name.
 
         Returns:
             `(params, state)`: dicts of arrays, the trainable weights and the others (batch
@@ -257,7 +259,7 @@ class Layer:
         Call it in `build(input_shape)` (or `__init__` when the shape is known) and keep
         the result as an attribute; `call` reads it like an array.
         """
-        return make_weight(self, self._variables, self._build_rng, shape, initializer, dtype,
+        return make_weight(self, self._variables, self._build_generator, shape, initializer, dtype,
                            trainable, autocast, regularizer, constraint, name, kwargs)
 
     def add_loss(self, loss) -> None:
@@ -346,19 +348,21 @@ class Layer:
         return self.compute_mask(args, mask)
 
     # ---- the two forms behind one pure interface ---------------------------------
-    def _pure_build(self, shapes, rng, extra):
-        """`(params, state)` for these input shapes, whichever form the layer is written in."""
+    def make_weights(self, shapes, generator, extra=None):
+        """`(params, state)` for these input shapes, whichever form the layer is written in,
+        initial values drawn from the NumPy `generator`."""
+        extra = extra or {}
         if not self._keras_form:
-            return self.build(*shapes, rng=rng, **extra)
+            return self.build(*shapes, **{generator_keyword(type(self)): generator}, **extra)
         self._sublayers = held_in_attributes(self, Layer)
         self._seed_generators = held_in_attributes(self, SeedGenerator)
         if type(self).build is not Layer.build:
-            self._build_rng = rng
+            self._build_generator = generator
             try:
                 arg = shapes[0] if len(shapes) == 1 else list(shapes)
                 self.build(arg, **extra)
             finally:
-                self._build_rng = None
+                self._build_generator = None
         self._sublayers = held_in_attributes(self, Layer)
         self._seed_generators = held_in_attributes(self, SeedGenerator)
         # Sub-layers build on their first call, in the first trace of `call`.
@@ -412,7 +416,7 @@ class Layer:
                                  f"{shape_str(expected)}, received {shape_str(received)}")
         # Builds may run inside another layer's first trace: weights stay concrete arrays.
         with jax.ensure_compile_time_eval():
-            self.params, self.state = self._pure_build(shapes, naming.next_rng(), extra)
+            self.params, self.state = self.make_weights(shapes, naming.next_generator(), extra)
         self.built = True
 
     def _call_symbolic(self, args, kwargs, leaves, treedef):

@@ -157,10 +157,24 @@ def pure_keras_call(layer, params, state, args, kwargs, training, rng):
     return outputs, new_state, loss
 
 
-def make_weight(layer, variables: list, build_rng, shape, initializer, dtype, trainable,
+def generator_keyword(cls) -> str:
+    """The keyword a pure-form `build` takes its NumPy generator by: "generator", or "rng"
+    in builds written before it had that name."""
+    return "rng" if "rng" in _build_parameters(cls) else "generator"
+
+
+@functools.lru_cache(maxsize=None)
+def _build_parameters(cls) -> tuple:
+    try:
+        return tuple(inspect.signature(cls.build).parameters)
+    except (TypeError, ValueError):
+        return ()
+
+
+def make_weight(layer, variables: list, build_generator, shape, initializer, dtype, trainable,
                 autocast, regularizer, constraint, name, unknown: dict) -> Variable:
-    """Keras's `add_weight` on `layer`: its initial value drawn (from `build_rng` inside
-    `build`, else a fresh seeded generator) into the layer's params or state, the
+    """Keras's `add_weight` on `layer`: its initial value drawn (from `build_generator`
+    inside `build`, else a fresh seeded generator) into the layer's params or state, the
     `Variable` appended to `variables`."""
     if unknown.pop("overwrite_with_gradient", False):
         raise ValueError(f"Layer '{layer.name}': add_weight(overwrite_with_gradient=True) "
@@ -177,7 +191,7 @@ def make_weight(layer, variables: list, build_rng, shape, initializer, dtype, tr
         initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
     initializer = initializers.get(initializer)
     name = unique_name(variables, name)
-    generator = build_rng if build_rng is not None else naming.next_rng()
+    generator = build_generator if build_generator is not None else naming.next_generator()
     value = jnp.asarray(initializer(shape, dtype.name, generator), dtype)
     variable = Variable(layer, name, shape, dtype, trainable, initializer,
                         regularizers.get(regularizer), constraints.get(constraint))

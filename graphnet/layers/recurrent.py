@@ -130,18 +130,18 @@ class _RNN(Layer):
                                  f"shape (batch, {self.units}), received "
                                  f"{[shape_str(s) for s in shapes]}")
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         self._check(input_shape)
         self.features = input_shape[-1]
         u = self.units
-        params = {"kernel": self.kernel_initializer((self.features, self.gates * u), self.dtype, rng),
-                  "recurrent_kernel": self.recurrent_initializer((u, self.gates * u), self.dtype, rng)}
+        params = {"kernel": self.kernel_initializer((self.features, self.gates * u), self.dtype, generator),
+                  "recurrent_kernel": self.recurrent_initializer((u, self.gates * u), self.dtype, generator)}
         if self.use_bias:
-            params["bias"] = self.init_bias(rng)
+            params["bias"] = self.init_bias(generator)
         return params, {}
 
-    def init_bias(self, rng):
-        return self.bias_initializer(self.bias_shape, self.dtype, rng)
+    def init_bias(self, generator):
+        return self.bias_initializer(self.bias_shape, self.dtype, generator)
 
     @property
     def bias_shape(self):
@@ -238,13 +238,13 @@ class LSTM(_RNN):
         self.unit_forget_bias = bool(unit_forget_bias)
         self.use_cudnn = use_cudnn
 
-    def init_bias(self, rng):
+    def init_bias(self, generator):
         if not self.unit_forget_bias:
-            return super().init_bias(rng)
+            return super().init_bias(generator)
         u = self.units
         init = self.bias_initializer
-        return jnp.concatenate([init((u,), self.dtype, rng), jnp.ones((u,), self.dtype),
-                                init((2 * u,), self.dtype, rng)])
+        return jnp.concatenate([init((u,), self.dtype, generator), jnp.ones((u,), self.dtype),
+                                init((2 * u,), self.dtype, generator)])
 
     def cell(self, params, x_t, states, h_dropout):
         h, c = states
@@ -370,10 +370,10 @@ class Bidirectional(Layer):
     def parts(self):
         return {"forward": self.forward_layer, "backward": self.backward_layer}
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         params = {}
         for key, sub in self.parts.items():
-            sub.params, sub.state = sub.build(input_shape, rng=rng)
+            sub.params, sub.state = sub.make_weights([input_shape], generator)
             sub.built = True
             params[key] = sub.params
         return params, {}

@@ -58,9 +58,9 @@ class TimeDistributed(Layer):
                              f"(batch, steps, ...), received shape {shape_str(input_shape)}")
         return (None, *input_shape[2:])
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         inner = self._inner_shape(input_shape)
-        params, state = self.layer.build(inner, rng=rng)
+        params, state = self.layer.make_weights([inner], generator)
         self.layer.params, self.layer.state, self.layer.built = params, state, True
         return {"layer": params}, {"layer": state}
 
