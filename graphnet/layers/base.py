@@ -26,6 +26,7 @@ from .weights import each_once, get_weights, own_weights, set_weights
 Spec = TensorSpec
 __all__ = ["Input", "InputLayer", "InputSpec", "Layer", "Spec", "TensorSpec", "shape_str"]
 
+
 class Layer:
     """Base of every layer (and of Model), in either of two forms.
 
@@ -45,14 +46,13 @@ class Layer:
     build_kwargs: tuple = ()           # call keywords whose shapes `build` needs (MHA's key)
     input_spec = None                  # an InputSpec or a list of them, checked at each call
     activation_last = False            # call ends in `self.activation(y)` (see logits_activation)
+    no_autocast_weights: tuple = ()    # params kept in variable_dtype (add_weight(autocast=False))
+    keras_class_name = None            # the class name a Keras file gave it (custom_objects)
     _keras_form = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._keras_form = is_keras_form(cls)
-    # Params `call` receives in variable_dtype even under a mixed policy (Keras's
-    # add_weight(autocast=False): normalization's gamma and beta).
-    no_autocast_weights: tuple = ()
 
     @property
     def keras_form(self) -> bool:
@@ -281,17 +281,13 @@ class Layer:
 
     @property
     def trainable_weights(self) -> list:
-        """The trainable weights as Keras `Variable`s (name, path, value); empty for a
-        frozen layer (`trainable=False`).
-        """
-        return [v for v in self._weights_split(True)]
+        """The trainable weights as Keras `Variable`s; none for a frozen layer."""
+        return self._weights_split(True)
 
     @property
     def non_trainable_weights(self) -> list:
-        """The weights training does not change, as `Variable`s (all of them for a frozen
-        layer).
-        """
-        return [v for v in self._weights_split(False)]
+        """The weights training does not change, as `Variable`s (all of a frozen layer's)."""
+        return self._weights_split(False)
 
     def _weights_split(self, trainable: bool) -> list:
         if not self.trainable:
