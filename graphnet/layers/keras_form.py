@@ -158,9 +158,9 @@ def pure_keras_call(layer, params, state, args, kwargs, training, rng):
 
 
 def generator_keyword(cls) -> str:
-    """The keyword a pure-form `build` takes its NumPy generator by: "generator", or "rng"
-    in builds written before it had that name."""
-    return "rng" if "rng" in _build_parameters(cls) else "generator"
+    """The keyword a pure-form `build` takes its NumPy generator by: "generator" where it
+    names that parameter, else "rng" (builds written before it had that name)."""
+    return "generator" if "generator" in _build_parameters(cls) else "rng"
 
 
 @functools.lru_cache(maxsize=None)
