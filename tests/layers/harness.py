@@ -9,7 +9,8 @@
   given the same weights, computes the same outputs;
 - the model saves and loads with the same outputs, and its pictures (DOT, Mermaid, SVG)
   show the layer;
-- given `keras_layer`, Keras 3's layer computes the same outputs with the same weights.
+- given `keras_layer`, Keras 3's layer computes the same outputs with the same weights,
+  and with `masked=True` also behind `Masking` on data whose last steps are masked.
 
 `check_against_keras` is the Keras comparison on its own (weights moved both ways).
 """
@@ -53,8 +54,8 @@ def _model_for(layer, shapes, dtype, as_list, call_kwargs, spread=False):
 
 def run_layer_test(make_layer, input_shape, *, dtype="float32", call_kwargs=None,
                    expected_num_weights=None, expected_output_shape=None, seed=0,
-                   keras_layer=None, saving=None, pictures=True, spread=False, rtol=1e-5,
-                   atol=1e-6):
+                   keras_layer=None, saving=None, pictures=True, spread=False, masked=False,
+                   rtol=1e-5, atol=1e-6):
     """`input_shape` includes the batch axis (as None or a size); a list of shapes calls
     the layer on a list (merging layers). `keras_layer()` makes Keras 3's counterpart.
     `saving` defaults to whether the layer's class can be saved (graphnet's or registered).
@@ -143,7 +144,25 @@ def run_layer_test(make_layer, input_shape, *, dtype="float32", call_kwargs=None
     if keras_layer is not None:     # Keras 3 computes the same with the same weights
         theirs = keras_output(keras_layer(), feed, new, spread=spread, **call_kwargs)
         assert_close(out_new if len(out_new) > 1 else out_new[0], theirs, rtol=rtol, atol=atol)
+        if masked:
+            assert_close(_behind_masking(gn.layers, layer, feed, call_kwargs),
+                         _behind_masking(keras().layers, keras_layer(), feed, call_kwargs, new),
+                         rtol=rtol, atol=atol)
     return model, data, out_new
+
+
+def _behind_masking(library, layer, x, call_kwargs, weights=None):
+    """`layer(Masking(0.0)(x))` on `x` with its last two steps zeroed (so masked), through
+    graphnet or Keras (`library` is either's `layers` module)."""
+    x = x.copy()
+    x[:, -2:] = 0.0
+    lib = gn if library is gn.layers else keras()
+    inputs = lib.Input(x.shape[1:])
+    model = lib.Model(inputs, layer(library.Masking(0.0)(inputs), **call_kwargs))
+    if weights is not None:
+        layer.set_weights(list(weights))
+    out = model.predict(x, verbose=0)
+    return list(out) if isinstance(out, (list, tuple)) else out
 
 
 def keras_output(keras_layer, inputs, weights=(), spread=False, **call_kwargs):
