@@ -119,7 +119,8 @@ def _conv_bwd(strides, padding, lhs_dilation, rhs_dilation, groups, res, g):
 _conv.defvjp(_conv_fwd, _conv_bwd)
 
 
-def _tuple(value, rank):
+def as_tuple(value, rank):
+    """`value` as a `rank`-tuple: an int repeated, a sequence as it is."""
     return tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
 
 
@@ -131,8 +132,8 @@ def conv(x, kernel, strides=1, padding="valid", dilation_rate=1, lhs_dilation=1,
     Reverse-mode only: `jax.jvp` of it is not defined (custom_vjp).
     """
     rank = x.ndim - 2
-    strides, dilation = _tuple(strides, rank), _tuple(dilation_rate, rank)
-    lhs_dilation = _tuple(lhs_dilation, rank)
+    strides, dilation = as_tuple(strides, rank), as_tuple(dilation_rate, rank)
+    lhs_dilation = as_tuple(lhs_dilation, rank)
     if isinstance(padding, str):
         padding = conv_padding(x.shape[1:-1], kernel.shape[:rank], strides, dilation, padding)
     padding = tuple((int(lo), int(hi)) for lo, hi in padding)

@@ -105,24 +105,23 @@ ACTIVATIONS = {
 
 def get(identifier):
     """A string, a callable or None (linear) to the activation function."""
-    if identifier is None:
-        return linear
-    if isinstance(identifier, str):
-        if ">" in identifier:                # a registered name, as `serialize` writes it
-            return get_registered(identifier)
-        return lookup(ACTIVATIONS, identifier, "activation")
-    if isinstance(identifier, dict):            # the registry's shape (Keras writes it too)
-        return registry.deserialize(identifier, KIND)
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"An activation must be a string or a callable, received {identifier!r}")
+    return registry.get(identifier, KIND, none=linear, from_name=_from_name,
+                        from_callable=lambda fn: fn,
+                        expected="An activation must be a string or a callable")
+
+
+def _from_name(name):
+    if ">" in name:                # a registered name, as earlier versions saved it
+        return get_registered(name)
+    return lookup(ACTIVATIONS, name, "activation")
 
 
 KIND = registry.Kind("activation", {}, ACTIVATIONS)
 
 
-def serialize(fn):
-    """The name that `get` maps back to `fn`: a table name or a registered name."""
+def name_of(fn) -> str:
+    """`fn`'s name in graphnet's table, or the name it was registered under (what a picture
+    of the layer shows)."""
     for name, value in ACTIVATIONS.items():
         if value is fn:
             return name
@@ -131,3 +130,11 @@ def serialize(fn):
         raise ValueError(f"Activation {fn!r} is not a graphnet activation; register it with "
                          f"@graphnet.register_serializable() to save it")
     return name
+
+
+def serialize(fn):
+    """What `get` maps back to `fn`: a graphnet activation's name, as Keras writes it in a
+    layer's config; a registered function in the registry's shape,
+    `{"class_name": "function", "config": its registered name}`."""
+    name = name_of(fn)
+    return name if name in ACTIVATIONS else registry.serialize(fn, KIND)

@@ -97,16 +97,11 @@ CONSTRAINTS = {"non_neg": NonNeg, "nonneg": NonNeg, "max_norm": MaxNorm, "maxnor
 def get(identifier):
     """A constraint from a name (`"non_neg"`, `"max_norm"`, ...), a config dict, an instance,
     any callable `w -> w`, or None."""
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        return lookup(CONSTRAINTS, identifier, "constraint")()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"A constraint must be a string, a Constraint or a callable w -> w, "
-                    f"received {identifier!r}")
+    return registry.get(
+        identifier, KIND, base=Constraint, none=None, instantiate=False,
+        from_callable=lambda fn: fn,
+        from_name=lambda name: lookup(CONSTRAINTS, name, "constraint")(),
+        expected="A constraint must be a string, a Constraint or a callable w -> w")
 
 
 def of(**weights) -> dict:

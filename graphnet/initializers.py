@@ -1,6 +1,6 @@
 """Weight initializers with Keras 3's names, formulas and defaults.
 
-Draws come from a seeded NumPy generator (see `naming.next_rng`): reproducible under
+Draws come from a seeded NumPy generator (see `naming.next_generator`): reproducible under
 `set_random_seed`, and free of the per-shape compile that eager `jax.random` costs on CPU.
 """
 import contextlib
@@ -26,12 +26,12 @@ def compute_fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-def _truncated_normal(rng, shape, mean, stddev):
+def _truncated_normal(generator, shape, mean, stddev):
     """Normal samples redrawn until inside mean ± 2 stddev, as Keras truncates."""
-    values = rng.standard_normal(shape)
+    values = generator.standard_normal(shape)
     outside = np.abs(values) > 2
     while outside.any():
-        values[outside] = rng.standard_normal(int(outside.sum()))
+        values[outside] = generator.standard_normal(int(outside.sum()))
         outside = np.abs(values) > 2
     return mean + stddev * values
 
@@ -64,17 +64,17 @@ def _uninitialized(shape, dtype) -> np.ndarray:
 
 
 class Initializer:
-    """Base: `init(shape, dtype="float32", rng=None)` returns a jax array."""
+    """Base: `init(shape, dtype="float32", generator=None)` returns a jax array."""
 
-    def __call__(self, shape, dtype="float32", rng=None):
+    def __call__(self, shape, dtype="float32", generator=None):
         if not _drawing.get():
             return _uninitialized(tuple(shape), dtype)
-        rng = naming.next_rng() if rng is None else rng
-        return jnp.asarray(np.asarray(self.sample(rng, tuple(shape)), dtype=dtype))
+        generator = naming.next_generator() if generator is None else generator
+        return jnp.asarray(np.asarray(self.sample(generator, tuple(shape)), dtype=dtype))
 
-    def sample(self, rng, shape):
-        """Draw the values (NumPy) for `shape` from the NumPy generator `rng`; override this."""
-        raise NotImplementedError(f"{type(self).__name__} must define sample(rng, shape)")
+    def sample(self, generator, shape):
+        """Draw the values (NumPy) for `shape` from the NumPy `generator`; override this."""
+        raise NotImplementedError(f"{type(self).__name__} must define sample(generator, shape)")
 
     def get_config(self):
         """The constructor's arguments, for saving."""
@@ -83,14 +83,14 @@ class Initializer:
 
 class Zeros(Initializer):
     """All zeros."""
-    def sample(self, rng, shape):
+    def sample(self, generator, shape):
         """Zeros of `shape`."""
         return np.zeros(shape)
 
 
 class Ones(Initializer):
     """All ones."""
-    def sample(self, rng, shape):
+    def sample(self, generator, shape):
         """Ones of `shape`."""
         return np.ones(shape)
 
@@ -100,7 +100,7 @@ class Constant(Initializer):
     def __init__(self, value=0.0):
         self.value = value
 
-    def sample(self, rng, shape):
+    def sample(self, generator, shape):
         """`value` repeated to `shape`."""
         return np.full(shape, self.value)
 
@@ -114,10 +114,10 @@ class RandomNormal(Initializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
-    def sample(self, rng, shape):
+    def sample(self, generator, shape):
         """Normal draws of `shape`."""
-        rng = rng if self.seed is None else np.random.default_rng(self.seed)
-        return rng.normal(self.mean, self.stddev, shape)
+        generator = generator if self.seed is None else np.random.default_rng(self.seed)
+        return generator.normal(self.mean, self.stddev, shape)
 
     def get_config(self):
         """The constructor's arguments, for saving."""
@@ -126,10 +126,10 @@ class RandomNormal(Initializer):
 
 class TruncatedNormal(RandomNormal):
     """Normal draws, redrawn when more than two standard deviations from the mean."""
-    def sample(self, rng, shape):
+    def sample(self, generator, shape):
         """Truncated normal draws of `shape`."""
-        rng = rng if self.seed is None else np.random.default_rng(self.seed)
-        return _truncated_normal(rng, shape, self.mean, self.stddev)
+        generator = generator if self.seed is None else np.random.default_rng(self.seed)
+        return _truncated_normal(generator, shape, self.mean, self.stddev)
 
 
 class RandomUniform(Initializer):
@@ -137,10 +137,10 @@ class RandomUniform(Initializer):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
-    def sample(self, rng, shape):
+    def sample(self, generator, shape):
         """Uniform draws of `shape`."""
-        rng = rng if self.seed is None else np.random.default_rng(self.seed)
-        return rng.uniform(self.minval, self.maxval, shape)
+        generator = generator if self.seed is None else np.random.default_rng(self.seed)
+        return generator.uniform(self.minval, self.maxval, shape)
 
     def get_config(self):
         """The constructor's arguments, for saving."""
@@ -161,19 +161,19 @@ class VarianceScaling(Initializer):
             distribution = "truncated_normal"
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
 
-    def sample(self, rng, shape):
+    def sample(self, generator, shape):
         """Draws whose variance is scale / fan (fan_in, fan_out or their mean)."""
-        rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        generator = generator if self.seed is None else np.random.default_rng(self.seed)
         fan_in, fan_out = compute_fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         scale = self.scale / max(1.0, fan)
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * scale)
-            return rng.uniform(-limit, limit, shape)
+            return generator.uniform(-limit, limit, shape)
         if self.distribution == "truncated_normal":
             # 0.879... is the stddev of a unit normal truncated to [-2, 2].
-            return _truncated_normal(rng, shape, 0.0, math.sqrt(scale) / 0.87962566103423978)
-        return rng.normal(0.0, math.sqrt(scale), shape)
+            return _truncated_normal(generator, shape, 0.0, math.sqrt(scale) / 0.87962566103423978)
+        return generator.normal(0.0, math.sqrt(scale), shape)
 
     def get_config(self):
         """The constructor's arguments, for saving."""
@@ -205,12 +205,12 @@ class Orthogonal(Initializer):
     def __init__(self, gain=1.0, seed=None):
         self.gain, self.seed = gain, seed
 
-    def sample(self, rng, shape):
+    def sample(self, generator, shape):
         """An orthogonal matrix (QR of a normal draw) times `gain`, reshaped to `shape`."""
-        rng = rng if self.seed is None else np.random.default_rng(self.seed)
+        generator = generator if self.seed is None else np.random.default_rng(self.seed)
         rows = math.prod(shape[:-1])
         cols = shape[-1]
-        a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+        a = generator.standard_normal((max(rows, cols), min(rows, cols)))
         q, r = np.linalg.qr(a)
         q = q * np.sign(np.diag(r))
         if rows < cols:
@@ -227,7 +227,7 @@ class Identity(Initializer):
     def __init__(self, gain=1.0):
         self.gain = gain
 
-    def sample(self, rng, shape):
+    def sample(self, generator, shape):
         """`gain` times the identity of `shape`."""
         if len(shape) != 2:
             raise ValueError(f"Identity initializer needs a 2-D shape, received {shape}")
@@ -257,24 +257,16 @@ class _CallableInitializer(Initializer):
     def __init__(self, fn):
         self.fn = fn
 
-    def __call__(self, shape, dtype="float32", rng=None):
+    def __call__(self, shape, dtype="float32", generator=None):
         return jnp.asarray(self.fn(tuple(shape), dtype), dtype=dtype)
 
 
 def get(identifier):
     """A name, an Initializer, a class or a callable `f(shape, dtype)`."""
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        return lookup(INITIALIZERS, identifier, "initializer")()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return _CallableInitializer(identifier)
-    raise TypeError(f"An initializer must be a string, an Initializer or a callable, "
-                    f"received {identifier!r}")
+    return registry.get(
+        identifier, KIND, base=Initializer, from_callable=_CallableInitializer,
+        from_name=lambda name: lookup(INITIALIZERS, name, "initializer")(),
+        expected="An initializer must be a string, an Initializer or a callable")
 
 
 KIND = registry.Kind("initializer", {**{cls.__name__: cls for cls in INITIALIZERS.values()},

@@ -556,18 +556,12 @@ def padding_scale(loss, padded, rows):
 
 def get(identifier):
     """A Loss object from a name, a Loss, a Loss class or a function `fn(y_true, y_pred)`."""
-    if identifier is None or isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str):
-        return LossFunctionWrapper(lookup(LOSSES, identifier, "loss function"), name=identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return LossFunctionWrapper(identifier)
-    raise TypeError(f"A loss must be a string, a graphnet.losses.Loss or a function "
-                    f"(y_true, y_pred), received {identifier!r}")
+    return registry.get(
+        identifier, KIND, base=Loss, none=None, from_callable=LossFunctionWrapper,
+        from_name=lambda name: LossFunctionWrapper(lookup(LOSSES, name, "loss function"),
+                                                   name=name),
+        expected="A loss must be a string, a graphnet.losses.Loss or a function "
+                 "(y_true, y_pred)")
 
 
 KIND = registry.Kind("loss", CLASSES, LOSSES, LossFunctionWrapper)

@@ -7,7 +7,10 @@ metrics are computed in float32 whatever the policy, as in Keras.
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+
+from . import registry
 
 MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 
@@ -77,7 +80,10 @@ class DTypePolicy:
 
 Policy = FloatDTypePolicy = DTypePolicy            # Keras's other names for it
 
-# The one piece of module state, as in Keras: the policy new layers take by default.
+KIND = registry.Kind("dtype policy", {"DTypePolicy": DTypePolicy,
+                                       "FloatDTypePolicy": DTypePolicy})
+
+# The policy new layers take by default: module state, as Keras keeps it.
 _global = DTypePolicy("float32")
 
 
@@ -107,10 +113,10 @@ def get(identifier) -> DTypePolicy:
     if isinstance(identifier, str):
         return DTypePolicy(identifier)
     if isinstance(identifier, dict) and "config" in identifier:
-        if identifier.get("class_name", "DTypePolicy") not in ("DTypePolicy", "FloatDTypePolicy"):
+        if identifier.get("class_name", "DTypePolicy") not in KIND.classes:
             raise ValueError(f"Unsupported dtype policy class {identifier.get('class_name')!r}; "
                              f"graphnet has DTypePolicy")
-        return DTypePolicy.from_config(identifier["config"])
+        return registry.deserialize({"class_name": "DTypePolicy", **identifier}, KIND)
     try:                                     # np.float32, jnp.bfloat16, a np.dtype
         return DTypePolicy(jnp.dtype(identifier).name)
     except TypeError:
@@ -119,7 +125,31 @@ def get(identifier) -> DTypePolicy:
                     f"its config, received {identifier!r}")
 
 
+def cast_for_call(policy: DTypePolicy, params, args, kwargs, cast_inputs: bool,
+                  keep: tuple = ()):
+    """Keras's autocast: floating inputs and params in `policy.compute_dtype` for a call.
+
+    Inputs are cast when `cast_inputs` (Keras casts them in `__call__`); params, except
+    those named in `keep`, whenever compute and variable dtypes differ (Keras casts
+    variables read inside `call`). Under a float32 policy nothing is cast.
+    """
+    compute = policy.compute_dtype
+
+    def cast(x):
+        dtype = getattr(x, "dtype", None)
+        if (dtype is not None and dtype != compute and hasattr(x, "astype")
+                and jnp.issubdtype(dtype, jnp.floating)):
+            return x.astype(compute)
+        return x
+    if cast_inputs:
+        args, kwargs = jax.tree_util.tree_map(cast, (args, kwargs))
+    if compute != policy.variable_dtype and params:
+        params = {k: v if k in keep else jax.tree_util.tree_map(cast, v)
+                  for k, v in params.items()}
+    return params, args, kwargs
+
+
 def serialize(policy: DTypePolicy) -> dict:
-    """As Keras 3 writes a layer's `dtype` in its config."""
-    return {"module": "keras", "class_name": "DTypePolicy", "config": policy.get_config(),
-            "registered_name": None}
+    """The registry's shape plus the two keys Keras 3 adds, exactly as Keras writes a
+    layer's `dtype` in its config (so configs compare equal)."""
+    return {"module": "keras", **registry.serialize(policy, KIND), "registered_name": None}

@@ -1,7 +1,7 @@
 """Automatic layer names and the random streams graphnet draws from.
 
-This module and the registry are the only module-level state in graphnet: names must be
-unique across a session (as in Keras) and `set_random_seed` must reach every draw.
+Its counters are module state on purpose: names must be unique across a session (as in
+Keras) and `set_random_seed` must reach every draw.
 """
 import re
 
@@ -37,8 +37,9 @@ def next_seed() -> int:
     return int(np.random.SeedSequence([_seed["base"], _seed["count"]]).generate_state(1)[0])
 
 
-def next_rng() -> np.random.Generator:
-    """A NumPy generator for initial weights.
+def next_generator() -> np.random.Generator:
+    """A NumPy generator for initial weights (named `generator` wherever it is passed on:
+    `rng` and `key` are JAX keys).
 
     Weights are drawn on the host: with jax 0.10 on CPU an eager `jax.random.uniform` of a
     4-D conv kernel shape compiles for ~10 s, and every new shape compiles again.

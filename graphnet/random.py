@@ -49,10 +49,12 @@ class SeedGenerator:
         self.state = Variable(self, _STATE, (2,), np.uint32, trainable=False)
 
     # The owner interface `Variable` reads and writes through.
-    def _own_values(self, collection: str) -> dict:
+    def own_values(self, collection: str) -> dict:
+        """The `[seed, counter]` state, as a layer's non-trainable weights."""
         return self._state if collection == "state" else {}
 
-    def _set_own_values(self, collection: str, values: dict) -> None:
+    def set_own_values(self, collection: str, values: dict) -> None:
+        """Replaces the state (an `assign`, or a layer's new state after a call)."""
         if collection == "state":
             self._state = dict(values)
 

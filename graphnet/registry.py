@@ -31,6 +31,34 @@ def lookup(table: dict, name, kind: str):
         raise ValueError(f"Unknown {kind} {name!r}; valid {kind}s are: {valid}") from None
 
 
+_REFUSED = object()
+
+
+def get(identifier, kind: "Kind", *, from_name, base=(), from_callable=None, none=_REFUSED,
+        instantiate: bool = True, expected: str):
+    """The one dispatch behind each module's `get` (Keras's `get(identifier)`).
+
+    None gives `none` where the kind accepts it; an instance of `base` is kept; a string
+    goes to `from_name` (which reports an unknown name with the valid ones, see `lookup`);
+    a `base` subclass is instantiated (when `instantiate`); a dict is a saved entry read by
+    `deserialize`; another callable goes to `from_callable`. Anything else is a TypeError
+    that says what is `expected`.
+    """
+    if identifier is None and none is not _REFUSED:
+        return none
+    if isinstance(identifier, base):
+        return identifier
+    if isinstance(identifier, str):
+        return from_name(identifier)
+    if instantiate and isinstance(identifier, type) and base and issubclass(identifier, base):
+        return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier, kind)
+    if from_callable is not None and callable(identifier):
+        return from_callable(identifier)
+    raise TypeError(f"{expected}, received {identifier!r}")
+
+
 def register_serializable(name: str | None = None, package: str = "Custom"):
     """Decorator that makes a layer class, loss or function loadable by name.
 

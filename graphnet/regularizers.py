@@ -74,16 +74,11 @@ REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": l1_l2}   # as Keras 
 
 def get(identifier):
     """A regularizer from a name (`"l1"`, `"l2"`, `"l1_l2"`), a config dict, an instance or None."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        return lookup(REGULARIZERS, identifier, "regularizer")()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"A regularizer must be a string, a Regularizer or a callable, "
-                    f"received {identifier!r}")
+    return registry.get(
+        identifier, KIND, base=Regularizer, none=None, instantiate=False,
+        from_callable=lambda fn: fn,
+        from_name=lambda name: lookup(REGULARIZERS, name, "regularizer")(),
+        expected="A regularizer must be a string, a Regularizer or a callable")
 
 
 KIND = registry.Kind("regularizer", {"L1": L1, "L2": L2, "L1L2": L1L2})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,10 +24,26 @@ def normalize_shape(shape, who: str) -> tuple:
     return tuple(None if d is None else int(d) for d in dims)
 
 
+def shape_str(shape) -> str:
+    """`(None, 3)`, `(5,)`: a shape as error messages and pictures write it."""
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class TensorSpec(NamedTuple):
+    """Shape (batch axis None) and dtype of one tensor: what a call's output is known by
+    before any data."""
+    shape: tuple
+    dtype: object
+
+
 class SymbolicTensor:
     """A layer output before any data: shape (batch axis None), dtype and the call that made it."""
 
     __slots__ = ("shape", "dtype", "node", "index")
+    # graphnet.ops, through which the operators below record their graph nodes. It
+    # registers itself when imported (`record_ops_with`): this module sits below every
+    # layer and imports nothing above it.
+    _ops = None
 
     def __init__(self, shape: tuple, dtype, node: "CallNode", index: int = 0):
         self.shape = tuple(shape)
@@ -44,6 +61,11 @@ class SymbolicTensor:
         name = self.node.layer.name
         return name if len(self.node.outputs) == 1 else f"{name}_{self.index}"
 
+    @classmethod
+    def record_ops_with(cls, ops) -> None:
+        """Makes `ops` (the `graphnet.ops` module) the namespace the operators call."""
+        cls._ops = ops
+
     def __repr__(self):
         return (f"<SymbolicTensor shape={self.shape} dtype={self.dtype.name} "
                 f"from layer '{self.node.layer.name}'>")
@@ -57,28 +79,23 @@ class SymbolicTensor:
 
     # ---- operators: each records a graphnet.ops node, as Keras's KerasTensor does ----
     def __getitem__(self, key):
-        from . import ops
-        return ops.get_item(self, key)
+        return self._ops.get_item(self, key)
 
     def __neg__(self):
-        from . import ops
-        return ops.negative(self)
+        return self._ops.negative(self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        from . import ops
-        return ops.absolute(self)
+        return self._ops.absolute(self)
 
     def __invert__(self):
-        from . import ops
-        return ops.logical_not(self) if self.dtype == np.bool_ else ops.invert(self)
+        return self._ops.logical_not(self) if self.dtype == np.bool_ else self._ops.invert(self)
 
     @property
     def T(self):
-        from . import ops
-        return ops.transpose(self)
+        return self._ops.transpose(self)
 
     def __iter__(self):
         raise TypeError(f"{self!r} is symbolic and cannot be iterated; select parts with a "
@@ -87,8 +104,8 @@ class SymbolicTensor:
 
 def _binary(op: str, reflected: bool):
     def method(self, other):
-        from . import ops
-        return getattr(ops, op)(other, self) if reflected else getattr(ops, op)(self, other)
+        fn = getattr(self._ops, op)
+        return fn(other, self) if reflected else fn(self, other)
     return method
 
 

@@ -62,10 +62,10 @@ class CallScope:
         """Binds `owner`'s values, and recursively its sub-layers' (Keras-form layers)."""
         params, state = dict(params or {}), dict(state or {})
         self.bound[id(owner)] = (owner, params, state)
-        for gen in getattr(owner, "_seed_generators", ()):
+        for gen in getattr(owner, "seed_generators", ()):
             if gen.name in state:
                 self.bind(gen, {}, state[gen.name])
-        for sub in getattr(owner, "_sublayers", ()):
+        for sub in getattr(owner, "sublayers", ()):
             # An unbuilt sub-layer is bound when it is first called (and built).
             if getattr(sub, "built", True) and (sub.name in params or sub.name in state):
                 self.bind(sub, params.get(sub.name, {}), state.get(sub.name, {}))
@@ -73,14 +73,11 @@ class CallScope:
     def has(self, owner) -> bool:
         return id(owner) in self.bound
 
-    def params_of(self, owner) -> dict:
-        return self.bound[id(owner)][1]
-
     def state_of(self, owner) -> dict:
         """The owner's new state, its sub-layers' new states nested under their names."""
         _, _, state = self.bound[id(owner)]
         state = dict(state)
-        for sub in (*getattr(owner, "_seed_generators", ()), *getattr(owner, "_sublayers", ())):
+        for sub in (*getattr(owner, "seed_generators", ()), *getattr(owner, "sublayers", ())):
             if id(sub) in self.bound:
                 state[sub.name] = self.state_of(sub)
         return state
@@ -109,6 +106,9 @@ def unique_name(variables, name) -> str:
 class Variable:
     """One weight made by `add_weight`: Keras's `Variable` as a name into its owner's values.
 
+    `owner` is the layer, metric or seed generator whose `own_values(collection)` and
+    `set_own_values(collection, values)` hold the value outside a call.
+
     Reads (`.value`, arithmetic, `ops` functions, `np.asarray`) give the value current in
     this context; `assign`, `assign_add`, `assign_sub` write it (inside a call only a
     non-trainable variable may be assigned: it becomes the call's new state).
@@ -118,7 +118,7 @@ class Variable:
 
     def __init__(self, owner, name: str, shape, dtype, trainable: bool, initializer=None,
                  regularizer=None, constraint=None):
-        self._owner = owner
+        self.owner = owner
         self.name = name
         self._shape = tuple(shape)
         self._dtype = np.dtype(dtype)
@@ -134,15 +134,15 @@ class Variable:
 
     @property
     def path(self) -> str:
-        return f"{self._owner.name}/{self.name}"
+        return f"{self.owner.name}/{self.name}"
 
     @property
     def value(self):
         scope = current_scope()
-        if scope is not None and scope.has(self._owner):
-            _, params, state = scope.bound[id(self._owner)]
+        if scope is not None and scope.has(self.owner):
+            _, params, state = scope.bound[id(self.owner)]
             return (params if self.trainable else state)[self.name]
-        return self._owner._own_values(self._collection)[self.name]
+        return self.owner.own_values(self._collection)[self.name]
 
     def assign(self, value):
         value = jnp.asarray(_value_of(value), self._dtype)
@@ -150,16 +150,16 @@ class Variable:
             raise ValueError(f"Variable '{self.path}' has shape {self._shape}; cannot assign a "
                              f"value of shape {value.shape}")
         scope = current_scope()
-        if scope is not None and scope.has(self._owner):
+        if scope is not None and scope.has(self.owner):
             if self.trainable:
                 raise ValueError(f"Variable '{self.path}' is trainable: inside call() only "
                                  f"non-trainable variables (add_weight(..., trainable=False)) "
                                  f"may be assigned; the optimizer updates trainable ones")
-            scope.bound[id(self._owner)][2][self.name] = value
+            scope.bound[id(self.owner)][2][self.name] = value
         else:
-            values = dict(self._owner._own_values(self._collection))
+            values = dict(self.owner.own_values(self._collection))
             values[self.name] = value
-            self._owner._set_own_values(self._collection, values)
+            self.owner.set_own_values(self._collection, values)
         return value
 
     def assign_add(self, delta):

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from graphnet import activations
+from graphnet import activations, register_serializable
 
 X = np.concatenate([np.linspace(-6, 6, 49), [-30.0, -1e-3, 0.0, 1e-3, 30.0]]).astype("float32")
 X2 = np.random.default_rng(0).normal(scale=3, size=(4, 7)).astype("float32")
@@ -95,3 +95,14 @@ def test_unregistered_callable_cannot_be_serialized():
 def test_bad_type_is_a_type_error():
     with pytest.raises(TypeError, match="string or a callable"):
         activations.get(3)
+
+
+def test_registered_activation_saves_in_the_registry_shape_and_earlier_names_load():
+    @register_serializable(name="cube_for_shape_test")
+    def cube(x):
+        return x ** 3
+    entry = activations.serialize(cube)
+    assert entry == {"class_name": "function", "config": "Custom>cube_for_shape_test"}
+    assert activations.get(entry) is cube
+    assert activations.get("Custom>cube_for_shape_test") is cube      # as earlier versions wrote
+    assert activations.serialize(activations.relu) == "relu"           # Keras's form for its own

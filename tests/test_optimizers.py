@@ -299,3 +299,34 @@ def test_learning_rate_assignable_in_any_form_during_training():
     model.optimizer.learning_rate = 0.2
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert not np.array_equal(before[0], model.get_weights()[0])
+
+
+def test_schedules_save_in_the_registry_shape_and_earlier_shapes_still_load():
+    @gn.register_serializable(name="halving_schedule_fn")
+    def halving(step):
+        return 0.1 * 0.5 ** (step // 10)
+
+    @gn.register_serializable(name="HalvingSchedule")
+    class Halving(optimizers.schedules.LearningRateSchedule):
+        def __init__(self, start):
+            self.start = start
+
+        def __call__(self, step):
+            return self.start * 0.5 ** (step // 10)
+
+        def get_config(self):
+            return {"start": self.start}
+
+    by_class = optimizers.Adam(Halving(0.2)).get_config()["learning_rate"]
+    assert by_class == {"class_name": "Custom>HalvingSchedule", "config": {"start": 0.2}}
+    by_function = optimizers.SGD(halving).get_config()["learning_rate"]
+    assert by_function == {"class_name": "function", "config": "Custom>halving_schedule_fn"}
+    for config in (by_class, {"registered": "Custom>HalvingSchedule", "config": {"start": 0.2}}):
+        schedule = optimizers.Adam.from_config({"learning_rate": config}).configured_learning_rate
+        assert type(schedule) is Halving and schedule.start == 0.2
+    for config in (by_function, {"registered": "Custom>halving_schedule_fn"}):
+        assert optimizers.SGD.from_config({"learning_rate": config}).configured_learning_rate \
+            is halving
+    entry = optimizers.serialize(optimizers.Adam(0.01))
+    assert entry["class_name"] == "Adam"
+    assert optimizers.deserialize(entry).learning_rate == pytest.approx(0.01)

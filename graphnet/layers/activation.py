@@ -129,9 +129,9 @@ class PReLU(Layer):
                              f"share, received input shape {shape_str(input_shape)}")
         return tuple(shape)
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         self.alpha_shape = self._alpha_shape(input_shape)
-        return {"alpha": self.alpha_initializer(self.alpha_shape, self.dtype, rng)}, {}
+        return {"alpha": self.alpha_initializer(self.alpha_shape, self.dtype, generator)}, {}
 
     def output_shape(self, input_shape):
         if self.built and self._alpha_shape(input_shape) != self.alpha_shape:

@@ -92,7 +92,7 @@ class MultiHeadAttention(Layer):
                                      f"received {role} of shape {shape_str(shape)}")
         return self._axes(len(query))
 
-    def build(self, query_shape, value_shape, *, rng, key=None):
+    def build(self, query_shape, value_shape, *, generator, key=None):
         self._check(query_shape, value_shape, key)
         key_shape = value_shape if key is None else key
         self.dims = {"query": query_shape[-1], "value": value_shape[-1], "key": key_shape[-1]}
@@ -104,9 +104,9 @@ class MultiHeadAttention(Layer):
                   "output": ((h, dv, *out_shape), out_shape)}
         params = {}
         for part, (kernel_shape, bias_shape) in shapes.items():
-            params[f"{part}_kernel"] = self.kernel_initializer(kernel_shape, self.dtype, rng)
+            params[f"{part}_kernel"] = self.kernel_initializer(kernel_shape, self.dtype, generator)
             if self.use_bias:
-                params[f"{part}_bias"] = self.bias_initializer(bias_shape, self.dtype, rng)
+                params[f"{part}_bias"] = self.bias_initializer(bias_shape, self.dtype, generator)
         return params, {}
 
     def output_shape(self, query, value, key=None, return_attention_scores=False, **kwargs):
@@ -324,7 +324,7 @@ class Attention(_BaseDenseAttention):
                              f"received {score_mode!r}")
         self.use_scale, self.score_mode = bool(use_scale), score_mode
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         self._check(input_shape)
         params = {}
         if self.use_scale:
@@ -369,11 +369,11 @@ class AdditiveAttention(_BaseDenseAttention):
         super().__init__(dropout, **kwargs)
         self.use_scale = bool(use_scale)
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         q, _, _ = self._check(input_shape)
         if not self.use_scale:
             return {}, {}
-        return {"scale": initializers.get("glorot_uniform")((q[-1],), self.dtype, rng)}, {}
+        return {"scale": initializers.get("glorot_uniform")((q[-1],), self.dtype, generator)}, {}
 
     def scores(self, params, q, k):
         scale = params.get("scale", 1.0)

@@ -6,205 +6,31 @@ A layer's `call(params, state, *args, training, rng)` is pure; `self.params` and
 from __future__ import annotations
 
 import copy
-import functools
-import inspect
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import activations, constraints, initializers, mixed_precision, naming, regularizers
-from ..symbolic import CallNode, SymbolicTensor, normalize_shape
+from .. import activations, mixed_precision, naming, regularizers
 from ..random import SeedGenerator
-from ..variables import CallScope, Variable, current_scope, unique_name
+from ..symbolic import CallNode, SymbolicTensor, TensorSpec, normalize_shape, shape_str
+from ..variables import Variable, current_scope
+from .input_spec import InputSpec, check_inputs
+from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope, generator_keyword,
+                         held_in_attributes, is_keras_form, make_weight, pure_keras_call)
+from .penalties import activity_loss, apply_constraints, weight_penalty
+from .tracing import is_symbolic, output_specs, shapes_of
+from .weights import each_once, get_weights, own_weights, set_weights
 
-# Stand-ins for unknown (None) sizes when shapes are inferred by tracing: two different
-# values, so any output size that follows them is unknown too (Keras does the same).
-_PROBE_SIZES = (83, 89)
-
-
-class Spec(NamedTuple):
-    """Shape (batch axis None) and dtype of one layer output."""
-    shape: tuple
-    dtype: object
-
-
-def _is_symbolic(x) -> bool:
-    return isinstance(x, SymbolicTensor)
-
-
-def _specs_of(tree):
-    """Arrays in `tree` as symbolic stand-ins with an unknown batch axis (for building)."""
-    return jax.tree_util.tree_map(
-        lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)
-        if hasattr(x, "shape") and hasattr(x, "dtype") and len(x.shape) else x, tree)
-
-
-def shape_str(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-class InputSpec:
-    """Keras InputSpec: the rank, shape or axis sizes a layer accepts, checked at every call.
-
-    A layer sets `self.input_spec` (one spec, or a list with one per input tensor) and gets
-    Keras's error naming the layer, the input, what it expected and what it received.
-    """
-
-    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
-                 axes=None, name=None):
-        self.dtype = dtype
-        self.shape = None if shape is None else tuple(shape)
-        self.ndim = len(self.shape) if self.shape is not None else ndim
-        self.max_ndim, self.min_ndim, self.name = max_ndim, min_ndim, name
-        self.axes = {int(k): v for k, v in (axes or {}).items()}
-
-    def check(self, layer, index: int, shape: tuple, dtype) -> None:
-        def fail(expected):
-            raise ValueError(f"Input {index} of layer '{layer.name}' ({type(layer).__name__}) "
-                             f"is incompatible with the layer: expected {expected}, received "
-                             f"shape {shape_str(shape)}")
-        rank = len(shape)
-        if self.ndim is not None and rank != self.ndim:
-            fail(f"ndim={self.ndim}")
-        if self.max_ndim is not None and rank > self.max_ndim:
-            fail(f"max_ndim={self.max_ndim}")
-        if self.min_ndim is not None and rank < self.min_ndim:
-            fail(f"min_ndim={self.min_ndim}")
-        for axis, size in self.axes.items():
-            if size is not None and (axis >= rank or axis < -rank or
-                                     shape[axis] not in (None, size)):
-                fail(f"axis {axis} of size {size}")
-        if self.shape is not None and any(e is not None and r is not None and e != r
-                                          for e, r in zip(self.shape, shape)):
-            fail(f"shape {shape_str(self.shape)}")
-        if self.dtype is not None and np.dtype(dtype) != np.dtype(self.dtype):
-            raise ValueError(f"Input {index} of layer '{layer.name}' ({type(layer).__name__}) "
-                             f"expects dtype {np.dtype(self.dtype).name}, received "
-                             f"{np.dtype(dtype).name}")
-
-    def __repr__(self):
-        fields = {k: v for k, v in vars(self).items() if v not in (None, {})}
-        return "InputSpec(" + ", ".join(f"{k}={v!r}" for k, v in fields.items()) + ")"
-
-
-def _keras_form(cls) -> bool:
-    """Whether `cls.call` is Keras's `call(inputs, ...)` rather than graphnet's pure
-    `call(params, state, ...)`: decided once per class, by the names of its parameters."""
-    try:
-        names = list(inspect.signature(cls.call).parameters)[1:3]
-    except (TypeError, ValueError):
-        return False
-    return names != ["params", "state"]
-
-
-def _accepts(fn, name: str) -> bool:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
-
-
-@functools.lru_cache(maxsize=None)
-def _positional_names(cls) -> tuple:
-    try:
-        params = list(inspect.signature(cls.call).parameters.values())[3:]
-    except (TypeError, ValueError):
-        return ()
-    names = []
-    for p in params:       # up to the first one `build` takes by keyword (MHA's key)
-        if p.kind is not p.POSITIONAL_OR_KEYWORD or p.name in cls.build_kwargs:
-            break
-        names.append(p.name)
-    return tuple(names)
-
-
-def _positional(cls, args, kwargs):
-    """Tensor arguments given by keyword (`mha(query=q, value=v)`) moved to their
-    positions, as Keras binds them: a pure-form layer's build sees them all in order."""
-    names = _positional_names(cls)
-    if len(args) >= len(names) or names[len(args)] not in kwargs:
-        return args, kwargs
-    args, kwargs = list(args), dict(kwargs)
-    for name in names[len(args):]:
-        if name not in kwargs:
-            break
-        args.append(kwargs.pop(name))
-    return tuple(args), kwargs
-
-
-def _is_array(x) -> bool:
-    return isinstance(x, (jax.Array, np.ndarray))
-
-
-def _remember_mask(scope, args, kwargs) -> None:
-    """A call given `mask=` for its one tensor argument: that tensor carries the mask."""
-    mask = kwargs.get("mask")
-    if mask is not None and len(args) == 1 and _is_array(args[0]):
-        scope.masks[id(args[0])] = mask
-
-
-def _known_masks(layer, scope, args, kwargs) -> dict:
-    """Keras 3's rule (`Layer.__call__`, step 6) for tensors that carry a mask: one tensor
-    argument gives `mask=`, several give `<argument>_mask=` where `call` accepts it."""
-    try:
-        params = list(inspect.signature(layer.call).parameters.values())
-    except (TypeError, ValueError):
-        return kwargs
-    params = params if layer._keras_form else params[2:]
-    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    named = [(positional[i] if i < len(positional) else None, a) for i, a in enumerate(args)]
-    named += [(k, v) for k, v in kwargs.items() if not k.endswith("mask")]
-    tensors = [(k, v) for k, v in named if _is_array(v)]
-    kwargs = dict(kwargs)
-    if len(tensors) == 1:
-        mask = scope.masks.get(id(tensors[0][1]))
-        if mask is not None and kwargs.get("mask") is None:
-            kwargs["mask"] = mask
-        return kwargs
-    accepted = {p.name for p in params}
-    for k, v in tensors:
-        mask = scope.masks.get(id(v))
-        if k and mask is not None and f"{k}_mask" in accepted and kwargs.get(f"{k}_mask") is None:
-            kwargs[f"{k}_mask"] = mask
-    return kwargs
-
-
-def _find_sublayers(owner, kind=None) -> list:
-    """Layers (or other objects of `kind`) held in `owner`'s attributes (directly, or in
-    lists, tuples and dicts), in attribute order: what a Keras-form layer's
-    `__init__`/`build` made."""
-    kind = Layer if kind is None else kind
-    found, seen = [], {id(owner)}
-
-    def visit(value):
-        if isinstance(value, kind):
-            if id(value) not in seen:
-                seen.add(id(value))
-                found.append(value)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                visit(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                visit(item)
-    for name, value in vars(owner).items():
-        if not name.startswith("_") or name in ("_layers",):
-            visit(value)
-    return found
-
-
-def _find_seed_generators(owner) -> list:
-    """`SeedGenerator`s held in `owner`'s attributes: their states are `owner`'s state."""
-    return _find_sublayers(owner, SeedGenerator)
+# Importers of this module's former names (`Spec`, `shape_str`, `InputSpec`) keep working.
+Spec = TensorSpec
+__all__ = ["Input", "InputLayer", "InputSpec", "Layer", "Spec", "TensorSpec", "shape_str"]
 
 
 class Layer:
     """Base of every layer (and of Model), in either of two forms.
 
-    graphnet's pure form: `build(*input_shapes, rng) -> (params, state)` and
+    graphnet's pure form: `build(*input_shapes, generator) -> (params, state)` and
     `call(params, state, *args, training, rng) -> (outputs, state)`, optionally
     `output_shape(*input_shapes)` to check shapes with an error that names the layer.
 
@@ -220,14 +46,30 @@ class Layer:
     build_kwargs: tuple = ()           # call keywords whose shapes `build` needs (MHA's key)
     input_spec = None                  # an InputSpec or a list of them, checked at each call
     activation_last = False            # call ends in `self.activation(y)` (see logits_activation)
+    no_autocast_weights: tuple = ()    # params kept in variable_dtype (add_weight(autocast=False))
+    keras_class_name = None            # the class name a Keras file gave it (custom_objects)
     _keras_form = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._keras_form = _keras_form(cls)
-    # Params `call` receives in variable_dtype even under a mixed policy (Keras's
-    # add_weight(autocast=False): normalization's gamma and beta).
-    no_autocast_weights: tuple = ()
+        cls._keras_form = is_keras_form(cls)
+
+    @property
+    def keras_form(self) -> bool:
+        """Whether `call` is written Keras's way, `call(inputs, training=None, mask=None)`
+        over `add_weight` variables, rather than graphnet's pure `call(params, state, ...)`."""
+        return self._keras_form
+
+    @property
+    def sublayers(self) -> list:
+        """Layers held in a Keras-form layer's attributes: their weights nest under their
+        names in this layer's."""
+        return list(self._sublayers)
+
+    @property
+    def seed_generators(self) -> list:
+        """`SeedGenerator`s held in this layer's attributes: their states are its state."""
+        return list(self._seed_generators)
 
     @property
     def batch_dependent(self) -> bool:
@@ -254,7 +96,7 @@ class Layer:
         self._variables: list[Variable] = []
         self._sublayers: list = []
         self._seed_generators: list = []
-        self._build_rng = None
+        self._build_generator = None
         self.name = name if name is not None else naming.unique_name(naming.snake_case(type(self).__name__))
         self.trainable = bool(trainable)
         self.dtype_policy = mixed_precision.get(dtype)
@@ -296,28 +138,18 @@ class Layer:
         `no_autocast_weights`, whenever compute and variable dtypes differ (Keras casts
         variables read inside `call`). Under a float32 policy nothing is cast.
         """
-        compute = self.dtype_policy.compute_dtype
-
-        def cast(x):
-            dtype = getattr(x, "dtype", None)
-            if (dtype is not None and dtype != compute and hasattr(x, "astype")
-                    and jnp.issubdtype(dtype, jnp.floating)):
-                return x.astype(compute)
-            return x
-        if self.autocast:
-            args, kwargs = jax.tree_util.tree_map(cast, (args, kwargs))
-        if compute != self.dtype_policy.variable_dtype and params:
-            params = {k: v if k in self.no_autocast_weights else jax.tree_util.tree_map(cast, v)
-                      for k, v in params.items()}
-        return params, args, kwargs
+        return mixed_precision.cast_for_call(self.dtype_policy, params, args, kwargs,
+                                             self.autocast, self.no_autocast_weights)
 
     # ---- what subclasses define ------------------------------------------------------
-    def build(self, *input_shapes, rng=None, **kwargs):
+    def build(self, *input_shapes, generator=None, **kwargs):
         """Make the layer's weights for the given input shapes (pure form).
 
         Args:
             *input_shapes: one shape per input tensor, without the batch axis's size (None).
-            rng: a JAX key to draw initial weights from.
+            generator: a seeded NumPy Generator to draw initial weights from (drawn on the
+                host: see `naming.next_generator`). A `build` that names it `rng` gets it
+                under that name.
 
         Returns:
             `(params, state)`: dicts of arrays, the trainable weights and the others (batch
@@ -390,7 +222,7 @@ class Layer:
         like `params`.
         """
         # A SeedGenerator attribute's [seed, counter] is state under the generator's name.
-        seeds = {g.name: g._state for g in getattr(self, "_seed_generators", ())}
+        seeds = {g.name: g.own_values("state") for g in getattr(self, "_seed_generators", ())}
         if not self._sublayers and not seeds:
             return self._state
         return {**self._state, **seeds, **{s.name: s.state for s in self._sublayers}}
@@ -403,13 +235,16 @@ class Layer:
                 sub.state = value.pop(sub.name)
         for gen in getattr(self, "_seed_generators", ()):
             if gen.name in value:
-                gen._state = dict(value.pop(gen.name))
+                gen.set_own_values("state", value.pop(gen.name))
         self._state = value
 
-    def _own_values(self, collection: str) -> dict:
+    def own_values(self, collection: str) -> dict:
+        """This layer's own weights of `collection` ("params" or "state"), not its
+        sub-layers': what its `Variable`s read outside a call."""
         return self._params if collection == "params" else self._state
 
-    def _set_own_values(self, collection: str, values: dict) -> None:
+    def set_own_values(self, collection: str, values: dict) -> None:
+        """Replaces this layer's own weights of `collection` (a `Variable`'s `assign`)."""
         if collection == "params":
             self._params = values
         else:
@@ -424,113 +259,43 @@ class Layer:
         Call it in `build(input_shape)` (or `__init__` when the shape is known) and keep
         the result as an attribute; `call` reads it like an array.
         """
-        if kwargs.pop("overwrite_with_gradient", False):
-            raise ValueError(f"Layer '{self.name}': add_weight(overwrite_with_gradient=True) "
-                             f"is not supported")
-        if kwargs:
-            raise TypeError(f"Layer '{self.name}': add_weight() got unexpected keyword "
-                            f"argument(s) {sorted(kwargs)}")
-        shape = () if shape is None else normalize_shape(shape, f"Layer '{self.name}' add_weight")
-        if any(d is None for d in shape):
-            raise ValueError(f"Layer '{self.name}': add_weight needs a fully known shape, "
-                             f"received {shape}")
-        dtype = np.dtype(dtype or self.dtype)
-        if initializer is None:
-            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
-        initializer = initializers.get(initializer)
-        name = unique_name(self._variables, name)
-        rng = self._build_rng if self._build_rng is not None else naming.next_rng()
-        value = jnp.asarray(initializer(shape, dtype.name, rng), dtype)
-        variable = Variable(self, name, shape, dtype, trainable, initializer,
-                            regularizers.get(regularizer), constraints.get(constraint))
-        if not autocast:            # kept in variable_dtype when called under a mixed policy
-            self.no_autocast_weights = (*self.no_autocast_weights, name)
-        self._variables.append(variable)
-        collection = "params" if variable.trainable else "state"
-        self._set_own_values(collection, {**self._own_values(collection), name: value})
-        if variable.regularizer is not None:
-            self.weight_regularizers[name] = variable.regularizer
-        if variable.constraint is not None:
-            self.weight_constraints[name] = variable.constraint
-        return variable
+        return make_weight(self, self._variables, self._build_generator, shape, initializer, dtype,
+                           trainable, autocast, regularizer, constraint, name, kwargs)
 
     def add_loss(self, loss) -> None:
         """Keras `add_loss` inside `call`: added to the training loss of that call.
 
         In a subclassed model's `call` the loss is a symbolic tensor: it is traced into the
         model's graph with the outputs (see `Model._trace`)."""
-        scope = current_scope()
-        if scope is not None:
-            scope.losses.append(jnp.asarray(loss, jnp.float32))
-            return
-        traced = getattr(self, "_traced_losses", None)
-        if traced is not None and isinstance(loss, SymbolicTensor):
-            traced.append(loss)
-            return
-        if traced is not None:
-            raise ValueError(f"Model '{self.name}': add_loss in call() takes a tensor computed "
-                             f"from the inputs, received {type(loss).__name__}; a penalty on "
-                             f"weights belongs in a layer's call() or a kernel_regularizer")
-        if isinstance(loss, SymbolicTensor):
-            raise ValueError(f"Layer '{self.name}': add_loss on a symbolic tensor works inside a "
-                             f"subclassed model's call() only (Keras 3 refuses it on functional "
-                             f"models too); add the loss in a layer's call() with "
-                             f"self.add_loss(...), or subclass graphnet.Model")
-        raise ValueError(f"Layer '{self.name}': add_loss is called inside call() (the loss "
-                         f"of one call is added to the training loss)")
+        add_loss(self, loss, getattr(self, "_traced_losses", None))
 
     def _sub_weights_owners(self) -> list:
         """Objects whose weights follow this layer's own in `weights` (Keras order)."""
         return list(self._sublayers)
 
-    def _own_weights(self) -> list:
-        if self._keras_form or self._variables:
-            return ([v for v in self._variables if v.trainable] +
-                    [v for v in self._variables if not v.trainable])
-        views = []
-        for n in self._present_weight_names():
-            value = self._params[n] if n in self._params else self._state[n]
-            views.append(Variable(self, n, value.shape, value.dtype, n in self._params))
-        return views
-
     @property
     def weights(self) -> list:
         """Keras `layer.weights`: Variables, own first, then sub-layers' (each once)."""
-        out, seen = [], set()
-        for v in self._own_weights() + [w for s in self._sub_weights_owners() for w in s.weights]:
-            key = (id(v._owner), v.name)
-            if key not in seen:
-                seen.add(key)
-                out.append(v)
-        return out
+        return each_once(own_weights(self, self._variables) +
+                         [w for s in self._sub_weights_owners() for w in s.weights])
 
     @property
     def trainable_weights(self) -> list:
-        """The trainable weights as Keras `Variable`s (name, path, value); empty for a
-        frozen layer (`trainable=False`).
-        """
-        return [v for v in self._weights_split(True)]
+        """The trainable weights as Keras `Variable`s; none for a frozen layer."""
+        return self._weights_split(True)
 
     @property
     def non_trainable_weights(self) -> list:
-        """The weights training does not change, as `Variable`s (all of them for a frozen
-        layer).
-        """
-        return [v for v in self._weights_split(False)]
+        """The weights training does not change, as `Variable`s (all of a frozen layer's)."""
+        return self._weights_split(False)
 
     def _weights_split(self, trainable: bool) -> list:
         if not self.trainable:
             return [] if trainable else self.weights
-        ids = set()
-        out = []
-        own = [v for v in self._own_weights() if v.trainable == trainable]
+        own = [v for v in own_weights(self, self._variables) if v.trainable == trainable]
         subs = [w for s in self._sub_weights_owners()
                 for w in (s.trainable_weights if trainable else s.non_trainable_weights)]
-        for v in own + subs:
-            if (id(v._owner), v.name) not in ids:
-                ids.add((id(v._owner), v.name))
-                out.append(v)
-        return out
+        return each_once(own + subs)
 
     @property
     def variables(self) -> list:
@@ -567,7 +332,7 @@ class Layer:
     def receives_mask(self) -> bool:
         """Whether calls get the incoming mask as `mask=`: `supports_masking`, or a
         Keras-form `call` with a `mask` parameter (Keras's rule)."""
-        return self.supports_masking or (self._keras_form and _accepts(self.call, "mask"))
+        return self.supports_masking or (self._keras_form and accepts(self.call, "mask"))
 
     def output_mask(self, args, mask):
         """The mask of a call's output: graphnet's `compute_mask(args, mask)`, or Keras's
@@ -579,34 +344,25 @@ class Layer:
         return self.compute_mask(args, mask)
 
     # ---- the two forms behind one pure interface ---------------------------------
-    def _pure_build(self, shapes, rng, extra):
-        """`(params, state)` for these input shapes, whichever form the layer is written in."""
+    def make_weights(self, shapes, generator, extra=None):
+        """`(params, state)` for these input shapes, whichever form the layer is written in,
+        initial values drawn from the NumPy `generator`."""
+        extra = extra or {}
         if not self._keras_form:
-            return self.build(*shapes, rng=rng, **extra)
-        self._sublayers = _find_sublayers(self)
-        self._seed_generators = _find_seed_generators(self)
+            return self.build(*shapes, **{generator_keyword(type(self)): generator}, **extra)
+        self._sublayers = held_in_attributes(self, Layer)
+        self._seed_generators = held_in_attributes(self, SeedGenerator)
         if type(self).build is not Layer.build:
-            self._build_rng = rng
+            self._build_generator = generator
             try:
                 arg = shapes[0] if len(shapes) == 1 else list(shapes)
                 self.build(arg, **extra)
             finally:
-                self._build_rng = None
-        self._sublayers = _find_sublayers(self)
-        self._seed_generators = _find_seed_generators(self)
+                self._build_generator = None
+        self._sublayers = held_in_attributes(self, Layer)
+        self._seed_generators = held_in_attributes(self, SeedGenerator)
         # Sub-layers build on their first call, in the first trace of `call`.
         return self.params, self.state
-
-    def _keras_call(self, args, kwargs, training):
-        kwargs = dict(kwargs)
-        if _accepts(self.call, "training"):
-            kwargs["training"] = training
-        if kwargs.get("mask", 0) is None or ("mask" in kwargs and not _accepts(self.call, "mask")):
-            kwargs.pop("mask")
-        outputs = self.call(*args, **kwargs)
-        # A call may return a variable itself (`return self.total`): its value is the output.
-        return jax.tree_util.tree_map(lambda v: v.value if isinstance(v, Variable) else v,
-                                      outputs, is_leaf=lambda v: isinstance(v, Variable))
 
     def _pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
         """`(outputs, new_state, added_loss)`: `call` as a pure function of its weights,
@@ -616,54 +372,23 @@ class Layer:
         if not self._keras_form:
             outputs, state = self.call(params, state, *args, training=training, rng=rng, **kwargs)
             return outputs, state, 0.0
-        carried = kwargs.pop("_arg_masks", None) or {}
-        with CallScope(training, rng) as scope:
-            scope.bind(self, params, state)
-            for j, mask in carried.items():
-                if j < len(args) and _is_array(args[j]):
-                    scope.masks[id(args[j])] = mask
-            _remember_mask(scope, args, kwargs)
-            outputs = self._keras_call(args, kwargs, bool(training))
-            new_state = scope.state_of(self)
-            loss = sum(scope.losses) if scope.losses else 0.0
-        return outputs, new_state, loss
+        return pure_keras_call(self, params, state, args, kwargs, training, rng)
+
+    def pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
+        """`(outputs, new_state, added_loss)`: this layer's call as a pure function of its
+        weights, whichever form it is written in."""
+        return self._pure_call(params, state, *args, training=training, rng=rng, **kwargs)
 
     def _call_in_scope(self, scope, args, kwargs):
         """A call with arrays inside another layer's call: the scope's values, not ours."""
-        kwargs = dict(kwargs)
-        training = kwargs.pop("training", None)
-        training = scope.training if training is None else bool(training)
-        if not self.built:
-            spec_args, spec_kwargs = _specs_of((args, kwargs))
-            self._check_input_spec(spec_args)
-            self._build_from(spec_args, spec_kwargs)
-            scope.bind(self, self.params, self.state)
-        elif not scope.has(self):
-            scope.bind(self, self.params, self.state)
-        if self.receives_mask and scope.masks:
-            kwargs = _known_masks(self, scope, args, kwargs)
-        if self._keras_form:
-            _remember_mask(scope, args, kwargs)
-            outer, scope.training = scope.training, training
-            try:
-                outputs = self._keras_call(args, kwargs, training)
-            finally:
-                scope.training = outer
-            return outputs
-        _, params, state = scope.bound[id(self)]
-        outputs, new_state, loss = self.call_with_losses(
-            params, state, *args, training=training, rng=scope.next_key(), **kwargs)
-        scope.set_state(self, new_state)
-        if not (isinstance(loss, float) and loss == 0.0):
-            scope.losses.append(loss)
-        return outputs
+        return call_in_scope(self, scope, args, kwargs, self._build_from)
 
     # ---- calling -------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if kwargs and not self._keras_form:
-            args, kwargs = _positional(type(self), args, kwargs)
+            args, kwargs = bind_by_position(type(self), args, kwargs)
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
-        if any(_is_symbolic(leaf) for leaf in leaves):
+        if any(is_symbolic(leaf) for leaf in leaves):
             if kwargs.get("training", 0) is None or kwargs.get("mask", 0) is None:
                 # Keras code passes its own `training=None` on; the graph decides later.
                 kwargs = {k: v for k, v in kwargs.items()
@@ -675,26 +400,9 @@ class Layer:
             return self._call_in_scope(scope, args, kwargs)
         return self._call_eager(args, kwargs)
 
-    def _shapes_of(self, tree):
-        leaves, treedef = jax.tree_util.tree_flatten(tree)
-        return treedef.unflatten([leaf.shape if _is_symbolic(leaf) else leaf for leaf in leaves])
-
-    def _check_input_spec(self, args):
-        """Keras's assert_input_compatibility on the first argument's tensors."""
-        if self.input_spec is None or not args:
-            return
-        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
-        tensors = [t for t in jax.tree_util.tree_leaves(args[0]) if hasattr(t, "shape")]
-        if len(specs) != len(tensors):
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expects "
-                             f"{len(specs)} input tensor(s), received {len(tensors)}")
-        for i, (spec, t) in enumerate(zip(specs, tensors)):
-            if spec is not None:
-                spec.check(self, i, tuple(t.shape), t.dtype)
-
     def _build_from(self, args, kwargs):
-        shapes = [self._shapes_of(a) for a in args]
-        extra = {k: self._shapes_of(kwargs[k]) for k in self.build_kwargs if kwargs.get(k) is not None}
+        shapes = [shapes_of(a) for a in args]
+        extra = {k: shapes_of(kwargs[k]) for k in self.build_kwargs if kwargs.get(k) is not None}
         if self.input_shape_hint is not None and shapes and isinstance(shapes[0], tuple):
             expected = (None, *self.input_shape_hint)
             received = tuple(shapes[0])
@@ -704,7 +412,7 @@ class Layer:
                                  f"{shape_str(expected)}, received {shape_str(received)}")
         # Builds may run inside another layer's first trace: weights stay concrete arrays.
         with jax.ensure_compile_time_eval():
-            self.params, self.state = self._pure_build(shapes, naming.next_rng(), extra)
+            self.params, self.state = self.make_weights(shapes, naming.next_generator(), extra)
         self.built = True
 
     def _call_symbolic(self, args, kwargs, leaves, treedef):
@@ -712,12 +420,12 @@ class Layer:
             if isinstance(leaf, (np.ndarray, jax.Array)):
                 raise TypeError(f"Layer '{self.name}' received both symbolic tensors and an "
                                 f"array; wrap constants in the layer or a Lambda")
-        self._check_input_spec(args)
+        check_inputs(self, args)
         if not self.built:
             self._build_from(args, kwargs)
         specs = self.compute_output_spec(*args, **kwargs)
         spec_leaves, out_treedef = jax.tree_util.tree_flatten(
-            specs, is_leaf=lambda s: isinstance(s, Spec))
+            specs, is_leaf=lambda s: isinstance(s, TensorSpec))
         node = CallNode(layer=self, treedef=treedef, leaves=leaves, out_treedef=out_treedef)
         node.outputs = [SymbolicTensor(s.shape, s.dtype, node, i) for i, s in enumerate(spec_leaves)]
         self.call_nodes.append(node)
@@ -725,53 +433,7 @@ class Layer:
 
     def compute_output_spec(self, *args, **kwargs):
         """Specs of this call's outputs: `output_shape` where defined, else traced."""
-        shape_args = [self._shapes_of(a) for a in args]
-        shape_kwargs = {k: self._shapes_of(v) for k, v in kwargs.items() if k != "training"}
-        declared = self.output_shape(*shape_args, **shape_kwargs)
-        traced = [self._trace(args, kwargs, size) for size in
-                  (_PROBE_SIZES if declared is None else _PROBE_SIZES[:1])]
-        leaves, treedef = jax.tree_util.tree_flatten(traced[0])
-        if declared is None:
-            others = jax.tree_util.tree_leaves(traced[1])
-            shapes = [tuple(a if a == b else None for a, b in zip(x.shape, y.shape))
-                      for x, y in zip(leaves, others)]
-            # The batch axis stays unknown even where a layer reduces it away.
-            return treedef.unflatten([Spec(s, x.dtype) for s, x in zip(shapes, leaves)])
-        declared_leaves = jax.tree_util.tree_leaves(
-            declared, is_leaf=lambda s: isinstance(s, tuple) and all(
-                d is None or isinstance(d, (int, np.integer)) for d in s))
-        return treedef.unflatten([Spec(tuple(s), x.dtype) for s, x in zip(declared_leaves, leaves)])
-
-    def _trace(self, args, kwargs, size):
-        def concrete(leaf):
-            if _is_symbolic(leaf):
-                return jax.ShapeDtypeStruct(tuple(size if d is None else d for d in leaf.shape),
-                                            leaf.dtype)
-            return leaf
-        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
-        spec_leaves = [concrete(leaf) for leaf in leaves]
-        tensor_positions = [i for i, leaf in enumerate(leaves) if _is_symbolic(leaf)]
-
-        def run(params, state, tensors):
-            filled = list(spec_leaves)
-            for i, t in zip(tensor_positions, tensors):
-                filled[i] = t
-            call_args, call_kwargs = treedef.unflatten(filled)
-            training = call_kwargs.pop("training", False)
-            outputs, _, _ = self._pure_call(params, state, *call_args, training=training,
-                                            rng=jax.random.key(0), **call_kwargs)
-            return outputs
-
-        received = [leaves[i].shape for i in tensor_positions]
-        try:
-            # Keras-form layers build their sub-layers in this first trace, so the
-            # weights are read inside it.
-            return jax.eval_shape(lambda tensors: run(self.params, self.state, tensors),
-                                  [spec_leaves[i] for i in tensor_positions])
-        except (TypeError, ValueError) as err:
-            shapes = ", ".join(shape_str(s) for s in received)
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) cannot be applied to "
-                             f"inputs of shape {shapes}: {err}") from None
+        return output_specs(self, args, kwargs)
 
     def _call_eager(self, args, kwargs):
         args, kwargs = jax.tree_util.tree_map(
@@ -780,12 +442,12 @@ class Layer:
         spec_args, spec_kwargs = jax.tree_util.tree_map(
             lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)
             if hasattr(x, "shape") else x, (args, kwargs))
-        self._check_input_spec(spec_args)
+        check_inputs(self, spec_args)
         if not self.built:
             self._build_from(spec_args, spec_kwargs)
         # The same shape check as a symbolic call, so an eager mistake names the layer too.
-        self.output_shape(*[self._shapes_of(a) for a in spec_args],
-                          **{k: self._shapes_of(v) for k, v in spec_kwargs.items() if k != "training"})
+        self.output_shape(*[shapes_of(a) for a in spec_args],
+                          **{k: shapes_of(v) for k, v in spec_kwargs.items() if k != "training"})
         training = bool(kwargs.pop("training", False))
         # Eager training calls draw their own key (reproducible under set_random_seed), as
         # Keras's layers do; the pure `call` still needs one passed in.
@@ -805,14 +467,7 @@ class Layer:
     def _activity_loss(self, outputs):
         """The activity penalty of each output divided by its batch size, as Keras 3 does,
         so the total loss does not depend on `batch_size`."""
-        loss = 0.0
-        if self.activity_regularizer is not None:
-            for out in jax.tree_util.tree_leaves(outputs):
-                penalty = self.activity_regularizer(out)
-                if jnp.ndim(out) > 0 and out.shape[0]:
-                    penalty = penalty / jnp.asarray(out.shape[0], jnp.result_type(penalty))
-                loss = loss + penalty
-        return loss
+        return activity_loss(self.activity_regularizer, outputs)
 
     def logits_activation(self):
         """"softmax" or "sigmoid" when this layer's output is that activation of values that
@@ -833,34 +488,18 @@ class Layer:
         """
         bare = copy.copy(self)
         bare.activation = activations.linear
-        logits, state, loss = bare._pure_call(params, state, *args, **kwargs)
+        logits, state, loss = bare.pure_call(params, state, *args, **kwargs)
         outputs = self.activation(logits)
         return outputs, state, loss + self._activity_loss(outputs), logits
 
     def weight_penalty(self, params):
-        """Sum of this layer's kernel/bias regularizers on `params`."""
-        total = 0.0
-        for weight, reg in self.weight_regularizers.items():
-            if reg is not None and weight in params:
-                total = total + reg(params[weight])
-        for sub in self._sublayers:
-            if sub.name in params:
-                total = total + sub.weight_penalty(params[sub.name])
-        return total
+        """Sum of this layer's kernel/bias regularizers on `params` (its sub-layers' too)."""
+        return weight_penalty(self, params)
 
     def apply_constraints(self, params):
         """`params` with this layer's weight constraints applied (its sub-layers' too): what
         training does after each optimizer update, as Keras's optimizers do."""
-        if not self.weight_constraints and not self._sublayers:
-            return params
-        params = dict(params)
-        for weight, constraint in self.weight_constraints.items():
-            if weight in params:
-                params[weight] = constraint(params[weight]).astype(params[weight].dtype)
-        for sub in self._sublayers:
-            if sub.name in params:
-                params[sub.name] = sub.apply_constraints(params[sub.name])
-        return params
+        return apply_constraints(self, params)
 
     @property
     def has_constraints(self) -> bool:
@@ -870,17 +509,11 @@ class Layer:
         return bool(self.weight_constraints) or any(s.has_constraints for s in self._sublayers)
 
     # ---- weights, Keras layout -----------------------------------------------------
-    def _present_weight_names(self):
-        return [n for n in self.weight_names if n in self.params or n in self.state]
-
     def get_weights(self) -> list:
         """The weights as NumPy arrays, in Keras's order (kernel before bias, trainable
         before non-trainable).
         """
-        if self._keras_form:
-            return [np.asarray(v.value) for v in self.weights]
-        return [np.asarray(self.params[n] if n in self.params else self.state[n])
-                for n in self._present_weight_names()]
+        return get_weights(self)
 
     def set_weights(self, weights) -> None:
         """Replace the weights with arrays in `get_weights`'s order.
@@ -889,32 +522,7 @@ class Layer:
             ValueError: the layer is not built, or the number or shapes of the arrays differ
                 from its weights'.
         """
-        if self._keras_form and (self.built or self._variables):
-            variables, weights = self.weights, list(weights)
-            if len(weights) != len(variables):
-                raise ValueError(f"Layer '{self.name}' expects {len(variables)} weights "
-                                 f"{[v.path for v in variables]}, received {len(weights)}")
-            for v, w in zip(variables, weights):
-                v.assign(w)
-            return
-        if not self.built:
-            raise ValueError(f"Layer '{self.name}' has no weights yet: call it on an input "
-                             f"(or add it to a model) before set_weights")
-        names = self._present_weight_names()
-        weights = list(weights)
-        if len(weights) != len(names):
-            raise ValueError(f"Layer '{self.name}' expects {len(names)} weights {names}, "
-                             f"received {len(weights)}")
-        params, state = dict(self.params), dict(self.state)
-        for n, w in zip(names, weights):
-            target = params if n in params else state
-            current = target[n]
-            w = np.asarray(w)
-            if w.shape != current.shape:
-                raise ValueError(f"Layer '{self.name}' weight '{n}' has shape {current.shape}, "
-                                 f"received an array of shape {w.shape}")
-            target[n] = jnp.asarray(w, dtype=current.dtype)
-        self.params, self.state = params, state
+        set_weights(self, weights, bool(self._variables))
 
     def count_params(self) -> int:
         """Keras's count: every weight, trainable or not, but no SeedGenerator state (Keras

@@ -89,13 +89,13 @@ class _Conv(Layer):
                              f"channels, shape (..., {self.channels}), received "
                              f"{shape_str(input_shape)}")
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         self._check(input_shape)
         self.channels = input_shape[-1]
-        params = {name: init(shape, self.dtype, rng)
+        params = {name: init(shape, self.dtype, generator)
                   for name, (shape, init) in self.weight_shapes(self.channels).items()}
         if self.use_bias:
-            params["bias"] = self.bias_initializer((self.out_channels(self.channels),), self.dtype, rng)
+            params["bias"] = self.bias_initializer((self.out_channels(self.channels),), self.dtype, generator)
         return params, {}
 
     def output_shape(self, input_shape):

@@ -43,14 +43,14 @@ class Dense(Layer):
                              f"{self.params['kernel'].shape[0]}), received {shape_str(input_shape)}")
         return (*input_shape[:-1], self.units)
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         self._check_rank(input_shape)
         if input_shape[-1] is None:
             raise ValueError(f"Dense '{self.name}': the last axis of its input must be known, "
                              f"received shape {shape_str(input_shape)}")
-        params = {"kernel": self.kernel_initializer((input_shape[-1], self.units), self.dtype, rng)}
+        params = {"kernel": self.kernel_initializer((input_shape[-1], self.units), self.dtype, generator)}
         if self.use_bias:
-            params["bias"] = self.bias_initializer((self.units,), self.dtype, rng)
+            params["bias"] = self.bias_initializer((self.units,), self.dtype, generator)
         return params, {}
 
     def call(self, params, state, x, *, training=False, rng=None):

@@ -30,9 +30,9 @@ class Embedding(Layer):
         self.mask_zero = bool(mask_zero)
         self.input_length = input_length
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         return {"embeddings": self.embeddings_initializer((self.input_dim, self.output_dim),
-                                                          self.dtype, rng)}, {}
+                                                          self.dtype, generator)}, {}
 
     def output_shape(self, input_shape):
         if len(input_shape) < 1:

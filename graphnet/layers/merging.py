@@ -21,7 +21,7 @@ class _Merge(Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}' takes {count} inputs, "
                              f"received {len(shapes)}")
 
-    def build(self, shapes, *, rng):
+    def build(self, shapes, *, generator):
         self._check_list(shapes)
         return {}, {}
 

@@ -62,7 +62,7 @@ class _Normalization(Layer):
                              f"{shape_str(input_shape)}")
         return axes
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         axes = self._check(input_shape)
         self.rank, self.axes = len(input_shape), axes
         self.param_shape = _param_shape(input_shape, axes)
@@ -71,9 +71,9 @@ class _Normalization(Layer):
                              f"must have a known size, received shape {shape_str(input_shape)}")
         params = {}
         if self.scale:
-            params["gamma"] = self.gamma_initializer(self.param_shape, self.dtype, rng)
+            params["gamma"] = self.gamma_initializer(self.param_shape, self.dtype, generator)
         if self.center:
-            params["beta"] = self.beta_initializer(self.param_shape, self.dtype, rng)
+            params["beta"] = self.beta_initializer(self.param_shape, self.dtype, generator)
         return params, {}
 
     def output_shape(self, input_shape):
@@ -117,10 +117,10 @@ class BatchNormalization(_Normalization):
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
 
-    def build(self, input_shape, *, rng):
-        params, _ = super().build(input_shape, rng=rng)
-        state = {"moving_mean": self.moving_mean_initializer(self.param_shape, self.dtype, rng),
-                 "moving_variance": self.moving_variance_initializer(self.param_shape, self.dtype, rng)}
+    def build(self, input_shape, *, generator):
+        params, _ = super().build(input_shape, generator=generator)
+        state = {"moving_mean": self.moving_mean_initializer(self.param_shape, self.dtype, generator),
+                 "moving_variance": self.moving_variance_initializer(self.param_shape, self.dtype, generator)}
         return params, state
 
     def _moments(self, x, mask):

@@ -7,7 +7,11 @@ edges of the graph like any layer's.
 import numpy as np
 
 from .. import naming
+from ..symbolic import SymbolicTensor
+from ..variables import Variable
 from .base import Layer
+
+OPS: dict = {}     # op name -> the array function behind it (`graphnet.ops` fills it)
 
 
 class _Arg:
@@ -19,7 +23,6 @@ class _Arg:
 
 
 def _template(value, tensors):
-    from ..symbolic import SymbolicTensor
     if isinstance(value, SymbolicTensor):
         tensors.append(value)
         return _Arg(len(tensors) - 1)
@@ -95,13 +98,12 @@ class Operation(Layer):
     """One `graphnet.ops` call in a graph: `op` by name, its constant arguments in config."""
 
     def __init__(self, op, args=(), kwargs=None, **base):
-        from .. import ops
-        if op not in ops.OPS:
+        if op not in OPS:
             raise ValueError(f"Operation: unknown op {op!r}; it must be a graphnet.ops name")
         base.setdefault("name", naming.unique_name(op))
         super().__init__(**base)
         self.op = op
-        self.fn = ops.OPS[op]
+        self.fn = OPS[op]
         self.args = tuple(args)
         self.kwargs = dict(kwargs or {})
 
@@ -133,7 +135,6 @@ class Operation(Layer):
 
 
 def _reject_variables(value, op):
-    from ..variables import Variable
     if isinstance(value, Variable):
         raise TypeError(f"ops.{op}: a layer's weight {value.path!r} cannot enter a graph "
                         f"directly; use it inside a layer's call()")

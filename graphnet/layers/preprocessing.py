@@ -65,7 +65,7 @@ class Normalization(Layer):
         broadcast = tuple(input_shape[d] if d in keep else 1 for d in range(ndim))
         return keep, broadcast, tuple(input_shape[d] for d in keep)
 
-    def build(self, input_shape, *, rng=None):
+    def build(self, input_shape, *, generator=None):
         self.keep, self.broadcast, var_shape = self._shapes(input_shape)
         if self.input_mean is not None:
             return {}, {}

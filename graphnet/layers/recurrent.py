@@ -10,7 +10,7 @@ import numpy as np
 from jax import lax
 
 from .. import activations, initializers, regularizers
-from ..registry import get_registered
+from . import serialization
 from .base import Layer, shape_str
 
 
@@ -130,18 +130,18 @@ class _RNN(Layer):
                                  f"shape (batch, {self.units}), received "
                                  f"{[shape_str(s) for s in shapes]}")
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         self._check(input_shape)
         self.features = input_shape[-1]
         u = self.units
-        params = {"kernel": self.kernel_initializer((self.features, self.gates * u), self.dtype, rng),
-                  "recurrent_kernel": self.recurrent_initializer((u, self.gates * u), self.dtype, rng)}
+        params = {"kernel": self.kernel_initializer((self.features, self.gates * u), self.dtype, generator),
+                  "recurrent_kernel": self.recurrent_initializer((u, self.gates * u), self.dtype, generator)}
         if self.use_bias:
-            params["bias"] = self.init_bias(rng)
+            params["bias"] = self.init_bias(generator)
         return params, {}
 
-    def init_bias(self, rng):
-        return self.bias_initializer(self.bias_shape, self.dtype, rng)
+    def init_bias(self, generator):
+        return self.bias_initializer(self.bias_shape, self.dtype, generator)
 
     @property
     def bias_shape(self):
@@ -238,13 +238,13 @@ class LSTM(_RNN):
         self.unit_forget_bias = bool(unit_forget_bias)
         self.use_cudnn = use_cudnn
 
-    def init_bias(self, rng):
+    def init_bias(self, generator):
         if not self.unit_forget_bias:
-            return super().init_bias(rng)
+            return super().init_bias(generator)
         u = self.units
         init = self.bias_initializer
-        return jnp.concatenate([init((u,), self.dtype, rng), jnp.ones((u,), self.dtype),
-                                init((2 * u,), self.dtype, rng)])
+        return jnp.concatenate([init((u,), self.dtype, generator), jnp.ones((u,), self.dtype),
+                                init((2 * u,), self.dtype, generator)])
 
     def cell(self, params, x_t, states, h_dropout):
         h, c = states
@@ -317,18 +317,6 @@ class GRU(_RNN):
                 "reset_after": self.reset_after, "use_cudnn": self.use_cudnn}
 
 
-RECURRENT = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
-
-
-def _layer_from(spec):
-    cls = RECURRENT.get(spec["class_name"]) or get_registered(spec["class_name"])
-    return cls.from_config(spec["config"])
-
-
-def _layer_spec(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
-
-
 class Bidirectional(Layer):
     """Keras Bidirectional(layer, merge_mode="concat"): a forward and a backward copy.
 
@@ -345,9 +333,9 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         if isinstance(layer, dict):
-            layer = _layer_from(layer)
+            layer = serialization.deserialize(layer)
         if isinstance(backward_layer, dict):
-            backward_layer = _layer_from(backward_layer)
+            backward_layer = serialization.deserialize(backward_layer)
         if not isinstance(layer, _RNN):
             raise TypeError(f"Bidirectional wraps a SimpleRNN, LSTM or GRU layer, received "
                             f"{type(layer).__name__}")
@@ -382,10 +370,10 @@ class Bidirectional(Layer):
     def parts(self):
         return {"forward": self.forward_layer, "backward": self.backward_layer}
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         params = {}
         for key, sub in self.parts.items():
-            sub.params, sub.state = sub.build(input_shape, rng=rng)
+            sub.params, sub.state = sub.make_weights([input_shape], generator)
             sub.built = True
             params[key] = sub.params
         return params, {}
@@ -443,11 +431,10 @@ class Bidirectional(Layer):
 
     # ---- weights: the two copies', in Keras's order ---------------------------------------
     def get_weights(self):
-        weights = []
-        for key, sub in self.parts.items():
-            sub.params = self.params[key]
-            weights += sub.get_weights()
-        return weights
+        """The forward copy's weights, then the backward copy's, each in Keras's order: read
+        from this layer's params (the copies are left as they are)."""
+        return [np.asarray(self.params[key][n]) for key, sub in self.parts.items()
+                for n in sub.weight_names if n in self.params[key]]
 
     def set_weights(self, weights):
         if not self.built:
@@ -469,8 +456,8 @@ class Bidirectional(Layer):
         return sum(sub.weight_penalty(params[key]) for key, sub in self.parts.items())
 
     def get_config(self):
-        config = {**super().get_config(), "layer": _layer_spec(self.layer),
+        config = {**super().get_config(), "layer": serialization.serialize(self.layer),
                   "merge_mode": self.merge_mode}
         if self.custom_backward:
-            config["backward_layer"] = _layer_spec(self.backward_layer)
+            config["backward_layer"] = serialization.serialize(self.backward_layer)
         return config

@@ -2,6 +2,7 @@
 import jax
 import jax.numpy as jnp
 
+from . import serialization
 from .base import Layer, shape_str
 
 
@@ -44,8 +45,7 @@ class TimeDistributed(Layer):
 
     def __init__(self, layer, **kwargs):
         if isinstance(layer, dict):
-            from ..saving.config import deserialize_layer
-            layer = deserialize_layer(layer)
+            layer = serialization.deserialize(layer)
         if not isinstance(layer, Layer):
             raise TypeError(f"TimeDistributed wraps a Layer, received {type(layer).__name__}")
         super().__init__(**kwargs)
@@ -58,9 +58,9 @@ class TimeDistributed(Layer):
                              f"(batch, steps, ...), received shape {shape_str(input_shape)}")
         return (None, *input_shape[2:])
 
-    def build(self, input_shape, *, rng):
+    def build(self, input_shape, *, generator):
         inner = self._inner_shape(input_shape)
-        params, state = self.layer.build(inner, rng=rng)
+        params, state = self.layer.make_weights([inner], generator)
         self.layer.params, self.layer.state, self.layer.built = params, state, True
         return {"layer": params}, {"layer": state}
 
@@ -95,5 +95,4 @@ class TimeDistributed(Layer):
         return self.layer.weight_penalty(params["layer"])
 
     def get_config(self):
-        from ..saving.config import serialize_layer
-        return {**super().get_config(), "layer": serialize_layer(self.layer)}
+        return {**super().get_config(), "layer": serialization.serialize(self.layer)}

@@ -12,7 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..registry import get_registered, lookup, registered_name
+from .. import registry
+from ..registry import lookup
 from . import loss_scale, rules, schedules
 from .rules import (clip_by_global_norm, clip_by_norm, clip_by_value, inject_learning_rate,
                     keras_adam, keras_adamw, keras_nadam)
@@ -120,6 +121,17 @@ class Optimizer:
 
     lr = learning_rate
 
+    @property
+    def configured_learning_rate(self):
+        """The learning rate as given: a float or a schedule (`learning_rate` is its value
+        at the next step). Setting it stores it as it is; `learning_rate=` also updates
+        the state."""
+        return self._learning_rate
+
+    @configured_learning_rate.setter
+    def configured_learning_rate(self, value):
+        self._learning_rate = value
+
     def _lr_state(self):
         found = rules.find_learning_rate_states(self.state)
         if not found:
@@ -161,26 +173,19 @@ class Optimizer:
 
 
 def _serialize_lr(owner, lr):
+    """A float as it is; a schedule in the registry's shape (graphnet's or registered)."""
     if not callable(lr):
         return lr
-    if isinstance(lr, schedules.LearningRateSchedule) and schedules.is_builtin(lr):
+    try:
         return schedules.serialize(lr)
-    name = registered_name(lr) or registered_name(type(lr))
-    if name is None:
+    except ValueError:
         raise ValueError(f"{owner}: the learning-rate schedule {lr!r} is not registered; use "
-                         f"@graphnet.register_serializable() to save it")
-    if registered_name(lr) is None:       # an instance of a registered schedule class
-        return {"registered": name, "config": lr.get_config()}
-    return {"registered": name}
+                         f"@graphnet.register_serializable() to save it") from None
 
 
 def _deserialize_lr(lr):
-    if not isinstance(lr, dict):
-        return lr
-    if "registered" in lr:
-        obj = get_registered(lr["registered"])
-        return obj.from_config(lr["config"]) if "config" in lr else obj
-    return schedules.deserialize(lr)
+    """Also reads the `{"registered": name, "config"}` entries earlier versions wrote."""
+    return schedules.deserialize(lr) if isinstance(lr, dict) else lr
 
 
 def _set_lr(state, value, name):
@@ -190,8 +195,9 @@ def _set_lr(state, value, name):
         if _is_injected(s) and "learning_rate" in s.hyperparams:
             old = s.hyperparams["learning_rate"]
             replaced.append(True)
-            return s._replace(hyperparams={**s.hyperparams,
-                                           "learning_rate": jnp.asarray(value, old.dtype)})
+            hyperparams = {**s.hyperparams, "learning_rate": jnp.asarray(value, old.dtype)}
+            # optax's state is a NamedTuple: rebuilt field by field, hyperparams replaced
+            return type(s)(*(hyperparams if field is s.hyperparams else field for field in s))
         return s
     state = jax.tree_util.tree_map(swap, state, is_leaf=_is_injected)
     if not replaced:
@@ -386,11 +392,11 @@ class LossScaleOptimizer(Optimizer):
 
     @property
     def _learning_rate(self):
-        return self.inner_optimizer._learning_rate
+        return self.inner_optimizer.configured_learning_rate
 
     @_learning_rate.setter
     def _learning_rate(self, value):
-        self.inner_optimizer._learning_rate = value
+        self.inner_optimizer.configured_learning_rate = value
 
     @property
     def tx(self) -> optax.GradientTransformation:
@@ -433,33 +439,33 @@ OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "ada
 CLASSES = {cls.__name__: cls for cls in (*OPTIMIZERS.values(), LossScaleOptimizer)}
 
 
+KIND = registry.Kind("optimizer", CLASSES)
+
+
 def get(identifier) -> Optimizer:
     """An Optimizer from a name, an Optimizer, or any optax.GradientTransformation."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        return lookup(OPTIMIZERS, identifier, "optimizer")()
     if isinstance(identifier, optax.GradientTransformation):
         return OptaxOptimizer(identifier)
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    raise TypeError(f"An optimizer must be a string, a graphnet.optimizers.Optimizer or an "
-                    f"optax.GradientTransformation, received {identifier!r}")
+    return registry.get(identifier, KIND, base=Optimizer, instantiate=False,
+                        from_name=lambda name: lookup(OPTIMIZERS, name, "optimizer")(),
+                        expected="An optimizer must be a string, a graphnet.optimizers.Optimizer "
+                                 "or an optax.GradientTransformation")
 
 
 def serialize(optimizer: Optimizer) -> dict:
-    """`{"class_name", "config"}` of an optimizer, as Keras writes it in a saved model."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    """`{"class_name", "config"}` of an optimizer (the registry's shape, as Keras writes it).
+
+    An optax transformation is code, not data: its entry names OptaxOptimizer, which loading
+    refuses with the list of the optimizers it can rebuild."""
+    if isinstance(optimizer, OptaxOptimizer):
+        return {"class_name": "OptaxOptimizer", "config": optimizer.get_config()}
+    return registry.serialize(optimizer, KIND)
 
 
 def deserialize(config: dict) -> Optimizer:
-    """The optimizer a `serialize` config describes.
+    """The optimizer a `serialize` config describes (graphnet's classes or registered ones).
 
     Raises:
-        ValueError: the class name is not one of graphnet's optimizers.
+        ValueError: the class name is neither one of graphnet's optimizers nor registered.
     """
-    cls = CLASSES.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown optimizer class {config.get('class_name')!r}; valid ones are "
-                         f"{sorted(CLASSES)}")
-    return cls.from_config(config.get("config", {}))
+    return registry.deserialize(config, KIND)

@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from .. import registry
+
 F32 = jnp.float32
 
 
@@ -155,20 +157,20 @@ def is_builtin(schedule) -> bool:
     return BUILTIN.get(type(schedule).__name__) is type(schedule)
 
 
+KIND = registry.Kind("learning-rate schedule", BUILTIN)
+
+
 def serialize(schedule) -> dict:
-    """Keras's form: {"class_name": ..., "config": ...}."""
-    if not is_builtin(schedule):
-        raise ValueError(f"{schedule!r} is not one of graphnet's schedules {sorted(BUILTIN)}; "
-                         f"register its class with graphnet.register_serializable to save it")
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    """The registry's shape (Keras's): `{"class_name", "config"}` for graphnet's schedules and
+    registered classes, `{"class_name": "function", "config": name}` for a registered
+    function."""
+    return registry.serialize(schedule, KIND)
 
 
 def deserialize(config: dict):
-    cls = BUILTIN.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Unknown learning-rate schedule {config.get('class_name')!r}; valid "
-                         f"ones are {sorted(BUILTIN)}")
-    return cls.from_config(config.get("config", {}))
+    """The schedule `serialize` described; also reads the `{"registered": name}` entries
+    earlier versions wrote."""
+    return registry.deserialize(config, KIND)
 
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",

@@ -4,8 +4,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import layers
-from harness import run_layer_test
-from layer_harness import check_against_keras, keras, predict
+from harness import check_against_keras, keras, predict, run_layer_test
 
 X = np.random.default_rng(6).normal(size=(3, 4, 5)).astype("float32") * 3
 

@@ -4,8 +4,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import layers
-from harness import run_layer_test
-from layer_harness import check_against_keras, config_round_trip, keras, model_of
+from harness import check_against_keras, config_round_trip, keras, model_of, run_layer_test
 
 
 def softmax(x, axis=-1):

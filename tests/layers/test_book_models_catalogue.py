@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import graphnet as gn
-from layer_harness import keras
+from harness import keras
 
 
 def same_weights(ours, theirs):

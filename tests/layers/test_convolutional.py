@@ -6,8 +6,7 @@ from hypothesis import strategies as st
 
 import graphnet as gn
 from graphnet import layers
-from harness import run_layer_test
-from layer_harness import check_against_keras, config_round_trip, keras, predict
+from harness import check_against_keras, config_round_trip, keras, predict, run_layer_test
 
 FAST = settings(max_examples=10, deadline=None)
 

@@ -4,7 +4,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import layers
-from layer_harness import check_against_keras, config_round_trip, keras, predict
+from harness import check_against_keras, config_round_trip, keras, predict
 
 
 def test_lookup_matches_numpy_and_keras():

@@ -6,8 +6,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import layers
-from harness import run_layer_test
-from layer_harness import check_against_keras, keras
+from harness import check_against_keras, keras, run_layer_test
 
 X = np.random.default_rng(2).normal(size=(4, 6, 5, 8)).astype("float32")
 

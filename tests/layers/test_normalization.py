@@ -5,7 +5,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import layers
-from layer_harness import check_against_keras, config_round_trip, keras, model_of, random_weights
+from harness import check_against_keras, config_round_trip, keras, model_of, random_weights
 
 
 def bn_model(shape=(5, 3), **kwargs):

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import graphnet as gn
 from graphnet import layers
-from layer_harness import check_against_keras, config_round_trip, keras, predict
+from harness import check_against_keras, config_round_trip, keras, predict
 
 
 def loops_pool(x, size, strides, padding, kind):

@@ -6,8 +6,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import layers
-from harness import run_layer_test
-from layer_harness import check_against_keras, keras, predict
+from harness import check_against_keras, keras, predict, run_layer_test
 
 rng = np.random.default_rng(9)
 IMAGES = rng.uniform(0, 255, size=(3, 6, 7, 2)).astype("float32")

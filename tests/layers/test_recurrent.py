@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import graphnet as gn
 from graphnet import layers
-from layer_harness import check_against_keras, config_round_trip, keras, model_of, predict
+from harness import check_against_keras, config_round_trip, keras, model_of, predict
 
 
 def sigmoid(x):

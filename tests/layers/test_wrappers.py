@@ -4,8 +4,7 @@ import pytest
 
 import graphnet as gn
 from graphnet import layers
-from harness import run_layer_test
-from layer_harness import check_against_keras, keras
+from harness import check_against_keras, keras, run_layer_test
 
 X = np.random.default_rng(8).normal(size=(2, 4, 3)).astype("float32")
 

@@ -1,0 +1,60 @@
+"""One layer as the registry's shape, `{"class_name", "config"}` (Keras's
+`layers.serialize`): how a wrapper (TimeDistributed, Bidirectional) keeps the layer it
+wraps in its own config. Classes resolve through graphnet's own layers and the user's
+registrations only, so a config never names code the user did not register."""
+from ..registry import get_registered, registered_name
+from .base import Layer
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def graphnet_layer_classes() -> dict:
+    """graphnet's own layer classes by name: `Layer` and its public subclasses defined in
+    graphnet (Model and Sequential included once their module is imported)."""
+    table = {"Layer": Layer}
+    for cls in _subclasses(Layer):
+        if cls.__module__.startswith("graphnet.") and not cls.__name__.startswith("_"):
+            table[cls.__name__] = cls
+    return table
+
+
+def serialize(layer) -> dict:
+    """`{"class_name", "config"}`: graphnet's class name, or the name it was registered
+    under."""
+    cls = type(layer)
+    name = cls.__name__ if graphnet_layer_classes().get(cls.__name__) is cls else registered_name(cls)
+    if name is None:
+        raise ValueError(f"Layer '{layer.name}' is of class {cls.__qualname__}, which is not a "
+                         f"graphnet layer and is not registered, so it cannot be saved: decorate "
+                         f"the class with @graphnet.register_serializable() (and give it a "
+                         f"get_config returning its constructor arguments)")
+    return {"class_name": name, "config": layer.get_config()}
+
+
+def deserialize(entry: dict):
+    """The layer `serialize` described (entries of a saved model's layer list read too: an
+    `id` is ignored, a `name` beside the config is the layer's name)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+        raise ValueError(f"A saved layer is a dict with a string 'class_name', found {entry!r}")
+    name, config = entry["class_name"], entry.get("config")
+    if not isinstance(config, dict):
+        raise ValueError(f"The saved layer of class {name!r} has no config dict")
+    cls = graphnet_layer_classes().get(name)
+    if cls is None:
+        try:
+            cls = get_registered(name)
+        except ValueError:
+            raise ValueError(f"Layer {config.get('name', '?')!r} is of class {name!r}, which is "
+                             f"neither a graphnet layer nor registered: define the class and "
+                             f"decorate it with @graphnet.register_serializable() before "
+                             f"loading") from None
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise ValueError(f"{name!r} is registered, but to {cls!r}, which is not a Layer class")
+    layer = cls.from_config(config)      # a Lambda's code only from registered functions
+    if isinstance(entry.get("name"), str):
+        layer.name = entry["name"]
+    return layer

@@ -1,0 +1,84 @@
+"""Shapes before data: the specs of a layer call's outputs, declared by the layer's
+`output_shape` or found by tracing its call with `jax.eval_shape` (no values computed)."""
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from ..symbolic import SymbolicTensor, TensorSpec, shape_str
+
+# Stand-ins for unknown (None) sizes when shapes are inferred by tracing: two different
+# values, so any output size that follows them is unknown too (Keras does the same).
+PROBE_SIZES = (83, 89)
+
+
+def is_symbolic(x) -> bool:
+    return isinstance(x, SymbolicTensor)
+
+
+def shapes_of(tree):
+    """`tree` with each symbolic tensor replaced by its shape."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    return treedef.unflatten([leaf.shape if is_symbolic(leaf) else leaf for leaf in leaves])
+
+
+def specs_of(tree):
+    """Arrays in `tree` as symbolic stand-ins with an unknown batch axis (for building)."""
+    return jax.tree_util.tree_map(
+        lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)
+        if hasattr(x, "shape") and hasattr(x, "dtype") and len(x.shape) else x, tree)
+
+
+def output_specs(layer, args, kwargs):
+    """`TensorSpec`s of a call's outputs: shapes from `layer.output_shape` where it declares
+    them, else from two traces (a size that differs between them is unknown); dtypes are
+    always traced."""
+    shape_args = [shapes_of(a) for a in args]
+    shape_kwargs = {k: shapes_of(v) for k, v in kwargs.items() if k != "training"}
+    declared = layer.output_shape(*shape_args, **shape_kwargs)
+    traced = [trace(layer, args, kwargs, size) for size in
+              (PROBE_SIZES if declared is None else PROBE_SIZES[:1])]
+    leaves, treedef = jax.tree_util.tree_flatten(traced[0])
+    if declared is None:
+        others = jax.tree_util.tree_leaves(traced[1])
+        shapes = [tuple(a if a == b else None for a, b in zip(x.shape, y.shape))
+                  for x, y in zip(leaves, others)]
+        # The batch axis stays unknown even where a layer reduces it away.
+        return treedef.unflatten([TensorSpec(s, x.dtype) for s, x in zip(shapes, leaves)])
+    declared_leaves = jax.tree_util.tree_leaves(
+        declared, is_leaf=lambda s: isinstance(s, tuple) and all(
+            d is None or isinstance(d, (int, np.integer)) for d in s))
+    return treedef.unflatten([TensorSpec(tuple(s), x.dtype) for s, x in zip(declared_leaves, leaves)])
+
+
+def trace(layer, args, kwargs, size):
+    """The call's outputs as `jax.ShapeDtypeStruct`s, unknown sizes set to `size`."""
+    def concrete(leaf):
+        if is_symbolic(leaf):
+            return jax.ShapeDtypeStruct(tuple(size if d is None else d for d in leaf.shape),
+                                        leaf.dtype)
+        return leaf
+    leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
+    spec_leaves = [concrete(leaf) for leaf in leaves]
+    tensor_positions = [i for i, leaf in enumerate(leaves) if is_symbolic(leaf)]
+
+    def run(params, state, tensors):
+        filled = list(spec_leaves)
+        for i, t in zip(tensor_positions, tensors):
+            filled[i] = t
+        call_args, call_kwargs = treedef.unflatten(filled)
+        training = call_kwargs.pop("training", False)
+        outputs, _, _ = layer.pure_call(params, state, *call_args, training=training,
+                                        rng=jax.random.key(0), **call_kwargs)
+        return outputs
+
+    received = [leaves[i].shape for i in tensor_positions]
+    try:
+        # Keras-form layers build their sub-layers in this first trace, so the
+        # weights are read inside it.
+        return jax.eval_shape(lambda tensors: run(layer.params, layer.state, tensors),
+                              [spec_leaves[i] for i in tensor_positions])
+    except (TypeError, ValueError) as err:
+        shapes = ", ".join(shape_str(s) for s in received)
+        raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be applied to "
+                         f"inputs of shape {shapes}: {err}") from None

@@ -1,0 +1,103 @@
+"""Metrics with Keras 3's names and numerics, as pure (init, update, result) triples.
+
+`fit` threads each metric's state through the compiled step, so a metric costs no host
+round trip; `update_state` / `result()` / `reset_state()` give Keras's stateful use outside.
+"""
+from .. import losses, registry
+from ..registry import lookup
+from .confusion import AUC, F1Score, FBetaScore, MeanIoU, Precision, Recall
+from .core import (Accuracy, BinaryAccuracy, CategoricalAccuracy, MeanAbsoluteError,
+                   MeanMetricWrapper, MeanSquaredError, Metric, RootMeanSquaredError,
+                   SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+                   TopKCategoricalAccuracy)
+from .functions import (accuracy, binary_accuracy, categorical_accuracy,
+                        sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
+                        squared_error, top_k_categorical_accuracy)
+
+
+# ---- names -----------------------------------------------------------------------------
+METRIC_FUNCTIONS = {
+    "binary_accuracy": binary_accuracy, "categorical_accuracy": categorical_accuracy,
+    "sparse_categorical_accuracy": sparse_categorical_accuracy,
+    "mse": losses.mean_squared_error, "mean_squared_error": losses.mean_squared_error,
+    "mae": losses.mean_absolute_error, "mean_absolute_error": losses.mean_absolute_error,
+    "mape": losses.mean_absolute_percentage_error,
+    "mean_absolute_percentage_error": losses.mean_absolute_percentage_error,
+    "msle": losses.mean_squared_logarithmic_error,
+    "binary_crossentropy": losses.binary_crossentropy,
+    "categorical_crossentropy": losses.categorical_crossentropy,
+    "sparse_categorical_crossentropy": losses.sparse_categorical_crossentropy,
+    "kld": losses.kl_divergence, "kl_divergence": losses.kl_divergence,
+    "poisson": losses.poisson, "hinge": losses.hinge, "squared_hinge": losses.squared_hinge,
+    "categorical_hinge": losses.categorical_hinge, "log_cosh": losses.log_cosh,
+    "top_k_categorical_accuracy": top_k_categorical_accuracy,
+    "sparse_top_k_categorical_accuracy": sparse_top_k_categorical_accuracy,
+}
+ACCURACY_NAMES = ("accuracy", "acc")
+# Names that make a metric object of their own (Keras's strings for these classes).
+NAMED_CLASSES = {"auc": "AUC", "precision": "Precision", "recall": "Recall",
+                 "root_mean_squared_error": "RootMeanSquaredError",
+                 "f1_score": "F1Score"}
+_VALID = {**METRIC_FUNCTIONS, "accuracy": None, "acc": None, **NAMED_CLASSES}
+
+CLASSES = {cls.__name__: cls for cls in (
+    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanSquaredError,
+    MeanAbsoluteError, AUC, Precision, Recall, TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy, RootMeanSquaredError, FBetaScore, F1Score, MeanIoU)}
+
+
+def resolve_accuracy(name, y_true_shape, y_pred_shape):
+    """Keras's choice for "accuracy": binary for one unit, sparse when targets are class
+    indices (lower rank, or a last axis of 1 against several classes), else categorical."""
+    is_binary = y_pred_shape[-1] == 1
+    is_sparse = (len(y_true_shape) < len(y_pred_shape)
+                 or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1))
+    if is_binary:
+        return BinaryAccuracy(name=name)
+    if is_sparse:
+        return SparseCategoricalAccuracy(name=name)
+    return CategoricalAccuracy(name=name)
+
+
+def get(identifier, y_true_shape=None, y_pred_shape=None):
+    """A Metric from a name (named as given, like Keras), a Metric, a class or a function.
+
+    "accuracy"/"acc" need the target and output shapes to choose their kind.
+    """
+    metric = _get(identifier, y_true_shape, y_pred_shape)
+    if y_true_shape is not None and y_pred_shape is not None:
+        metric.build(tuple(y_true_shape), tuple(y_pred_shape))
+    return metric
+
+
+def _get(identifier, y_true_shape, y_pred_shape):
+    def from_name(name):
+        key = name.lower()
+        lookup(_VALID, key, "metric")
+        if key in ACCURACY_NAMES:
+            if y_true_shape is None:
+                raise ValueError(f"metric {name!r} is chosen per output from the shapes "
+                                 f"of its target and prediction; pass them")
+            return resolve_accuracy(name, y_true_shape, y_pred_shape)
+        if key in NAMED_CLASSES:
+            return CLASSES[NAMED_CLASSES[key]](name=name)
+        return MeanMetricWrapper(METRIC_FUNCTIONS[key], name=name)
+    return registry.get(identifier, KIND, base=Metric, from_name=from_name,
+                        from_callable=MeanMetricWrapper,
+                        expected="A metric must be a string, a graphnet.metrics.Metric or a "
+                                 "function (y_true, y_pred)")
+
+
+KIND = registry.Kind("metric", CLASSES, METRIC_FUNCTIONS, MeanMetricWrapper)
+
+
+def serialize(metric):
+    """A metric name as given, or the registry's one shape for metric objects."""
+    return metric if isinstance(metric, str) else registry.serialize(metric, KIND)
+
+
+def deserialize(config):
+    """A metric from the dict `serialize` made."""
+    if isinstance(config, str):
+        return config
+    return registry.deserialize(config, KIND)

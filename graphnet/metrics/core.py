@@ -1,0 +1,239 @@
+"""The Metric base (pure triple or Keras's add_weight form) and the sample-weighted mean
+metrics built on one function per sample."""
+import jax.numpy as jnp
+import numpy as np
+
+from .. import losses
+from ..losses import match_ranks
+from ..naming import snake_case
+from ..variables import CallScope, Variable, unique_name
+from .functions import (as_float, binary_accuracy, categorical_accuracy, accuracy,
+                        sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
+                        squared_error, top_k_categorical_accuracy)
+
+
+class Metric:
+    """Keras Metric, in either of two forms.
+
+    graphnet's pure triple over a pytree state of float32 arrays: `init() -> state`,
+    `update(state, y_true, y_pred, sample_weight) -> state`, `result(state) -> scalar`.
+
+    Keras's form: variables made with `self.add_weight(...)` in `__init__`, and
+    `update_state(y_true, y_pred, sample_weight=None)` assigning them, `result()` reading
+    them. Inside `fit` the variables stand for the traced state (the same mechanism as a
+    Keras-form layer's weights), so the metric runs in the compiled step.
+    """
+    _keras_form = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._keras_form = cls.update_state is not Metric.update_state
+        if cls._keras_form and "result" in vars(cls):
+            cls.result = _result_of_state(vars(cls)["result"])
+
+    def __init__(self, name=None, dtype="float32"):
+        self.name = name or snake_case(type(self).__name__)
+        self.dtype = dtype or "float32"
+        self._state = None
+        self._variables = []
+        self._values = {}
+        self._initial = {}
+
+    def build(self, y_true_shape, y_pred_shape):
+        """Called with the target and prediction shapes (batch axis first) before `init`,
+        by `compile`/`fit` and by the first `update_state`: a metric whose state size
+        depends on them (F1Score's classes) sets it here."""
+
+    def init(self):
+        """The metric's initial state, a pytree (e.g. running sums); pure form."""
+        if self._keras_form:
+            return dict(self._initial)
+        raise NotImplementedError(f"{type(self).__name__} must define init()")
+
+    def update(self, state, y_true, y_pred, sample_weight=None):
+        """The state after one batch: a pure function, traced inside the compiled step."""
+        if self._keras_form:
+            with CallScope() as scope:
+                scope.bind(self, {}, state)
+                self.update_state(y_true, y_pred, sample_weight=sample_weight)
+                return scope.state_of(self)
+        raise NotImplementedError(f"{type(self).__name__} must define update()")
+
+    def result(self, state=None):
+        """The metric's value from a state (or from the metric's own, outside `fit`)."""
+        raise NotImplementedError(f"{type(self).__name__} must define result(state)")
+
+    # ---- Keras's form: variables ------------------------------------------------------
+    def add_weight(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
+                   name=None):
+        """Keras `Metric.add_weight`: a non-trainable variable of the metric's state."""
+        from .. import initializers
+        name = unique_name(self._variables, name)
+        dtype = np.dtype(dtype or self.dtype)
+        value = jnp.asarray(initializers.get(initializer)(tuple(shape), dtype.name, None), dtype)
+        variable = Variable(self, name, tuple(shape), dtype, False, initializer)
+        self._variables.append(variable)
+        self._values[name] = self._initial[name] = value
+        return variable
+
+    def own_values(self, collection):
+        """The state variables' values (Keras's form): what its `Variable`s read."""
+        return self._values
+
+    def set_own_values(self, collection, values):
+        """Replaces the state variables' values (a `Variable`'s `assign`)."""
+        self._values = values
+
+    @property
+    def variables(self) -> list:
+        """The metric's state variables (Keras's form)."""
+        return list(self._variables)
+
+    # Keras's stateful API, for use outside `fit`.
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Keras's stateful form: fold one batch into the metric's own state."""
+        if self._state is None:
+            self.build(tuple(np.shape(y_true)), tuple(np.shape(y_pred)))
+        state = self.init() if self._state is None else self._state
+        self._state = self.update(state, jnp.asarray(y_true), jnp.asarray(y_pred),
+                                  None if sample_weight is None else jnp.asarray(sample_weight))
+
+    def reset_state(self):
+        """Forget everything seen so far (Keras's stateful form)."""
+        self._state = None
+        if self._keras_form:
+            self._values = dict(self._initial)
+
+    def _current(self, state):
+        if state is not None:
+            return state
+        return self.init() if self._state is None else self._state
+
+    def get_config(self):
+        """The constructor's arguments, for saving."""
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        """A new metric (fresh state) from the dict `get_config` returned."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name='{self.name}'>"
+
+
+def _result_of_state(user_result):
+    """A Keras-form `result()` that `fit` can also call on a traced state."""
+    def result(self, state=None):
+        if state is None:
+            return user_result(self)
+        with CallScope() as scope:
+            scope.bind(self, {}, state)
+            return user_result(self)
+    result.__doc__ = user_result.__doc__
+    result.__wrapped__ = user_result
+    return result
+
+
+class MeanMetricWrapper(Metric):
+    """The sample-weighted mean of `fn(y_true, y_pred)` per sample (Keras's reduction)."""
+
+    def __init__(self, fn, name=None, dtype="float32", **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
+        self.fn = fn
+        self.fn_kwargs = kwargs
+
+    def init(self):
+        """A running (weighted sum, count) pair."""
+        return {"total": jnp.zeros((), jnp.float32), "count": jnp.zeros((), jnp.float32)}
+
+    def update(self, state, y_true, y_pred, sample_weight=None):
+        """Add one batch's per-sample values (weighted by `sample_weight`)."""
+        values = as_float(self.fn(y_true, y_pred, **self.fn_kwargs))
+        if sample_weight is None:
+            values = values.reshape(values.shape[0], -1).mean(-1) if values.ndim > 1 else values
+            count = jnp.asarray(values.shape[0] if values.ndim else 1, jnp.float32)
+            return {"total": state["total"] + jnp.sum(values), "count": state["count"] + count}
+        weight = as_float(sample_weight)
+        values, weight = match_ranks(values, weight)
+        if values.ndim > weight.ndim:
+            values = values.mean(axis=tuple(range(weight.ndim, values.ndim)))
+        weight = jnp.broadcast_to(weight, values.shape)
+        values = values * weight
+        if weight.ndim > 1:
+            weight = weight.mean(axis=tuple(range(1, weight.ndim)))
+            values = values.mean(axis=tuple(range(1, values.ndim)))
+        return {"total": state["total"] + jnp.sum(values),
+                "count": state["count"] + jnp.sum(weight)}
+
+    def result(self, state=None):
+        """The weighted mean so far."""
+        state = self._current(state)
+        return jnp.where(state["count"] == 0, 0.0, state["total"] / state["count"])
+
+    def get_config(self):
+        """The constructor's arguments, for saving."""
+        return {**super().get_config(), **self.fn_kwargs}
+
+
+def _wrapper(fn, default_name, arg_names=()):
+    defaults = dict(arg_names)
+
+    def __init__(self, name=default_name, dtype="float32", **kwargs):
+        unknown = set(kwargs) - set(defaults)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) "
+                            f"{sorted(unknown)}")
+        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **{**defaults, **kwargs})
+    return __init__
+
+
+class Accuracy(MeanMetricWrapper):
+    """Keras's `"accuracy"`: the fraction of predictions that equal the labels."""
+    __init__ = _wrapper(accuracy, "accuracy")
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """The fraction of 0/1 labels matched by `y_pred > threshold`."""
+    __init__ = _wrapper(binary_accuracy, "binary_accuracy", (("threshold", 0.5),))
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    """The fraction of samples whose argmax matches the one-hot label."""
+    __init__ = _wrapper(categorical_accuracy, "categorical_accuracy")
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """The fraction of samples whose argmax matches the integer label."""
+    __init__ = _wrapper(sparse_categorical_accuracy, "sparse_categorical_accuracy")
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    """The mean squared error, as a metric (averaged over the epoch)."""
+    __init__ = _wrapper(losses.mean_squared_error, "mean_squared_error")
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean absolute error, as a metric (averaged over the epoch)."""
+    __init__ = _wrapper(losses.mean_absolute_error, "mean_absolute_error")
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """The fraction of samples whose one-hot label is among the `k` (default 5) highest scores."""
+    __init__ = _wrapper(top_k_categorical_accuracy, "top_k_categorical_accuracy", (("k", 5),))
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """The fraction of samples whose integer label is among the `k` (default 5) highest
+    scores (`from_sorted_ids=True`: `y_pred` already holds class ids, best first)."""
+    __init__ = _wrapper(sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy",
+                        (("k", 5), ("from_sorted_ids", False)))
+
+
+class RootMeanSquaredError(MeanMetricWrapper):
+    """Keras RootMeanSquaredError: the square root of the (weighted) mean squared error
+    over everything seen since the last reset (not the mean of per-batch roots)."""
+    __init__ = _wrapper(squared_error, "root_mean_squared_error")
+
+    def result(self, state=None):
+        return jnp.sqrt(super().result(state))
