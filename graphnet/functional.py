@@ -16,8 +16,8 @@ from . import naming
 from . import graph as graphs
 from .graph import build_graph, check_tensors, layer_order
 from .interpret import make_run
-from .layers.base import InputLayer, Layer, Spec, shape_str
-from .symbolic import SymbolicTensor
+from .layers.base import InputLayer, Layer
+from .symbolic import SymbolicTensor, TensorSpec, shape_str
 
 
 def structure(x, role: str, model_name: str):
@@ -286,7 +286,7 @@ class Functional(Layer):
                     a is not None and b is not None and a != b for a, b in zip(t.shape, given.shape)):
                 raise ValueError(f"Model '{self.name}' input '{name}' expects shape "
                                  f"{shape_str(t.shape)}, received {shape_str(given.shape)}")
-        return self._pack_outputs([Spec(t.shape, t.dtype) for t in self.outputs])
+        return self._pack_outputs([TensorSpec(t.shape, t.dtype) for t in self.outputs])
 
     def _autocast(self, params, args, kwargs):
         """Nothing: each layer inside casts its own inputs and weights to its policy."""

@@ -8,7 +8,7 @@ builds a model from any DiGraph in this schema.
 - Node attributes: `layer` (the layer object; an `InputLayer` for an input),
   `arguments` (the call's `(args, kwargs)`, each tensor replaced by `Arg(k)`, k its
   position among the call's tensors, constants kept as they are; `((), {})` for an input:
-  a node with no arguments is an input), `outputs` (a tuple of `Spec(shape, dtype)`, one
+  a node with no arguments is an input), `outputs` (a tuple of `TensorSpec(shape, dtype)`, one
   per output tensor of the call).
 - Edge attributes: `tensors`, a tuple of `(output, argument)` pairs (output `output` of the
   source is tensor argument `argument` of the target: `Add()([x, x])` is one edge with
@@ -32,8 +32,7 @@ import networkx as nx
 import numpy as np
 
 from . import naming
-from .layers.base import Spec, shape_str
-from .symbolic import CallNode, SymbolicTensor
+from .symbolic import CallNode, SymbolicTensor, TensorSpec, shape_str
 
 
 @dataclass(frozen=True)
@@ -243,7 +242,7 @@ def build_graph(inputs, outputs, input_structure, output_structure, model_name: 
             else:
                 template.append(leaf)
         graph.add_node(key, layer=layer, arguments=node.treedef.unflatten(template),
-                       outputs=tuple(Spec(t.shape, t.dtype) for t in node.outputs))
+                       outputs=tuple(TensorSpec(t.shape, t.dtype) for t in node.outputs))
         for parent, pairs in edges.items():
             first = pairs[0][2]
             graph.add_edge(parent, key, tensors=tuple((o, a) for o, a, _ in pairs),

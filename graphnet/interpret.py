@@ -54,7 +54,7 @@ def _mask_plan(layer, arguments, gather):
     call = layer.call
     bound = hasattr(call, "__func__")          # self, then (params, state) unless Keras's form
     params = _call_parameters(getattr(call, "__func__", call),
-                              int(bound) + (0 if layer._keras_form else 2))
+                              int(bound) + (0 if layer.keras_form else 2))
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     named = [(positional[i] if i < len(positional) else None, a) for i, a in enumerate(args)]
     named += list(kwargs.items())
@@ -144,7 +144,7 @@ def make_run(graph):
                 leaves[position] = values[s]
             args, kwargs = step.treedef.unflatten(leaves)
             kwargs = dict(kwargs)
-            if layer._keras_form:
+            if layer.keras_form:
                 # Keras attaches masks to tensors: a Keras-form layer's sub-layer called on
                 # one of its arguments receives that argument's mask.
                 by_value = {id(values[s]): masks[s] for _, s in step.fill if masks[s] is not None}

@@ -22,9 +22,7 @@ from .penalties import activity_loss, apply_constraints, weight_penalty
 from .tracing import is_symbolic, output_specs, shapes_of
 from .weights import each_once, get_weights, own_weights, set_weights
 
-# Importers of this module's former names (`Spec`, `shape_str`, `InputSpec`) keep working.
-Spec = TensorSpec
-__all__ = ["Input", "InputLayer", "InputSpec", "Layer", "Spec", "TensorSpec", "shape_str"]
+__all__ = ["Input", "InputLayer", "InputSpec", "Layer", "TensorSpec", "shape_str"]
 
 
 class Layer:

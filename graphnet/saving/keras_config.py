@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import re
-import weakref
 
 import networkx as nx
 
@@ -44,9 +43,6 @@ def keras_snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-# The Keras class name of each layer read from a Keras file under another class
-# (custom_objects), so that it is written back under the name Keras knows.
-KERAS_NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 # ---- custom objects ------------------------------------------------------------------
@@ -132,7 +128,7 @@ def layer_from_keras(entry, custom_objects=None, safe_mode=True):
                          f"found {str(entry)[:80]}")
     layer = _layer_from_keras(entry, custom_objects, safe_mode)
     if type(layer).__name__ != entry["class_name"] and not isinstance(layer, Model):
-        KERAS_NAMES[layer] = entry["class_name"]
+        layer.keras_class_name = entry["class_name"]
     return layer
 
 
@@ -340,8 +336,8 @@ def model_from_keras_config(saved: dict, custom_objects=None, safe_mode=True):
 # ---- graphnet -> Keras config --------------------------------------------------------------
 def keras_class_name(layer) -> str:
     """The class name Keras knows the layer by (its weight paths are made from it)."""
-    if layer in KERAS_NAMES:
-        return KERAS_NAMES[layer]               # read from a Keras file (custom_objects)
+    if layer.keras_class_name:
+        return layer.keras_class_name           # read from a Keras file (custom_objects)
     if isinstance(layer, Sequential):
         return "Sequential"
     if isinstance(layer, Model) and type(layer) is Model:
