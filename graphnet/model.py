@@ -319,7 +319,8 @@ class Model(Layer):
     def run_with_losses(self, params, state, inputs, training=False, rng=None, logits=False):
         """`(outputs, new_state, activity_penalty)` for a flat list of inputs in `inputs`
         order, outputs as a list in `outputs` order: what training differentiates."""
-        return self._run(params, state, inputs, training, rng, logits=logits)
+        run = getattr(self, "_remat_run", None) or self._run
+        return run(params, state, inputs, training, rng, logits=logits)
 
     @property
     def uses_rng(self) -> bool:
@@ -480,7 +481,7 @@ class Model(Layer):
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 loss_reduction="mean", devices=None, steps_per_execution=None,
                 head_diagnostics=False, grad_combine=None, auto_scale_loss=True,
-                weighted_metrics=None):
+                weighted_metrics=None, remat=None):
         """Keras compile. The total loss is sum(w_i L_i) / sum(w_i) over the outputs with a
         loss ("mean"), or Keras's sum(w_i L_i) with loss_reduction="sum"; dicts are matched
         to outputs by name. `steps_per_execution` steps run per compiled dispatch.
@@ -497,7 +498,10 @@ class Model(Layer):
         Several outputs: `loss_weights` may be "uncertainty" (learned, Kendall et al. 2018)
         and changes later through `model.loss_weights`; `head_diagnostics=True` logs each
         output's loss share and trunk gradient norm and the gradients' agreement;
-        `grad_combine="pcgrad"` applies PCGrad to the shared trunk. docs/multi_output.md."""
+        `grad_combine="pcgrad"` applies PCGrad to the shared trunk. docs/multi_output.md.
+
+        `remat`: a memory budget in bytes, "auto", node keys or a `graphnet.cost.RematPlan`;
+        the nodes chosen from the cost table are recomputed in the backward pass. docs/cost.md."""
         from .train.loop import Trainer
         from .train.spec import make_args
         args = make_args(optimizer, loss, metrics, loss_weights, loss_reduction,
@@ -508,6 +512,12 @@ class Model(Layer):
         if (auto_scale_loss and self.dtype_policy.name == "mixed_float16"
                 and not isinstance(args.optimizer, LossScaleOptimizer)):
             args.optimizer = LossScaleOptimizer(args.optimizer)
+        self._remat_plan = self._remat_run = None
+        if remat is not None:                   # recompute nodes chosen from the cost table
+            from .costing import remat_plan
+            self._require_built()
+            self._remat_plan = remat_plan(self, remat)
+            self._remat_run = make_run(self.graph, self._remat_plan.nodes)
         self._trainer = Trainer(self, args)
         self.optimizer = args.optimizer
         if self.built:
@@ -673,11 +683,16 @@ class Model(Layer):
         from .saving import model_from_config
         return model_from_config(config, cls)
 
-    def summary(self, print_fn=None):
-        """Print a table of layers: name and type, output shape, parameters, inbound layers."""
+    def summary(self, print_fn=None, cost=False):
+        """Print a table of layers: name and type, output shape, parameters, inbound layers.
+        `cost=True` adds FLOPs and activation memory per node (`graphnet.cost`)."""
         self._require_built()
         from .summary import summary_text
-        (print_fn or print)(summary_text(self))
+        text = summary_text(self)
+        if cost:
+            from .costing import cost_summary
+            text = cost_summary(self, text, getattr(self, "_remat_plan", None))
+        (print_fn or print)(text)
 
     def __repr__(self):
         return f"<{type(self).__name__} name='{self.name}' layers={len(self._graph_layers)}>"
@@ -915,10 +930,10 @@ class Sequential(Model):
         self._require_built(_first_inputs(x, y))
         return super().evaluate(x, y, *args, **kwargs)
 
-    def summary(self, print_fn=None):
+    def summary(self, print_fn=None, cost=False):
         """As `Model.summary`; the stack must be built (given an input shape)."""
         self._require_built()
-        super().summary(print_fn)
+        super().summary(print_fn, cost=cost)
 
     def __getattr__(self, name):
         # Graph attributes exist only once the input shape is known; say so clearly.
