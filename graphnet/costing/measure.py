@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -158,7 +159,10 @@ def residuals(fn, primals: list, mask: list, aux=True):
 
 
 def measure_step(step, params, state, tensors, rng, training):
-    """One node's numbers: a dict of NodeCost fields plus the output avals."""
+    """One node's numbers before compiling: output avals, residuals, lowered programs.
+
+    A node XLA cannot count (a custom call: host code, a foreign op) is an error, shown as
+    n/a; residuals that cannot be traced (no JVP rule) make only the saved bytes n/a."""
     layer = step.layer
     f, _ = node_call(step, training)
     p_leaves, p_tree = jax.tree_util.tree_flatten(params)
@@ -169,14 +173,26 @@ def measure_step(step, params, state, tensors, rng, training):
     def flat_fn(*values):        # params leaves, tensors, then state and rng (not differentiated)
         s, key = s_tree.unflatten(values[n_p + n_t:])
         return f(p_tree.unflatten(values[:n_p]), s, list(values[n_p:n_p + n_t]), key)
-    primals = [*p_leaves, *tensors, *s_leaves]
-    inside, saved_in, saved_out, (outs, new_state) = residuals(
-        flat_fn, primals, [*p_mask, *t_mask, *[False] * len(s_leaves)])
+    result = {}
+    try:
+        inside, saved_in, saved_out, (outs, _) = residuals(
+            flat_fn, [*p_leaves, *tensors, *s_leaves], [*p_mask, *t_mask, *[False] * len(s_leaves)])
+        result.update(saved_inside=inside, saves_outputs=saved_out,
+                      saves_inputs=tuple(i - n_p for i in saved_in if n_p <= i < n_p + n_t))
+    except Exception as error:
+        outs, _ = jax.eval_shape(f, params, state, tensors, rng)
+        result.update(saved_inside=None, saves_outputs=(), saves_inputs=(),
+                      note=f"saved bytes {na(error)}")
     out_leaves = jax.tree_util.tree_leaves(outs)
-    result = {"out_avals": out_leaves, "saved_inside": inside,
-              "saves_inputs": tuple(i - n_p for i in saved_in if n_p <= i < n_p + n_t),
-              "saves_outputs": saved_out, "forward": lower(f, params, state, tensors, rng)}
-    if training and any([*p_mask, *t_mask]):
+    result["out_avals"] = out_leaves
+    result["forward"] = lower(f, params, state, tensors, rng)
+    foreign = custom_calls(result["forward"]["lowered"])
+    if foreign:
+        return {"out_avals": out_leaves, "error": f"n/a: XLA counts nothing inside custom "
+                f"call(s) {', '.join(foreign)} (host code or a foreign op)"}
+    if training and result["saved_inside"] is None:
+        result["no_backward"] = True            # the forward count alone would pass for both
+    elif training and any([*p_mask, *t_mask]):
         def step_fn(p, s, xs, key, cotangent):
             def g(p_diff, x_diff):
                 return f(p_diff, s, x_diff, key)
@@ -185,8 +201,21 @@ def measure_step(step, params, state, tensors, rng, training):
         if all(is_float(a) for a in out_leaves):
             result["both"] = lower(step_fn, params, state, tensors, rng, outs)
         else:
-            result["note"] = "integer output: no backward pass"
+            result["note"] = "integer output: forward FLOPs only"
     return result
+
+
+# Custom calls that are layout or sharding markers, not computation XLA leaves uncounted.
+STRUCTURAL_CALLS = {"Sharding", "SPMDFullToShardShape", "SPMDShardToFullShape",
+                    "annotate_device_placement"}
+
+
+def custom_calls(lowered) -> list:
+    """Targets of the program's custom calls whose work XLA's cost analysis does not see."""
+    text = lowered.as_text()
+    found = re.findall(r'custom_call\s*@([\w.$-]+)|call_target_name\s*=\s*"([^"]+)"', text)
+    names = {a or b for a, b in found}
+    return sorted(n for n in names if n not in STRUCTURAL_CALLS)
 
 
 def compile_all(found: list) -> None:
@@ -198,7 +227,8 @@ def compile_all(found: list) -> None:
             both = compiled_numbers(result["both"]["lowered"]) if "both" in result else forward
         except Exception as error:              # shown as n/a with the reason
             return {"error": na(error)}
-        numbers = {"forward_flops": forward.get("flops", 0.0), "flops": both.get("flops", 0.0),
+        numbers = {"forward_flops": forward.get("flops", 0.0),
+                   "flops": None if result.get("no_backward") else both.get("flops", 0.0),
                    "xla_bytes_accessed": both.get("bytes accessed"),
                    "xla_transcendentals": both.get("transcendentals"),
                    "hlo_flops": result.get("both", result["forward"])["hlo_flops"]}
@@ -208,6 +238,8 @@ def compile_all(found: list) -> None:
             result.update(numbers)
             result.pop("forward", None)
             result.pop("both", None)
+            if "error" in numbers:
+                result.pop("note", None)
 
 
 def na(error) -> str:
@@ -277,7 +309,7 @@ def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
                 cache[ck] = {"error": na(error)}
         found = cache[ck]
         pending.append((row, found))
-        if "error" in found:
+        if "out_avals" not in found:
             try:                                # shapes still flow from the graph if known
                 out_avals = [jax.ShapeDtypeStruct((batch_size, *spec.shape[1:]), spec.dtype)
                              for spec in graph.nodes[key]["outputs"]]
@@ -285,6 +317,7 @@ def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
                 out_avals = []
         else:
             out_avals = found["out_avals"]
+        if "error" not in found:
             row.formula_flops = formula_flops(layer, [t.shape for t in tensors],
                                               [a.shape for a in out_avals])
         row.output_shapes = [tuple(a.shape) for a in out_avals]
@@ -294,10 +327,10 @@ def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
             values[s], producer[s] = a, (key, i)
             avals_of[(key, i)] = a
         table.rows.append(row)
-    compile_all([found for found in cache.values() if "error" not in found])
+    compile_all([found for found in cache.values() if "error" not in found and "forward" in found])
     for row, found in pending:
         if "error" in found:
-            row.note = found["error"]
+            row.note, row.saved_inside = found["error"], None
             continue
         for name in ("flops", "forward_flops", "hlo_flops", "xla_bytes_accessed",
                      "xla_transcendentals", "saved_inside", "saves_outputs"):
@@ -344,7 +377,7 @@ def attribute_saved(rows) -> None:
     anyone, so that the column adds up to the model's residuals."""
     kept = saved_tensors(rows)
     for row in rows:
-        if row.note.startswith("n/a"):
+        if row.saved_inside is None:
             continue
         row.saved_bytes = row.saved_inside + sum(
             size for i, size in enumerate(row.output_sizes) if (row.node, i) in kept)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .measure import cost, saved_tensors
 from .table import size, count
 
-AUTO_FLOPS_PER_BYTE = 1.0     # "auto": recompute nodes doing at most this many FLOPs per byte they free
+AUTO_EXTRA_FLOPS = 0.1     # "auto": recompute while the step does at most 10% more FLOPs
 
 
 @dataclass
@@ -47,7 +47,7 @@ def activation_bytes(rows, remat=()) -> int:
     """Bytes the backward pass keeps when the nodes in `remat` are recomputed."""
     remat = set(remat)
     sizes = {(r.node, i): s for r in rows for i, s in enumerate(r.output_sizes)}
-    inside = sum(r.saved_inside for r in rows if r.node not in remat)
+    inside = sum(r.saved_inside or 0 for r in rows if r.node not in remat)
     return inside + sum(sizes.get(ref, 0) for ref in saved_tensors(rows, remat))
 
 
@@ -67,24 +67,28 @@ def candidates(table) -> list:
 
 def choose_remat(table, budget) -> RematPlan:
     """A pure function of a training cost table: the nodes to recompute so the estimated
-    peak fits `budget` (bytes), or with "auto" every node that frees a byte for at most
-    `AUTO_FLOPS_PER_BYTE` recomputed FLOPs (memory-bound work, cheap to redo)."""
+    peak fits `budget` (bytes); with "auto", the best nodes while the recomputed forward
+    FLOPs stay within `AUTO_EXTRA_FLOPS` of the step's (forward and backward) FLOPs."""
     if not (budget == "auto" or (isinstance(budget, int) and not isinstance(budget, bool)
                                  and budget > 0)):
         raise ValueError(f"remat must be None, a budget in bytes (a positive int), 'auto' or a "
                          f"list of node keys, received {budget!r}")
+    if not table.training:
+        raise ValueError("choose_remat needs the cost of a training step: "
+                         "graphnet.cost(model, batch_size=..., training=True)")
     rows = table.rows
     chosen, current = [], peak(table)
     plan = RematPlan(budget=budget, batch_size=table.batch_size, peak_before=current)
+    allowance, extra = AUTO_EXTRA_FLOPS * table.totals["flops"], 0.0
     for row in candidates(table):
         if budget != "auto" and current <= budget:
             break
-        if budget == "auto" and row.forward_flops > AUTO_FLOPS_PER_BYTE * row.saved_bytes:
+        if budget == "auto" and extra + row.forward_flops > allowance:
             continue
         trial = peak(table, [*chosen, row.node])
         if trial < current:
             chosen.append(row.node)
-            current = trial
+            current, extra = trial, extra + row.forward_flops
     plan.nodes = tuple(r.node for r in rows if r.node in set(chosen))      # graph order
     plan.peak_after = current
     plan.recompute_flops = sum(table[n].forward_flops for n in plan.nodes)

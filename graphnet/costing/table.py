@@ -35,7 +35,7 @@ class NodeCost:
     note: str = ""
     # How the saved bytes arise, for the rematerialization planner: bytes of residuals made
     # inside the call; which outputs and which tensor inputs (as (node, index)) it saves.
-    saved_inside: int = 0
+    saved_inside: int | None = 0
     saves_outputs: tuple = ()
     saves_inputs: tuple = ()
     inputs: tuple = ()                    # ((node, index), bytes) per tensor argument
