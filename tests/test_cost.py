@@ -389,3 +389,15 @@ def test_picture_escapes_and_refuses_unknown_measures(tmp_path):
     assert "<B>a&lt;b&gt;&quot;&amp;c</B>" in dot and "<B>a<b>" not in dot
     with pytest.raises(ValueError, match=r"cost must be one of \['flops', 'memory'\]"):
         gn.plot_model(model, tmp_path / "m.svg", cost="time")
+
+
+@pytest.mark.slow
+def test_remat_bench_runs_and_saves_memory_on_the_mlp():
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import bench_remat
+    rows = bench_remat.main(["--networks", "mlp", "--batch", "128", "--repeats", "1"])
+    by = {row["remat"]: row for row in rows}
+    assert by["auto"]["nodes"] and by["auto"]["temp_bytes"] < by["none"]["temp_bytes"]
+    assert by["auto"]["max_grad_diff"] < 1e-5

@@ -266,8 +266,11 @@ def cache_key(layer, params, state, tensors, rng, training, step):
 
 
 def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
-    """The cost of every node of `model.graph` for one batch: see `graphnet.cost.Cost`.
+    """The cost of every node of `model.graph` for one batch, as a `graphnet.costing.Cost`.
 
+    Each node's call is compiled alone on abstract inputs (no data is made), so XLA counts
+    that node and nothing else; nodes of equal type, config and shapes compile once.
+    `training=True` counts the forward and backward pass, with layers in training mode.
     `input_shape`: the sizes without the batch axis (one tuple, a list per input or a dict
     by input name), needed when an input has unknown sizes besides the batch.
     """

@@ -42,6 +42,7 @@ class NodeCost:
     output_sizes: tuple = ()              # bytes per output
 
     def to_dict(self) -> dict:
+        """The row as a dict of plain values (tuples as lists), ready for JSON."""
         out = asdict(self)
         out["output_shapes"] = [list(s) for s in self.output_shapes]
         out["saves_outputs"] = list(self.saves_outputs)
@@ -96,9 +97,11 @@ class Cost:
                 "xla_bytes_accessed": total("xla_bytes_accessed"), "unknown": self.unknown}
 
     def to_dicts(self) -> list:
+        """One dict per row, in graph order."""
         return [row.to_dict() for row in self.rows]
 
     def to_json(self, **kwargs) -> str:
+        """The rows and totals as JSON; `kwargs` go to `json.dumps` (e.g. `indent=1`)."""
         return json.dumps({"model": self.model, "batch_size": self.batch_size,
                            "training": self.training, "rows": self.to_dicts(),
                            "totals": self.totals}, **kwargs)
