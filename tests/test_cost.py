@@ -182,6 +182,20 @@ def test_saved_bytes_add_up_to_the_whole_models_residuals(make, training):
     assert table.totals["saved_bytes"] > 0
 
 
+def test_shared_layers_and_nested_models_add_up():
+    """A layer called twice gets two weight gradients, which the backward pass adds."""
+    inner = gn.Input(shape=(8,))
+    encoder = gn.Model(inner, layers.Dense(4, name="e")(inner), name="encoder")
+    a, b = gn.Input(shape=(8,), name="a"), gn.Input(shape=(8,), name="b")
+    model = gn.Model([a, b], layers.Concatenate(name="both")([encoder(a), encoder(b)]))
+    table = gn.cost(model, batch_size=2, training=True)
+    whole = costing.whole_model(model, batch_size=2, training=True)
+    assert table["encoder@1"].param_bytes == 0 and table["encoder"].param_bytes == 36 * 4
+    assert table["encoder"].flops == table["encoder@1"].flops + 36
+    assert table.totals["hlo_flops"] == pytest.approx(whole["hlo_flops"], rel=1e-3)
+    assert table.totals["saved_bytes"] == whole["saved_bytes"]
+
+
 def test_a_tensor_kept_by_several_consumers_counts_once():
     """The tokens feed query, key and value projections that each keep them."""
     table = gn.cost(transformer_block(), batch_size=2, training=True)

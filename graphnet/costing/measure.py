@@ -294,6 +294,7 @@ def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
     keys = [k for k in graph.nodes if k not in set(input_keys)]
     params, state = model.params, model.state
     cache, counted, pending = {}, set(), []
+    calls, weights = {}, {}          # layer name -> its rows; -> its trained weights
     for key, step in zip(keys, steps):
         layer = step.layer
         p, st = abstract(params[layer.name]), abstract(state[layer.name])
@@ -303,6 +304,9 @@ def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
         row = NodeCost(key, layer.name, type(layer).__name__, [])
         row.param_bytes = 0 if layer.name in counted else tree_bytes(p)
         counted.add(layer.name)
+        calls.setdefault(layer.name, []).append(row)
+        weights[layer.name] = sum(math.prod(a.shape) for a in jax.tree_util.tree_leaves(p)
+                                  if layer.trainable and is_float(a))
         row.inputs = tuple((producer[s], nbytes(t)) for s, t in zip(slots, tensors))
         ck = cache_key(layer, p, st, tensors, rng, training, step)
         if ck not in cache:
@@ -342,6 +346,10 @@ def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
         row.saves_inputs = tuple(row.inputs[i][0] for i in found["saves_inputs"])
     if training:
         add_gradient_sums(table.rows, avals_of, [tuple(r) for r in flat(graph.graph["outputs"])])
+        for name, rows in calls.items():      # a shared layer's weights get a gradient per call
+            if len(rows) > 1 and rows[0].flops is not None:
+                rows[0].flops += (len(rows) - 1) * weights[name]
+                rows[0].hlo_flops = (rows[0].hlo_flops or 0.0) + (len(rows) - 1) * weights[name]
     attribute_saved(table.rows)
     return table
 
