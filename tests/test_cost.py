@@ -415,3 +415,22 @@ def test_remat_bench_runs_and_saves_memory_on_the_mlp():
     by = {row["remat"]: row for row in rows}
     assert by["auto"]["nodes"] and by["auto"]["temp_bytes"] < by["none"]["temp_bytes"]
     assert by["auto"]["max_grad_diff"] < 1e-5
+
+
+def test_layers_a_user_wrote_are_costed_per_layer():
+    """A user's get_config may leave out what the call reads: no sharing across objects."""
+    class Power(layers.Layer):
+        def __init__(self, power, **kwargs):
+            super().__init__(**kwargs)
+            self.power = power
+
+        def call(self, inputs):
+            y = inputs
+            for _ in range(self.power - 1):
+                y = y * inputs
+            return y
+
+    x = gn.Input(shape=(4,))
+    model = gn.Model(x, Power(4, name="p4")(Power(2, name="p2")(x)))
+    table = gn.cost(model, batch_size=1)
+    assert table["p2"].flops == 4 and table["p4"].flops == 12

@@ -7,6 +7,7 @@ thousands of repeated blocks compiles each kind of node once.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -257,12 +258,24 @@ def cache_key(layer, params, state, tensors, rng, training, step):
         text = f"id:{id(layer)}"
     if callable(getattr(layer, "function", None)):      # Lambda: the function is the program
         text += f"|fn:{id(layer.function)}"
+    if not type(layer).__module__.startswith("graphnet."):
+        text += f"|layer:{id(layer)}"       # a user's config may leave out what its call reads
     avals = tuple((a.shape, str(a.dtype)) for a in jax.tree_util.tree_leaves(
         (params, state, tensors)))
     trees = str(jax.tree_util.tree_structure((params, state)))
-    constants = repr([leaf for leaf in step.leaves if leaf is not None]) + str(step.treedef)
+    constants = repr([constant_key(leaf) for leaf in step.leaves if leaf is not None]) + str(
+        step.treedef)
     return (type(layer), text, avals, trees, constants, rng is None, training, layer.trainable,
             tuple(i for i, _ in enumerate(step.fill)))
+
+
+def constant_key(leaf):
+    """A constant argument as a key: arrays by shape, dtype and a digest of their bytes
+    (their repr elides the middle of large arrays)."""
+    if isinstance(leaf, (np.ndarray, jax.Array)):
+        array = np.asarray(leaf)
+        return (array.shape, str(array.dtype), hashlib.sha256(array.tobytes()).hexdigest())
+    return repr(leaf)
 
 
 def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
