@@ -500,7 +500,7 @@ class Model(Layer):
         output's loss share and trunk gradient norm and the gradients' agreement;
         `grad_combine="pcgrad"` applies PCGrad to the shared trunk. docs/multi_output.md.
 
-        `remat`: a memory budget in bytes, "auto", node keys or a `graphnet.cost.RematPlan`;
+        `remat`: a memory budget in bytes, "auto", node keys or a `graphnet.costing.RematPlan`;
         the nodes chosen from the cost table are recomputed in the backward pass. docs/cost.md."""
         from .train.loop import Trainer
         from .train.spec import make_args
