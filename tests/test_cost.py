@@ -187,6 +187,44 @@ def test_node_flops_equal_xla_count_of_the_node_alone(case):
         assert node.formula_flops == pytest.approx(node.flops, rel=1e-3), name
 
 
+TRAINED = ["Dense", "Embedding", "Concatenate", "Conv1D-causal", "Conv2D", "SeparableConv2D",
+           "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "BatchNormalization",
+           "LayerNormalization", "LSTM", "GRU", "Softmax", "MultiHeadAttention"]
+
+
+def xla_step_flops(model, batch):
+    """XLA's count of the forward and backward pass of `model.apply` in training mode, the
+    gradient taken for the weights and the float inputs, compiled here."""
+    xs = [jax.ShapeDtypeStruct((batch, *t.shape[1:]), t.dtype) for t in model.inputs]
+    params, state = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype),
+                                           (model.params, model.state))
+    floats = [jnp.issubdtype(x.dtype, jnp.floating) for x in xs]
+
+    def step(p, s, values, cotangent):
+        def forward(p_, diff):
+            it = iter(diff)
+            full = [next(it) if f else v for v, f in zip(values, floats)]
+            return model.apply(p_, s, full, training=True)[0]
+        out, vjp = jax.vjp(forward, p, [v for v, f in zip(values, floats) if f])
+        return out, vjp(cotangent)
+    out = jax.eval_shape(lambda p, s, v: model.apply(p, s, v, training=True)[0], params, state, xs)
+    found = jax.jit(step).lower(params, state, xs, out).compile().cost_analysis()
+    found = found[0] if isinstance(found, (list, tuple)) else found
+    return found.get("flops", 0.0)
+
+
+@pytest.mark.parametrize("case", [c for c in CATALOGUE if c[0] in TRAINED],
+                         ids=[c[0] for c in CATALOGUE if c[0] in TRAINED])
+def test_training_flops_equal_xla_count_of_the_step_of_the_node_alone(case):
+    name, build, shapes, *dtype = case
+    inputs = [gn.Input(shape=s, dtype=(dtype or ["float32"])[0]) for s in shapes]
+    model = gn.Model(inputs, build(inputs))
+    node = gn.cost(model, batch_size=3, training=True).rows[-1]
+    assert node.flops is not None, node.note
+    assert node.flops >= node.forward_flops
+    assert node.flops == pytest.approx(xla_step_flops(model, 3), rel=1e-3, abs=0.5)
+
+
 # ---- the table against the whole model -------------------------------------------------------
 def small_cnn():
     x = gn.Input(shape=(12, 12, 3), name="image")
