@@ -15,6 +15,7 @@ Steady epoch = median of epochs 2-4; compile = epoch 1 - steady. Ratios are per 
     python bench/bench_gpu.py                    # on the accelerator: all models, both policies
     python bench/bench_gpu.py --quick            # M1, tiny sizes, any machine (a smoke test)
     python bench/bench_gpu.py --json out.json    # also write every figure as JSON
+    python bench/bench_gpu.py --remat            # also the remat rows (bench_remat.py)
 """
 from __future__ import annotations
 
@@ -199,6 +200,8 @@ def main(argv=None):
                         help="tiny sizes (2 steps of B=32 per epoch, 1 repeat): a smoke test")
     parser.add_argument("--no-keras", action="store_true")
     parser.add_argument("--json", default=None, help="write the figures to this file")
+    parser.add_argument("--remat", action="store_true", help="also the rematerialization rows "
+                        "(bench_remat.py: step memory and time with and without remat)")
     args = parser.parse_args(argv)
     if args.quick:
         args.batches, args.repeats, args.samples = "32", 1, 64
@@ -237,6 +240,10 @@ def main(argv=None):
                           f"{row['loss_epoch_1']:.5g}, {row['loss_epoch_4']:.4g}")
                 results.append({"model": key, "policy": policy, "batch": batch,
                                 "samples": n, "rows": rows})
+    if args.remat:
+        import bench_remat
+        results.append({"model": "remat", "rows": bench_remat.main(
+            ["--quick"] if args.quick else ["--batch", "512", "--size", "64"])})
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"devices": [str(d) for d in jax.devices()], "results": results}, f,

@@ -2,6 +2,7 @@
 from . import (activations, callbacks, constraints, initializers, layers, losses, metrics, mixed_precision,
                models, ops, optimizers, random, regularizers, utils)
 from . import edit
+from .costing import cost
 from .edit import clone_model
 from .layers.base import Input
 from .model import Model
@@ -11,7 +12,7 @@ from .registry import register_serializable
 from .saving import load_model
 
 from .version import __version__
-__all__ = ["Input", "Model", "Sequential", "clone_model", "edit", "load_model", "plot_model",
+__all__ = ["Input", "Model", "Sequential", "clone_model", "cost", "edit", "load_model", "plot_model",
            "register_serializable", "activations", "callbacks", "constraints", "initializers", "layers",
            "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "random", "regularizers",
            "utils"]

@@ -116,10 +116,11 @@ def logits_plan(graph) -> list:
     return out
 
 
-def make_run(graph):
+def make_run(graph, remat=()):
     """`run(params, state, inputs, training, rng) -> (outputs, new_state, activity_loss)`;
     `activity_loss` holds every loss the run adds: activity penalties, layers' add_loss and
-    the graph's `losses`.
+    the graph's `losses`. The calls of the nodes named in `remat` are recomputed in the
+    backward pass (`jax.checkpoint`) instead of keeping their residuals.
 
     With `logits=True` a fourth value lists, per output, the values behind its final
     softmax/sigmoid (None where `logits_plan` has none): losses can start from them.
@@ -128,6 +129,11 @@ def make_run(graph):
     wanted = {s for s, activation in zip(output_slots, logits_plan(graph)) if activation}
     logit_steps = {i for i, step in enumerate(steps)
                    if len(step.outputs) == 1 and step.outputs[0] in wanted}
+    if remat:
+        from .costing.checkpoint import checkpointed
+    remat, inputs = set(remat), set(flat(graph.graph["inputs"]))
+    recompute = {i for i, key in enumerate(k for k in graph.nodes if k not in inputs)
+                 if key in remat}
 
     def run(params, state, inputs, training=False, rng=None, logits=False):
         behind = logit_steps if logits else ()
@@ -164,12 +170,15 @@ def make_run(graph):
             if mask is None and step.first != step.mask:
                 mask = _merged(masks, step.first)
             key = None if rng is None else jax.random.fold_in(rng, i)
+            with_logits, with_losses = layer.call_with_logits, layer.call_with_losses
+            if i in recompute:
+                with_logits, with_losses = checkpointed(with_logits), checkpointed(with_losses)
             if i in behind:
                 outputs, new_state[layer.name], loss, logit_values[step.outputs[0]] = \
-                    layer.call_with_logits(params[layer.name], new_state[layer.name], *args,
-                                           training=node_training, rng=key, **kwargs)
+                    with_logits(params[layer.name], new_state[layer.name], *args,
+                                training=node_training, rng=key, **kwargs)
             else:
-                outputs, new_state[layer.name], loss = layer.call_with_losses(
+                outputs, new_state[layer.name], loss = with_losses(
                     params[layer.name], new_state[layer.name], *args,
                     training=node_training, rng=key, **kwargs)
             activity_loss = activity_loss + loss

@@ -8,7 +8,9 @@ saving imports the model).
 from __future__ import annotations
 
 from . import files
+from .costing import cost_summary, remat_plan
 from .functional import Functional, from_graph
+from .interpret import make_run
 from .layers.base import Layer
 from .optimizers import LossScaleOptimizer
 from .plot import model_svg, to_dot, to_mermaid
@@ -153,7 +155,8 @@ class Model(Functional):
         return ModelView(
             name=self.name, graph=self.graph, input_names=list(self.input_names),
             output_names=list(self.output_names), outputs=list(self.outputs),
-            run=self._run_graph, forward=self._jit_forward, weight_penalty=self.weight_penalty,
+            run=self._remat_run or self._run_graph, forward=self._jit_forward,
+            weight_penalty=self.weight_penalty,
             constrain=self.apply_constraints if self.has_constraints else None,
             trainable_mask=self.trainable_mask, prepare_inputs=self._prepare_inputs,
             pack_outputs=self._pack_outputs, inference_key=self._inference_key,
@@ -180,11 +183,12 @@ class Model(Functional):
     stop_training = False     # set by a callback to end fit after the current dispatch
     history = None            # the History of the last fit
     _trainer = None
+    _remat_plan = _remat_run = None           # compile(remat=...): the plan and its run
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 loss_reduction="mean", devices=None, steps_per_execution=None,
                 head_diagnostics=False, grad_combine=None, auto_scale_loss=True,
-                weighted_metrics=None):
+                weighted_metrics=None, remat=None):
         """Keras compile. The total loss is sum(w_i L_i) / sum(w_i) over the outputs with a
         loss ("mean"), or Keras's sum(w_i L_i) with loss_reduction="sum"; dicts are matched
         to outputs by name. `steps_per_execution` steps run per compiled dispatch.
@@ -201,7 +205,10 @@ class Model(Functional):
         Several outputs: `loss_weights` may be "uncertainty" (learned, Kendall et al. 2018)
         and changes later through `model.loss_weights`; `head_diagnostics=True` logs each
         output's loss share and trunk gradient norm and the gradients' agreement;
-        `grad_combine="pcgrad"` applies PCGrad to the shared trunk. docs/multi_output.md."""
+        `grad_combine="pcgrad"` applies PCGrad to the shared trunk. docs/multi_output.md.
+
+        `remat`: a memory budget in bytes, "auto", node keys or a `graphnet.costing.RematPlan`;
+        the nodes chosen from the cost table are recomputed in the backward pass. docs/cost.md."""
         args = make_args(optimizer, loss, metrics, loss_weights, loss_reduction,
                          steps_per_execution, devices, head_diagnostics, grad_combine,
                          weighted_metrics)
@@ -209,6 +216,11 @@ class Model(Functional):
         if (auto_scale_loss and self.dtype_policy.name == "mixed_float16"
                 and not isinstance(args.optimizer, LossScaleOptimizer)):
             args.optimizer = LossScaleOptimizer(args.optimizer)
+        self._remat_plan = self._remat_run = None
+        if remat is not None:                   # recompute nodes chosen from the cost table
+            self._require_built()
+            self._remat_plan = remat_plan(self, remat)
+            self._remat_run = make_run(self.graph, self._remat_plan.nodes)
         self._trainer = Trainer(self, args, self._view)
         self.optimizer = args.optimizer
         if self.built:
@@ -328,10 +340,14 @@ class Model(Functional):
             return None
         return model_svg(self)
 
-    def summary(self, print_fn=None):
-        """Print a table of layers: name and type, output shape, parameters, inbound layers."""
+    def summary(self, print_fn=None, cost=False):
+        """Print a table of layers: name and type, output shape, parameters, inbound layers.
+        `cost=True` adds FLOPs and activation memory per node (`graphnet.cost`)."""
         self._require_built()
-        (print_fn or print)(summary_text(self))
+        text = summary_text(self)
+        if cost:
+            text = cost_summary(self, text, self._remat_plan)
+        (print_fn or print)(text)
 
     def save(self, filepath, overwrite=True, include_optimizer=True):
         """Keras `model.save`: one `.graphnet` file (architecture, weights, optimizer state)."""

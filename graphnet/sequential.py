@@ -122,10 +122,10 @@ class Sequential(Model):
         self._require_built(first_inputs(x, y))
         return super().evaluate(x, y, *args, **kwargs)
 
-    def summary(self, print_fn=None):
+    def summary(self, print_fn=None, cost=False):
         """As `Model.summary`; the stack must be built (given an input shape)."""
         self._require_built()
-        super().summary(print_fn)
+        super().summary(print_fn, cost=cost)
 
     def __getattr__(self, name):
         # Graph attributes exist only once the input shape is known; say so clearly.

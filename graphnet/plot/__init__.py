@@ -25,7 +25,7 @@ def _check_model(model, who: str) -> None:
 def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
                show_layer_names=True, show_layer_activations=False, show_trainable=False,
                expand_nested=False, rankdir="TB", dpi=96, highlight=None,
-               show_trunk=False):
+               show_trunk=False, cost=None):
     """Keras plot_model: draws the model to `.svg`, `.png`, `.dot` or `.mmd` (Mermaid).
 
     The format follows the file's ending. Layout and rendering need no system Graphviz
@@ -36,6 +36,8 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
     and changed (and lists what it removed), or give node keys (a list, or a dict
     key -> "added" / "changed"). `show_trunk=True` marks the
     shared trunk of a multi-output model (the layers two or more trained outputs depend on).
+    `cost="flops"` or `"memory"` shades each box by its share of the model's cost and
+    writes the figure in it (`graphnet.cost`); a legend gives the scale.
     """
     _check_model(model, "plot_model")
     path = Path(to_file)
@@ -50,6 +52,9 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
                    show_layer_activations=show_layer_activations, show_trainable=show_trainable,
                    expand_nested=expand_nested, rankdir=rankdir, highlight=highlight,
                    show_trunk=show_trunk)
+    if cost is not None:                        # shares of the cost table, per node
+        from ..costing import shading
+        options["shade"] = shading(model, cost)
     if ext == ".mmd":
         data = to_mermaid(model, **options).encode("utf-8")
     else:

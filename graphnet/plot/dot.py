@@ -83,9 +83,10 @@ def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
 
 def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
            show_layer_activations=False, show_trainable=False, expand_nested=False,
-           rankdir="TB", highlight=None, show_trunk=False) -> str:
+           rankdir="TB", highlight=None, show_trunk=False, shade=None) -> str:
     """DOT text of the model, one node per box and one edge per graph edge. `show_trunk`
-    marks the shared trunk: the layers two or more trained outputs depend on."""
+    marks the shared trunk: the layers two or more trained outputs depend on. `shade`:
+    `{"boxes": {box id: (fill, line)}, "legend": text}` (`graphnet.costing.shading`)."""
     check_rankdir(rankdir)
     marked = marks(highlight)
     drawing = scene(model, expand_nested, marked)
@@ -100,6 +101,9 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
              f'fontcolor="{INK}", margin="0.16,0.08", penwidth=1.2];',
              f'  edge [color="{EDGE}", penwidth=1.1, arrowsize=0.7];']
     removed = [key for key, mark in marked.items() if mark == "removed"]
+    if shade:
+        lines.append(f'  label=<<FONT POINT-SIZE="10">{text(shade["legend"])}</FONT>>; '
+                     f'labelloc="b";')
     if removed:
         lines.append(f'  label=<<FONT COLOR="{MARK_COLORS["changed"]}">removed: '
                      f'{text(", ".join(map(str, removed)))}</FONT>>; labelloc="b";')
@@ -121,6 +125,9 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
                 border = TRUNK
                 box_label = (box_label[:-1] + f'<BR/><FONT POINT-SIZE="10" COLOR="{TRUNK}">'
                              f'shared trunk</FONT>>')
+            if shade and box.id in shade["boxes"]:
+                fill, line = shade["boxes"][box.id]
+                box_label = box_label[:-1] + f'<BR/><FONT POINT-SIZE="10"><B>{text(line)}</B></FONT>>'
             attrs = [f"label={box_label}", f'style="{style}"', f'fillcolor="{fill}"',
                      f'color="{border}"']
             if box.is_output or box.id in trunk:

@@ -51,9 +51,10 @@ def label(box, show_shapes=True, show_dtype=False, show_layer_names=True,
 
 def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
                show_layer_activations=False, show_trainable=False, expand_nested=False,
-               rankdir="TB", highlight=None, show_trunk=False) -> str:
+               rankdir="TB", highlight=None, show_trunk=False, shade=None) -> str:
     """Mermaid flowchart text: one node per box, one `-->` per graph edge. `show_trunk`
-    marks the shared trunk: the layers two or more trained outputs depend on."""
+    marks the shared trunk: the layers two or more trained outputs depend on. `shade`: as
+    `to_dot`'s (fill and figure per box, and the legend as a comment)."""
     check_rankdir(rankdir)
     drawing = scene(model, expand_nested, marks(highlight))
     trunk = trunk_boxes(model, drawing) if show_trunk else set()
@@ -73,6 +74,8 @@ def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
         for box in children.get(cluster_id, ()):
             opening, closing = SHAPES[role(box)]
             text_ = label(box, **options) + ("<br/><i>shared trunk</i>" if box.id in trunk else "")
+            if shade and box.id in shade["boxes"]:
+                text_ += f"<br/><b>{text(shade['boxes'][box.id][1])}</b>"
             lines.append(f"{indent}{ids[box.id]}{opening}{text_}{closing}")
         for cluster in subclusters.get(cluster_id, ()):
             shared = (f"<br/><i>shared · call {cluster.call} of {cluster.calls}</i>"
@@ -107,4 +110,8 @@ def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
     for cluster in drawing.clusters:
         lines.append(f"  style {cluster_ids[cluster.id]} fill:#F7F5FB,stroke:{COLORS['model'][1]},"
                      f"stroke-dasharray:5 3")
+    if shade:
+        lines += [f"  style {ids[b]} fill:{fill}" for b, (fill, _) in shade["boxes"].items()
+                  if b in ids]
+        lines.append(f"  %% {shade['legend']}")
     return "\n".join(lines) + "\n"
