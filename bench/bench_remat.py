@@ -1,7 +1,7 @@
 """Rematerialization: a training step's memory and time with and without `compile(remat=)`.
 
 Two networks (Dense-BatchNorm-GELU blocks; Conv-BatchNorm-ReLU blocks) train one SGD step
-on one batch, through `model.run_with_losses` as `fit` does. Per setting (no remat; "auto";
+on one batch, through the graph's run as `fit` does. Per setting (no remat; "auto";
 a budget of half the estimated peak): the nodes recomputed, XLA's memory figures for the compiled step
 (`compiled.memory_analysis()`: temporaries, and temporaries + arguments + outputs), the
 device's peak where it reports one, and the median step time. Gradients are checked equal
@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 
 import graphnet as gn  # noqa: E402
 from graphnet import costing, layers  # noqa: E402
+from graphnet.interpret import make_run  # noqa: E402
 
 
 def cnn(size, width=32, blocks=4):
@@ -55,10 +56,13 @@ def mlp(size, blocks=6):
 NETWORKS = {"mlp": mlp, "cnn": cnn}
 
 
-def train_step(model):
-    """One SGD step through `model.run_with_losses`: the function `fit` differentiates."""
+def train_step(model, plan):
+    """One SGD step through the graph's run with the plan's nodes recomputed: the function
+    `fit` differentiates."""
+    run = make_run(model.graph, plan.nodes if plan else ())
+
     def loss(params, state, x, y):
-        (logits,), new_state, _ = model.run_with_losses(params, state, [x], True, None)
+        (logits,), new_state, _ = run(params, state, [x], True, None)
         return -jnp.mean(jnp.sum(jax.nn.log_softmax(logits) * y, -1)), new_state
 
     def step(params, state, x, y):
@@ -75,7 +79,7 @@ def measure(network, remat, size, batch, repeats):
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(size=(batch, *model.inputs[0].shape[1:])), jnp.float32)
     y = jax.nn.one_hot(rng.integers(0, 10, batch), 10)
-    step = train_step(model)
+    step = train_step(model, plan)
     compiled = step.lower(model.params, model.state, x, y).compile()
     memory = compiled.memory_analysis()
     out = compiled(model.params, model.state, x, y)

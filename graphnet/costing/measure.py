@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..graph import flat
-from ..interpret import plan
+from ..interpret import make_run, plan
 from .formulas import formula_flops
 from .table import Cost, NodeCost
 
@@ -415,8 +415,10 @@ def whole_model(model, batch_size=1, training=False, input_shape=None) -> dict:
     params, state = abstract(model.params), abstract(model.state)
     rng = jax.eval_shape(lambda: jax.random.key(0)) if training and model.uses_rng else None
 
+    run = make_run(model.graph)
+
     def forward(p, s, xs, key):
-        outputs, new_state, _ = model.run_with_losses(p, s, xs, training, key)
+        outputs, new_state, _ = run(p, s, xs, training, key)
         return outputs, new_state
     p_leaves, p_tree = jax.tree_util.tree_flatten(params)
     trainable = trainable_mask(model, params)
