@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import losses as losses_module
 from ..layers.base import shape_str
+from ..layers.embedding import Embedding
 from .spec import check_output_keys
 
 
@@ -31,11 +32,23 @@ def _numeric(a, what):
     return a
 
 
-def _device_dtype(a):
-    """float64 -> float32, int64 -> int32, bool -> float32: what JAX computes with."""
+_INT32 = np.iinfo(np.int32)
+
+
+def _device_dtype(a, what=None):
+    """float64 -> float32, int64 -> int32, bool -> float32: what JAX computes with. An
+    integer that int32 cannot hold is refused (`what` names the array), never wrapped."""
     kind = a.dtype.kind
     if kind == "b" or (kind == "f" and a.dtype.itemsize > 4):
         return a.astype(np.float32) if isinstance(a, np.ndarray) else a.astype(jnp.float32)
+    if kind in "iu" and a.dtype.itemsize > 4 and isinstance(a, np.ndarray) and a.size \
+            and what is not None:
+        low, high = a.min(), a.max()
+        if low < _INT32.min or high > _INT32.max:
+            bad = high if high > _INT32.max else low
+            raise ValueError(f"{what} holds the integer {int(bad)}, outside int32's range "
+                             f"[{_INT32.min}, {_INT32.max}], which JAX computes with; cast "
+                             f"it to float32 (or rescale it) rather than let it wrap")
     if kind in "iu" and a.dtype.itemsize > 4:
         return a.astype(np.int32) if isinstance(a, np.ndarray) else a.astype(jnp.int32)
     return a
@@ -95,7 +108,8 @@ def flatten_targets(view, spec, y, who):
                                  f"metrics")
             out.append(None)
             continue
-        target = _device_dtype(_numeric(target, f"{who}: the target for output '{name}'"))
+        what = f"{who}: the target for output '{name}'"
+        target = _device_dtype(_numeric(target, what), what)
         if target.ndim == 0:
             raise ValueError(f"{who}: the target for output '{name}' must have a batch axis, "
                              f"received a scalar")
@@ -126,6 +140,29 @@ def check_labels(y, output, name, loss, who):
                          f"{labels[bad]:g} (row {bad // per_row}), but the loss "
                          f"'{loss.name}' needs labels in [0, {classes}): the output has "
                          f"{classes} classes")
+
+
+def check_embedding_ids(view, xs, who):
+    """Ids fed straight from an input into an Embedding must lie in [0, input_dim), as
+    class labels must: an id outside would read a row of NaN and train every weight to NaN."""
+    graph = view.graph
+    for node in graph.nodes:
+        layer = graph.nodes[node]["layer"]
+        if not isinstance(layer, Embedding):
+            continue
+        for source in graph.predecessors(node):
+            name = graph.nodes[source]["layer"].name
+            if name not in view.input_names:
+                continue
+            ids = xs[view.input_names.index(name)]
+            ids = ids if isinstance(ids, np.ndarray) else np.asarray(jax.device_get(ids))
+            valid = (ids >= 0) & (ids < layer.input_dim)
+            if not valid.all():
+                at = np.unravel_index(int(np.argmin(valid)), ids.shape)
+                raise ValueError(f"{who}: input '{name}' holds index {ids[at]:g} (row {at[0]}), "
+                                 f"but Embedding '{layer.name}' has input_dim="
+                                 f"{layer.input_dim}: its indices must lie in "
+                                 f"[0, {layer.input_dim})")
 
 
 def check_finite(arrays, what, who):
@@ -219,6 +256,7 @@ def prepare(view, spec, x, y, sample_weight=None, class_weight=None, who="fit"):
     sws = flatten_weights(view, spec, sample_weight, ys, who)
     sws = apply_class_weight(spec, class_weight, ys, sws, who)
     check_lengths(view, xs, ys, sws, who)
+    check_embedding_ids(view, xs, who)
     check_finite(xs, [f"x (input '{n}')" for n in view.input_names], who)
     check_finite(ys, [f"y (output '{n}')" for n in view.output_names], who)
     check_finite(sws, [f"sample_weight (output '{n}')" for n in view.output_names], who)
