@@ -1,6 +1,6 @@
 """Compiles and memory when fit, evaluate and predict see data of many lengths.
 
-python bench/bench_lengths.py [--lengths 150] [--batch-size 16]
+python bench/bench_lengths.py [--lengths 150] [--batch-size 16] [--predict-only]
 
 A small MLP (8 -> Dense 32 relu -> Dense 1) compiled once; then for each of `--lengths`
 data lengths (100, 101, ...) one `fit` (shuffled, one epoch) and one `evaluate`, and
@@ -26,6 +26,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=int, default=150)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--predict-only", action="store_true")
     args = parser.parse_args()
 
     import jax
@@ -54,7 +55,7 @@ def main():
     names.clear()
     start = rss_mb()
     print(f"after the first fit/evaluate/predict: {start:.0f} MB resident")
-    for i in range(1, args.lengths + 1):
+    for i in range(1, 0 if args.predict_only else args.lengths + 1):
         n = 100 + i
         model.fit(x[:n], y[:n], batch_size=args.batch_size, verbose=0)
         model.evaluate(x[:n], y[:n], batch_size=args.batch_size, verbose=0)
