@@ -18,8 +18,10 @@ import jax
 @contextlib.contextmanager
 def held_interrupts():
     """Run the block with SIGINT recorded, then raised as the handler before it would.
-    Outside the main thread (where no Python signal handler runs) it does nothing."""
-    if threading.current_thread() is not threading.main_thread():
+    Outside the main thread (where no Python signal handler runs), or where SIGINT's
+    handler was not set from Python (it could not be put back), it does nothing."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is None:
         yield
         return
     received = []
