@@ -101,3 +101,18 @@ def test_embedding_ids_outside_the_vocabulary_are_refused():
     wrong[3, 2] = 10
     out = model.predict(wrong, verbose=0)
     assert np.isnan(out[3]).all() and np.isfinite(np.delete(out, 3, axis=0)).all()
+
+
+def test_int64_inputs_past_an_int32_input_are_refused_not_wrapped():
+    """2**32 + 1 would wrap to id 1, a valid row: refused before the cast, in fit and predict."""
+    ids = gn.Input((2,), dtype="int32", name="tokens")
+    model = gn.Model(ids, layers.Flatten()(layers.Embedding(10, 3)(ids)))
+    model.compile(optimizer="sgd", loss="mse")
+    wrapped = np.array([[2**32 + 1, 1]], np.int64)
+    for run in (lambda: model.predict(wrapped, verbose=0),
+                lambda: model.fit(wrapped, np.zeros((1, 6), "float32"), verbose=0)):
+        with pytest.raises(ValueError, match="input 'tokens' of model .* holds the integer "
+                                             "4294967297, outside the range"):
+            run()
+    np.testing.assert_array_equal(model.predict(np.array([[3, 1]], np.int64), verbose=0),
+                                  model.predict(np.array([[3, 1]], np.int32), verbose=0))
