@@ -51,18 +51,20 @@ class Callback:
         """Alias of `on_train_batch_end`, as in Keras."""
 
     def on_train_batch_begin(self, batch, logs=None):
-        """Called before each dispatch of training steps."""
+        """Called before each batch (before each dispatch of K batches with
+        compile(steps_per_execution=K))."""
         self.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        """Called after each dispatch of training steps: its last batch's index, the running logs."""
+        """Called after each batch (each dispatch of K batches with
+        compile(steps_per_execution=K): its last batch's index), with the running logs."""
         self.on_batch_end(batch, logs=logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        """Called before each dispatch of `evaluate` steps (and of fit's validation)."""
+        """Called before each batch of `evaluate` (and of fit's validation), as in Keras."""
     def on_test_batch_end(self, batch, logs=None):
-        """Called after each dispatch of `evaluate` steps (and of fit's validation), with
-        the running logs."""
+        """Called after each batch of `evaluate` (and of fit's validation), with the
+        running logs."""
     def on_predict_batch_begin(self, batch, logs=None):
         """Called before each `predict` batch."""
     def on_predict_batch_end(self, batch, logs=None):

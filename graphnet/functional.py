@@ -164,6 +164,7 @@ class Functional(Layer):
                 raise ValueError(f"{who}: input '{name}' of model '{self.name}' expects shape "
                                  f"{shape_str(expected)}, received {tuple(a.shape)}")
             if a.dtype != t.dtype:
+                _check_int_range(a, t.dtype, f"{who}: input '{name}' of model '{self.name}'")
                 a = a.astype(t.dtype) if isinstance(a, jax.Array) else np.asarray(a, t.dtype)
             arrays.append(a)
         lengths = {name: a.shape[0] for name, a in zip(self.input_names, arrays)}
@@ -403,3 +404,18 @@ def from_graph(graph, cls, name=None, *, who="Model.from_graph", trainable=True,
         name=name if name is not None else graph.graph.get("name"), trainable=trainable,
         losses=[tensor(*ref) for ref in graph.graph.get("losses", ())], ranks=ranks)
     return model
+
+
+def _check_int_range(a, dtype, what):
+    """Integers cast to a narrower integer dtype must fit it: a cast would wrap them."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu" or a.dtype.kind not in "iu" or not a.size \
+            or not isinstance(a, np.ndarray):
+        return
+    info = np.iinfo(dtype)
+    low, high = a.min(), a.max()
+    if low < info.min or high > info.max:
+        bad = high if high > info.max else low
+        raise ValueError(f"{what} holds the integer {int(bad)}, outside the range "
+                         f"[{info.min}, {info.max}] of its dtype {dtype.name}; a cast would "
+                         f"wrap it")

@@ -167,7 +167,9 @@ class Model(Functional):
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs as NumPy arrays, in the model's output structure; `on_predict_*` hooks
         of `callbacks` run around it and each batch. A progress bar with verbose=1
-        ("auto": when there is more than one batch)."""
+        ("auto": when there is more than one batch). Inputs are not checked against an
+        Embedding's vocabulary (fit and evaluate refuse ids outside [0, input_dim)): an id
+        outside gives that sample NaN outputs, never another row's vector."""
         self._refuse_custom_step("predict_step", "predict")
         self._require_built(x)
         placement = self._trainer.placement if self._trainer is not None else None

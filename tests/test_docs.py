@@ -125,11 +125,6 @@ def _env():
 # else. The rest of the page is checked as usual; the page's test is an expected failure while
 # a line prints the wrong text, and fails once it prints the right one (remove the entry then).
 KNOWN_WRONG_OUTPUT = {
-    "docs/multi_output.md, line 57": "model.loss_weights reads back normalized after fit "
-                                     "({'kind': 0.667, 'value': 0.333} where "
-                                     "{'kind': 1.0, 'value': 0.5} was set)",
-    "docs/multi_output.md, line 66": "model.loss_weights reads back normalized, and assigning "
-                                     "some of them trains with another ratio",
 }
 
 

@@ -48,8 +48,9 @@ def _check_learning_rate(owner, value):
         raise TypeError(f"{owner}: learning_rate must be a float or a schedule (a callable of "
                         f"the step count), received {value!r}")
     value = float(value)
-    if value < 0:
-        raise ValueError(f"{owner}: learning_rate must be >= 0, received {value}")
+    if not 0 <= value < np.inf:         # NaN or inf would turn every weight into NaN
+        raise ValueError(f"{owner}: learning_rate must be a finite number >= 0, received "
+                         f"{value}")
     return value
 
 
@@ -335,7 +336,7 @@ class OptaxOptimizer(Optimizer):
             raise TypeError(f"{self.name}: a schedule cannot be set on an optax transformation; "
                             f"build it with the schedule (optax.adam(schedule)) or compile with "
                             f"a graphnet.optimizers class")
-        self.state = _set_lr(self.state, float(value), self.name)
+        self.state = _set_lr(self.state, _check_learning_rate(self.name, value), self.name)
 
     lr = learning_rate
 

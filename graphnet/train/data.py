@@ -12,9 +12,11 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from .. import losses as losses_module
 from ..layers.base import shape_str
+from ..layers.embedding import Embedding
 from .spec import check_output_keys
 
 
@@ -31,11 +33,23 @@ def _numeric(a, what):
     return a
 
 
-def _device_dtype(a):
-    """float64 -> float32, int64 -> int32, bool -> float32: what JAX computes with."""
+_INT32 = np.iinfo(np.int32)
+
+
+def _device_dtype(a, what=None):
+    """float64 -> float32, int64 -> int32, bool -> float32: what JAX computes with. An
+    integer that int32 cannot hold is refused (`what` names the array), never wrapped."""
     kind = a.dtype.kind
     if kind == "b" or (kind == "f" and a.dtype.itemsize > 4):
         return a.astype(np.float32) if isinstance(a, np.ndarray) else a.astype(jnp.float32)
+    if kind in "iu" and a.dtype.itemsize > 4 and isinstance(a, np.ndarray) and a.size \
+            and what is not None:
+        low, high = a.min(), a.max()
+        if low < _INT32.min or high > _INT32.max:
+            bad = high if high > _INT32.max else low
+            raise ValueError(f"{what} holds the integer {int(bad)}, outside int32's range "
+                             f"[{_INT32.min}, {_INT32.max}], which JAX computes with; cast "
+                             f"it to float32 (or rescale it) rather than let it wrap")
     if kind in "iu" and a.dtype.itemsize > 4:
         return a.astype(np.int32) if isinstance(a, np.ndarray) else a.astype(jnp.int32)
     return a
@@ -95,7 +109,8 @@ def flatten_targets(view, spec, y, who):
                                  f"metrics")
             out.append(None)
             continue
-        target = _device_dtype(_numeric(target, f"{who}: the target for output '{name}'"))
+        what = f"{who}: the target for output '{name}'"
+        target = _device_dtype(_numeric(target, what), what)
         if target.ndim == 0:
             raise ValueError(f"{who}: the target for output '{name}' must have a batch axis, "
                              f"received a scalar")
@@ -126,6 +141,29 @@ def check_labels(y, output, name, loss, who):
                          f"{labels[bad]:g} (row {bad // per_row}), but the loss "
                          f"'{loss.name}' needs labels in [0, {classes}): the output has "
                          f"{classes} classes")
+
+
+def check_embedding_ids(view, xs, who):
+    """Ids fed straight from an input into an Embedding must lie in [0, input_dim), as
+    class labels must: an id outside would read a row of NaN and train every weight to NaN."""
+    graph = view.graph
+    for node in graph.nodes:
+        layer = graph.nodes[node]["layer"]
+        if not isinstance(layer, Embedding):
+            continue
+        for source in graph.predecessors(node):
+            name = graph.nodes[source]["layer"].name
+            if name not in view.input_names:
+                continue
+            ids = xs[view.input_names.index(name)]
+            ids = ids if isinstance(ids, np.ndarray) else np.asarray(jax.device_get(ids))
+            valid = (ids >= 0) & (ids < layer.input_dim)
+            if not valid.all():
+                at = np.unravel_index(int(np.argmin(valid)), ids.shape)
+                raise ValueError(f"{who}: input '{name}' holds index {ids[at]:g} (row {at[0]}), "
+                                 f"but Embedding '{layer.name}' has input_dim="
+                                 f"{layer.input_dim}: its indices must lie in "
+                                 f"[0, {layer.input_dim})")
 
 
 def check_finite(arrays, what, who):
@@ -219,6 +257,7 @@ def prepare(view, spec, x, y, sample_weight=None, class_weight=None, who="fit"):
     sws = flatten_weights(view, spec, sample_weight, ys, who)
     sws = apply_class_weight(spec, class_weight, ys, sws, who)
     check_lengths(view, xs, ys, sws, who)
+    check_embedding_ids(view, xs, who)
     check_finite(xs, [f"x (input '{n}')" for n in view.input_names], who)
     check_finite(ys, [f"y (output '{n}')" for n in view.output_names], who)
     check_finite(sws, [f"sample_weight (output '{n}')" for n in view.output_names], who)
@@ -253,37 +292,47 @@ def bucket_steps(steps: int) -> int:
     return -(-steps >> shift) << shift
 
 
-@partial(jax.jit, static_argnums=(2, 3, 4, 5, 6, 7))
+@partial(jax.jit, static_argnums=(3, 4, 5, 6, 7))
 def _cut(arrays, key, n, batch_size, shardings, steps, tail_rows, merge_tail):
-    """The first n rows as full batches `(steps, B, ...)`, zero batches after the real ones
-    (never run), and a `(1, tail_rows, ...)` tail whose rows past the real ones are zero;
-    permuted first when `key` is given. With `merge_tail` the tail, zero-padded to B rows,
-    is the stack's last real batch instead (one program runs them all, masking it).
-    `shardings` (data-parallel only) places both."""
+    """`arrays` hold n real rows, then zero rows up to a bucketed count: full batches
+    `(steps, B, ...)` (zero batches after the real ones, never run) and a
+    `(1, tail_rows, ...)` tail; the real rows permuted first when `key` is given. With
+    `merge_tail` the tail, zero-padded to B rows, is the stack's last real batch instead
+    (one program runs them all, masking it). `n` is traced and the row count bucketed, so
+    data of a new length compiles nothing new. `shardings` (data-parallel only) places both."""
+    rows = jax.tree_util.tree_leaves(arrays)[0].shape[0]
     if key is not None:
-        perm = jax.random.permutation(key, n)
+        # A uniform permutation of all rows, the real ones moved first in their drawn
+        # order: a uniform shuffle of the n real rows, with the zero rows after them.
+        perm = jax.random.permutation(key, rows)
+        perm = perm[jnp.argsort(perm >= n, stable=True)]
         arrays = jax.tree_util.tree_map(lambda a: jnp.take(a, perm, axis=0), arrays)
-    full_steps = n // batch_size
-    full = full_steps * batch_size
+    full = n // batch_size * batch_size
 
-    def pad(a, rows):
-        return jnp.concatenate([a, jnp.zeros((rows - a.shape[0], *a.shape[1:]), a.dtype)])
-    if merge_tail and n > full:
-        stacked = jax.tree_util.tree_map(
-            lambda a: pad(pad(a[:n], full + batch_size).reshape(
-                full_steps + 1, batch_size, *a.shape[1:]), steps), arrays)
-        tail = None
-    else:
-        stacked = jax.tree_util.tree_map(
-            lambda a: pad(a[:full].reshape(full_steps, batch_size, *a.shape[1:]), steps),
-            arrays)
-        tail = (jax.tree_util.tree_map(lambda a: pad(a[full:n], tail_rows)[None], arrays)
-                if n > full else None)
+    def pad(a, count):
+        return jnp.concatenate([a, jnp.zeros((count - a.shape[0], *a.shape[1:]), a.dtype)])
+    stacked = jax.tree_util.tree_map(
+        lambda a: pad(a, max(rows, steps * batch_size))[:steps * batch_size].reshape(
+            steps, batch_size, *a.shape[1:]), arrays)
+    tail = None
+    if not merge_tail and tail_rows:
+        tail = jax.tree_util.tree_map(
+            lambda a: lax.dynamic_slice_in_dim(a, full, tail_rows)[None], arrays)
     if shardings is not None:
         stacked = jax.lax.with_sharding_constraint(stacked, shardings[0])
         if tail is not None:
             tail = jax.lax.with_sharding_constraint(tail, shardings[1])
     return stacked, tail
+
+
+def _pad_rows(tree, rows):
+    """Host arrays with zero rows appended up to `rows`."""
+    def pad(a):
+        a = np.asarray(a)
+        if a.shape[0] == rows:
+            return a
+        return np.concatenate([a, np.zeros((rows - a.shape[0], *a.shape[1:]), a.dtype)])
+    return jax.tree_util.tree_map(pad, tree)
 
 
 class DeviceData:
@@ -299,13 +348,26 @@ class DeviceData:
 
     def __init__(self, batch, batch_size: int, shuffle: bool, placement=None, who="fit",
                  pad_tail=False):
+        n = jax.tree_util.tree_leaves(batch)[0].shape[0]
         if placement is None:
-            self.n = jax.tree_util.tree_leaves(batch)[0].shape[0]
-            self.batch_size = min(int(batch_size), self.n)
-            arrays, self._shardings = jax.device_put(batch), None
+            self.batch_size = min(int(batch_size), n)
         else:
+            self.batch_size = placement.check_batch_size(int(batch_size), n, who)
+        # The rows go to the device padded to the bucketed stack's rows (see
+        # `bucket_steps`), so that shuffling and cutting compile once per bucket, not once
+        # per length; an unmasked tail past them needs the next bucket.
+        full_steps, tail_size = divmod(n, self.batch_size)
+        merged = bool(pad_tail and tail_size)
+        bucketed = bucket_steps(full_steps + merged) * self.batch_size
+        if bucketed < n:
+            bucketed = bucket_steps(full_steps + 1) * self.batch_size
+        if placement is None:
+            self.n = n
+            arrays, self._shardings = jax.device_put(_pad_rows(batch, bucketed)), None
+        elif placement.multi_process:      # each host's own rows: cut at their count
             arrays, self.n = placement.put_rows(batch, who)
-            self.batch_size = placement.check_batch_size(int(batch_size), self.n, who)
+        else:
+            arrays, self.n = placement.put_rows(_pad_rows(batch, bucketed), who)[0], n
         self.full_steps, self.tail_size = divmod(self.n, self.batch_size)
         # A tail the step can mask rides in the stack as its last batch, padded to B rows:
         # one compiled program for the whole epoch. Otherwise it keeps its own exact size.
@@ -314,9 +376,12 @@ class DeviceData:
         self.stack_steps = bucket_steps(self.stacked_steps)
         self.tail_rows = self.tail_size
         # (index of the masked batch in the stack, its real rows), given to the compiled
-        # chunk, or None: every batch is whole
-        self.rows = (np.asarray([self.full_steps, self.tail_size], np.int32) if self.merged
-                     else None)
+        # chunk, or None: every batch is whole. Whenever the step can mask, it is given
+        # (with no tail: a batch past the real ones, its rows whole), so data whose length
+        # divides by the batch size shares the program of the lengths that do not.
+        self.masked = bool(pad_tail)
+        self.rows = (np.asarray([self.full_steps, self.tail_size if self.merged
+                                 else self.batch_size], np.int32) if self.masked else None)
         if placement is not None:
             self._shardings = (placement.split_batch(self.batch_size),
                                placement.split_batch(self.tail_rows))
@@ -325,8 +390,8 @@ class DeviceData:
         self._fixed = None if shuffle else self._stack(arrays, None)
 
     def _stack(self, arrays, key):
-        return _cut(arrays, key, self.n, self.batch_size, self._shardings, self.stack_steps,
-                    self.tail_rows, self.merged)
+        return _cut(arrays, key, np.int32(self.n), self.batch_size, self._shardings,
+                    self.stack_steps, 0 if self.masked else self.tail_rows, self.masked)
 
     def epoch(self, key=None):
         """(stacked, tail) for one epoch; shuffled on the device when `key` is given."""

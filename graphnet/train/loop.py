@@ -12,6 +12,7 @@ import numpy as np
 from .. import naming
 from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
 from . import data as data_module
+from .guard import held_interrupts, intact
 from .progress import Progress, check_batch_size, check_flag, fmt, verbosity
 from .sources import (ArraySource, EpochWindow, IterableSource, is_batches, make_source,
                       shapes, validation_source)
@@ -115,7 +116,9 @@ def _callback_list(callbacks, who):
 def _train_epoch(trainer, program, chunks, key, cbs, progress, epoch):
     """Dispatch the epoch's chunks; the epoch's logs, read back once at its end. The carry
     is private to this loop and donated from dispatch to dispatch; the model receives it
-    at the end."""
+    at the end, or when anything stops the epoch: then the last completed dispatch's
+    carry. Only an error raised inside a dispatch after it took the carry leaves nothing
+    to receive; the model then keeps what it held before the epoch (the carry was a copy)."""
     if cbs.wants_batch_logs:
         return _train_epoch_watched(trainer, program, chunks, key, cbs, progress, epoch)
     carry = trainer.take(program, program.init_trackers())
@@ -124,8 +127,9 @@ def _train_epoch(trainer, program, chunks, key, cbs, progress, epoch):
     try:
         for data, start, count, offset, rows in chunks:
             cbs.on_train_batch_begin(offset + start, None)
-            carry, out_logs = program.train_chunk(carry, data, start, start + count, offset, key,
-                                                  rows, scale)
+            with held_interrupts():     # a Ctrl-C waits until the result is bound
+                carry, out_logs = program.train_chunk(carry, data, start, start + count,
+                                                      offset, key, rows, scale)
             if progress.bar is not None:
                 # The bar shows the previous dispatch, read while this one runs, so the
                 # device never waits for the host.
@@ -133,7 +137,9 @@ def _train_epoch(trainer, program, chunks, key, cbs, progress, epoch):
                     progress.update(pending[0], program.read(pending[1])[0])
                 pending = (count, out_logs)
     finally:
-        trainer.finish(carry)
+        with held_interrupts():
+            if intact(carry):
+                trainer.finish(carry)
     if pending is not None:
         progress.update(pending[0], program.read(pending[1])[0])
     if out_logs is None:
@@ -151,11 +157,12 @@ def _train_epoch_watched(trainer, program, chunks, key, cbs, progress, epoch):
     trackers, out_logs = program.init_trackers(), None
     for data, start, count, offset, rows in chunks:
         cbs.on_train_batch_begin(offset + start, None)
-        carry, out_logs = program.train_chunk_kept(trainer.current_carry(program, trackers),
-                                                   data, start, start + count, offset, key,
-                                                   rows, trainer.scale(program))
-        trackers = carry["trackers"]
-        trainer.finish(carry)
+        with held_interrupts():         # the model takes the whole result, or none of it
+            carry, out_logs = program.train_chunk_kept(
+                trainer.current_carry(program, trackers), data, start, start + count, offset,
+                key, rows, trainer.scale(program))
+            trackers = carry["trackers"]
+            trainer.finish(carry)
         batch_logs, trainer.nonfinite_batch = program.read(out_logs)
         progress.update(count, batch_logs)
         stopped = program.stop_on_nonfinite and trainer.nonfinite_batch >= 0
@@ -251,9 +258,10 @@ def train_on_batch(model, trainer, x, y=None, sample_weight=None, class_weight=N
     (data, start, count, offset, rows), = source.chunks(1)
     key = jax.random.key(naming.next_seed())
     carry = trainer.take(program, program.init_trackers())
-    carry, out_logs = program.train_chunk(carry, data, start, start + count, offset, key, rows,
-                                          trainer.scale(program))
-    trainer.finish(carry)
+    with held_interrupts():
+        carry, out_logs = program.train_chunk(carry, data, start, start + count, offset, key,
+                                              rows, trainer.scale(program))
+        trainer.finish(carry)
     return _result(program.read(out_logs)[0], return_dict, program)
 
 

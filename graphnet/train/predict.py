@@ -1,7 +1,8 @@
 """The predict loop: batches through the model's jitted inference function.
 
-One compile per input signature: full batches share one, and a ragged last batch is padded
-to a power of two, so at most log2(batch_size) more ever exist.
+One compile per input signature: full batches are padded to a bucketed size (a few per
+octave of batch sizes, see `bucket_steps`), and a ragged last batch to a power of two below
+it, so calls with many batch sizes share a handful of programs.
 """
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..callbacks import CallbackList
+from .data import bucket_steps
 from .progress import Progress, check_batch_size, verbosity
 
 
 def bucket(n: int, batch_size: int) -> int:
-    """Padded size of a last, ragged batch: a power of two, so its compiles stay few."""
-    return min(batch_size, 1 << max(n - 1, 0).bit_length())
+    """Padded size of a batch of n rows: a full batch is padded to `batch_size` bucketed,
+    a last, ragged one to a power of two (no larger), so compiles stay few."""
+    full = bucket_steps(batch_size)
+    return full if n == batch_size else min(full, 1 << max(n - 1, 0).bit_length())
 
 
 def batch_length(x) -> int:

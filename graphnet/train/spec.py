@@ -5,6 +5,8 @@ order; a key that names no output is a KeyError listing the names.
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -147,9 +149,9 @@ def resolve(args: CompileArgs, output_names: list) -> Spec:
     else:
         weights = _by_output(args.loss_weights, names, "loss_weights", 1.0, lambda v: False)
     for name, w in zip(names, weights):
-        if not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0:
-            raise ValueError(f"compile: loss_weights for output '{name}' must be a number >= 0, "
-                             f"received {w!r}")
+        if not isinstance(w, (int, float)) or isinstance(w, bool) or not 0 <= w < math.inf:
+            raise ValueError(f"compile: loss_weights for output '{name}' must be a finite "
+                             f"number >= 0, received {w!r}")
     weights = [float(w) for w in weights]
     trained = [w for loss, w in zip(losses, weights) if loss is not None]
     if args.loss_reduction == "mean" and sum(trained) == 0:

@@ -324,7 +324,9 @@ class Program:
             # Unscaled gradients: scaled here so a LossScaleOptimizer's division undoes it.
             grads = jax.tree_util.tree_map(lambda g: self.scale_loss(g, opt_state), grads)
         updates, opt_state = self.tx.update(grads, opt_state, variables)
-        train, loss_weights = unpack(optax.apply_updates(variables, updates))
+        train, learned_weights = unpack(optax.apply_updates(variables, updates))
+        if learned:                         # fixed weights stay as the user set them: the
+            loss_weights = learned_weights  # normalized scale is only used in this step
         if self.constrain is not None:      # Keras: constraints after the update, trained only
             train = self.split(self.constrain(self.merge(train, frozen, treedef)))[0]
         trackers = self.track(carry["trackers"], total, per, outs, batch, size, mask, index,
