@@ -19,7 +19,7 @@ from .input_spec import InputSpec, check_inputs
 from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope, generator_keyword,
                          held_in_attributes, is_keras_form, make_weight, pure_keras_call)
 from .penalties import activity_loss, apply_constraints, weight_penalty
-from .tracing import is_symbolic, output_specs, shapes_of
+from .tracing import is_symbolic, mark_masks, output_specs, shapes_of, with_mask
 from .weights import each_once, get_weights, own_weights, set_weights
 
 __all__ = ["Input", "InputLayer", "InputSpec", "Layer", "TensorSpec", "shape_str"]
@@ -423,11 +423,11 @@ class Layer:
         check_inputs(self, args)
         if not self.built:
             self._build_from(args, kwargs)
-        specs = self.compute_output_spec(*args, **kwargs)
-        spec_leaves, out_treedef = jax.tree_util.tree_flatten(
-            specs, is_leaf=lambda s: isinstance(s, TensorSpec))
+        spec_leaves, out_treedef = jax.tree_util.tree_flatten(self.compute_output_spec(
+            *args, **with_mask(self, args, kwargs)), is_leaf=lambda s: isinstance(s, TensorSpec))
         node = CallNode(layer=self, treedef=treedef, leaves=leaves, out_treedef=out_treedef)
         node.outputs = [SymbolicTensor(s.shape, s.dtype, node, i) for i, s in enumerate(spec_leaves)]
+        mark_masks(self, args, kwargs, node.outputs)
         self.call_nodes.append(node)
         return out_treedef.unflatten(node.outputs)
 

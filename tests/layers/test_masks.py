@@ -197,3 +197,52 @@ def test_padding_appended_leaves_a_masked_model_unchanged(rnn, middle, pool, pad
     padded = np.concatenate([x, np.zeros((4, pad), x.dtype)], axis=1)
     np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+# ---- the mask on symbolic outputs, and custom layers while the model is built ------------------
+def _symbolic(lib):
+    L = lib.layers
+    inp = lib.Input((None,), dtype="int32")
+    e = L.Embedding(10, 4, mask_zero=True)(inp)
+    return {"input": inp, "embedding": e, "dense": L.Dense(3)(e), "flatten_drops": L.Flatten()(
+        lib.Input((5, 4))), "lstm_consumes": L.LSTM(2)(e),
+            "lstm_sequences": L.LSTM(2, return_sequences=True)(e),
+            "pool_consumes": L.GlobalAveragePooling1D()(e), "conv_drops": L.Conv1D(2, 1)(e)}
+
+
+def test_symbolic_outputs_carry_keras_mask_as_keras():
+    ours, theirs = _symbolic(gn), _symbolic(keras)
+    for name in theirs:
+        want = getattr(theirs[name], "_keras_mask", None)
+        got = ours[name]._keras_mask
+        assert (got is None) == (want is None), name
+        if want is not None:
+            assert tuple(got.shape) == tuple(want.shape) and got.dtype == np.bool_, name
+
+
+def test_a_custom_layer_receives_the_mask_while_built_and_when_run():
+    """keras.io's masking guide: a TemporalSoftmax asserting it is given a mask."""
+    seen = []
+
+    class TemporalSoftmax(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            assert mask is not None
+            seen.append(mask.shape)
+            m = gn.ops.expand_dims(gn.ops.cast(mask, "float32"), -1)
+            e = gn.ops.exp(inputs) * m
+            return e / gn.ops.sum(e, axis=1, keepdims=True)
+
+    inp = gn.Input((None,), dtype="int32")
+    h = layers.Dense(2)(layers.Embedding(10, 4, mask_zero=True)(inp))
+    out = TemporalSoftmax()(h)
+    assert seen and out._keras_mask is not None
+    model = gn.Model(inp, out)
+    x = np.array([[1, 2, 3, 0, 0], [4, 0, 0, 0, 0]])
+    y = model.predict(x, verbose=0)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)     # over the unmasked steps
+    np.testing.assert_array_equal(y[0, 3:], 0.0)
+    np.testing.assert_array_equal(y[1, 1:], 0.0)
