@@ -159,14 +159,13 @@ def make_run(graph, remat=()):
                     kwargs["_arg_masks"] = carried
             node_training = kwargs.pop("training", training)
             mask = _merged(masks, step.mask)
-            if layer.receives_mask:
-                if mask is not None and "mask" not in kwargs:
-                    kwargs["mask"] = mask
-                for keyword, slots in step.mask_kwargs.items():
-                    if kwargs.get(keyword) is None:
-                        m = _merged(masks, slots)
-                        if m is not None:
-                            kwargs[keyword] = m
+            if layer.receives_mask and mask is not None and "mask" not in kwargs:
+                kwargs["mask"] = mask
+            for keyword, slots in step.mask_kwargs.items():     # `call` takes these by name
+                if kwargs.get(keyword) is None:
+                    m = _merged(masks, slots)
+                    if m is not None:
+                        kwargs[keyword] = m
             if mask is None and step.first != step.mask:
                 mask = _merged(masks, step.first)
             key = None if rng is None else jax.random.fold_in(rng, i)

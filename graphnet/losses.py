@@ -42,6 +42,18 @@ def match_ranks(y_true, y_pred):
     return y_true, y_pred
 
 
+def match_weight(values, weight):
+    """Keras's squeeze_or_expand_to_same_rank for a weight, then a weight of shape
+    (batch, 1, ...) with more axes than the values loses its trailing 1s: a padding mask
+    shaped by a target's rank meets the loss values by axis (Keras would broadcast the two
+    into a larger array, never a loss)."""
+    values, weight = match_ranks(values, weight)
+    extra = weight.ndim - values.ndim
+    if extra > 0 and values.ndim >= 1 and all(d == 1 for d in weight.shape[values.ndim:]):
+        weight = weight.reshape(weight.shape[:values.ndim])
+    return values, weight
+
+
 def _prepare(y_true, y_pred):
     y_pred = jnp.asarray(y_pred)
     if not jnp.issubdtype(y_pred.dtype, jnp.floating):
@@ -256,7 +268,7 @@ def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size")
     """Keras's reduce_weighted_values: weight, then sum or divide by the element count."""
     if sample_weight is not None:
         sample_weight = _float(sample_weight, values.dtype)
-        values, sample_weight = match_ranks(values, sample_weight)
+        values, sample_weight = match_weight(values, sample_weight)
         values = values * sample_weight
     if reduction in (None, "none") or values.ndim == 0:
         return values

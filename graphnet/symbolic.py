@@ -39,7 +39,7 @@ class TensorSpec(NamedTuple):
 class SymbolicTensor:
     """A layer output before any data: shape (batch axis None), dtype and the call that made it."""
 
-    __slots__ = ("shape", "dtype", "node", "index")
+    __slots__ = ("shape", "dtype", "node", "index", "mask_spec")
     # graphnet.ops, through which the operators below record their graph nodes. It
     # registers itself when imported (`record_ops_with`): this module sits below every
     # layer and imports nothing above it.
@@ -50,6 +50,13 @@ class SymbolicTensor:
         self.dtype = np.dtype(dtype)
         self.node = node
         self.index = index
+        self.mask_spec = None       # the spec of the mask it carries (see `_keras_mask`)
+
+    @property
+    def _keras_mask(self):
+        """Keras's mask attribute: a symbolic bool tensor (no graph node) for the mask this
+        output carries, or None."""
+        return self.mask_spec
 
     @property
     def ndim(self) -> int:
@@ -67,8 +74,8 @@ class SymbolicTensor:
         cls._ops = ops
 
     def __repr__(self):
-        return (f"<SymbolicTensor shape={self.shape} dtype={self.dtype.name} "
-                f"from layer '{self.node.layer.name}'>")
+        made_by = "a mask" if self.node is None else f"layer '{self.node.layer.name}'"
+        return f"<SymbolicTensor shape={self.shape} dtype={self.dtype.name} from {made_by}>"
 
     def __array__(self, *args, **kwargs):
         raise TypeError(f"{self!r} is symbolic: it has a shape but no values. Call a layer on "

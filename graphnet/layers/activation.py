@@ -102,6 +102,7 @@ class PReLU(Layer):
     """Keras PReLU: `max(x, 0) - alpha * max(-x, 0)`, a learned `alpha` per element of the
     sample shape (size 1 along `shared_axes`, 1-indexed like Keras)."""
     weight_names = ("alpha",)
+    supports_masking = True
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):

@@ -288,9 +288,9 @@ class _BaseDenseAttention(Layer):
             return [out, weights], state
         return out, state
 
-    def compute_mask(self, args, mask):
+    def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):
-            return mask[0]
+            return None if not mask else mask[0]
         return mask
 
     def get_config(self):

@@ -19,7 +19,7 @@ from .input_spec import InputSpec, check_inputs
 from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope, generator_keyword,
                          held_in_attributes, is_keras_form, make_weight, pure_keras_call)
 from .penalties import activity_loss, apply_constraints, weight_penalty
-from .tracing import is_symbolic, output_specs, shapes_of
+from .tracing import is_symbolic, mark_masks, output_specs, shapes_of, with_mask
 from .weights import each_once, get_weights, own_weights, set_weights
 
 __all__ = ["Input", "InputLayer", "InputSpec", "Layer", "TensorSpec", "shape_str"]
@@ -40,7 +40,7 @@ class Layer:
     sub-layers: their weights nest under their names.
     """
     weight_names: tuple = ()          # Keras get_weights() order, over params then state
-    supports_masking = False           # receives `mask=` and passes it on
+    supports_masking = False           # its outputs carry `compute_mask`'s mask (Keras's rule)
     build_kwargs: tuple = ()           # call keywords whose shapes `build` needs (MHA's key)
     input_spec = None                  # an InputSpec or a list of them, checked at each call
     activation_last = False            # call ends in `self.activation(y)` (see logits_activation)
@@ -51,6 +51,8 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._keras_form = is_keras_form(cls)
+        if "compute_mask" in cls.__dict__ and "supports_masking" not in cls.__dict__:
+            cls.supports_masking = True     # Keras: a layer with its own compute_mask masks
 
     @property
     def keras_form(self) -> bool:
@@ -174,12 +176,14 @@ class Layer:
         """Default: infer by tracing `call`; subclasses override to check and name errors."""
         return None
 
-    def compute_mask(self, args, mask):
-        """The mask of this call's output (traced inside apply): passed on by default.
+    def compute_mask(self, inputs, mask=None):
+        """Keras `compute_mask`: the mask of the output of a call on `inputs` (a tensor, or a
+        list for several), given the incoming `mask`; passed on unchanged by default.
 
-        A layer with several outputs may return a tuple with one mask (or None) per output.
+        Outputs carry it only when `supports_masking` (as in Keras). A layer with several
+        outputs may return a tuple with one mask (or None) per output.
         """
-        return mask if self.supports_masking else None
+        return mask
 
     def get_config(self) -> dict:
         """The constructor arguments that rebuild this layer: what `save` writes and
@@ -330,16 +334,14 @@ class Layer:
     def receives_mask(self) -> bool:
         """Whether calls get the incoming mask as `mask=`: `supports_masking`, or a
         Keras-form `call` with a `mask` parameter (Keras's rule)."""
-        return self.supports_masking or (self._keras_form and accepts(self.call, "mask"))
+        return (self.supports_masking or self._keras_form) and accepts(self.call, "mask")
 
     def output_mask(self, args, mask):
-        """The mask of a call's output: graphnet's `compute_mask(args, mask)`, or Keras's
-        `compute_mask(inputs, mask)` for a Keras-form layer that defines it."""
-        if self._keras_form:
-            if type(self).compute_mask is Layer.compute_mask:
-                return mask if self.supports_masking else None
-            return self.compute_mask(args[0] if len(args) == 1 else list(args), mask)
-        return self.compute_mask(args, mask)
+        """The mask of a call's output: `compute_mask(inputs, mask)` where the layer
+        `supports_masking`, else None (the mask stops here, as in Keras)."""
+        if not self.supports_masking:
+            return None
+        return self.compute_mask(args[0] if len(args) == 1 else list(args), mask)
 
     # ---- the two forms behind one pure interface ---------------------------------
     def make_weights(self, shapes, generator, extra=None):
@@ -421,11 +423,11 @@ class Layer:
         check_inputs(self, args)
         if not self.built:
             self._build_from(args, kwargs)
-        specs = self.compute_output_spec(*args, **kwargs)
-        spec_leaves, out_treedef = jax.tree_util.tree_flatten(
-            specs, is_leaf=lambda s: isinstance(s, TensorSpec))
+        spec_leaves, out_treedef = jax.tree_util.tree_flatten(self.compute_output_spec(
+            *args, **with_mask(self, args, kwargs)), is_leaf=lambda s: isinstance(s, TensorSpec))
         node = CallNode(layer=self, treedef=treedef, leaves=leaves, out_treedef=out_treedef)
         node.outputs = [SymbolicTensor(s.shape, s.dtype, node, i) for i, s in enumerate(spec_leaves)]
+        mark_masks(self, args, kwargs, node.outputs)
         self.call_nodes.append(node)
         return out_treedef.unflatten(node.outputs)
 

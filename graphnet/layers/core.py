@@ -14,6 +14,7 @@ class Dense(Layer):
     """Keras Dense: activation(x @ kernel + bias) on the last axis."""
     weight_names = ("kernel", "bias")
     activation_last = True
+    supports_masking = True
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
@@ -236,11 +237,18 @@ class Lambda(Layer):
         if not callable(function):
             raise TypeError(f"Lambda '{self.name}': function must be callable, received {function!r}")
         self.function = function
+        self.mask = mask
+        self.supports_masking = mask is not None
         self.declared_output_shape = None if output_shape is None else tuple(output_shape)
         self.arguments = dict(arguments or {})
 
     def call(self, params, state, x, *, training=False, rng=None):
         return self.function(x, **self.arguments), state
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: `mask(inputs, mask)` when `mask` is callable, else `mask` itself (None:
+        the mask stops here)."""
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def get_config(self):
         name = registered_name(self.function)

@@ -28,6 +28,7 @@ class Embedding(Layer):
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.weight_regularizers = {"embeddings": regularizers.get(embeddings_regularizer)}
         self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
         self.input_length = input_length
 
     def build(self, input_shape, *, generator):
@@ -46,10 +47,10 @@ class Embedding(Layer):
             ids = ids.astype(jnp.int32)
         return jnp.take(params["embeddings"], ids, axis=0), state
 
-    def compute_mask(self, args, mask):
+    def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
             return None
-        return args[0] != 0
+        return jnp.not_equal(inputs, 0)
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,

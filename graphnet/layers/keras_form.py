@@ -95,7 +95,7 @@ def known_masks(layer, scope, args, kwargs) -> dict:
     kwargs = dict(kwargs)
     if len(tensors) == 1:
         mask = scope.masks.get(id(tensors[0][1]))
-        if mask is not None and kwargs.get("mask") is None:
+        if mask is not None and kwargs.get("mask") is None and layer.receives_mask:
             kwargs["mask"] = mask
         return kwargs
     accepted = {p.name for p in params}
@@ -244,7 +244,7 @@ def call_in_scope(layer, scope, args, kwargs, build):
         scope.bind(layer, layer.params, layer.state)
     elif not scope.has(layer):
         scope.bind(layer, layer.params, layer.state)
-    if layer.receives_mask and scope.masks:
+    if scope.masks:
         kwargs = known_masks(layer, scope, args, kwargs)
     if layer.keras_form:
         remember_mask(scope, args, kwargs)

@@ -10,6 +10,27 @@ from .base import Layer, shape_str
 class _Merge(Layer):
     """One driver for the element-wise merges: check shapes, then fold `combine`."""
     min_inputs, max_inputs = 2, None
+    supports_masking = True
+
+    @staticmethod
+    def _masks(inputs, mask):
+        """Keras's checks of a merge's masks: None, or one (or None) per input."""
+        if mask is None:
+            return None
+        if not isinstance(mask, (list, tuple)) or not isinstance(inputs, (list, tuple)):
+            raise ValueError(f"A merge layer's `inputs` and `mask` must be lists, received "
+                             f"inputs={inputs!r}, mask={mask!r}")
+        if len(mask) != len(inputs):
+            raise ValueError(f"A merge layer's `inputs` and `mask` must have the same length, "
+                             f"received {len(inputs)} inputs and {len(mask)} masks")
+        return list(mask)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: the masks OR-ed, or None when any input has none."""
+        mask = self._masks(inputs, mask)
+        if mask is None or any(m is None for m in mask):
+            return None
+        return functools.reduce(jnp.logical_or, mask[1:], jnp.asarray(mask[0]))
 
     def _check_list(self, shapes):
         if not isinstance(shapes, (list, tuple)) or not all(isinstance(s, tuple) for s in shapes):
@@ -84,6 +105,18 @@ class Concatenate(_Merge):
         super().__init__(**kwargs)
         self.axis = int(axis)
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras: each input's mask (all true where it has none) spread over its axes,
+        concatenated along `axis`, then any() over the last axis."""
+        mask = self._masks(inputs, mask)
+        if mask is None or all(m is None for m in mask):
+            return None
+        full = [jnp.ones(jnp.shape(x), bool) if m is None else
+                (jnp.broadcast_to(jnp.expand_dims(m, -1), jnp.shape(x)) if jnp.ndim(m) < jnp.ndim(x)
+                 else jnp.asarray(m, bool))
+                for x, m in zip(inputs, mask)]
+        return jnp.any(jnp.concatenate(full, axis=self.axis), axis=-1)
+
     def output_shape(self, shapes):
         self._check_list(shapes)
         rank = len(shapes[0])
@@ -118,6 +151,9 @@ class Dot(_Merge):
     a result with only the batch axis left gets a trailing axis of 1, as Keras's batch_dot.
     """
     min_inputs = max_inputs = 2
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)

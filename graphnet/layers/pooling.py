@@ -142,7 +142,7 @@ class GlobalAveragePooling1D(_GlobalPooling):
         total = jnp.sum(x * weights, axis=1, keepdims=self.keepdims)
         return total / jnp.sum(weights, axis=1, keepdims=self.keepdims), state
 
-    def compute_mask(self, args, mask):
+    def compute_mask(self, inputs, mask=None):
         return None
 
 

@@ -38,6 +38,7 @@ class Normalization(Layer):
     `(x - mean) / max(sqrt(variance), 1e-7)` per index of the kept `axis`; `invert=True`
     undoes it. Without `mean`/`variance`, `adapt(data)` computes them (population variance)
     and they are the layer's weights `[mean, variance, count]`, as in Keras."""
+    supports_masking = True
     weight_names = ("mean", "variance", "count")
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):

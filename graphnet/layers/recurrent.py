@@ -189,7 +189,7 @@ class _RNN(Layer):
             return [output, *final], state
         return output, state
 
-    def compute_mask(self, args, mask):
+    def compute_mask(self, inputs, mask=None):
         mask = _first_mask(mask)
         out = mask if self.return_sequences else None
         if self.return_state:
@@ -420,7 +420,7 @@ class Bidirectional(Layer):
             return out + states, state
         return out[0], state
 
-    def compute_mask(self, args, mask):
+    def compute_mask(self, inputs, mask=None):
         mask = _first_mask(mask)
         out = mask if self.return_sequences else None
         n_out = 2 if self.merge_mode is None else 1

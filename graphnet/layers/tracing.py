@@ -34,7 +34,7 @@ def output_specs(layer, args, kwargs):
     them, else from two traces (a size that differs between them is unknown); dtypes are
     always traced."""
     shape_args = [shapes_of(a) for a in args]
-    shape_kwargs = {k: shapes_of(v) for k, v in kwargs.items() if k != "training"}
+    shape_kwargs = {k: shapes_of(v) for k, v in kwargs.items() if k not in ("training", "mask")}
     declared = layer.output_shape(*shape_args, **shape_kwargs)
     traced = [trace(layer, args, kwargs, size) for size in
               (PROBE_SIZES if declared is None else PROBE_SIZES[:1])]
@@ -82,3 +82,65 @@ def trace(layer, args, kwargs, size):
         shapes = ", ".join(shape_str(s) for s in received)
         raise ValueError(f"Layer '{layer.name}' ({type(layer).__name__}) cannot be applied to "
                          f"inputs of shape {shapes}: {err}") from None
+
+
+# ---- masks before data ------------------------------------------------------------------
+def incoming_mask(args):
+    """The mask a call on symbolic `args` receives, as Keras reads it off the first
+    argument: its mask spec, a list of them for a list, or None where none carries one."""
+    if not args:
+        return None
+    first = args[0]
+    if isinstance(first, (list, tuple)):
+        masks = [getattr(t, "mask_spec", None) for t in first]
+        return None if all(m is None for m in masks) else masks
+    return getattr(first, "mask_spec", None)
+
+
+def with_mask(layer, args, kwargs):
+    """`kwargs` for tracing the call, with the incoming mask as `mask=` where `call` takes
+    it: a custom layer's `call(inputs, mask=None)` sees it while the model is built."""
+    mask = incoming_mask(args)
+    if mask is None or "mask" in kwargs or not layer.receives_mask:
+        return kwargs
+    return {**kwargs, "mask": mask}
+
+
+def _spec_trace(fn, tree):
+    """`fn(tree)`'s results as symbolic specs (no graph node): two traces with the unknown
+    sizes set to each of PROBE_SIZES; a size that differs between them is unknown."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    positions = [i for i, leaf in enumerate(leaves) if is_symbolic(leaf)]
+
+    def at(size):
+        def run(tensors):
+            filled = list(leaves)
+            for i, t in zip(positions, tensors):
+                filled[i] = t
+            return fn(treedef.unflatten(filled))
+        return jax.eval_shape(run, [jax.ShapeDtypeStruct(
+            tuple(size if d is None else d for d in leaves[i].shape), leaves[i].dtype)
+            for i in positions])
+    first, second = (at(size) for size in PROBE_SIZES)
+    out_leaves, out_treedef = jax.tree_util.tree_flatten(first)
+    return out_treedef.unflatten([
+        SymbolicTensor(tuple(a if a == b else None for a, b in zip(x.shape, y.shape)),
+                       x.dtype, None)
+        for x, y in zip(out_leaves, jax.tree_util.tree_leaves(second))])
+
+
+def mark_masks(layer, args, kwargs, outputs):
+    """Give each symbolic output the spec of the mask `compute_mask` gives it (Keras's
+    `_keras_mask` on a KerasTensor), where the layer `supports_masking`."""
+    mask = kwargs.get("mask")
+    mask = incoming_mask(args) if mask is None else mask
+    if not layer.supports_masking:
+        return
+    try:
+        out = _spec_trace(lambda tree: layer.output_mask(*tree), (list(args), mask))
+    except Exception:       # noqa: BLE001 - a mask that cannot be found before data
+        return              # stays unknown here and is found when the model runs
+    per_output = (out if isinstance(out, tuple) and len(outputs) > 1 and len(out) == len(outputs)
+                  else [out] * len(outputs))
+    for tensor, spec in zip(outputs, per_output):
+        tensor.mask_spec = spec if is_symbolic(spec) else None

@@ -24,8 +24,8 @@ class Masking(Layer):
     def call(self, params, state, x, *, training=False, rng=None, mask=None):
         return x * self._keep(x)[..., None].astype(x.dtype), state
 
-    def compute_mask(self, args, mask):
-        return self._keep(args[0])
+    def compute_mask(self, inputs, mask=None):
+        return self._keep(inputs)
 
     def get_config(self):
         return {**super().get_config(), "mask_value": self.mask_value}
@@ -34,6 +34,7 @@ class Masking(Layer):
 class TimeDistributed(Layer):
     """Keras TimeDistributed(layer): `layer` applied to every step of axis 1, with one set of
     weights (the wrapped layer's, in its order). Runs as one call on (batch * steps, ...)."""
+    supports_masking = True
 
     @property
     def uses_rng(self) -> bool:

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import losses
-from ..losses import match_ranks
+from ..losses import match_weight
 from ..naming import snake_case
 from ..variables import CallScope, Variable, unique_name
 from .functions import (as_float, binary_accuracy, categorical_accuracy, accuracy,
@@ -155,7 +155,7 @@ class MeanMetricWrapper(Metric):
             count = jnp.asarray(values.shape[0] if values.ndim else 1, jnp.float32)
             return {"total": state["total"] + jnp.sum(values), "count": state["count"] + count}
         weight = as_float(sample_weight)
-        values, weight = match_ranks(values, weight)
+        values, weight = match_weight(values, weight)
         if values.ndim > weight.ndim:
             values = values.mean(axis=tuple(range(weight.ndim, values.ndim)))
         weight = jnp.broadcast_to(weight, values.shape)

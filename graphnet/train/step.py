@@ -167,8 +167,8 @@ class Program:
         def weight(y, sw):
             if y is None:
                 return sw
-            if sw is None:
-                return mask
+            if sw is None:       # by rank: (batch, 1, ...) against the target's axes
+                return mask.reshape(mask.shape + (1,) * (max(jnp.ndim(y), 1) - 1))
             return sw * mask.reshape(mask.shape + (1,) * (sw.ndim - 1)).astype(sw.dtype)
         return ((xs, ys, [weight(y, sw) for y, sw in zip(ys, sws)]), rows.astype(jnp.float32),
                 mask)

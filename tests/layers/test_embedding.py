@@ -21,8 +21,8 @@ def test_mask_zero_gives_the_mask_of_nonzero_ids():
     layer = layers.Embedding(5, 2, mask_zero=True)
     ids = np.array([[1, 0, 3], [0, 0, 2]], "int32")
     predict(layer, ids)
-    np.testing.assert_array_equal(layer.compute_mask([ids], None), ids != 0)
-    assert layers.Embedding(5, 2).compute_mask([ids], None) is None
+    np.testing.assert_array_equal(layer.compute_mask(ids), ids != 0)
+    assert layers.Embedding(5, 2).compute_mask(ids, None) is None
 
 
 def test_input_length_fixes_the_input_shape_in_sequential():
