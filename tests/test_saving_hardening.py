@@ -154,6 +154,13 @@ def test_damaged_metadata_names_member_and_field(saved, member, edit, field):
         gn.load_model(saved)
 
 
+def test_a_layer_listed_twice_in_the_weights_index_is_refused(saved):
+    _edit_json(saved, "weights.json", lambda d: d["layers"].append(dict(d["layers"][0])))
+    with pytest.raises(ValueError, match=r"weights.json.*'layers\[2\]\.layer' lists layer "
+                                         r"'h' a second time"):
+        gn.load_model(saved)
+
+
 def test_compile_config_without_loss_is_a_value_error(tmp_path):
     model = small_model()
     model.compile(optimizer="adam", loss="mse")
