@@ -184,17 +184,12 @@ def test_keras_config_declaring_more_weights_than_the_file_holds_is_refused_fast
     assert time.perf_counter() - start < 30      # a refusal, not a 40 TB allocation
 
 
-def test_graphnet_config_declaring_more_weights_than_the_file_holds_is_refused(tmp_path):
-    path = tmp_path / "m.graphnet"
-    small_model().save(path)
+def edit_graphnet_config(path, edit):
+    """Rewrites a .graphnet file with its config edited and a manifest that matches it."""
     with zipfile.ZipFile(path) as zf:
         files = {name: zf.read(name) for name in zf.namelist()}
     config = json.loads(files["config.json"])
-    for entry in config["config"]["layers"]:
-        if entry.get("class_name") == "Dense":
-            entry["config"]["units"] = 10 ** 7
-        if entry.get("class_name") == "InputLayer":
-            entry["config"]["shape"] = [10 ** 6]
+    edit(config)
     files["config.json"] = json.dumps(config).encode()
     manifest = json.loads(files["manifest.json"])
     manifest["members"] = {name: {"sha256": hashlib.sha256(blob).hexdigest(), "size": len(blob)}
@@ -203,6 +198,55 @@ def test_graphnet_config_declaring_more_weights_than_the_file_holds_is_refused(t
     with zipfile.ZipFile(path, "w") as zf:
         for name, blob in files.items():
             zf.writestr(name, blob)
+
+
+def test_graphnet_config_declaring_more_weights_than_the_file_holds_is_refused(tmp_path):
+    path = tmp_path / "m.graphnet"
+    small_model().save(path)
+
+    def huge(config):
+        for entry in config["config"]["layers"]:
+            if entry.get("class_name") == "Dense":
+                entry["config"]["units"] = 10 ** 7
+            if entry.get("class_name") == "InputLayer":
+                entry["config"]["shape"] = [10 ** 6]
+    edit_graphnet_config(path, huge)
     with pytest.raises(ValueError, match=r"\(1000000, 10000000\), float32.*more than its \d+ "
                                          r"bytes of weights"):
         gn.load_model(path)
+
+
+# ---- a damaged compile config is refused by the load, not by the first fit -------------------
+def compiled_model():
+    model = small_model()
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    return model
+
+
+def set_metric(value):
+    def edit(config):
+        config["compile_config"]["metrics"] = [value]
+    return edit
+
+
+def set_clipnorm(config):
+    config["compile_config"]["optimizer"]["config"]["clipnorm"] = "zz"
+
+
+@pytest.mark.parametrize("ending", [".graphnet", ".keras"])
+@pytest.mark.parametrize("edit, message", [
+    (set_metric("zz"), r"'compile_config.metrics\[0\]' is not a metric: Unknown metric 'zz'"),
+    (set_metric(7), r"'compile_config.metrics\[0\]' is not a metric: A metric must be"),
+    (set_metric({}), r"'compile_config.metrics\[0\]' is not a metric: A saved metric is a dict"),
+    (set_clipnorm, r"config.json' field 'compile_config.*could not convert string to float"),
+])
+def test_a_damaged_compile_config_is_refused_at_load(tmp_path, ending, edit, message):
+    path = tmp_path / f"m{ending}"
+    compiled_model().save(path)
+    if ending == ".keras":
+        rezip(path, edit_config=edit)
+    else:
+        edit_graphnet_config(path, edit)
+    with pytest.raises(ValueError, match=message):
+        gn.load_model(path)
+    assert gn.load_model(path, compile=False).count_params() == 15

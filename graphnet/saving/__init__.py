@@ -137,7 +137,11 @@ def _load_graphnet(filepath, compile, safe_mode):
                               f"compile from them; the model is loaded uncompiled", stacklevel=2)
             else:
                 try:
+                    from .keras_format import check_metrics, compile_args
+                    check_metrics(compile_args(saved["compile_config"]).metrics,
+                                  "compile_config.metrics")
                     compile_from(saved["compile_config"])
+                    model.opt_state        # the optimizer is made from its config now
                 except (ValueError, TypeError, KeyError) as err:
                     raise ValueError(f"Cannot load {path!r}: member 'config.json' field "
                                      f"'compile_config' cannot be compiled from: {err}") from None

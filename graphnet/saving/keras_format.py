@@ -258,6 +258,10 @@ def compile_from_keras(model, compile_config: dict, where: str) -> None:
         return value
     if compile_config.get("weighted_metrics"):
         raise ValueError(f"{where}: weighted_metrics are not read from Keras files yet")
+    try:
+        check_metrics(metric_value(compile_config.get("metrics")), "compile_config.metrics")
+    except ValueError as err:
+        raise ValueError(f"{where}: member {_CONFIG!r} {err}") from None
     model.compile(optimizer=optimizer, loss=loss_value(compile_config.get("loss")),
                   metrics=metric_value(compile_config.get("metrics")),
                   loss_weights=compile_config.get("loss_weights"),
@@ -327,6 +331,26 @@ def compile_args(config: dict) -> SimpleNamespace:
                                          metrics_mod.deserialize),
                            loss_weights=config.get("loss_weights"),
                            loss_reduction=config.get("loss_reduction", "mean"))
+
+
+def check_metrics(value, where: str, top: bool = True) -> None:
+    """Every metric of a loaded compile config resolves now, so a damaged one is refused by
+    the load instead of by the first `fit` (accuracy's kind is chosen from stand-in shapes,
+    as only the name and type are checked)."""
+    from .. import metrics
+    if value is None:
+        return
+    if isinstance(value, dict) and top:          # by output name
+        for key, item in value.items():
+            check_metrics(item, f"{where}.{key}", False)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_metrics(item, f"{where}[{i}]", False)
+    else:
+        try:
+            metrics.get(value, (1, 1), (1, 1))
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"field '{where}' is not a metric: {err}") from None
 
 
 def _keras_loss_weights(model, args):
@@ -420,6 +444,12 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
             except (TypeError, KeyError) as err:
                 raise ValueError(f"Cannot load {path!r}: its compile config cannot be "
                                  f"compiled from ({err})") from None
+            try:
+                model.opt_state            # the optimizer is made from its config now
+            except (ValueError, TypeError) as err:
+                raise ValueError(f"Cannot load {path!r}: member {_CONFIG!r} field "
+                                 f"'compile_config.optimizer' cannot make an optimizer: "
+                                 f"{err}") from None
     return model
 
 
