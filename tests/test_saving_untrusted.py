@@ -250,3 +250,28 @@ def test_a_damaged_compile_config_is_refused_at_load(tmp_path, ending, edit, mes
     with pytest.raises(ValueError, match=message):
         gn.load_model(path)
     assert gn.load_model(path, compile=False).count_params() == 15
+
+
+# ---- a damaged .keras config names the member and the field ---------------------------------
+def dense_entry(config):
+    return next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda c: dense_entry(c).update(inbound_nodes="zz"), r"config.layers\[1\].inbound_nodes"),
+    (lambda c: dense_entry(c)["inbound_nodes"].__setitem__(0, 7),
+     r"config.layers\[1\].inbound_nodes\[0\]"),
+    (lambda c: dense_entry(c)["inbound_nodes"][0].update(kwargs=[1, 2]),
+     r"config.layers\[1\].inbound_nodes\[0\].kwargs"),
+    (lambda c: dense_entry(c)["config"]["kernel_initializer"].update(module=7),
+     r"config.layers\[1\].config.kernel_initializer.module"),
+    (lambda c: dense_entry(c).update(name=[1, 2]), r"config.layers\[1\].name"),
+    (lambda c: dense_entry(c)["inbound_nodes"][0]["args"][0].update(config=None),
+     r"config.layers\[1\].inbound_nodes\[0\].args\[0\].config"),
+])
+def test_a_damaged_keras_config_names_the_member_and_field(tmp_path, edit, field):
+    path = tmp_path / "m.keras"
+    small_model().save(path)
+    rezip(path, edit_config=edit)
+    with pytest.raises(ValueError, match=rf"member 'config.json' is damaged: field '{field}'"):
+        gn.load_model(path)

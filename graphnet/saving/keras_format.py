@@ -28,6 +28,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .schema import validate_keras_tree
 from .archive import (FileFormatError, file_error, json_default, open_regular_file,
                       parse_json, write_archive_bytes)
 from ..model import Model
@@ -420,6 +421,7 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
             saved = parse_json(_read_zip_member(zf, _CONFIG, path, _MAX_CONFIG_BYTES),
                                lambda what: file_error(path, f"its {_CONFIG} {what}"))
             weights = _read_zip_member(zf, _WEIGHTS, path, max(size * 64, 1 << 20))
+    validate_keras_tree(saved, _CONFIG, lambda what: file_error(path, what))
     with custom_objects_scope(custom_objects):
         try:
             with _no_drawing(MAX_EXPANSION * len(weights) + (1 << 20),
@@ -428,6 +430,9 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
                 model = model_from_keras_config(saved, custom_objects, safe_mode)
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"Cannot load {path!r}: {err}") from None
+        except (AttributeError, IndexError) as err:     # a field of an unexpected type
+            raise file_error(path, f"member {_CONFIG!r} is damaged: a field has the wrong "
+                                   f"type or length ({type(err).__name__}: {err})") from None
         try:
             h5 = h5py.File(io.BytesIO(weights), "r")
         except (OSError, ValueError) as err:
