@@ -120,6 +120,7 @@ def _load_graphnet(filepath, compile, safe_mode):
                                 f"model and call model.load_weights({path!r})")
         saved = archive.json(CONFIG)
         schema.validate(saved, schema.CONFIG, CONFIG, archive.error)
+        schema.validate_objects(saved, CONFIG, archive.error)
         try:
             cls = resolve_class(saved.get("class_name"), saved["config"].get("name", "?"))
             held = archive.stored_bytes("weights/")

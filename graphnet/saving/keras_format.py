@@ -28,7 +28,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .schema import validate_keras_tree
+from .schema import validate_objects
 from .archive import (FileFormatError, file_error, json_default, open_regular_file,
                       parse_json, write_archive_bytes)
 from ..model import Model
@@ -421,7 +421,7 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
             saved = parse_json(_read_zip_member(zf, _CONFIG, path, _MAX_CONFIG_BYTES),
                                lambda what: file_error(path, f"its {_CONFIG} {what}"))
             weights = _read_zip_member(zf, _WEIGHTS, path, max(size * 64, 1 << 20))
-    validate_keras_tree(saved, _CONFIG, lambda what: file_error(path, what))
+    validate_objects(saved, _CONFIG, lambda what: file_error(path, what))
     with custom_objects_scope(custom_objects):
         try:
             with _no_drawing(MAX_EXPANSION * len(weights) + (1 << 20),

@@ -68,7 +68,7 @@ COMPILE_CONFIG = Record({"optimizer": Record({"class_name": str, "config": dict}
 CONFIG = Record({"class_name": str, "config": MODEL_CONFIG},
                 optional={"compile_config": Optional(COMPILE_CONFIG)})
 
-# Keras 3 `.keras` config.json: checked wherever these shapes appear in the tree.
+# Serialized objects (Keras 3 and graphnet): checked wherever they appear in a config.
 KERAS_HISTORY = Check(lambda v: isinstance(v, list) and len(v) == 3
                       and isinstance(v[0], str) and all(type(i) is int for i in v[1:]),
                       "[layer name, node index, tensor index]")
@@ -150,9 +150,10 @@ def validate(value, schema, member: str, error) -> None:
         raise error(f"member {member!r} is damaged: {found}")
 
 
-def validate_keras_tree(value, member: str, error, field: str = "") -> None:
-    """Every serialized object in a Keras config (a dict with a `class_name`) has Keras's
-    shape, wherever it sits: layers, their nodes, initializers, dtype policies, tensors."""
+def validate_objects(value, member: str, error, field: str = "") -> None:
+    """Every serialized object in a config (a dict with a `class_name`) has the shape
+    Keras and graphnet write, wherever it sits: layers, their nodes, initializers, dtype
+    policies, tensors."""
     if isinstance(value, dict):
         if "class_name" in value:
             shape = KERAS_TENSOR if value.get("class_name") == "__keras_tensor__" else KERAS_OBJECT
@@ -160,7 +161,7 @@ def validate_keras_tree(value, member: str, error, field: str = "") -> None:
             if found:
                 raise error(f"member {member!r} is damaged: {found}")
         for key, item in value.items():
-            validate_keras_tree(item, member, error, f"{field}.{key}" if field else str(key))
+            validate_objects(item, member, error, f"{field}.{key}" if field else str(key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            validate_keras_tree(item, member, error, f"{field}[{i}]")
+            validate_objects(item, member, error, f"{field}[{i}]")
