@@ -209,7 +209,9 @@ class ModelCheckpoint(_Monitor):
     """Keras ModelCheckpoint: save the model (or its weights) after each epoch.
 
     `filepath` may hold `{epoch}` and log keys (`"ckpt-{epoch:02d}-{val_loss:.3f}.graphnet"`);
-    saves are atomic, so a crash mid-save leaves the previous checkpoint intact.
+    its ending names the format written: `.keras` a Keras model file, `.weights.h5` Keras
+    weights (with `save_weights_only=True`), `.graphnet` graphnet's file. Saves are atomic, so
+    a crash mid-save leaves the previous checkpoint intact.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -219,6 +221,7 @@ class ModelCheckpoint(_Monitor):
             raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported, received "
                              f"{save_freq!r}")
         self.filepath, self.verbose = str(filepath), verbose
+        _check_checkpoint_ending(self.filepath, save_weights_only)
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.best = initial_value_threshold
 
@@ -241,6 +244,21 @@ class ModelCheckpoint(_Monitor):
             self.model.save_weights(path)
         else:
             self.model.save(path)
+
+
+def _check_checkpoint_ending(filepath: str, save_weights_only: bool) -> None:
+    """The file's ending names its format, as in Keras 3; a wrong ending fails before
+    training rather than at the first save."""
+    name = filepath.lower()
+    if save_weights_only:
+        if not name.endswith((".weights.h5", ".graphnet")):
+            raise ValueError(f"ModelCheckpoint: with save_weights_only=True the filepath must "
+                             f"end in '.weights.h5' (Keras weights) or '.graphnet' (graphnet "
+                             f"weights), received {filepath!r}")
+    elif not name.endswith((".keras", ".graphnet")):
+        raise ValueError(f"ModelCheckpoint: the filepath must end in '.keras' (a Keras model "
+                         f"file) or '.graphnet' (graphnet's), received {filepath!r}; to save "
+                         f"weights only, pass save_weights_only=True and a '.weights.h5' path")
 
 
 class ReduceLROnPlateau(_Monitor):

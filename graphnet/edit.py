@@ -142,6 +142,18 @@ def _single_output(g, key, who):
 
 
 # ---- the edits ----------------------------------------------------------------------------
+def _as_it_was_on_failure(layer, edit):
+    """Runs `edit()`; if it fails, the user's new layer is put back as it was, so it is not
+    left built for the shape of an edit that never happened."""
+    saved = {k: (v.copy() if isinstance(v, (list, dict)) else v) for k, v in vars(layer).items()}
+    try:
+        return edit()
+    except BaseException:
+        vars(layer).clear()
+        vars(layer).update(saved)
+        raise
+
+
 def insert_after(model, node, layer):
     """A new model with `layer` called on `node`'s output, feeding all of `node`'s consumers
     (and the model output it was)."""
@@ -161,7 +173,7 @@ def insert_after(model, node, layer):
         h.add_edge(key, new, tensors=((0, 0),))
         _retarget(h, (key, 0), (new, 0))
         return h
-    return _edit(model, node, who, change)
+    return _as_it_was_on_failure(layer, lambda: _edit(model, node, who, change))
 
 
 def insert_before(model, node, layer):
@@ -184,7 +196,7 @@ def insert_before(model, node, layer):
         h.add_edge(source, new, tensors=((output, 0),))
         h.add_edge(new, key, tensors=((0, 0),))
         return h
-    return _edit(model, node, who, change)
+    return _as_it_was_on_failure(layer, lambda: _edit(model, node, who, change))
 
 
 def replace(model, node, layer):
@@ -215,7 +227,7 @@ def replace(model, node, layer):
         for i in range(len(data.get("outputs", ()))):
             _retarget(h, (key, i), (new, i))
         return h
-    return _edit(model, node, who, change)
+    return _as_it_was_on_failure(layer, lambda: _edit(model, node, who, change))
 
 
 def remove(model, node):

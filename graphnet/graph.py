@@ -84,12 +84,22 @@ class ModelGraph(nx.DiGraph):
 
     sources = None
 
+    @property
+    def graph(self):
+        """The graph attribute dict (networkx's `G.graph`); not replaceable once frozen."""
+        return self.__dict__["graph"]
+
+    @graph.setter
+    def graph(self, value):
+        if isinstance(self.__dict__.get("graph"), _ReadOnlyDict):    # after freeze()
+            _refuse()
+        self.__dict__["graph"] = value
+
     def freeze(self):
         for name in ("add_node", "add_nodes_from", "remove_node", "remove_nodes_from",
                      "add_edge", "add_edges_from", "add_weighted_edges_from", "remove_edge",
                      "remove_edges_from", "clear", "clear_edges", "update"):
             setattr(self, name, _refuse)
-        self.frozen = True
         for n in self._node:
             self._node[n] = _ReadOnlyDict(self._node[n])
         for u, nbrs in self._adj.items():
@@ -98,6 +108,7 @@ class ModelGraph(nx.DiGraph):
                 nbrs[v] = data
                 self._pred[v][u] = data
         self.graph = _ReadOnlyDict(self.graph)
+        self.frozen = True
         self.sources = {key: argument_sources(self, key) for key in self._node}
         return self
 

@@ -39,15 +39,26 @@ def _truncated_normal(generator, shape, mean, stddev):
 _drawing = contextvars.ContextVar("graphnet_drawing", default=True)
 
 
+class _Budget:
+    """Bytes the arrays built while loading may take: what the file holds."""
+
+    def __init__(self, limit, what):
+        self.limit, self.what, self.used = limit, what, 0
+
+
 @contextlib.contextmanager
-def without_drawing():
+def without_drawing(limit_bytes=None, what="the file's weights"):
     """Initializers return uninitialized arrays of the right shape and dtype, drawing nothing.
 
     Loading a saved model builds its layers inside this (their shapes are what matter) and
     then sets every value from the file, so a large model loads without sampling and
-    discarding all its initial weights.
+    discarding all its initial weights. With `limit_bytes`, weights declared beyond what the
+    file holds are a ValueError raised before their array is allocated: a small file may
+    not make a load allocate terabytes.
     """
-    token = _drawing.set(False)
+    current = _drawing.get()
+    keep = limit_bytes is None and isinstance(current, _Budget)   # an outer limit holds
+    token = _drawing.set(current if keep else _Budget(limit_bytes, what))
     try:
         yield
     finally:
@@ -58,6 +69,12 @@ def _uninitialized(shape, dtype) -> np.ndarray:
     """An uninitialized host array on a 64-byte boundary (jax adopts those without a copy)."""
     dtype = jnp.dtype(dtype)
     size = math.prod(shape) * dtype.itemsize
+    budget = _drawing.get()
+    budget.used += size
+    if budget.limit is not None and budget.used > budget.limit:
+        raise ValueError(f"its config declares weights of at least {budget.used} bytes (one "
+                         f"of shape {tuple(shape)}, {dtype.name}: {size} bytes), more than "
+                         f"{budget.what} can hold ({budget.limit} bytes)")
     raw = np.empty(size + 64, np.uint8)
     start = (-raw.ctypes.data) % 64
     return raw[start:start + size].view(dtype).reshape(shape)
@@ -67,7 +84,7 @@ class Initializer:
     """Base: `init(shape, dtype="float32", generator=None)` returns a jax array."""
 
     def __call__(self, shape, dtype="float32", generator=None):
-        if not _drawing.get():
+        if _drawing.get() is not True:
             return _uninitialized(tuple(shape), dtype)
         generator = naming.next_generator() if generator is None else generator
         return jnp.asarray(np.asarray(self.sample(generator, tuple(shape)), dtype=dtype))

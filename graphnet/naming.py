@@ -55,3 +55,15 @@ def next_node_id() -> int:
     order is topological and breaks ties the same way on every run."""
     _node_ids["next"] += 1
     return _node_ids["next"]
+
+
+def check_name(who: str, name) -> None:
+    """A layer's `name=`: a string without `/`, which Keras refuses since it separates the
+    parts of weight paths (a `.keras` file with such a name does not load in Keras)."""
+    if name is None:
+        return
+    if not isinstance(name, str):
+        raise TypeError(f"{who}: name must be a string, received {name!r}")
+    if "/" in name:
+        raise ValueError(f"{who}: a layer name cannot contain the character '/' (as in Keras, "
+                         f"where it separates weight paths), received name={name!r}")

@@ -455,3 +455,20 @@ def test_clone_sequential_and_nested():
     assert flat.get_layer("seq") is not seq and deep.get_layer("seq") is not seq
     assert deep.get_layer("seq").get_layer("s1") is not seq.get_layer("s1")
     assert deep.count_params() == outer.count_params()
+
+
+@pytest.mark.parametrize("do", [lambda model, new: edit.insert_after(model, "d1", new),
+                                lambda model, new: edit.insert_before(model, "drop", new),
+                                lambda model, new: edit.replace(model, "drop", new)])
+def test_a_failed_edit_leaves_the_new_layer_as_it_was(do):
+    model = chain()
+    new = layers.Dense(5, name="new")                # d2 takes 8 features, not 5
+    with pytest.raises(ValueError, match="d2"):
+        do(model, new)
+    assert not new.built and new.params == {} and not new.call_nodes
+    built = do(model, layers.Dense(8, name="fits"))  # the same edit with a layer that fits
+    fresh = gn.Model.from_graph(built.graph.copy())
+    assert fresh.get_layer("fits").get_weights()[0].shape == (8, 8)
+    # the refused layer is still usable for another shape, as a layer never called
+    x = gn.Input((3,))
+    assert new(x).shape == (None, 5) and new.get_weights()[0].shape == (3, 5)

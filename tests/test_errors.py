@@ -193,3 +193,14 @@ def test_bad_constructor_values():
 def test_set_weights_before_build():
     with pytest.raises(ValueError, match="Layer 'fresh' has no weights yet: call it"):
         layers.Dense(2, name="fresh").set_weights([np.ones((2, 2))])
+
+
+@pytest.mark.parametrize("make", [lambda gn_or_keras: gn_or_keras.layers.Dense(2, name="a/b"),
+                                  lambda gn_or_keras: gn_or_keras.Input((3,), name="x/y"),
+                                  lambda gn_or_keras: gn_or_keras.Sequential(name="s/t")])
+def test_a_slash_in_a_layer_name_is_refused_as_keras_refuses_it(make):
+    keras = pytest.importorskip("keras")
+    with pytest.raises(ValueError, match="cannot contain character `/`"):
+        make(keras)
+    with pytest.raises(ValueError, match=r"cannot contain the character '/'.*received name='\w/\w'"):
+        make(gn)

@@ -154,6 +154,13 @@ def test_damaged_metadata_names_member_and_field(saved, member, edit, field):
         gn.load_model(saved)
 
 
+def test_a_layer_listed_twice_in_the_weights_index_is_refused(saved):
+    _edit_json(saved, "weights.json", lambda d: d["layers"].append(dict(d["layers"][0])))
+    with pytest.raises(ValueError, match=r"weights.json.*'layers\[2\]\.layer' lists layer "
+                                         r"'h' a second time"):
+        gn.load_model(saved)
+
+
 def test_compile_config_without_loss_is_a_value_error(tmp_path):
     model = small_model()
     model.compile(optimizer="adam", loss="mse")
@@ -312,3 +319,21 @@ def test_keras_shaped_entries_and_earlier_shapes_are_read():
         is regularizers.L2
     with pytest.raises(ValueError, match="Unknown loss 'Nope'.*custom_objects"):
         losses.deserialize({"class_name": "Nope", "config": {}})
+
+
+def _dense_entry(data):
+    return next(e for e in data["config"]["layers"] if e.get("class_name") == "Dense")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: _dense_entry(d)["config"]["dtype"].update(class_name=[1, 2]),
+     r"config.json.*field 'config.layers\[1\].config.dtype.class_name' should be a string"),
+    (lambda d: _dense_entry(d)["config"]["kernel_initializer"].update(module=7),
+     r"config.json.*field 'config.layers\[1\].config.kernel_initializer.module'"),
+    (lambda d: d["config"].update(outputs={"out": []}),
+     r"an empty list where a tensor reference \{\"tensor\": \[key, output\]\} was expected"),
+])
+def test_damaged_config_fields_name_the_field_not_pythons_words(saved, edit, message):
+    _edit_json(saved, "config.json", edit)
+    with pytest.raises(ValueError, match=message):
+        gn.load_model(saved)

@@ -1,4 +1,6 @@
 """Saving meets training: resume exactly, checkpoints, and the history picture."""
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -67,12 +69,48 @@ def test_model_checkpoint_formats_epoch_and_weights_only(tmp_path):
     x, y = data()
     model = two_head_model()
     model.fit(x, y, batch_size=16, epochs=2, verbose=0,
-              callbacks=[callbacks.ModelCheckpoint(tmp_path / "w-{epoch:02d}.weights",
+              callbacks=[callbacks.ModelCheckpoint(tmp_path / "w-{epoch:02d}.graphnet",
                                                    save_weights_only=True)])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["w-01.weights", "w-02.weights"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w-01.graphnet", "w-02.graphnet"]
     fresh = two_head_model()
-    fresh.load_weights(tmp_path / "w-02.weights")
+    fresh.load_weights(tmp_path / "w-02.graphnet")
     np.testing.assert_array_equal(fresh.predict(x)["reg"], model.predict(x)["reg"])
+
+
+@pytest.mark.parametrize("name, weights_only, members", [
+    ("m.keras", False, {"config.json", "metadata.json", "model.weights.h5"}),
+    ("m.graphnet", False, {"manifest.json", "config.json", "weights.json"}),
+    ("m.weights.h5", True, None),
+])
+def test_model_checkpoint_writes_the_format_its_ending_names(tmp_path, name, weights_only,
+                                                             members):
+    x, y = data()
+    model = two_head_model()
+    path = tmp_path / name
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0,
+              callbacks=[callbacks.ModelCheckpoint(path, save_weights_only=weights_only)])
+    if members is None:
+        assert path.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"
+        fresh = two_head_model()
+        fresh.load_weights(path)
+    else:
+        with zipfile.ZipFile(path) as zf:
+            assert members <= set(zf.namelist())
+        fresh = gn.load_model(path)
+    np.testing.assert_array_equal(fresh.predict(x)["reg"], model.predict(x)["reg"])
+
+
+@pytest.mark.parametrize("name, weights_only, message", [
+    ("m.pkl", False, r"must end in '\.keras'.*received '.*m\.pkl'"),
+    ("m.h5", False, r"must end in '\.keras'.*received '.*m\.h5'"),
+    ("m.weights.h5", False, r"must end in '\.keras'.*save_weights_only=True"),
+    ("m.keras", True, r"save_weights_only=True .*'\.weights\.h5'.*received '.*m\.keras'"),
+    ("w-{epoch:02d}.weights", True, r"save_weights_only=True .*'\.weights\.h5'"),
+])
+def test_model_checkpoint_refuses_another_ending_at_construction(tmp_path, name, weights_only,
+                                                                 message):
+    with pytest.raises(ValueError, match=message):
+        callbacks.ModelCheckpoint(tmp_path / name, save_weights_only=weights_only)
 
 
 def test_model_checkpoint_names_a_missing_log_key(tmp_path):

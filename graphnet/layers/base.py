@@ -90,8 +90,7 @@ class Layer:
         if unknown:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) "
                             f"{sorted(unknown)}")
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"{type(self).__name__}: name must be a string, received {name!r}")
+        naming.check_name(type(self).__name__, name)
         self._params, self._state = {}, {}
         self._variables: list[Variable] = []
         self._sublayers: list = []

@@ -19,6 +19,7 @@ import os
 import warnings
 
 from .. import files
+from ..initializers import without_drawing
 from . import schema
 from .archive import (FORMAT_VERSION, FileFormatError, open_archive, read_archive,
                       write_archive)
@@ -29,6 +30,7 @@ from .weights import (OPTIMIZER_INDEX, read_optimizer_state, read_training_step,
                       read_weights_by_position, write_optimizer_state, write_weights)
 
 CONFIG = "config.json"
+_SLACK_BYTES = 1 << 20    # arrays a layer builds beyond its saved weights (none today)
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "load_optimizer_state",
            "serialize_layer", "deserialize_layer", "FileFormatError", "FORMAT_VERSION"]
@@ -118,9 +120,13 @@ def _load_graphnet(filepath, compile, safe_mode):
                                 f"model and call model.load_weights({path!r})")
         saved = archive.json(CONFIG)
         schema.validate(saved, schema.CONFIG, CONFIG, archive.error)
+        schema.validate_objects(saved, CONFIG, archive.error)
         try:
             cls = resolve_class(saved.get("class_name"), saved["config"].get("name", "?"))
-            model = model_from_config(saved["config"], cls, draw=False, safe_mode=safe_mode)
+            held = archive.stored_bytes("weights/")
+            with without_drawing(held + _SLACK_BYTES, f"its {held} bytes of weights"):
+                model = model_from_config(saved["config"], cls, draw=False,
+                                          safe_mode=safe_mode)
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"Cannot load {path!r}: {err}") from None
         archive.verify()
@@ -132,7 +138,11 @@ def _load_graphnet(filepath, compile, safe_mode):
                               f"compile from them; the model is loaded uncompiled", stacklevel=2)
             else:
                 try:
+                    from .keras_format import check_metrics, compile_args
+                    check_metrics(compile_args(saved["compile_config"]).metrics,
+                                  "compile_config.metrics")
                     compile_from(saved["compile_config"])
+                    model.opt_state        # the optimizer is made from its config now
                 except (ValueError, TypeError, KeyError) as err:
                     raise ValueError(f"Cannot load {path!r}: member 'config.json' field "
                                      f"'compile_config' cannot be compiled from: {err}") from None

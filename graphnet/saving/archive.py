@@ -225,6 +225,10 @@ class Archive:
     def names(self) -> list:
         return list(self._spans)
 
+    def stored_bytes(self, prefix: str) -> int:
+        """The bytes of the members whose names start with `prefix`."""
+        return sum(size for name, (_, size) in self._spans.items() if name.startswith(prefix))
+
     def __contains__(self, name) -> bool:
         return name in self._spans
 

@@ -316,6 +316,9 @@ def _reference(value, graph, model_name) -> tuple:
 def _decode_refs(value, graph, model_name, ref):
     """The model's inputs or outputs (one reference, a list or a dict of them) as the
     graph's structure of `ref(key, output)`."""
+    if isinstance(value, (list, dict)) and not value:
+        raise ValueError(f"model '{model_name}': an empty {type(value).__name__} where a "
+                         f"tensor reference {{\"tensor\": [key, output]}} was expected")
     if isinstance(value, list):
         return [_decode_refs(v, graph, model_name, ref) for v in value]
     if isinstance(value, dict) and set(value) != {"tensor"}:

@@ -28,6 +28,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .schema import validate_objects
 from .archive import (FileFormatError, file_error, json_default, open_regular_file,
                       parse_json, write_archive_bytes)
 from ..model import Model
@@ -94,6 +95,53 @@ def _layer_paths(model, prefix: str):
     return out
 
 
+MAX_EXPANSION = 64      # a dataset may hold at most this many times its stored bytes
+
+
+def _member(h5file, path: str, where: str):
+    """The object at `path`, reached through hard links only: a soft link (which may loop)
+    or an external link (another file on the machine) is refused, so weights come from
+    the file's own bytes."""
+    h5py = h5py_module()
+    node = h5file
+    walked = ""
+    for part in path.split("/"):
+        walked = f"{walked}/{part}" if walked else part
+        if not hasattr(node, "keys"):
+            return None
+        link = node.get(part, getlink=True)
+        if link is None:
+            return None
+        if isinstance(link, h5py.ExternalLink):
+            raise ValueError(f"{where}: '{walked}' is an external link to {link.filename!r}; "
+                             f"weights are read from the file's own bytes only")
+        if isinstance(link, h5py.SoftLink):
+            raise ValueError(f"{where}: '{walked}' is a soft link (to {link.path!r}); "
+                             f"Keras weights files hold none, and a link may loop")
+        node = node.get(part)
+    return node
+
+
+def _checked_dataset(dataset, name: str, where: str) -> None:
+    """Refuses a dataset whose values are not the file's own stored bytes, or that would
+    expand to more than MAX_EXPANSION times what it stores (Keras writes datasets
+    uncompressed; unwritten chunks store nothing)."""
+    if dataset.is_virtual:
+        raise ValueError(f"{where}: dataset '{name}' is a virtual dataset (its values map to "
+                         f"other datasets or files); weights are read from the file's own "
+                         f"bytes only")
+    if dataset.external:
+        files = sorted({str(entry[0]) for entry in dataset.external})
+        raise ValueError(f"{where}: dataset '{name}' keeps its values in external storage "
+                         f"{files}; weights are read from the file's own bytes only")
+    nbytes = int(dataset.size or 0) * dataset.dtype.itemsize
+    stored = int(dataset.id.get_storage_size())
+    if nbytes > MAX_EXPANSION * stored:
+        raise ValueError(f"{where}: dataset '{name}' would expand to {nbytes} bytes from "
+                         f"{stored} stored bytes, more than {MAX_EXPANSION}x (Keras writes "
+                         f"weights uncompressed)")
+
+
 def _dataset_array(dataset, raw) -> np.ndarray:
     """A dataset's values; a plain contiguous one straight from the file's bytes `raw`
     (h5py reading through a Python file object costs about 10 ms per MiB)."""
@@ -121,7 +169,7 @@ def read_keras_weights(h5file, model, where: str, raw=None) -> None:
         groups = weight_groups(layer, current)
         values = []
         for sub, expected in groups:
-            group = h5file.get(f"{path}/{sub}")
+            group = _member(h5file, f"{path}/{sub}", where)
             if group is None or not hasattr(group, "keys"):
                 raise ValueError(f"{where}: no weights for layer '{layer.name}' at '{path}/{sub}'"
                                  f" (the file's model differs from this one)")
@@ -130,16 +178,17 @@ def read_keras_weights(h5file, model, where: str, raw=None) -> None:
                 raise ValueError(f"{where}: layer '{layer.name}' has {len(expected)} weights at "
                                  f"'{path}/{sub}', the file has {len(keys)}")
             for key, want in zip(keys, expected):
-                dataset = group[key]
+                name = f"{path}/{sub}/{key}"
+                dataset = _member(h5file, name, where)
                 if not hasattr(dataset, "shape") or not hasattr(dataset, "dtype"):
-                    raise ValueError(f"{where}: '{path}/{sub}/{key}' is not an array")
+                    raise ValueError(f"{where}: '{name}' is not an array")
                 if tuple(dataset.shape) != tuple(want.shape):
                     raise ValueError(f"{where}: layer '{layer.name}' weight {len(values)} has "
                                      f"shape {tuple(want.shape)} in the model, "
-                                     f"{tuple(dataset.shape)} in the file ('{path}/{sub}/{key}')")
+                                     f"{tuple(dataset.shape)} in the file ('{name}')")
                 if dataset.dtype.kind not in "fiub" and dataset.attrs.get("dtype") != "bfloat16":
-                    raise ValueError(f"{where}: '{path}/{sub}/{key}' holds {dataset.dtype}, not "
-                                     f"numbers")
+                    raise ValueError(f"{where}: '{name}' holds {dataset.dtype}, not numbers")
+                _checked_dataset(dataset, name, where)
                 values.append(_dataset_array(dataset, raw).astype(want.dtype, copy=False))
         staged.append((layer, values))
     for layer, values in staged:
@@ -210,6 +259,10 @@ def compile_from_keras(model, compile_config: dict, where: str) -> None:
         return value
     if compile_config.get("weighted_metrics"):
         raise ValueError(f"{where}: weighted_metrics are not read from Keras files yet")
+    try:
+        check_metrics(metric_value(compile_config.get("metrics")), "compile_config.metrics")
+    except ValueError as err:
+        raise ValueError(f"{where}: member {_CONFIG!r} {err}") from None
     model.compile(optimizer=optimizer, loss=loss_value(compile_config.get("loss")),
                   metrics=metric_value(compile_config.get("metrics")),
                   loss_weights=compile_config.get("loss_weights"),
@@ -281,6 +334,26 @@ def compile_args(config: dict) -> SimpleNamespace:
                            loss_reduction=config.get("loss_reduction", "mean"))
 
 
+def check_metrics(value, where: str, top: bool = True) -> None:
+    """Every metric of a loaded compile config resolves now, so a damaged one is refused by
+    the load instead of by the first `fit` (accuracy's kind is chosen from stand-in shapes,
+    as only the name and type are checked)."""
+    from .. import metrics
+    if value is None:
+        return
+    if isinstance(value, dict) and top:          # by output name
+        for key, item in value.items():
+            check_metrics(item, f"{where}.{key}", False)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_metrics(item, f"{where}[{i}]", False)
+    else:
+        try:
+            metrics.get(value, (1, 1), (1, 1))
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"field '{where}' is not a metric: {err}") from None
+
+
 def _keras_loss_weights(model, args):
     """Keras sums the weighted output losses; graphnet's "mean" divides by the weights'
     sum, which Keras gets from weights scaled by that sum."""
@@ -348,12 +421,18 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
             saved = parse_json(_read_zip_member(zf, _CONFIG, path, _MAX_CONFIG_BYTES),
                                lambda what: file_error(path, f"its {_CONFIG} {what}"))
             weights = _read_zip_member(zf, _WEIGHTS, path, max(size * 64, 1 << 20))
+    validate_objects(saved, _CONFIG, lambda what: file_error(path, what))
     with custom_objects_scope(custom_objects):
         try:
-            with _no_drawing():
+            with _no_drawing(MAX_EXPANSION * len(weights) + (1 << 20),
+                             f"its {len(weights)}-byte {_WEIGHTS} (at most {MAX_EXPANSION}x "
+                             f"once expanded)"):
                 model = model_from_keras_config(saved, custom_objects, safe_mode)
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"Cannot load {path!r}: {err}") from None
+        except (AttributeError, IndexError) as err:     # a field of an unexpected type
+            raise file_error(path, f"member {_CONFIG!r} is damaged: a field has the wrong "
+                                   f"type or length ({type(err).__name__}: {err})") from None
         try:
             h5 = h5py.File(io.BytesIO(weights), "r")
         except (OSError, ValueError) as err:
@@ -370,12 +449,18 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
             except (TypeError, KeyError) as err:
                 raise ValueError(f"Cannot load {path!r}: its compile config cannot be "
                                  f"compiled from ({err})") from None
+            try:
+                model.opt_state            # the optimizer is made from its config now
+            except (ValueError, TypeError) as err:
+                raise ValueError(f"Cannot load {path!r}: member {_CONFIG!r} field "
+                                 f"'compile_config.optimizer' cannot make an optimizer: "
+                                 f"{err}") from None
     return model
 
 
-def _no_drawing():
+def _no_drawing(limit_bytes, what):
     from ..initializers import without_drawing
-    return without_drawing()
+    return without_drawing(limit_bytes, what)
 
 
 def save_keras(model, filepath, overwrite=True) -> None:

@@ -68,6 +68,21 @@ COMPILE_CONFIG = Record({"optimizer": Record({"class_name": str, "config": dict}
 CONFIG = Record({"class_name": str, "config": MODEL_CONFIG},
                 optional={"compile_config": Optional(COMPILE_CONFIG)})
 
+# Serialized objects (Keras 3 and graphnet): checked wherever they appear in a config.
+KERAS_HISTORY = Check(lambda v: isinstance(v, list) and len(v) == 3
+                      and isinstance(v[0], str) and all(type(i) is int for i in v[1:]),
+                      "[layer name, node index, tensor index]")
+KERAS_OBJECT = Record({"class_name": str},
+                      optional={"config": ANY, "module": Optional(str),
+                                "registered_name": Optional(str), "build_config": ANY,
+                                "compile_config": ANY, "name": str,
+                                "inbound_nodes": ListOf(Record({}, optional={"args": list,
+                                                                            "kwargs": dict},
+                                                               extra=True))},
+                      extra=True)
+KERAS_TENSOR = Record({"class_name": str, "config": Record({"keras_history": KERAS_HISTORY},
+                                                          extra=True)}, extra=True)
+
 _TYPE_NAMES = {str: "a string", int: "an int", bool: "a bool", dict: "an object (dict)",
                list: "a list", float: "a number"}
 
@@ -133,3 +148,20 @@ def validate(value, schema, member: str, error) -> None:
     found = problem(value, schema)
     if found:
         raise error(f"member {member!r} is damaged: {found}")
+
+
+def validate_objects(value, member: str, error, field: str = "") -> None:
+    """Every serialized object in a config (a dict with a `class_name`) has the shape
+    Keras and graphnet write, wherever it sits: layers, their nodes, initializers, dtype
+    policies, tensors."""
+    if isinstance(value, dict):
+        if "class_name" in value:
+            shape = KERAS_TENSOR if value.get("class_name") == "__keras_tensor__" else KERAS_OBJECT
+            found = problem(value, shape, field)
+            if found:
+                raise error(f"member {member!r} is damaged: {found}")
+        for key, item in value.items():
+            validate_objects(item, member, error, f"{field}.{key}" if field else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            validate_objects(item, member, error, f"{field}[{i}]")

@@ -102,10 +102,21 @@ def _fill(layer_path, template, entry_arrays, archive, cast: bool):
     return treedef.unflatten(values)
 
 
+def _by_path(archive, entries) -> dict:
+    """Index entries by layer path; a path listed twice is damage, not a choice to make."""
+    by_path = {}
+    for i, entry in enumerate(entries):
+        if entry["layer"] in by_path:
+            raise archive.error(f"member {WEIGHTS_INDEX!r} is damaged: field 'layers[{i}].layer' "
+                                f"lists layer {entry['layer']!r} a second time")
+        by_path[entry["layer"]] = entry
+    return by_path
+
+
 def read_weights_by_path(archive, model) -> None:
     """load_model: every layer's values from the entry with the same path."""
     entries = _read_index(archive, WEIGHTS_INDEX, "layers")
-    by_path = {e.get("layer"): e for e in entries}
+    by_path = _by_path(archive, entries)
     targets = weight_layers(model)
     missing = [path for path, _ in targets if path not in by_path]
     unused = sorted(set(by_path) - {path for path, _ in targets})
@@ -122,6 +133,7 @@ def read_weights_by_path(archive, model) -> None:
 def read_weights_by_position(archive, model) -> None:
     """load_weights: the i-th layer with values gets the file's i-th entry (Keras's order)."""
     entries = _read_index(archive, WEIGHTS_INDEX, "layers")
+    _by_path(archive, entries)
     targets = weight_layers(model)
     if len(entries) != len(targets):
         raise ValueError(f"Cannot load weights from {archive.path!r} into model '{model.name}': "

@@ -229,10 +229,11 @@ def apply_class_weight(spec, class_weight, ys, sws, who):
     y = np.asarray(ys[i])
     classes = (np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1
                else np.round(y.reshape(y.shape[0], -1)[:, 0]).astype(np.int64))
-    table = np.ones(max(int(classes.max()) + 1, max(int(k) for k in class_weight) + 1), np.float32)
-    for k, v in class_weight.items():
-        table[int(k)] = float(v)
-    weights = table[classes].astype(np.float32)
+    # A weight per class present, 1 for classes not in the dict (Keras's `get(c, 1.0)`):
+    # the cost follows the data and the dict, never the largest key.
+    present, where = np.unique(classes, return_inverse=True)
+    per_class = np.array([float(class_weight.get(int(c), 1.0)) for c in present], np.float32)
+    weights = per_class[where.reshape(classes.shape)]
     sws = list(sws)
     base = sws[i]
     sws[i] = weights if base is None else np.asarray(base, np.float32) * weights

@@ -178,6 +178,26 @@ def test_sample_weight_and_class_weight():
     assert not np.allclose(with_cw[0], start[0])
 
 
+def test_class_weight_costs_by_its_entries_not_its_largest_key():
+    import tracemalloc
+    model = mlp()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    x, y, _ = classes()
+    start = model.get_weights()
+    cw = {0: 0.5, 1: 2.0, 10 ** 8: 3.0}                   # the large key names no sample
+    tracemalloc.start()
+    model.fit(x, y, class_weight=cw, batch_size=10, epochs=1, verbose=0, shuffle=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50 << 20, peak                        # no 400 MB table by the largest key
+    with_cw = model.get_weights()
+    model.set_weights(start)                            # Keras: a class not in the dict weighs 1
+    model.fit(x, y, sample_weight=np.array([cw.get(c, 1.0) for c in y.argmax(-1)], "float32"),
+              batch_size=10, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(with_cw, model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
 def test_iterable_of_batches_trains_like_arrays():
     x, y, _ = classes()
     gn.utils.set_random_seed(3)
