@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -82,24 +83,24 @@ def check_signature(model, step: str):
 
 
 class _Runner:
-    """One step of `model` (by name), traced once per batch size and chunk length."""
+    """One step of a model, traced once per batch size and chunk length. It holds the
+    model weakly (it is cached per model)."""
 
-    def __init__(self, model, step: str, treedef, state):
-        self.model, self.step, self.treedef = model, step, treedef
+    def __init__(self, model, step: str, treedef):
+        self.name, self.step, self.treedef = model.name, step, treedef
         check_signature(model, step)
-        self.fn = getattr(model, step)
-        self.signature = tree_signature(state)
+        self.fn = weakref.WeakMethod(getattr(model, step))
         self._jitted = jax.jit(self._scan)
 
     def _one(self, state, leaves):
         data = jax.tree_util.tree_unflatten(self.treedef, leaves)
-        out = self.fn(state, data)
+        out = self.fn()(state, data)
         predict = self.step == "predict_step"
         if not (isinstance(out, tuple) and len(out) == 2):
-            raise TypeError(f"Model '{self.model.name}' {self.step}() must return "
-                            f"{'(outputs, non_trainable_variables)' if predict else '(logs, new_state)'}"
-                            f", as in Keras 3, received {type(out).__name__}"
-                            f"{f' of length {len(out)}' if isinstance(out, tuple) else ''}")
+            wanted = "(outputs, non_trainable_variables)" if predict else "(logs, new_state)"
+            length = f" of length {len(out)}" if isinstance(out, tuple) else ""
+            raise TypeError(f"Model '{self.name}' {self.step}() must return {wanted}, as in "
+                            f"Keras 3, received {type(out).__name__}{length}")
         logs, new_state = out
         if predict:
             self._check_state((state[0], new_state), state)
@@ -108,7 +109,7 @@ class _Runner:
         return logs, tuple(new_state)
 
     def _check_state(self, new_state, state):
-        who = f"Model '{self.model.name}' {self.step}()"
+        who = f"Model '{self.name}' {self.step}()"
         parts = PARTS[self.step]
         if not isinstance(new_state, (tuple, list)) or len(new_state) != len(state):
             length = f" of length {len(new_state)}" if isinstance(new_state, (tuple, list)) \
@@ -139,11 +140,32 @@ class _Runner:
         try:
             return jax.eval_shape(self._one, state, leaves)
         except jax.errors.ConcretizationTypeError as err:
-            raise TypeError(f"Model '{self.model.name}' {self.step}() branches in Python on a "
+            raise TypeError(f"Model '{self.name}' {self.step}() branches in Python on a "
                             f"traced value; use jax.lax.cond or ops.where: {err}") from None
 
     def run(self, state, stacked):
         return self._jitted(state, stacked)
+
+
+# model -> {(step, data structure, state and batch signature): a runner already checked}:
+# a second epoch or fit reuses the first's trace and compile.
+_RUNNERS = weakref.WeakKeyDictionary()
+
+
+def runner_for(model, step, treedef, state, batch):
+    """The checked runner of `step` for this data structure and these shapes."""
+    key = (step, treedef, tuple(tree_signature(state)), tuple(tree_signature(batch)))
+    runners = _RUNNERS.setdefault(model, {})
+    if key not in runners:
+        runner = _Runner(model, step, treedef)
+        runner.check(state, batch)
+        runners[key] = runner
+    return runners[key]
+
+
+def forget(model):
+    """Drops the model's traced steps (compile does: the next fit traces the step again)."""
+    _RUNNERS.pop(model, None)
 
 
 def _state(model, step: str):
@@ -208,15 +230,17 @@ def _dispatches(leaves, n, batch_size, order, k):
         yield [leaf[idx][None] for leaf in leaves], 1
 
 
-def _run_steps(model, step, leaves, treedef, n, batch_size, k, state, order, on_dispatch=None):
+def _run_steps(model, step, leaves, treedef, n, batch_size, k, state, order, on_dispatch=None,
+               before=None):
     """Every batch through `step`; the last step's output (logs) and the final state."""
     runner = None
     last = None
     for stacked, count in _dispatches(leaves, n, batch_size, order, k):
         stacked = [jnp.asarray(s) for s in stacked]
         if runner is None:
-            runner = _Runner(model, step, treedef, state)
-            runner.check(state, [s[0] for s in stacked])
+            runner = runner_for(model, step, treedef, state, [s[0] for s in stacked])
+        if before is not None:
+            before()
         state, outs = runner.run(state, stacked)
         last = outs
         if on_dispatch is not None:
@@ -257,7 +281,8 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, sh
         order = rng.permutation(n) if shuffle else np.arange(n)
         done[0] = 0
         outs, _ = _run_steps(model, "train_step", leaves, treedef, n, batch_size, k,
-                             _state(model, "train_step"), order, on_dispatch)
+                             _state(model, "train_step"), order, on_dispatch,
+                             lambda: cbs.on_train_batch_begin(done[0], None))
         logs = _floats(jax.tree_util.tree_map(lambda v: v[-1], outs))
         if validation_data is not None:
             val = model.evaluate(*validation_data, batch_size=batch_size, verbose=0,
@@ -307,8 +332,7 @@ def predict(model, x, batch_size, callbacks):
     for stacked, _ in _dispatches(leaves, n, batch_size, np.arange(n), steps):
         stacked = [jnp.asarray(s) for s in stacked]
         if runner is None:
-            runner = _Runner(model, "predict_step", treedef, state)
-            runner.check(state, [s[0] for s in stacked])
+            runner = runner_for(model, "predict_step", treedef, state, [s[0] for s in stacked])
         state, outs = runner.run(state, stacked)
         pieces.append(jax.tree_util.tree_map(
             lambda v: np.asarray(v).reshape(-1, *v.shape[2:]), outs))

@@ -267,6 +267,7 @@ class Model(Functional):
             self._remat_run = make_run(self.graph, self._remat_plan.nodes)
         self._trainer = Trainer(self, args, self._view)
         self.optimizer = args.optimizer
+        custom_step.forget(self)
         if self.built and not custom_step.overrides(self, "train_step"):
             self._trainer.check()
 

@@ -245,15 +245,19 @@ def test_the_custom_fit_guide_gives_keras_numbers(use_compute_loss):
     class Count(gn.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             ends.append(batch)
-    h1 = ours.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[Count()])
-    h2 = theirs.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    h1 = ours.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[Count()],
+                  validation_data=(X[:24], Y[:24]))
+    h2 = theirs.fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+                    validation_data=(X[:24], Y[:24]))
     assert ends == [1, 3, 4] * 3              # K=2 steps per dispatch, the ragged tail last
-    for key in ("loss", "mae"):
+    for key in ("loss", "mae", "val_loss"):
         np.testing.assert_allclose(h1.history[key], h2.history[key], rtol=1e-5, atol=1e-6)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    # The metrics hold the last epoch's running values, as Keras's do.
-    assert float(ours.loss_tracker.result()) == pytest.approx(h1.history["loss"][-1], rel=1e-6)
+    # The metrics hold what the last step left (here validation's), as Keras's do.
+    for name in ("loss_tracker", "mae_metric"):
+        assert float(getattr(ours, name).result()) == pytest.approx(
+            float(getattr(theirs, name).result()), rel=1e-5)
     np.testing.assert_allclose(ours.evaluate(X, Y, verbose=0), theirs.evaluate(X, Y, verbose=0),
                                rtol=1e-5)
     np.testing.assert_allclose(ours.predict(X, batch_size=32, verbose=0),
@@ -268,6 +272,23 @@ def test_the_custom_fit_guide_gives_keras_numbers(use_compute_loss):
                                rtol=1e-5)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_the_step_is_traced_once_for_every_epoch_and_fit():
+    traces = []
+
+    class Counted(gn.Model):
+        def train_step(self, state, data):
+            traces.append(1)
+            return {"n": jax.numpy.zeros(())}, state
+
+    inputs = gn.Input(shape=(6,))
+    model = Counted(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd")
+    model.fit(X, Y, batch_size=16, verbose=0)
+    first = len(traces)
+    model.fit(X, Y, batch_size=16, epochs=3, verbose=0)
+    assert len(traces) == first
 
 
 def test_a_wrong_step_is_refused_before_any_weight_changes():
