@@ -40,13 +40,18 @@ def overrides(model, step: str) -> bool:
 
 
 def step_metrics(model) -> list:
-    """The metrics a custom step updates, in `metrics_variables` order: `model.metrics`
-    when the model has it, else the metrics held in the model's attributes (Keras tracks
-    those made in `__init__`)."""
+    """The metrics a custom step updates, in `metrics_variables` order: `model.metrics`.
+    Without it, metrics held in attributes are refused rather than guessed at: Keras puts
+    compile's own loss tracker before them, so their order would differ from Keras's."""
     found = getattr(model, "metrics", None)
     if found is not None:
         return list(found)
-    return [v for v in vars(model).values() if hasattr(v, "stateless_update_state")]
+    held = [name for name, v in vars(model).items() if hasattr(v, "stateless_update_state")]
+    if held:
+        raise TypeError(f"Model '{model.name}' holds the metrics {held}: define a `metrics` "
+                        f"property that lists them (as the Keras guides do), so that "
+                        f"metrics_variables has their variables in that order")
+    return []
 
 
 def metrics_variables(model) -> list:
@@ -54,7 +59,16 @@ def metrics_variables(model) -> list:
 
 
 # ---- the data ---------------------------------------------------------------------------
-def _batches(model, who, x, y, sample_weight, batch_size, shuffle, epoch_seed=None):
+def refuse_options(**given):
+    """fit's options that a custom train_step does not take yet: a ValueError names them."""
+    used = sorted(k for k, v in given.items() if v is not None and v != 0.0)
+    if used:
+        raise ValueError(f"fit with a custom train_step does not take {', '.join(used)} yet; "
+                         f"split the data and pass validation_data, or weight the loss in "
+                         f"your step")
+
+
+def _batches(who, x, y, sample_weight):
     """Keras's `data`: x, (x, y) or (x, y, sample_weight), as NumPy leaves and a treedef."""
     parts = [x] + ([y] if y is not None else []) + \
         ([sample_weight] if sample_weight is not None else [])
@@ -64,11 +78,19 @@ def _batches(model, who, x, y, sample_weight, batch_size, shuffle, epoch_seed=No
     if not leaves:
         raise ValueError(f"{who}: x is required")
     leaves = [np.asarray(leaf) for leaf in leaves]
+    if any(leaf.ndim == 0 or leaf.dtype == object for leaf in leaves):
+        raise TypeError(f"{who} with a custom step takes arrays (x, y, sample_weight), each "
+                        f"with a batch axis; an iterable of batches is not supported yet")
     n = leaves[0].shape[0]
     if any(leaf.shape[0] != n for leaf in leaves):
         raise ValueError(f"{who}: x, y and sample_weight must have the same number of samples, "
                          f"received {[leaf.shape[0] for leaf in leaves]}")
-    return leaves, treedef, n
+    for leaf in leaves:
+        if leaf.dtype.kind in "iu" and leaf.size and (leaf.min() < np.iinfo(np.int32).min or
+                                                      leaf.max() > np.iinfo(np.int32).max):
+            raise ValueError(f"{who}: integer data outside the int32 range cannot reach the "
+                             f"device unchanged (JAX computes in 32 bits)")
+    return [jnp.asarray(leaf) for leaf in leaves], treedef, n
 
 
 def check_signature(model, step: str):
@@ -218,16 +240,21 @@ def _floats(logs):
 
 def _dispatches(leaves, n, batch_size, order, k):
     """(stacked leaves, steps) per dispatch: full batches K at a time, then the ragged tail
-    as a dispatch of its own."""
+    as a dispatch of its own. `leaves` are on the device already; `order` None keeps the
+    data's order (slices, no gather)."""
     full = n // batch_size
+
+    def rows(start, stop):
+        if order is None:
+            return [leaf[start:stop] for leaf in leaves]
+        idx = order[start:stop]
+        return [jnp.take(leaf, idx, axis=0) for leaf in leaves]
     for start in range(0, full, k):
         stop = min(start + k, full)
-        idx = order[start * batch_size:stop * batch_size]
-        yield [leaf[idx].reshape(stop - start, batch_size, *leaf.shape[1:]) for leaf in leaves], \
-            stop - start
+        yield [part.reshape(stop - start, batch_size, *part.shape[1:])
+               for part in rows(start * batch_size, stop * batch_size)], stop - start
     if n % batch_size:
-        idx = order[full * batch_size:]
-        yield [leaf[idx][None] for leaf in leaves], 1
+        yield [part[None] for part in rows(full * batch_size, n)], 1
 
 
 def _run_steps(model, step, leaves, treedef, n, batch_size, k, state, order, on_dispatch=None,
@@ -236,7 +263,6 @@ def _run_steps(model, step, leaves, treedef, n, batch_size, k, state, order, on_
     runner = None
     last = None
     for stacked, count in _dispatches(leaves, n, batch_size, order, k):
-        stacked = [jnp.asarray(s) for s in stacked]
         if runner is None:
             runner = runner_for(model, step, treedef, state, [s[0] for s in stacked])
         if before is not None:
@@ -253,7 +279,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, sh
     who = "fit"
     batch_size = check_batch_size(batch_size, who) or 32
     verbose = verbosity(verbose)
-    leaves, treedef, n = _batches(model, who, x, y, sample_weight, batch_size, shuffle)
+    leaves, treedef, n = _batches(who, x, y, sample_weight)
     steps = math.ceil(n / batch_size)
     history = History()
     cbs = CallbackList([*(callbacks or []), history], model,
@@ -278,7 +304,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, sh
         _reset_metrics(model)
         cbs.on_epoch_begin(epoch, None)
         progress.begin(epoch, steps)
-        order = rng.permutation(n) if shuffle else np.arange(n)
+        order = jnp.asarray(rng.permutation(n)) if shuffle else None
         done[0] = 0
         outs, _ = _run_steps(model, "train_step", leaves, treedef, n, batch_size, k,
                              _state(model, "train_step"), order, on_dispatch,
@@ -299,13 +325,13 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, sh
 def evaluate(model, x, y, batch_size, verbose, sample_weight, return_dict, callbacks):
     who = "evaluate"
     batch_size = check_batch_size(batch_size, who) or 32
-    leaves, treedef, n = _batches(model, who, x, y, sample_weight, batch_size, False)
+    leaves, treedef, n = _batches(who, x, y, sample_weight)
     steps = math.ceil(n / batch_size)
     cbs = CallbackList(list(callbacks or []), model, {"steps": steps, "verbose": verbose})
     _reset_metrics(model)
     cbs.on_test_begin(None)
     outs, state = _run_steps(model, "test_step", leaves, treedef, n, batch_size, steps,
-                             _state(model, "test_step"), np.arange(n))
+                             _state(model, "test_step"), None)
     _write_back(model, "test_step", state)
     logs = _floats(jax.tree_util.tree_map(lambda v: v[-1], outs))
     cbs.on_test_end(logs)
@@ -322,15 +348,14 @@ def _result(logs, return_dict):
 def predict(model, x, batch_size, callbacks):
     who = "predict"
     batch_size = check_batch_size(batch_size, who) or 32
-    leaves, treedef, n = _batches(model, who, x, None, None, batch_size, False)
+    leaves, treedef, n = _batches(who, x, None, None)
     steps = math.ceil(n / batch_size)
     cbs = CallbackList(list(callbacks or []), model, {"steps": steps, "verbose": 0})
     cbs.on_predict_begin(None)
     pieces = []
     state = _state(model, "predict_step")
     runner = None
-    for stacked, _ in _dispatches(leaves, n, batch_size, np.arange(n), steps):
-        stacked = [jnp.asarray(s) for s in stacked]
+    for stacked, _ in _dispatches(leaves, n, batch_size, None, steps):
         if runner is None:
             runner = runner_for(model, "predict_step", treedef, state, [s[0] for s in stacked])
         state, outs = runner.run(state, stacked)
@@ -343,9 +368,9 @@ def predict(model, x, batch_size, callbacks):
 
 def train_on_batch(model, x, y, sample_weight, return_dict):
     """One step of the model's train_step on one batch (the metrics reset first)."""
-    leaves, treedef, n = _batches(model, "train_on_batch", x, y, sample_weight, None, False)
+    leaves, treedef, n = _batches("train_on_batch", x, y, sample_weight)
     _reset_metrics(model)
     outs, state = _run_steps(model, "train_step", leaves, treedef, n, n, 1,
-                             _state(model, "train_step"), np.arange(n))
+                             _state(model, "train_step"), None)
     _write_back(model, "train_step", state)
     return _result(_floats(jax.tree_util.tree_map(lambda v: v[-1], outs)), return_dict)

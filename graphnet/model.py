@@ -194,11 +194,11 @@ class Model(Functional):
         """Keras `compute_loss`: the loss given to compile, on `y` and `y_pred` (traceable).
         Several outputs combine as compile combines them."""
         spec = self._compiled("compute_loss").spec
-        if self.has_constraints or self.has_activity_regularizer or not isinstance(
+        if self.has_activity_regularizer or self.graph.graph.get("losses") or not isinstance(
                 self.weight_penalty(self.params), float):
             raise NotImplementedError(
-                f"Model '{self.name}' compute_loss: weight or activity regularizers are not "
-                f"added by compute_loss yet; add them in your step")
+                f"Model '{self.name}' compute_loss: the model has regularizers or add_loss "
+                f"losses, which compute_loss does not add yet; add them in your step")
         if len(spec.output_names) == 1:
             y, y_pred = [y], [y_pred]
         weights = [spec.loss_weights[i] for i in spec.trained_outputs]
@@ -330,6 +330,9 @@ class Model(Functional):
         self._require_built(first_inputs(x, y))
         if custom_step.overrides(self, "train_step"):
             self._compiled("fit")
+            custom_step.refuse_options(validation_split=validation_split,
+                                       class_weight=class_weight,
+                                       steps_per_epoch=steps_per_epoch)
             return custom_step.fit(self, x, y, batch_size, epochs, verbose, callbacks,
                                    validation_data, shuffle, sample_weight, initial_epoch,
                                    self._trainer.args.steps_per_execution)

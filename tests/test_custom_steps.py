@@ -333,3 +333,39 @@ def test_the_tensorflow_form_of_train_step_is_named():
     with pytest.raises(TypeError, match=r"train_step\(data\): graphnet runs Keras 3's JAX "
                                         r"form, train_step\(self, state, data\)"):
         model.fit(X, Y, verbose=0)
+
+
+def test_what_a_custom_step_does_not_take_yet_is_named():
+    class Step(gn.Model):
+        def train_step(self, state, data):
+            x, y = data
+            y_pred, _ = self.stateless_call(state[0], state[1], x)
+            return {"loss": self.compute_loss(x, y, y_pred)}, state
+
+    inputs = gn.Input(shape=(6,))
+    model = Step(inputs, layers.Dense(1, kernel_regularizer="l2")(inputs), name="step")
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="does not take class_weight, validation_split yet"):
+        model.fit(X, Y, validation_split=0.2, class_weight={0: 1.0}, verbose=0)
+    with pytest.raises(TypeError, match="an iterable of batches is not supported yet"):
+        model.fit((batch for batch in [(X, Y)]), verbose=0)
+    with pytest.raises(NotImplementedError, match="'step' compute_loss: the model has "
+                                                  "regularizers"):
+        model.fit(X, Y, verbose=0)
+
+
+def test_metrics_held_without_a_metrics_property_are_refused_not_guessed():
+    class Held(gn.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.tracker = Mean(name="loss")
+
+        def train_step(self, state, data):
+            return {}, state
+
+    inputs = gn.Input(shape=(6,))
+    model = Held(inputs, layers.Dense(1)(inputs), name="held")
+    model.compile(optimizer="sgd")
+    with pytest.raises(TypeError, match=r"'held' holds the metrics \['tracker'\]: define a "
+                                        r"`metrics` property"):
+        model.fit(X, Y, verbose=0)
