@@ -166,17 +166,6 @@ class Model(Functional):
 
     # ---- Keras 3's stateless API (custom steps and hand-written JAX loops) ------------
     @property
-    def trainable_variables(self) -> list:
-        """Keras `model.trainable_variables`: the `Variable`s training changes, in Keras's order."""
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self) -> list:
-        """Keras `model.non_trainable_variables`: every other weight (moving statistics,
-        frozen layers' weights), in Keras's order."""
-        return self.non_trainable_weights
-
-    @property
     def metrics_variables(self) -> list:
         """Keras `model.metrics_variables`: the variables of the metrics a custom step updates."""
         return custom_step.metrics_variables(self)
