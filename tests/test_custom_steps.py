@@ -369,3 +369,19 @@ def test_metrics_held_without_a_metrics_property_are_refused_not_guessed():
     with pytest.raises(TypeError, match=r"'held' holds the metrics \['tracker'\]: define a "
                                         r"`metrics` property"):
         model.fit(X, Y, verbose=0)
+
+
+def test_a_frozen_layers_weights_are_non_trainable_variables_as_in_keras():
+    model, reference = _pair()
+    for m in (model, reference):
+        m.layers[1].trainable = False
+    for ours, theirs in ((model.trainable_variables, reference.trainable_variables),
+                         (model.non_trainable_variables, reference.non_trainable_variables)):
+        assert [v.path for v in ours] == [v.path for v in theirs]
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+    ours = model.stateless_call(trainable, non_trainable, X, training=True)
+    theirs = reference.stateless_call(trainable, non_trainable, X, training=True)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours[1], theirs[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
