@@ -385,3 +385,17 @@ def test_a_frozen_layers_weights_are_non_trainable_variables_as_in_keras():
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-6)
     for a, b in zip(ours[1], theirs[1]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_callbacks_and_the_progress_bar_run_around_a_custom_step(capsys):
+    class Constant(gn.Model):
+        def train_step(self, state, data):
+            return {"loss": jax.numpy.ones(())}, state
+
+    inputs = gn.Input(shape=(6,))
+    model = Constant(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd")
+    stop = gn.callbacks.EarlyStopping(monitor="loss", patience=1)
+    history = model.fit(X, Y, epochs=10, verbose=1, callbacks=[stop])
+    assert history.history["loss"] == [1.0, 1.0]          # no improvement: stopped after 2
+    assert "Epoch 2/10" in capsys.readouterr().out
