@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import naming
-from .callbacks import CallbackList, History
+from .callbacks import CallbackList, History, wants_batch_logs
 from .stateless import tree_signature, values
 from .train.progress import Progress, check_batch_size, verbosity
 from .train.spec import steps_per_dispatch
@@ -330,8 +330,17 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, return_dict, callb
     cbs = CallbackList(list(callbacks or []), model, {"steps": steps, "verbose": verbose})
     _reset_metrics(model)
     cbs.on_test_begin(None)
-    outs, state = _run_steps(model, "test_step", leaves, treedef, n, batch_size, steps,
-                             _state(model, "test_step"), None)
+    done = [0]
+
+    def on_dispatch(state, outs, count):
+        done[0] += count
+        cbs.on_test_batch_end(done[0] - 1, _floats(jax.tree_util.tree_map(lambda v: v[-1],
+                                                                           outs)))
+    per_batch = cbs.wants_test_batch_logs
+    outs, state = _run_steps(model, "test_step", leaves, treedef, n, batch_size,
+                             1 if per_batch else steps, _state(model, "test_step"), None,
+                             on_dispatch if per_batch else None,
+                             lambda: cbs.on_test_batch_begin(done[0], None))
     _write_back(model, "test_step", state)
     logs = _floats(jax.tree_util.tree_map(lambda v: v[-1], outs))
     cbs.on_test_end(logs)
@@ -355,12 +364,18 @@ def predict(model, x, batch_size, callbacks):
     pieces = []
     state = _state(model, "predict_step")
     runner = None
-    for stacked, _ in _dispatches(leaves, n, batch_size, None, steps):
+    per_batch = any(wants_batch_logs(cb, ("on_predict_batch_begin", "on_predict_batch_end"))
+                    for cb in cbs.callbacks)
+    done = 0
+    for stacked, count in _dispatches(leaves, n, batch_size, None, 1 if per_batch else steps):
         if runner is None:
             runner = runner_for(model, "predict_step", treedef, state, [s[0] for s in stacked])
+        cbs.on_predict_batch_begin(done, None)
         state, outs = runner.run(state, stacked)
-        pieces.append(jax.tree_util.tree_map(
-            lambda v: np.asarray(v).reshape(-1, *v.shape[2:]), outs))
+        piece = jax.tree_util.tree_map(lambda v: np.asarray(v).reshape(-1, *v.shape[2:]), outs)
+        pieces.append(piece)
+        done += count
+        cbs.on_predict_batch_end(done - 1, {"outputs": piece})
     _write_back(model, "predict_step", state)
     cbs.on_predict_end(None)
     return jax.tree_util.tree_map(lambda *p: np.concatenate(p), *pieces)

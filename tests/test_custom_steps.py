@@ -17,9 +17,9 @@ LABELS = np.eye(4, dtype="float32")[RNG.integers(0, 4, 72)]
 
 def _mlp(lib, batch_norm=True):
     inputs = lib.Input(shape=(6,), name="digits")
-    x = lib.layers.Dense(8, activation="relu")(inputs)
+    x = lib.layers.Dense(8, activation="relu", name="hidden")(inputs)
     if batch_norm:
-        x = lib.layers.BatchNormalization()(x)
+        x = lib.layers.BatchNormalization(name="norm")(x)
     outputs = lib.layers.Dense(4, name="predictions")(x)
     return inputs, outputs
 
@@ -399,3 +399,23 @@ def test_callbacks_and_the_progress_bar_run_around_a_custom_step(capsys):
     history = model.fit(X, Y, epochs=10, verbose=1, callbacks=[stop])
     assert history.history["loss"] == [1.0, 1.0]          # no improvement: stopped after 2
     assert "Epoch 2/10" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_test_and_predict_batch_hooks_run_around_custom_steps():
+    ours, _ = _guide_models()
+    ours.compile(optimizer="adam")
+    seen = []
+
+    class Hooks(gn.callbacks.Callback):
+        def on_test_batch_end(self, batch, logs=None):
+            seen.append(("test", batch, round(logs["loss"], 6)))
+
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append(("predict", batch, logs["outputs"].shape))
+    loss = ours.evaluate(X, Y, batch_size=32, verbose=0, callbacks=[Hooks()])
+    ours.predict(X, batch_size=32, verbose=0, callbacks=[Hooks()])
+    assert [s[:2] for s in seen] == [("test", 0), ("test", 1), ("test", 2),
+                                     ("predict", 0), ("predict", 1), ("predict", 2)]
+    assert seen[2][2] == pytest.approx(loss, rel=1e-5)     # the running mean over all batches
+    assert [s[2] for s in seen[3:]] == [(32, 1), (32, 1), (8, 1)]
