@@ -63,9 +63,9 @@ def refuse_options(**given):
     """fit's options that a custom train_step does not take yet: a ValueError names them."""
     used = sorted(k for k, v in given.items() if v is not None and v != 0.0)
     if used:
-        raise ValueError(f"fit with a custom train_step does not take {', '.join(used)} yet; "
-                         f"split the data and pass validation_data, or weight the loss in "
-                         f"your step")
+        raise ValueError(f"fit with a custom train_step does not take {', '.join(used)} yet "
+                         f"(compile(devices=...) included): it takes arrays, validation_data "
+                         f"and runs on the default device")
 
 
 def _batches(who, x, y, sample_weight):

@@ -321,7 +321,8 @@ class Model(Functional):
             self._compiled("fit")
             custom_step.refuse_options(validation_split=validation_split,
                                        class_weight=class_weight,
-                                       steps_per_epoch=steps_per_epoch)
+                                       steps_per_epoch=steps_per_epoch,
+                                       devices=self._trainer.args.devices)
             return custom_step.fit(self, x, y, batch_size, epochs, verbose, callbacks,
                                    validation_data, shuffle, sample_weight, initial_epoch,
                                    self._trainer.args.steps_per_execution)

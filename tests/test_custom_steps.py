@@ -347,6 +347,10 @@ def test_what_a_custom_step_does_not_take_yet_is_named():
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="does not take class_weight, validation_split yet"):
         model.fit(X, Y, validation_split=0.2, class_weight={0: 1.0}, verbose=0)
+    model.compile(optimizer="sgd", loss="mse", devices="all")
+    with pytest.raises(ValueError, match=r"does not take devices yet \(compile\(devices"):
+        model.fit(X, Y, verbose=0)
+    model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(TypeError, match="an iterable of batches is not supported yet"):
         model.fit((batch for batch in [(X, Y)]), verbose=0)
     with pytest.raises(NotImplementedError, match="'step' compute_loss: the model has "
