@@ -224,6 +224,18 @@ class Functional(Layer):
         """Weights of every layer, each layer once (also one both nested and called directly)."""
         return sum(layer.count_params() for layer in leaf_layers(self))
 
+    # ---- Keras 3's stateless API ------------------------------------------------------
+    @property
+    def trainable_variables(self) -> list:
+        """Keras `model.trainable_variables`: the `Variable`s training changes, in Keras's order."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        """Keras `model.non_trainable_variables`: every other weight (moving statistics,
+        frozen layers' weights), in Keras's order."""
+        return self.non_trainable_weights
+
     # ---- what training asks of the graph's layers -----------------------------------------
     @property
     def uses_rng(self) -> bool:

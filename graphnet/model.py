@@ -7,13 +7,14 @@ saving imports the model).
 """
 from __future__ import annotations
 
-from . import files
+from . import custom_step, files
 from .costing import cost_summary, remat_plan
 from .functional import Functional, from_graph
 from .interpret import make_run
 from .layers.base import Layer
 from .optimizers import LossScaleOptimizer
 from .plot import model_svg, to_dot, to_mermaid
+from .stateless import stateless_call
 from .subclass import first_inputs, inputs_for_shape, inputs_like, trace
 from .summary import summary_text
 from .train import loop, predict as predict_loop
@@ -163,6 +164,37 @@ class Model(Functional):
             uses_rng=self.uses_rng, batch_dependent=self.batch_dependent,
             activity=self.has_activity_regularizer)
 
+    # ---- Keras 3's stateless API (custom steps and hand-written JAX loops) ------------
+    @property
+    def metrics_variables(self) -> list:
+        """Keras `model.metrics_variables`: the variables of the metrics a custom step updates."""
+        return custom_step.metrics_variables(self)
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, x, training=False,
+                       rng=None):
+        """Keras `stateless_call`: `(y_pred, non_trainable_variables)` computed from the
+        values given (lists in the order of the model's variable lists), no variable
+        touched. With random layers, training=True takes `rng` (a JAX key)."""
+        self._require_built(x)
+        return stateless_call(self, trainable_variables, non_trainable_variables, x,
+                              training=training, rng=rng)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras `compute_loss`: the loss given to compile, on `y` and `y_pred` (traceable).
+        Several outputs combine as compile combines them."""
+        spec = self._compiled("compute_loss").spec
+        if self.has_activity_regularizer or self.graph.graph.get("losses") or not isinstance(
+                self.weight_penalty(self.params), float):
+            raise NotImplementedError(
+                f"Model '{self.name}' compute_loss: the model has regularizers or add_loss "
+                f"losses, which compute_loss does not add yet; add them in your step")
+        if len(spec.output_names) == 1:
+            y, y_pred = [y], [y_pred]
+        weights = [spec.loss_weights[i] for i in spec.trained_outputs]
+        total = sum(w * spec.losses[i](y[i], y_pred[i], sample_weight)
+                    for w, i in zip(weights, spec.trained_outputs))
+        return total / sum(weights) if spec.loss_reduction == "mean" else total
+
     # ---- inference -------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs as NumPy arrays, in the model's output structure; `on_predict_*` hooks
@@ -170,8 +202,9 @@ class Model(Functional):
         ("auto": when there is more than one batch). Inputs are not checked against an
         Embedding's vocabulary (fit and evaluate refuse ids outside [0, input_dim)): an id
         outside gives that sample NaN outputs, never another row's vector."""
-        self._refuse_custom_step("predict_step", "predict")
         self._require_built(x)
+        if custom_step.overrides(self, "predict_step"):
+            return custom_step.predict(self, x, batch_size, callbacks)
         placement = self._trainer.placement if self._trainer is not None else None
         return predict_loop.predict(self, self._view(), x, batch_size, verbose, callbacks,
                                     placement)
@@ -225,7 +258,8 @@ class Model(Functional):
             self._remat_run = make_run(self.graph, self._remat_plan.nodes)
         self._trainer = Trainer(self, args, self._view)
         self.optimizer = args.optimizer
-        if self.built:
+        custom_step.forget(self)
+        if self.built and not custom_step.overrides(self, "train_step"):
             self._trainer.check()
 
     def get_compile_config(self):
@@ -272,22 +306,6 @@ class Model(Functional):
         evaluate start their running metrics afresh, and train_on_batch/test_on_batch report
         their own batch (as Keras 3 does, resetting first), so there is nothing to reset."""
 
-    def _refuse_custom_step(self, step: str, who: str):
-        """Keras's `train_step`/`test_step`/`predict_step` overrides are not run: graphnet's
-        step is one compiled program made from the graph, so an override would be silently
-        ignored. Say so, and name what replaces it."""
-        for cls in type(self).__mro__:
-            if cls is Model:
-                return
-            if step in vars(cls):
-                raise TypeError(
-                    f"Model '{self.name}' ({type(self).__name__}) overrides {step}(), which "
-                    f"graphnet does not run: {who} compiles its own step from the model's "
-                    f"graph. Write the step as a loop of your own around the pure function "
-                    f"model.apply(params, state, inputs, training=..., rng=...) with jax.grad "
-                    f"and optax (see the JAX interop guide, 'A training loop of your own'), "
-                    f"or remove the {step}() override to use {who}")
-
     def _compiled(self, what):
         if self._trainer is None:
             raise ValueError(f"Model '{self.name}' is not compiled: call compile before you "
@@ -300,8 +318,16 @@ class Model(Functional):
         """Keras fit; returns a History whose `.history` is a dict of lists.
         `steps_per_epoch`: each epoch takes the next that many batches (of arrays or of an
         iterable of batches, such as an endless generator), continuing across epochs."""
-        self._refuse_custom_step("train_step", "fit")
         self._require_built(first_inputs(x, y))
+        if custom_step.overrides(self, "train_step"):
+            self._compiled("fit")
+            custom_step.refuse_options(validation_split=validation_split,
+                                       class_weight=class_weight,
+                                       steps_per_epoch=steps_per_epoch,
+                                       devices=self._trainer.args.devices)
+            return custom_step.fit(self, x, y, batch_size, epochs, verbose, callbacks,
+                                   validation_data, shuffle, sample_weight, initial_epoch,
+                                   self._trainer.args.steps_per_execution)
         return loop.fit(self, self._trainer, x, y, batch_size, epochs, verbose, callbacks,
                         validation_split, validation_data, shuffle, class_weight,
                         sample_weight, initial_epoch, steps_per_epoch)
@@ -309,22 +335,29 @@ class Model(Functional):
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  return_dict=False, callbacks=None):
         """Keras evaluate: the loss (and metrics) as a scalar, a list or a dict."""
-        self._refuse_custom_step("test_step", "evaluate")
         self._require_built(first_inputs(x, y))
+        if custom_step.overrides(self, "test_step"):
+            return custom_step.evaluate(self, x, y, batch_size, verbose, sample_weight,
+                                        return_dict, callbacks)
         return loop.evaluate(self, self._trainer, x, y, batch_size, verbose, sample_weight,
                              return_dict, callbacks)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         """One optimizer step on one batch; returns the loss (and metrics), as Keras."""
-        self._refuse_custom_step("train_step", "train_on_batch")
         self._require_built(x)
+        if custom_step.overrides(self, "train_step"):
+            self._compiled("train_on_batch")
+            return custom_step.train_on_batch(self, x, y, sample_weight, return_dict)
         return loop.train_on_batch(self, self._trainer, x, y, sample_weight, class_weight,
                                    return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) on one batch, without training, as Keras."""
-        self._refuse_custom_step("test_step", "test_on_batch")
+        if custom_step.overrides(self, "test_step"):
+            self._require_built(x)
+            return custom_step.evaluate(self, x, y, predict_loop.batch_length(x), 0,
+                                        sample_weight, return_dict, None)
         return loop.test_on_batch(self, self._trainer, x, y, sample_weight, return_dict)
 
     # ---- description and files -----------------------------------------------------------

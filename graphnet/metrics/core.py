@@ -6,13 +6,14 @@ import numpy as np
 from .. import losses
 from ..losses import match_weight
 from ..naming import snake_case
+from ..stateless import StatelessMetric
 from ..variables import CallScope, Variable, unique_name
 from .functions import (as_float, binary_accuracy, categorical_accuracy, accuracy,
                         sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
                         squared_error, top_k_categorical_accuracy)
 
 
-class Metric:
+class Metric(StatelessMetric):
     """Keras Metric, in either of two forms.
 
     graphnet's pure triple over a pytree state of float32 arrays: `init() -> state`,

@@ -15,6 +15,7 @@ import optax
 from .. import registry
 from ..registry import lookup
 from . import loss_scale, rules, schedules
+from .stateless import StatelessOptimizer
 from .rules import (clip_by_global_norm, clip_by_norm, clip_by_value, inject_learning_rate,
                     keras_adam, keras_adamw, keras_nadam)
 
@@ -54,7 +55,7 @@ def _check_learning_rate(owner, value):
     return value
 
 
-class Optimizer:
+class Optimizer(StatelessOptimizer):
     """Base of the Keras-named optimizers: an optax transformation plus its state.
 
     The transformation is Keras's clipping (clipnorm, global_clipnorm or clipvalue) followed
@@ -99,7 +100,7 @@ class Optimizer:
         """A fresh state for `params`, starting from the current learning rate."""
         state = self.tx.init(params)
         state = rules.replace_learning_rate(state, self._learning_rate)
-        self.state = state
+        self.state, self._built_for = state, None
         return state
 
     # ---- the learning rate, readable and settable in any form -----------------------------
@@ -354,7 +355,7 @@ class OptaxOptimizer(Optimizer):
         return int(counts[0]) if counts else 0
 
     def init(self, params):
-        self.state = self.tx.init(params)
+        self.state, self._built_for = self.tx.init(params), None
         return self.state
 
     def get_config(self):
@@ -407,7 +408,7 @@ class LossScaleOptimizer(Optimizer):
         return self._tx
 
     def init(self, params):
-        self.state = self.tx.init(params)
+        self.state, self._built_for = self.tx.init(params), None
         if not isinstance(self.inner_optimizer, OptaxOptimizer):
             self.state = rules.replace_learning_rate(self.state, self._learning_rate)
         return self.state
