@@ -6,20 +6,21 @@ from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D,
-                            Conv3DTranspose, DepthwiseConv2D, SeparableConv2D)
+                            Conv3DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+                            SeparableConv2D)
 from .embedding import Embedding
 from .normalization import (BatchNormalization, GroupNormalization, LayerNormalization,
                             RMSNormalization, UnitNormalization)
-from .noise import (GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D,
-                    SpatialDropout3D)
+from .noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
+                    SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D,
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D,
                       MaxPooling2D, MaxPooling3D)
 from .preprocessing import (CategoryEncoding, Normalization, RandomContrast, RandomFlip,
                             RandomRotation, RandomTranslation, RandomZoom, Rescaling)
-from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
-                        ZeroPadding2D)
+from .reshaping import (Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D,
+                        UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
 from .wrappers import Masking, TimeDistributed
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .operation import Operation

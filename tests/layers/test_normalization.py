@@ -120,7 +120,8 @@ NEW_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,kw,shape", NEW_CASES, ids=[f"{n}-{sorted(k)}" for n, k, _ in NEW_CASES])
+@pytest.mark.parametrize("name,kw,shape", NEW_CASES,
+                         ids=[f"{n}-{sorted(k)}" for n, k, _ in NEW_CASES])
 def test_new_normalizations_through_the_harness_with_keras(name, kw, shape):
     run_layer_test(lambda: getattr(layers, name)(**kw), shape,
                    keras_layer=lambda: getattr(keras().layers, name)(**kw))
