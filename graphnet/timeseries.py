@@ -24,10 +24,11 @@ class TimeseriesDataset:
     Each pass with `shuffle=True` draws a new order, as tf.data reshuffles each epoch."""
 
     def __init__(self, data, targets, starts, sequence_length, sampling_rate, batch_size,
-                 shuffle, seed):
+                 shuffle, seed, format="tf"):
         self.data, self.targets, self.starts = data, targets, starts
         self.offsets = np.arange(sequence_length) * sampling_rate
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+        self.format = format
         self.passes = 0
 
     def __len__(self):
@@ -37,11 +38,14 @@ class TimeseriesDataset:
 
     def _order(self):
         """The window order of this pass: the start positions as Keras shuffled them, then
-        tf.data's shuffle buffer of `batch_size * 8` (1024 unbatched) windows."""
+        tf.data's shuffle buffer of `batch_size * 8` (1024 unbatched) windows, or, for
+        `format="grain"`, a shuffle of all of them (grain's `MapDataset.shuffle`)."""
         if not self.shuffle:
             return self.starts
-        buffer_size = 1024 if self.batch_size is None else self.batch_size * 8
         rng = np.random.default_rng([self.seed, self.passes])
+        if self.format == "grain":
+            return self.starts[rng.permutation(len(self.starts))]
+        buffer_size = 1024 if self.batch_size is None else self.batch_size * 8
         order, buffer, incoming = [], [], iter(self.starts)
         for start in incoming:                 # fill, then draw one and refill in its place
             buffer.append(start)
@@ -75,7 +79,7 @@ class TimeseriesDataset:
 
 def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1,
                                   sampling_rate=1, batch_size=128, shuffle=False, seed=None,
-                                  start_index=None, end_index=None):
+                                  start_index=None, end_index=None, format="tf"):
     """Keras `utils.timeseries_dataset_from_array`: windows of `sequence_length` steps taken
     every `sampling_rate` steps of `data[start_index:end_index]`, one starting every
     `sequence_stride` steps; window `i`'s target is `targets[start_index + start_i]`.
@@ -83,7 +87,9 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
     Without shuffling the batches are Keras's, element for element. With `shuffle=True` the
     windows are Keras's and so is the first shuffle (the start positions, by NumPy's
     `RandomState(seed)`), but the second one, tf.data's shuffle buffer of `batch_size * 8`
-    windows, is drawn by NumPy: the same buffer, another order within it.
+    windows, is drawn by NumPy: the same buffer, another order within it. `format="grain"`
+    (Keras's grain dataset) gives the same windows and batches; shuffled, all the windows are
+    shuffled again each pass, as grain does, by NumPy.
 
     Raises:
         ValueError: an index, stride or rate out of range, or targets shorter than needed.
@@ -116,6 +122,9 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
             raise ValueError(f"timeseries_dataset_from_array: `{name}` must be lower than the "
                              f"length of the data. Received: {name}={value}, for data of "
                              f"length {length}")
+    if format not in ("tf", "grain"):
+        raise ValueError(f'timeseries_dataset_from_array: `format` should be either "tf" or '
+                         f'"grain". Received: format={format!r}')
     if batch_size is not None:
         batch_size = _check_int(batch_size, "batch_size", 1)
     start_index = start_index or 0
@@ -131,4 +140,4 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
         seed = naming.next_seed() % 1_000_000 if seed is None else _check_int(seed, "seed")
         np.random.RandomState(seed).shuffle(starts)
     return TimeseriesDataset(data[start_index:end_index], targets, starts, sequence_length,
-                             sampling_rate, batch_size, bool(shuffle), seed)
+                             sampling_rate, batch_size, bool(shuffle), seed, format)

@@ -88,6 +88,20 @@ def test_fit_takes_it_and_trains_as_on_the_same_batches():
     np.testing.assert_allclose(a.evaluate(ds, verbose=0), b.evaluate(x, y, verbose=0), rtol=1e-6)
 
 
+def test_grain_format_same_batches_and_a_whole_shuffle():
+    data = np.arange(30)
+    tf_like = [b.tolist() for b in timeseries_dataset_from_array(data, None, 3, batch_size=4)]
+    grain = [b.tolist() for b in timeseries_dataset_from_array(data, None, 3, batch_size=4,
+                                                                format="grain")]
+    assert grain == tf_like
+    shuffled = timeseries_dataset_from_array(data, None, 3, batch_size=4, shuffle=True, seed=3,
+                                             format="grain")
+    firsts = np.concatenate(list(shuffled))[:, 0]
+    assert sorted(firsts.tolist()) == list(range(28)) and firsts.tolist() != list(range(28))
+    with pytest.raises(ValueError, match='`format` should be either "tf" or "grain"'):
+        timeseries_dataset_from_array(data, None, 3, format="torch")
+
+
 @pytest.mark.parametrize("kw,message", [
     (dict(start_index=-1), "`start_index` must be 0 or greater"),
     (dict(start_index=10), "`start_index` must be lower than the length of the data"),
