@@ -42,3 +42,11 @@ def test_new_3d_reshaping_layers(tmp_path):
     model = gn.Model(inp, L.Cropping3D()(L.ZeroPadding3D()(L.UpSampling3D()(inp))))
     x = np.random.default_rng(1).normal(size=(2, 3, 4, 5, 2)).astype("float32")
     _both_ways(model, x, tmp_path)
+
+
+def test_adaptive_pooling(tmp_path):
+    inp = gn.Input((5, 7, 2))
+    h = L.AdaptiveAveragePooling2D((3, 2))(L.AdaptiveMaxPooling2D((4, 5))(inp))
+    model = gn.Model(inp, h)
+    x = np.random.default_rng(2).normal(size=(2, 5, 7, 2)).astype("float32")
+    _both_ways(model, x, tmp_path)

@@ -4,6 +4,9 @@ from .core import (Activation, Dense, Dropout, Flatten, Identity, Lambda, Permut
                    Reshape)
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract)
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
+from .adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+                               AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                               AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D,
                             Conv3DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,

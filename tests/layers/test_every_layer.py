@@ -70,7 +70,9 @@ CASES = {
 ELSEWHERE = {
     "Activation", "Add", "AdditiveAttention", "Attention", "Average", "AveragePooling3D",
     "CategoryEncoding", "Concatenate", "Conv1DTranspose", "Conv3D", "Conv3DTranspose",
-    "ActivityRegularization", "AlphaDropout", "DepthwiseConv1D", "SeparableConv1D",
+    "ActivityRegularization", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D", "AlphaDropout", "DepthwiseConv1D", "SeparableConv1D",
     "Cropping1D", "Cropping2D", "Cropping3D",
     "UpSampling3D", "ZeroPadding3D", "Dense", "Dot", "Dropout", "ELU", "Flatten", "GaussianDropout",
     "GaussianNoise", "GlobalAveragePooling3D", "GroupNormalization", "RMSNormalization",
