@@ -2,7 +2,8 @@
 
 SGD, RMSprop and Adagrad use optax's rules (the same arithmetic as Keras's). Adam, AdamW and
 Nadam use `rules.keras_adam` / `keras_adamw` / `keras_nadam`, which copy Keras's arithmetic
-(epsilon added to sqrt(v), Nadam's momentum schedule); optax's own `optax.adam` etc. stay
+(epsilon added to sqrt(v), Nadam's momentum schedule); Adamax, Adadelta, Ftrl, Lion, Lamb
+and Adafactor copy Keras's `update_step`s (`more.py`); optax's own `optax.adam` etc. stay
 available: pass any `optax.GradientTransformation` to `compile`. The learning rate lives in
 the optimizer state (`rules.LearningRateState`), so reading or changing it between epochs
 (ReduceLROnPlateau, LearningRateScheduler) never recompiles the training step.
