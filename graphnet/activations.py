@@ -94,12 +94,95 @@ def mish(x):
     return x * jnp.tanh(jax.nn.softplus(x))
 
 
+
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU: max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))."""
+    return jax.nn.celu(x, alpha=alpha)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of `axis` times the sigmoid of the second half."""
+    return jax.nn.glu(x, axis=axis)
+
+
+def hard_silu(x):
+    """Hard SiLU (hard swish): x * relu6(x + 3) / 6."""
+    return jax.nn.hard_silu(x)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x):
+    """tanh's piecewise-linear form: clip(x, -1, 1)."""
+    return jax.nn.hard_tanh(x)
+
+
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
+    return jnp.where(jnp.abs(x) > threshold, x, jnp.zeros((), x.dtype))
+
+
+def soft_shrink(x, threshold=0.5):
+    """x moved `threshold` towards 0, and 0 within [-threshold, threshold]."""
+    return jnp.where(x > threshold, x - threshold,
+                     jnp.where(x < -threshold, x + threshold, jnp.zeros((), x.dtype)))
+
+
+def tanh_shrink(x):
+    """x - tanh(x)."""
+    return x - jnp.tanh(x)
+
+
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else `default_value`."""
+    return jnp.where(x > threshold, x, jnp.asarray(default_value, x.dtype))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)), computed stably as -softplus(-x)."""
+    return jax.nn.log_sigmoid(x)
+
+
+def sparse_plus(x):
+    """0 below -1, x above 1, (x + 1)^2 / 4 between: a piecewise softplus."""
+    return jax.nn.sparse_plus(x)
+
+
+def sparse_sigmoid(x):
+    """0 below -1, 1 above 1, (x + 1) / 2 between: a piecewise sigmoid."""
+    return jax.nn.sparse_sigmoid(x)
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2: a smooth ReLU."""
+    return jax.nn.squareplus(x, b=b)
+
+
+def sparsemax(x, axis=-1):
+    """Sparsemax: the Euclidean projection of x onto the simplex along `axis` (a softmax whose
+    small entries are exactly 0), written as Keras's JAX backend computes it."""
+    x_sorted = -jnp.sort(-x, axis=axis)
+    cumsum = jnp.cumsum(x_sorted, axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    r = jnp.arange(1, x.shape[axis] + 1, dtype=x.dtype).reshape(shape)
+    support = x_sorted - (cumsum - 1) / r > 0
+    k = jnp.sum(support, axis=axis, keepdims=True).astype(x.dtype)
+    tau = (jnp.sum(jnp.where(support, cumsum, jnp.zeros((), x.dtype)), axis=axis,
+                   keepdims=True) - 1) / k
+    return jnp.maximum(x - tau, jnp.zeros((), x.dtype))
+
 ACTIVATIONS = {
     "linear": linear, "relu": relu, "relu6": relu6, "sigmoid": sigmoid,
     "hard_sigmoid": hard_sigmoid, "softmax": softmax, "log_softmax": log_softmax,
     "tanh": tanh, "gelu": gelu, "elu": elu, "selu": selu, "softplus": softplus,
     "softsign": softsign, "swish": swish, "silu": silu, "leaky_relu": leaky_relu,
-    "exponential": exponential, "mish": mish,
+    "exponential": exponential, "mish": mish, "celu": celu, "glu": glu,
+    "hard_silu": hard_silu, "hard_swish": hard_swish, "hard_tanh": hard_tanh,
+    "hard_shrink": hard_shrink, "soft_shrink": soft_shrink, "tanh_shrink": tanh_shrink,
+    "log_sigmoid": log_sigmoid, "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid, "squareplus": squareplus, "sparsemax": sparsemax,
 }
 
 
@@ -138,3 +221,8 @@ def serialize(fn):
     `{"class_name": "function", "config": its registered name}`."""
     name = name_of(fn)
     return name if name in ACTIVATIONS else registry.serialize(fn, KIND)
+
+
+def deserialize(config):
+    """Keras `activations.deserialize`: the function a name or a `serialize` entry stands for."""
+    return get(config)

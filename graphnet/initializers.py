@@ -298,3 +298,12 @@ def serialize(init):
 def deserialize(config):
     """An initializer from the dict `serialize` made."""
     return registry.deserialize(config, KIND)
+
+
+# Keras's other names for the same classes.
+IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
+constant, zeros, ones = Constant, Zeros, Ones
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal, identity = VarianceScaling, Orthogonal, Identity
+glorot_normal, glorot_uniform = GlorotNormal, GlorotUniform
+he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform

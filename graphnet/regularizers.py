@@ -1,4 +1,5 @@
 """Weight and activity penalties (Keras's l1, l2, l1_l2), added to the total loss."""
+import jax
 import jax.numpy as jnp
 
 from . import registry
@@ -69,7 +70,42 @@ def l1_l2(l1=0.0, l2=0.0):
     return L1L2(l1, l2)
 
 
-REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": l1_l2}   # as Keras 3: l1_l2() is 0, 0
+class OrthogonalRegularizer(Regularizer):
+    """Keras OrthogonalRegularizer(factor=0.01, mode="rows"): `factor` times the mean |cosine|
+    between pairs of L2-normalized rows (or columns) of a rank-2 weight."""
+
+    def __init__(self, factor=0.01, mode="rows"):
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 0:
+            raise ValueError(f"OrthogonalRegularizer: factor must be a float >= 0, received "
+                             f"{factor!r}")
+        if mode not in ("rows", "columns"):
+            raise ValueError(f'OrthogonalRegularizer: mode must be "rows" or "columns", '
+                             f"received {mode!r}")
+        self.factor, self.mode = float(factor), mode
+
+    def __call__(self, x):
+        if x.ndim != 2:
+            raise ValueError(f"OrthogonalRegularizer: the weight must have rank 2, received "
+                             f"shape {tuple(x.shape)}")
+        axis = 1 if self.mode == "rows" else 0
+        inv_norm = jnp.minimum(jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True)),
+                               jnp.asarray(1e7, x.dtype))       # Keras: 1 / epsilon
+        x = x * inv_norm
+        product = x @ x.T if self.mode == "rows" else x.T @ x
+        size = product.shape[0]
+        off_diagonal = product * (1.0 - jnp.eye(size, dtype=x.dtype))
+        pairs = size * (size - 1.0) / 2.0
+        return self.factor * 0.5 * jnp.sum(jnp.abs(off_diagonal)) / pairs
+
+    def get_config(self):
+        """The constructor's arguments, for saving."""
+        return {"factor": self.factor, "mode": self.mode}
+
+
+orthogonal_regularizer = OrthogonalRegularizer
+
+REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": l1_l2,
+                "orthogonal_regularizer": OrthogonalRegularizer}   # as Keras 3: l1_l2() is 0, 0
 
 
 def get(identifier):
@@ -81,7 +117,8 @@ def get(identifier):
         expected="A regularizer must be a string, a Regularizer or a callable")
 
 
-KIND = registry.Kind("regularizer", {"L1": L1, "L2": L2, "L1L2": L1L2})
+KIND = registry.Kind("regularizer", {"L1": L1, "L2": L2, "L1L2": L1L2,
+                                     "OrthogonalRegularizer": OrthogonalRegularizer})
 
 
 def serialize(reg):

@@ -3,6 +3,7 @@ import numpy as np
 
 from . import naming
 from .plot import plot_model
+from .timeseries import timeseries_dataset_from_array
 
 
 def set_random_seed(seed: int) -> None:

@@ -1,6 +1,7 @@
 """Activations: NumPy formulas written here, and keras.activations on the same values."""
 import math
 
+import jax
 import jax.numpy as jnp
 import keras
 import numpy as np
@@ -27,6 +28,17 @@ def softmax(x):
     return e / e.sum(-1, keepdims=True)
 
 
+def sparsemax(x):
+    """The projection onto the simplex, by its definition: the largest k whose sorted sum
+    condition holds gives the threshold tau."""
+    z = -np.sort(-x, axis=-1)
+    k = np.arange(1, x.shape[-1] + 1)
+    support = 1 + k * z > np.cumsum(z, -1)
+    k_max = support.sum(-1, keepdims=True)
+    tau = (np.take_along_axis(np.cumsum(z, -1), k_max - 1, -1) - 1) / k_max
+    return np.maximum(x - tau, 0)
+
+
 NUMPY = {
     "linear": lambda x: x,
     "relu": lambda x: np.maximum(x, 0),
@@ -46,6 +58,19 @@ NUMPY = {
     "leaky_relu": lambda x: np.where(x > 0, x, 0.2 * x),        # Keras 3: slope 0.2
     "exponential": np.exp,
     "mish": lambda x: x * np.tanh(softplus(x)),
+    "celu": lambda x: np.where(x > 0, x, np.expm1(x)),
+    "glu": lambda x: np.split(x, 2, -1)[0] * sigmoid(np.split(x, 2, -1)[1]),
+    "hard_silu": lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    "hard_swish": lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    "hard_tanh": lambda x: np.clip(x, -1, 1),
+    "hard_shrink": lambda x: np.where(np.abs(x) > 0.5, x, 0),
+    "soft_shrink": lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.5, 0),
+    "tanh_shrink": lambda x: x - np.tanh(x),
+    "log_sigmoid": lambda x: -softplus(-x),
+    "sparse_plus": lambda x: np.where(x <= -1, 0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+    "sparse_sigmoid": lambda x: np.clip((x + 1) / 2, 0, 1),
+    "squareplus": lambda x: (x + np.sqrt(x ** 2 + 4)) / 2,
+    "sparsemax": lambda x: sparsemax(x),
 }
 PROMISED = ["relu", "sigmoid", "softmax", "tanh", "linear", "gelu", "elu", "selu", "softplus",
             "swish", "silu", "leaky_relu"]
@@ -59,13 +84,16 @@ def test_every_promised_name_is_known():
 @pytest.mark.parametrize("name", sorted(NUMPY))
 def test_activation_matches_numpy_and_keras(name):
     fn = activations.get(name)
-    for x in (X2, X[None, :] if name in ("softmax", "log_softmax") else X):
+    for x in (X2, X[None, :] if name in ("softmax", "log_softmax", "sparsemax") else X):
+        if name == "glu":                                   # halves of an even axis
+            x = np.concatenate([x, x[..., :1]], -1) if x.shape[-1] % 2 else x
         if name == "exponential":
             x = np.clip(x, -20, 20)
         ours = np.asarray(fn(jnp.asarray(x)))
         assert ours.dtype == np.float32
         np.testing.assert_allclose(ours, NUMPY[name](x.astype("float64")), rtol=1e-5, atol=1e-6)
-        theirs = np.asarray(keras.activations.get(name)(x))
+        with jax.numpy_dtype_promotion("standard"):        # Keras's sparsemax mixes dtypes
+            theirs = np.asarray(keras.activations.get(name)(x))
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
@@ -106,3 +134,34 @@ def test_registered_activation_saves_in_the_registry_shape_and_earlier_names_loa
     assert activations.get(entry) is cube
     assert activations.get("Custom>cube_for_shape_test") is cube      # as earlier versions wrote
     assert activations.serialize(activations.relu) == "relu"           # Keras's form for its own
+
+
+# ---- the rest of keras.activations: the same values as Keras 3's functions -------------------
+MORE = [("celu", {}), ("celu", {"alpha": 0.5}), ("hard_silu", {}), ("hard_swish", {}),
+        ("hard_tanh", {}), ("hard_shrink", {}), ("hard_shrink", {"threshold": 1.5}),
+        ("soft_shrink", {}), ("soft_shrink", {"threshold": 2.0}), ("tanh_shrink", {}),
+        ("threshold", {"threshold": 0.5, "default_value": -2.0}), ("log_sigmoid", {}),
+        ("sparse_plus", {}), ("sparse_sigmoid", {}), ("squareplus", {}),
+        ("squareplus", {"b": 1.0}), ("sparsemax", {}), ("glu", {})]
+
+
+@pytest.mark.parametrize("name,kw", MORE, ids=[f"{n}-{sorted(k)}" for n, k in MORE])
+def test_more_activations_match_keras(name, kw):
+    x = np.random.default_rng(1).normal(scale=3, size=(4, 8)).astype("float32")
+    ours = getattr(activations, name)(jnp.asarray(x), **kw)
+    with jax.numpy_dtype_promotion("standard"):            # Keras's sparsemax mixes dtypes
+        theirs = getattr(keras.activations, name)(x, **kw)
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6, atol=1e-7)
+    if not kw and name != "threshold":
+        assert activations.get(name) is getattr(activations, name)      # as a string too
+
+
+def test_more_activations_by_hand():
+    x = X2
+    np.testing.assert_allclose(activations.sparsemax(jnp.asarray(x)).sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(activations.soft_shrink(jnp.asarray(x)),
+                               np.sign(x) * np.maximum(np.abs(x) - 0.5, 0), rtol=1e-6)
+    a, b = np.split(np.concatenate([x, x], -1), 2, -1)
+    np.testing.assert_allclose(activations.glu(jnp.concatenate([x, x], -1)), a * sigmoid(b),
+                               rtol=1e-5)
+    assert activations.deserialize(activations.serialize(activations.celu)) is activations.celu

@@ -4,21 +4,26 @@ from .core import (Activation, Dense, Dropout, Flatten, Identity, Lambda, Permut
                    Reshape)
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract)
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
+from .adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+                               AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                               AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D,
-                            Conv3DTranspose, DepthwiseConv2D, SeparableConv2D)
+                            Conv3DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+                            SeparableConv2D)
 from .embedding import Embedding
-from .normalization import BatchNormalization, LayerNormalization
-from .noise import (GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D,
-                    SpatialDropout3D)
+from .normalization import (BatchNormalization, GroupNormalization, LayerNormalization,
+                            RMSNormalization, UnitNormalization)
+from .noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
+                    SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from .pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D,
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D,
                       MaxPooling2D, MaxPooling3D)
 from .preprocessing import (CategoryEncoding, Normalization, RandomContrast, RandomFlip,
                             RandomRotation, RandomTranslation, RandomZoom, Rescaling)
-from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
-                        ZeroPadding2D)
+from .reshaping import (Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D,
+                        UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
 from .wrappers import Masking, TimeDistributed
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .operation import Operation
@@ -26,7 +31,9 @@ from .merging import add, average, concatenate, dot, maximum, minimum, multiply,
 
 # Keras's aliases: the same classes under their short names.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
-Convolution2DTranspose = Conv2DTranspose
+Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (
+    Conv1DTranspose, Conv2DTranspose, Conv3DTranspose)
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
 GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (GlobalMaxPooling1D, GlobalMaxPooling2D,

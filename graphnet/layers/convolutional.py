@@ -260,8 +260,8 @@ class DepthwiseConv2D(_Conv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, **kwargs)
         if not isinstance(depth_multiplier, int) or depth_multiplier < 1:
-            raise ValueError(f"DepthwiseConv2D '{self.name}': depth_multiplier must be a positive "
-                             f"int, received {depth_multiplier!r}")
+            raise ValueError(f"{type(self).__name__} '{self.name}': depth_multiplier must be a "
+                             f"positive int, received {depth_multiplier!r}")
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.weight_regularizers["kernel"] = regularizers.get(depthwise_regularizer)
@@ -305,11 +305,11 @@ class SeparableConv2D(_Conv):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, **kwargs)
         if not isinstance(filters, int) or filters < 1:
-            raise ValueError(f"SeparableConv2D '{self.name}': filters must be a positive int, "
-                             f"received {filters!r}")
+            raise ValueError(f"{type(self).__name__} '{self.name}': filters must be a positive "
+                             f"int, received {filters!r}")
         if not isinstance(depth_multiplier, int) or depth_multiplier < 1:
-            raise ValueError(f"SeparableConv2D '{self.name}': depth_multiplier must be a positive "
-                             f"int, received {depth_multiplier!r}")
+            raise ValueError(f"{type(self).__name__} '{self.name}': depth_multiplier must be a "
+                             f"positive int, received {depth_multiplier!r}")
         self.filters, self.depth_multiplier = filters, depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
@@ -337,6 +337,29 @@ class SeparableConv2D(_Conv):
                 "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
                 "depthwise_regularizer": regularizers.serialize(regs["depthwise_kernel"]),
                 "pointwise_regularizer": regularizers.serialize(regs["pointwise_kernel"])}
+
+
+class DepthwiseConv1D(DepthwiseConv2D):
+    """Keras DepthwiseConv1D: one filter bank per input channel over the steps, kernel
+    (k, in, multiplier)."""
+    rank = 1
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
+                 data_format=None, dilation_rate=1, **kwargs):
+        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format,
+                         dilation_rate, **kwargs)
+
+
+class SeparableConv1D(SeparableConv2D):
+    """Keras SeparableConv1D: a depthwise conv over the steps, then a size-1 conv to
+    `filters`; weights `[depthwise_kernel (k, in, multiplier), pointwise_kernel (1, in *
+    multiplier, filters), bias]`."""
+    rank = 1
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, depth_multiplier=1, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         depth_multiplier, **kwargs)
 
 
 class _ConvTranspose(_PlainConv):

@@ -1,7 +1,8 @@
-"""Regularization layers active only when training: GaussianNoise, GaussianDropout and the
-spatial dropouts (whole channels dropped, Keras's noise shapes)."""
+"""Regularization layers active only when training: GaussianNoise, GaussianDropout, AlphaDropout
+and the spatial dropouts (whole channels dropped, Keras's noise shapes); ActivityRegularization."""
 import jax
 
+from .. import regularizers
 from .base import Layer
 from .core import Dropout
 
@@ -118,3 +119,64 @@ class SpatialDropout3D(_SpatialDropout):
         return {**super().get_config(), "data_format": "channels_last"}
 
 
+
+
+class AlphaDropout(Layer):
+    """Keras AlphaDropout(rate, noise_shape=None): dropped values set to SELU's negative
+    saturation, then an affine map that keeps the mean and variance (self-normalizing
+    networks); identity when not training."""
+    supports_masking = True
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate <= 1:
+            raise ValueError(f"AlphaDropout '{self.name}': rate must be in [0, 1], received "
+                             f"{rate!r}")
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+
+    @property
+    def uses_rng(self) -> bool:
+        return self.rate > 0
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        if not training or self.rate == 0:
+            return x, state
+        _need_rng(self, rng)
+        shape = x.shape if self.noise_shape is None else tuple(
+            x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
+        alpha = 1.6732632423543772848170429916717
+        scale = 1.0507009873554804934193349852946
+        alpha_p = -alpha * scale
+        kept = (jax.random.uniform(rng, shape) >= self.rate).astype(x.dtype)
+        a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * self.rate
+        return a * (x * kept + alpha_p * (1 - kept)) + b, state
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
+                "noise_shape": self.noise_shape}
+
+
+class ActivityRegularization(Layer):
+    """Keras ActivityRegularization(l1=0.0, l2=0.0): the identity, adding
+    `l1 * sum|x| + l2 * sum x^2` of its output (divided by the batch size) to the loss."""
+    supports_masking = True
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        kwargs.pop("activity_regularizer", None)
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        return x, state
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("activity_regularizer", None)
+        return {**config, "l1": self.l1, "l2": self.l2}

@@ -1,4 +1,5 @@
-"""BatchNormalization and LayerNormalization with Keras 3's defaults and weight order."""
+"""BatchNormalization, LayerNormalization, GroupNormalization, UnitNormalization and
+RMSNormalization with Keras 3's defaults and weight order."""
 import jax
 import jax.numpy as jnp
 
@@ -172,3 +173,137 @@ class LayerNormalization(_Normalization):
         var = jnp.mean(jnp.square(x - mean), axis=self.axes, keepdims=True)
         normalized = (x - mean) * jax.lax.rsqrt(var + jnp.asarray(self.epsilon, x.dtype))
         return self._affine(params, normalized).astype(self.compute_dtype), state
+
+
+class GroupNormalization(_Normalization):
+    """Keras GroupNormalization(groups=32, axis=-1, epsilon=1e-3): normalize each sample over
+    groups of channels (`groups=-1`: one channel per group, instance normalization).
+
+    Written as Keras computes it (`x * inv + (beta - mean * inv)`, `inv = gamma /
+    sqrt(var + epsilon)`), in float32 under a 16-bit policy."""
+    weight_names = ("gamma", "beta")
+    supports_masking = True
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, **kwargs):
+        if not isinstance(groups, int) or isinstance(groups, bool) or (groups <= 0
+                                                                       and groups != -1):
+            raise ValueError(f"GroupNormalization: groups must be a positive int (or -1 for "
+                             f"instance normalization), received {groups!r}")
+        if not isinstance(axis, int):
+            raise TypeError(f"GroupNormalization: axis must be an int, received {axis!r}")
+        super().__init__(axis, epsilon, **kwargs)
+        self.groups = groups
+        self.autocast = False
+
+    def _check(self, input_shape):
+        axes = super()._check(input_shape)
+        dim = input_shape[axes[0]]
+        groups = dim if self.groups == -1 else self.groups
+        if dim is not None and (dim < groups or dim % groups):
+            raise ValueError(f"GroupNormalization '{self.name}': {dim} channels on axis "
+                             f"{self.axis} cannot be split into {groups} groups of equal size")
+        return axes
+
+    def build(self, input_shape, *, generator):
+        built = super().build(input_shape, generator=generator)
+        if self.groups == -1:
+            self.groups = self.param_shape[0]      # Keras records the channel count
+        return built
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        x = _float32_at_least(x)
+        axis = self.axes[0]
+        grouped_shape = (*x.shape[:axis], self.groups, x.shape[axis] // self.groups,
+                         *x.shape[axis + 1:])
+        grouped = x.reshape(grouped_shape)
+        reduce = tuple(a for a in range(1, len(grouped_shape)) if a != axis)
+        mean = jnp.mean(grouped, axis=reduce, keepdims=True)
+        var = jnp.var(grouped, axis=reduce, keepdims=True)
+        weight_shape = [1] * len(grouped_shape)
+        weight_shape[axis:axis + 2] = [self.groups, x.shape[axis] // self.groups]
+        inv = jax.lax.rsqrt(var + jnp.asarray(self.epsilon, x.dtype))
+        if self.scale:
+            inv = inv * params["gamma"].astype(x.dtype).reshape(weight_shape)
+        res = -mean * inv
+        if self.center:
+            res = res + params["beta"].astype(x.dtype).reshape(weight_shape)
+        out = (grouped * inv + res).reshape(x.shape)
+        return out.astype(self.compute_dtype), state
+
+    def get_config(self):
+        return {**super().get_config(), "groups": self.groups}
+
+
+class UnitNormalization(Layer):
+    """Keras UnitNormalization(axis=-1): each sample scaled to unit L2 norm over `axis`,
+    as `x * min(rsqrt(sum(x^2)), 1e12)` (a zero vector stays zero)."""
+    supports_masking = True
+
+    def __init__(self, axis=-1, **kwargs):
+        if not isinstance(axis, (int, list, tuple)):
+            raise TypeError(f"UnitNormalization: axis must be an int or a list of ints, "
+                            f"received {axis!r}")
+        super().__init__(**kwargs)
+        self.axis = axis if isinstance(axis, int) else list(axis)
+
+    def output_shape(self, input_shape):
+        _axes(self.axis, len(input_shape), f"UnitNormalization '{self.name}'")
+        return input_shape
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        axes = _axes(self.axis, x.ndim, f"UnitNormalization '{self.name}'")
+        inv_norm = jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axes, keepdims=True))
+        return x * jnp.minimum(inv_norm, jnp.asarray(1.0 / 1e-12, x.dtype)), state
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class RMSNormalization(Layer):
+    """Keras RMSNormalization(axis=-1, epsilon=1e-6): `x * rsqrt(mean(x^2) + epsilon) * scale`
+    over `axis`, one `scale` weight per normalized position.
+
+    The axes must be the last ones: Keras multiplies by `scale` by broadcasting from the
+    right, so other axes would scale the wrong positions."""
+    weight_names = ("scale",)
+    supports_masking = True
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis if isinstance(axis, int) else list(axis)
+        self.epsilon = float(epsilon)
+
+    def _check(self, input_shape):
+        rank = len(input_shape)
+        axes = _axes(self.axis, rank, f"RMSNormalization '{self.name}'")
+        if axes != tuple(range(rank - len(axes), rank)):
+            raise ValueError(f"RMSNormalization '{self.name}': axis {self.axis} must name the "
+                             f"last axes of an input of rank {rank} (Keras broadcasts `scale` "
+                             f"from the right)")
+        if any(input_shape[a] is None for a in axes):
+            raise ValueError(f"RMSNormalization '{self.name}': the normalized axes must have "
+                             f"known sizes, received shape {shape_str(input_shape)}")
+        shape = _param_shape(input_shape, axes)
+        if self.built and shape != self.param_shape:
+            raise ValueError(f"RMSNormalization '{self.name}' was built for sizes "
+                             f"{self.param_shape} on axis {self.axis}, received shape "
+                             f"{shape_str(input_shape)}")
+        return axes, shape
+
+    def output_shape(self, input_shape):
+        self._check(input_shape)
+        return input_shape
+
+    def build(self, input_shape, *, generator):
+        self.axes, self.param_shape = self._check(input_shape)
+        return {"scale": jnp.ones(self.param_shape, self.dtype)}, {}
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        x32 = _float32_at_least(x)
+        rrms = jax.lax.rsqrt(jnp.mean(jnp.square(x32), axis=self.axes, keepdims=True)
+                             + jnp.asarray(self.epsilon, x32.dtype))
+        out = x32 * rrms * params["scale"].astype(x32.dtype)
+        return out.astype(x.dtype), state
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

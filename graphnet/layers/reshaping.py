@@ -1,6 +1,6 @@
-"""Reshaping layers, channels-last: UpSampling, ZeroPadding and Cropping in 1D and 2D.
+"""Reshaping layers, channels-last: UpSampling, ZeroPadding and Cropping in 1D, 2D and 3D.
 
-One implementation per kind, for any number of spatial axes; the 1D/2D classes only fix the
+One implementation per kind, for any number of spatial axes; the 1D/2D/3D classes only fix the
 rank and Keras's argument forms.
 """
 import jax
@@ -49,7 +49,7 @@ class _Spatial(Layer):
 
     def _check_rank(self, input_shape):
         if len(input_shape) != self.rank + 2:
-            axes = "steps" if self.rank == 1 else "rows, cols"
+            axes = {1: "steps", 2: "rows, cols"}.get(self.rank, "dim1, dim2, dim3")
             raise ValueError(f"{type(self).__name__} '{self.name}' expects an input of rank "
                              f"{self.rank + 2} (batch, {axes}, channels), received shape "
                              f"{shape_str(input_shape)}")
@@ -102,6 +102,18 @@ class UpSampling2D(_UpSampling):
     def get_config(self):
         return {**Layer.get_config(self), "size": list(self.size),
                 "data_format": self.data_format, "interpolation": self.interpolation}
+
+
+class UpSampling3D(_UpSampling):
+    """Keras UpSampling3D(size=(2, 2, 2)): each of the three spatial axes repeated."""
+    rank = 3
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(size, "nearest", data_format, **kwargs)
+
+    def get_config(self):
+        return {**Layer.get_config(self), "size": list(self.size),
+                "data_format": self.data_format}
 
 
 class _Padding(_Spatial):
@@ -168,4 +180,22 @@ class Cropping2D(_Padding):
     rank, arg, sign = 2, "cropping", -1
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
+
+
+class ZeroPadding3D(_Padding):
+    """Keras ZeroPadding3D(padding=((1, 1), (1, 1), (1, 1))): an int, three ints or three
+    (before, after) pairs."""
+    rank = 3
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
+
+
+class Cropping3D(_Padding):
+    """Keras Cropping3D(cropping=((1, 1), (1, 1), (1, 1))): removed at each edge of the three
+    spatial axes."""
+    rank, arg, sign = 3, "cropping", -1
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(cropping, data_format, **kwargs)

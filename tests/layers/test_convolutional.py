@@ -215,3 +215,33 @@ def test_conv3d_against_loops():
     for d, r, c in np.ndindex(2, 2, 2):
         want[0, d, r, c] = np.einsum("ijkc,ijkcf->f", x[0, d:d + 2, r:r + 2, c:c + 2], kernel)
     np.testing.assert_allclose(out, want + bias, rtol=1e-5, atol=1e-6)
+
+
+CASES_1D_SEPARABLE = [
+    ("DepthwiseConv1D", (3,), dict(depth_multiplier=2)),
+    ("DepthwiseConv1D", (2,), dict(strides=2, padding="same", use_bias=False)),
+    ("SeparableConv1D", (4, 3), dict(depth_multiplier=2, activation="relu")),
+    ("SeparableConv1D", (3, 2), dict(dilation_rate=2, padding="same")),
+]
+
+
+@pytest.mark.parametrize("name,args,kw", CASES_1D_SEPARABLE,
+                         ids=[f"{n}-{sorted(k)}" for n, _, k in CASES_1D_SEPARABLE])
+def test_1d_depthwise_and_separable_through_the_harness_with_keras(name, args, kw):
+    run_layer_test(lambda: getattr(layers, name)(*args, **kw), (None, 7, 3),
+                   keras_layer=lambda: getattr(keras().layers, name)(*args, **kw))
+
+
+def test_depthwise_conv1d_by_hand():
+    x = np.random.default_rng(6).normal(size=(2, 5, 2)).astype("float32")
+    layer = layers.DepthwiseConv1D(2, depth_multiplier=2, use_bias=False)
+    model = gn.Model(inp := gn.Input((5, 2)), layer(inp))
+    kernel = np.random.default_rng(7).normal(size=(2, 2, 2)).astype("float32")  # (k, in, mult)
+    layer.set_weights([kernel])
+    want = np.zeros((2, 4, 4), "float32")
+    for c in range(2):
+        for m in range(2):      # output channel c * multiplier + m, as Keras orders them
+            want[:, :, c * 2 + m] = x[:, :-1, c] * kernel[0, c, m] + x[:, 1:, c] * kernel[1, c, m]
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="SeparableConv1D 'sep': depth_multiplier must be"):
+        layers.SeparableConv1D(3, 2, depth_multiplier=0, name="sep")

@@ -50,3 +50,50 @@ def test_training_needs_a_key():
         layers.GaussianDropout(1.5)
     with pytest.raises(ValueError, match="sd.*rank 4"):
         layers.SpatialDropout2D(0.5, name="sd")(gn.Input((5, 3)))
+
+
+# ---- AlphaDropout and ActivityRegularization --------------------------------------------------
+def test_alpha_dropout_and_activity_regularization_through_the_harness():
+    run_layer_test(lambda: layers.AlphaDropout(0.3), (None, 4, 3),
+                   keras_layer=lambda: keras().layers.AlphaDropout(0.3))
+    run_layer_test(lambda: layers.ActivityRegularization(l1=0.01, l2=0.1), (None, 4, 3),
+                   keras_layer=lambda: keras().layers.ActivityRegularization(l1=0.01, l2=0.1))
+
+
+def test_alpha_dropout_when_training_keeps_or_saturates_each_value():
+    x = np.random.default_rng(2).normal(size=(64, 50)).astype("float32")
+    inp = gn.Input((50,))
+    model = gn.Model(inp, layers.AlphaDropout(0.2)(inp))
+    out, _ = model.apply(model.params, model.state, x, training=True,
+                         rng=jax.random.PRNGKey(0))
+    out = np.asarray(out)
+    alpha_p = -1.6732632423543772 * 1.0507009873554805
+    a = ((1 - 0.2) * (1 + 0.2 * alpha_p ** 2)) ** -0.5
+    b = -a * alpha_p * 0.2
+    kept = np.isclose(out, a * x + b, rtol=1e-5, atol=1e-6)
+    dropped = np.isclose(out, a * alpha_p + b, rtol=1e-5, atol=1e-6)
+    assert np.all(kept | dropped)
+    assert 0.15 < dropped.mean() < 0.25                     # about `rate` of them
+    with pytest.raises(ValueError, match="AlphaDropout 'ad': rate must be in"):
+        layers.AlphaDropout(1.5, name="ad")
+
+
+def test_activity_regularization_adds_keras_penalty_to_the_loss():
+    k = keras()
+    r = np.random.default_rng(3)
+    x = r.normal(size=(8, 3)).astype("float32")
+    y = r.normal(size=(8, 2)).astype("float32")
+    kin = k.Input((3,))
+    kmodel = k.Model(kin, k.layers.ActivityRegularization(0.01, 0.1)(k.layers.Dense(2)(kin)))
+    inp = gn.Input((3,))
+    model = gn.Model(inp, layers.ActivityRegularization(0.01, 0.1)(layers.Dense(2)(inp)))
+    model.set_weights(kmodel.get_weights())
+    kmodel.compile(loss="mse")
+    model.compile(optimizer="sgd", loss="mse")
+    ours = model.evaluate(x, y, batch_size=8, verbose=0)
+    theirs = kmodel.evaluate(x, y, batch_size=8, verbose=0)
+    kernel, bias = model.get_weights()
+    out = x @ kernel + bias
+    by_hand = np.mean((out - y) ** 2) + (0.01 * np.abs(out).sum() + 0.1 * (out ** 2).sum()) / 8
+    np.testing.assert_allclose(ours, by_hand, rtol=1e-5)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)

@@ -104,3 +104,65 @@ def test_config_round_trip_and_errors():
         layer.set_weights([np.ones(4, "float32")] * 3)
     with pytest.raises(ValueError, match="ln_axis.*axis 3 is out of range"):
         layers.LayerNormalization(axis=3, name="ln_axis")(gn.Input((4,)))
+
+
+# ---- GroupNormalization, UnitNormalization, RMSNormalization ---------------------------------
+from harness import run_layer_test  # noqa: E402
+
+NEW_CASES = [
+    ("GroupNormalization", dict(groups=2), (None, 4, 6)),
+    ("GroupNormalization", dict(groups=-1, epsilon=1e-2), (None, 3, 2, 4)),
+    ("GroupNormalization", dict(groups=3, axis=1, center=False), (None, 6, 5)),
+    ("UnitNormalization", dict(), (None, 4, 5)),
+    ("UnitNormalization", dict(axis=[1, 2]), (None, 3, 4)),
+    ("RMSNormalization", dict(), (None, 4, 5)),
+    ("RMSNormalization", dict(axis=[-2, -1], epsilon=1e-3), (None, 2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("name,kw,shape", NEW_CASES,
+                         ids=[f"{n}-{sorted(k)}" for n, k, _ in NEW_CASES])
+def test_new_normalizations_through_the_harness_with_keras(name, kw, shape):
+    run_layer_test(lambda: getattr(layers, name)(**kw), shape,
+                   keras_layer=lambda: getattr(keras().layers, name)(**kw))
+
+
+def test_group_normalization_by_hand():
+    x = np.random.default_rng(8).normal(2.0, 3.0, size=(2, 5, 6)).astype("float32")
+    layer = layers.GroupNormalization(groups=3)
+    model = model_of(layer, x.shape[1:])
+    gamma, beta = random_weights(layer, seed=2)
+    layer.set_weights([gamma, beta])
+    g = x.reshape(2, 5, 3, 2)                           # channels split into 3 groups of 2
+    mean, var = g.mean((1, 3), keepdims=True), g.var((1, 3), keepdims=True)
+    want = ((g - mean) / np.sqrt(var + 1e-3)).reshape(x.shape) * gamma + beta
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-5)
+    assert layers.GroupNormalization(groups=-1).get_config()["groups"] == -1
+    instance = layers.GroupNormalization(groups=-1)
+    model_of(instance, (5, 6))
+    assert instance.get_config()["groups"] == 6          # as Keras records it once built
+
+
+def test_unit_and_rms_normalization_by_hand():
+    x = np.random.default_rng(9).normal(size=(3, 4)).astype("float32")
+    x[1] = 0.0
+    unit = model_of(layers.UnitNormalization(), (4,)).predict(x, verbose=0)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    np.testing.assert_allclose(unit, np.where(norms > 0, x / np.maximum(norms, 1e-30), 0.0),
+                               rtol=1e-6)
+    layer = layers.RMSNormalization(epsilon=1e-3)
+    model = model_of(layer, (4,))
+    (scale,) = random_weights(layer, seed=4)
+    layer.set_weights([scale])
+    want = x / np.sqrt(np.mean(x ** 2, -1, keepdims=True) + 1e-3) * scale
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+def test_new_normalizations_refuse_bad_arguments():
+    with pytest.raises(ValueError, match="groups must be a positive int"):
+        layers.GroupNormalization(groups=0)
+    with pytest.raises(ValueError, match="GroupNormalization 'gn': 6 channels on axis -1 "
+                                         "cannot be split into 4 groups"):
+        layers.GroupNormalization(groups=4, name="gn")(gn.Input((3, 6)))
+    with pytest.raises(ValueError, match="RMSNormalization 'rms': axis 1 must name the last"):
+        layers.RMSNormalization(axis=1, name="rms")(gn.Input((3, 6)))

@@ -46,3 +46,27 @@ def test_variable_length_and_errors():
         layers.ZeroPadding2D(((1, 2, 3), 1), name="pad")
     with pytest.raises(ValueError, match="up.*rank 4"):
         layers.UpSampling2D(name="up")(gn.Input((5, 3)))
+
+
+CASES_3D = [("UpSampling3D", dict(size=(2, 1, 3))), ("UpSampling3D", dict()),
+            ("ZeroPadding3D", dict(padding=((1, 0), (0, 2), (1, 1)))), ("ZeroPadding3D", dict()),
+            ("Cropping3D", dict(cropping=((1, 0), (0, 1), (1, 1)))), ("Cropping3D", dict())]
+
+
+@pytest.mark.parametrize("name,kw", CASES_3D, ids=[f"{n}-{sorted(k)}" for n, k in CASES_3D])
+def test_3d_reshaping_through_the_harness_with_keras(name, kw):
+    run_layer_test(lambda: getattr(layers, name)(**kw), (None, 3, 4, 5, 2),
+                   keras_layer=lambda: getattr(keras().layers, name)(**kw))
+
+
+def test_3d_reshaping_by_hand():
+    x = np.arange(2 * 3 * 4 * 5 * 2, dtype="float32").reshape(2, 3, 4, 5, 2)
+    np.testing.assert_array_equal(predict(layers.UpSampling3D((2, 1, 3)), x),
+                                  x.repeat(2, 1).repeat(3, 3))
+    np.testing.assert_array_equal(predict(layers.ZeroPadding3D(((1, 0), (0, 2), (1, 1))), x),
+                                  np.pad(x, ((0, 0), (1, 0), (0, 2), (1, 1), (0, 0))))
+    np.testing.assert_array_equal(predict(layers.Cropping3D(((1, 0), (0, 1), (1, 1))), x),
+                                  x[:, 1:, :-1, 1:-1])
+    with pytest.raises(ValueError, match=r"Cropping3D 'c3' expects an input of rank 5 "
+                                         r"\(batch, dim1, dim2, dim3, channels\)"):
+        layers.Cropping3D(name="c3")(gn.Input((3, 4, 5)))
