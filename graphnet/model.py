@@ -16,7 +16,7 @@ from .optimizers import LossScaleOptimizer
 from .plot import model_svg, to_dot, to_mermaid
 from .subclass import first_inputs, inputs_for_shape, inputs_like, trace
 from .summary import summary_text
-from .train import loop, predict as predict_loop
+from .train import loop, predict as predict_loop, tracking
 from .train.spec import compile_config, from_config as compile_kwargs, make_args
 from .train.trainer import Trainer
 from .train.view import ModelView
@@ -264,6 +264,26 @@ class Model(Functional):
     @loss_weights.setter
     def loss_weights(self, value):
         self._compiled("set loss_weights").set_loss_weights(value)
+
+    @property
+    def metrics(self) -> list:
+        """Keras's `model.metrics`: [] before compile, then the `loss` tracker, the compiled
+        metrics as one `compile_metrics` and each output's `<output>_loss` (several
+        outputs), holding the values the last fit, evaluate or *_on_batch ended with."""
+        if self._trainer is None:
+            return []
+        trainer = self._trainer
+        return tracking.model_metrics(trainer.spec, trainer.last_slots, trainer.last_logs)
+
+    @property
+    def metrics_names(self) -> list:
+        """Keras's `metrics_names`: the names of `model.metrics`."""
+        return [m.name for m in self.metrics]
+
+    def get_metrics_result(self) -> dict:
+        """Keras's `get_metrics_result()`: each log name -> its value at the end of the last
+        run (after fit with validation data: validation's, as in Keras)."""
+        return tracking.metrics_result(self.metrics)
 
     def reset_metrics(self):
         """Keras's reset_metrics. graphnet keeps no metric state between calls: fit and
