@@ -752,3 +752,24 @@ def test_batchnorm_moving_statistics_round_trip(tmp_path):
     loaded = round_trip(model, [x], tmp_path / "bn.graphnet")
     np.testing.assert_array_equal(loaded.layers[-1].get_weights()[2], bn.get_weights()[2])
     np.testing.assert_array_equal(loaded.layers[-1].get_weights()[3], bn.get_weights()[3])
+
+
+def test_register_keras_serializable_is_the_same_registry_as_keras_names_it():
+    import keras
+    from graphnet import registry, saving
+
+    @saving.register_keras_serializable("MyPackage")
+    def doubled(x):
+        return 2 * x
+
+    @saving.register_keras_serializable(package="MyPackage", name="Tripled")
+    def tripled(x):
+        return 3 * x
+
+    @keras.saving.register_keras_serializable("MyPackage")
+    def doubled_k(x):
+        return 2 * x
+
+    assert registry.registered_name(doubled) == "MyPackage>doubled"
+    assert keras.saving.get_registered_name(doubled_k) == "MyPackage>doubled_k"
+    assert registry.get_registered("MyPackage>Tripled") is tripled

@@ -28,10 +28,19 @@ from .weights import (OPTIMIZER_INDEX, read_optimizer_state, read_training_step,
                       read_weights_by_path,
                       read_weights_by_position, write_optimizer_state, write_weights)
 
+from ..registry import register_serializable
+
 CONFIG = "config.json"
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "load_optimizer_state",
-           "serialize_layer", "deserialize_layer", "FileFormatError", "FORMAT_VERSION"]
+           "serialize_layer", "deserialize_layer", "FileFormatError", "FORMAT_VERSION",
+           "register_serializable", "register_keras_serializable"]
+
+
+def register_keras_serializable(package="Custom", name=None):
+    """Keras's `saving.register_keras_serializable(package, name)`: the same registry as
+    `graphnet.register_serializable`, with Keras's argument order (package first)."""
+    return register_serializable(name=name, package=package)
 
 
 def _compile_config(model):
