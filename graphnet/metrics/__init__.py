@@ -11,6 +11,7 @@ from .core import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Mean, MeanAbso
                    MeanMetricWrapper, MeanSquaredError, Metric, RootMeanSquaredError,
                    SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy, Sum,
                    TopKCategoricalAccuracy)
+from .iou import BinaryIoU, IoU, OneHotIoU, OneHotMeanIoU
 from .functions import (accuracy, binary_accuracy, categorical_accuracy,
                         concordance_correlation, cosine_similarity, pearson_correlation,
                         sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
@@ -63,7 +64,8 @@ CLASSES = {cls.__name__: cls for cls in (
     CategoricalCrossentropy, SparseCategoricalCrossentropy, Hinge, SquaredHinge,
     CategoricalHinge, PearsonCorrelation, ConcordanceCorrelation, TruePositives,
     FalsePositives, TrueNegatives, FalseNegatives, SensitivityAtSpecificity,
-    SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision)}
+    SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, IoU, BinaryIoU, OneHotIoU,
+    OneHotMeanIoU)}
 # Names that make a metric object of their own: Keras's snake-case names of its classes
 # (where no function has the name) and a few of its aliases.
 NAMED_CLASSES = {**{snake_case(name): name for name in CLASSES
