@@ -386,6 +386,10 @@ class Model(Functional):
         """The architecture as JSON-able data: layers, their configs and connections."""
         return files.entry("model_config")(self)
 
+    def to_json(self, **kwargs) -> str:
+        """Keras's `to_json()`: the architecture as JSON text (`models.model_from_json`)."""
+        return files.entry("model_to_json")(self, **kwargs)
+
     @classmethod
     def from_config(cls, config):
         """A new model (fresh weights) from the dict `get_config` returned; registered custom

@@ -15,6 +15,7 @@ loading refills the freshly initialized state, so no optimizer code comes from t
 """
 from __future__ import annotations
 
+import json
 import os
 import warnings
 
@@ -28,13 +29,14 @@ from .weights import (OPTIMIZER_INDEX, read_optimizer_state, read_training_step,
                       read_weights_by_path,
                       read_weights_by_position, write_optimizer_state, write_weights)
 
-from ..registry import register_serializable
+from ..registry import custom_object_scope, register_serializable
 
 CONFIG = "config.json"
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "load_optimizer_state",
            "serialize_layer", "deserialize_layer", "FileFormatError", "FORMAT_VERSION",
-           "register_serializable", "register_keras_serializable"]
+           "register_serializable", "register_keras_serializable", "model_to_json",
+           "model_from_json"]
 
 
 def register_keras_serializable(package="Custom", name=None):
@@ -190,6 +192,30 @@ def load_weights(model, filepath) -> None:
     read_weights_by_position(read_archive(filepath), model)
 
 
+def model_to_json(model, **kwargs) -> str:
+    """Keras's `model.to_json()`: the architecture (no weights) as JSON text, the shape of
+    a `.graphnet` file's config.json; `kwargs` go to `json.dumps`."""
+    return json.dumps({"class_name": class_name(model), "config": model_config(model)},
+                      **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Keras's `models.model_from_json`: a new model (fresh weights) from `to_json`'s text.
+    `custom_objects` maps names to classes or functions, as in Keras."""
+    try:
+        saved = json.loads(json_string)
+    except (TypeError, json.JSONDecodeError) as err:
+        raise ValueError(f"model_from_json: expected the text model.to_json() returned, "
+                         f"received {str(json_string)[:60]!r} ({err})") from None
+    if not isinstance(saved, dict) or "config" not in saved:
+        raise ValueError("model_from_json: expected a JSON object with 'class_name' and "
+                         "'config', as model.to_json() writes")
+    with custom_object_scope(custom_objects or {}):
+        cls = resolve_class(saved.get("class_name"), saved["config"].get("name", "?"))
+        return model_from_config(saved["config"], cls)
+
+
 # Model.save and its siblings call these: the model does not import saving (see files.py).
 files.provide(save_model=save_model, save_weights=save_weights, load_weights=load_weights,
-              model_config=model_config, model_from_config=model_from_config)
+              model_config=model_config, model_from_config=model_from_config,
+              model_to_json=model_to_json)
