@@ -11,10 +11,12 @@ class IoU(MeanIoU):
     """Keras IoU: the intersection over union of the classes in `target_class_ids`,
     averaged over those of them that occur.
 
+    `name`, `dtype`, `ignore_class`, `sparse_y_true`, `sparse_y_pred` and `axis` are as
+    MeanIoU's.
+
     Args:
         num_classes: the number of classes (>= 1).
         target_class_ids: the class indices whose IoU is averaged.
-        name, dtype, ignore_class, sparse_y_true, sparse_y_pred, axis: as MeanIoU.
     """
 
     def __init__(self, num_classes, target_class_ids, name=None, dtype="float32",
