@@ -78,6 +78,20 @@ class Functional(Layer):
         go in the node order (graph.reachable_nodes)."""
         super().__init__(name=self._default_name(name), trainable=trainable, **kwargs)
         self._init_graph(inputs, outputs, losses, ranks)
+        if not self.trainable:
+            self.trainable = False          # now that the layers are known
+
+    @property
+    def trainable(self) -> bool:
+        """Keras's `trainable`: False freezes the model's weights."""
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value):
+        # As Keras: setting it on a model sets it on every inner layer (nested models too).
+        self._trainable = bool(value)
+        for layer in self.__dict__.get("_all_layers", ()):
+            layer.trainable = value
 
     def _default_name(self, name):
         if name is not None:

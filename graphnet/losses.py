@@ -528,7 +528,7 @@ LOSSES = {
     "mean_absolute_percentage_error": mean_absolute_percentage_error,
     "msle": mean_squared_logarithmic_error,
     "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
-    "binary_crossentropy": binary_crossentropy,
+    "binary_crossentropy": binary_crossentropy, "bce": binary_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
     "huber": huber, "huber_loss": huber, "log_cosh": log_cosh, "logcosh": log_cosh,
@@ -566,12 +566,18 @@ def padding_scale(loss, padded, rows):
     return padded / rows if loss.reduction == "sum_over_batch_size" else 1.0
 
 
+def _from_name(name):
+    """A loss class's name (Keras accepts "MeanSquaredError") or a function's."""
+    if name in CLASSES:
+        return CLASSES[name]()
+    return LossFunctionWrapper(lookup(LOSSES, name, "loss function"), name=name)
+
+
 def get(identifier):
     """A Loss object from a name, a Loss, a Loss class or a function `fn(y_true, y_pred)`."""
     return registry.get(
         identifier, KIND, base=Loss, none=None, from_callable=LossFunctionWrapper,
-        from_name=lambda name: LossFunctionWrapper(lookup(LOSSES, name, "loss function"),
-                                                   name=name),
+        from_name=_from_name,
         expected="A loss must be a string, a graphnet.losses.Loss or a function "
                  "(y_true, y_pred)")
 

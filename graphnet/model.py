@@ -17,7 +17,7 @@ from .plot import model_svg, to_dot, to_mermaid
 from .stateless import stateless_call
 from .subclass import first_inputs, inputs_for_shape, inputs_like, trace
 from .summary import summary_text
-from .train import loop, predict as predict_loop
+from .train import loop, predict as predict_loop, tracking
 from .train.spec import compile_config, from_config as compile_kwargs, make_args
 from .train.trainer import Trainer
 from .train.view import ModelView
@@ -301,6 +301,26 @@ class Model(Functional):
     def loss_weights(self, value):
         self._compiled("set loss_weights").set_loss_weights(value)
 
+    @property
+    def metrics(self) -> list:
+        """Keras's `model.metrics`: [] before compile, then the `loss` tracker, the compiled
+        metrics as one `compile_metrics` and each output's `<output>_loss` (several
+        outputs), holding the values the last fit, evaluate or *_on_batch ended with."""
+        if self._trainer is None:
+            return []
+        trainer = self._trainer
+        return tracking.model_metrics(trainer.spec, trainer.last_slots, trainer.last_logs)
+
+    @property
+    def metrics_names(self) -> list:
+        """Keras's `metrics_names`: the names of `model.metrics`."""
+        return [m.name for m in self.metrics]
+
+    def get_metrics_result(self) -> dict:
+        """Keras's `get_metrics_result()`: each log name -> its value at the end of the last
+        run (after fit with validation data: validation's, as in Keras)."""
+        return tracking.metrics_result(self.metrics)
+
     def reset_metrics(self):
         """Keras's reset_metrics. graphnet keeps no metric state between calls: fit and
         evaluate start their running metrics afresh, and train_on_batch/test_on_batch report
@@ -400,6 +420,10 @@ class Model(Functional):
     def get_config(self) -> dict:
         """The architecture as JSON-able data: layers, their configs and connections."""
         return files.entry("model_config")(self)
+
+    def to_json(self, **kwargs) -> str:
+        """Keras's `to_json()`: the architecture as JSON text (`models.model_from_json`)."""
+        return files.entry("model_to_json")(self, **kwargs)
 
     @classmethod
     def from_config(cls, config):

@@ -39,8 +39,12 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential '{self.name}'.add expects a layer, received "
                             f"{type(layer).__name__}")
-        if not self._tensors and not self._stack and layer.input_shape_hint is not None:
-            self._tensors = [Input(shape=layer.input_shape_hint)]
+        if not self._tensors and not self._stack:
+            if layer.input_shape_hint is not None:
+                self._tensors = [Input(shape=layer.input_shape_hint)]
+            elif _one_built_input(layer) is not None:  # a built model first: its input, as Keras
+                source = _one_built_input(layer)
+                self._tensors = [Input(shape=tuple(source.shape)[1:], dtype=source.dtype)]
         if self._tensors:
             output = layer(self._tensors[-1])
             if not isinstance(output, SymbolicTensor):
@@ -133,3 +137,9 @@ class Sequential(Model):
             raise AttributeError(f"Sequential '{self.__dict__.get('name')}' is not built yet: it "
                                  f"has no input shape, so no {name}")
         raise AttributeError(name)
+
+
+def _one_built_input(layer):
+    """The one input tensor of a built model given as a Sequential's first layer, else None."""
+    inputs = getattr(layer, "inputs", None) if getattr(layer, "built", False) else None
+    return inputs[0] if isinstance(inputs, list) and len(inputs) == 1 else None

@@ -42,7 +42,7 @@ def summary_text(model) -> str:
         params = 0 if layer in counted or not has_arguments(graph, key) else layer.count_params()
         counted.add(layer)
         inbound = [source for source, _ in argument_sources(graph, key)]
-        rows.append((f"{key} ({type(layer).__name__})", ", ".join(shapes), f"{params:,}",
+        rows.append((f"{key} ({keras_type(layer)})", ", ".join(shapes), f"{params:,}",
                      ", ".join(inbound) or "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     line = "+".join("-" * (w + 2) for w in widths)
@@ -59,3 +59,12 @@ def summary_text(model) -> str:
               f"Trainable params: {trainable:,}",
               f"Non-trainable params: {frozen:,}"]
     return "\n".join(lines)
+
+
+def keras_type(layer) -> str:
+    """The type column as Keras writes it: graphnet's plain `Model` is Keras's `Functional`;
+    Sequential, subclassed models and layers keep their class name."""
+    cls = type(layer)
+    if cls.__name__ == "Model" and cls.__module__ == "graphnet.model":
+        return "Functional"
+    return cls.__name__

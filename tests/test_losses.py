@@ -195,3 +195,28 @@ def test_custom_function_is_wrapped_and_serialized_by_name():
     again = losses.deserialize(config)
     assert isinstance(again, losses.CategoricalCrossentropy)
     assert again.fn_kwargs["label_smoothing"] == 0.1
+
+
+def test_every_keras_loss_class_name_is_accepted_as_a_string():
+    """compile(loss="MeanSquaredError") as Keras: the class with its defaults."""
+    from keras.src.losses import ALL_OBJECTS_DICT
+    r = np.random.default_rng(0)
+    labels = r.integers(0, 3, 8)
+    onehot = np.eye(3, dtype="float32")[labels]
+    p = r.random((8, 3)).astype("float32") + 0.05
+    p /= p.sum(-1, keepdims=True)
+    checked = 0
+    for name, obj in ALL_OBJECTS_DICT.items():
+        if not isinstance(obj, type) or name in ("Loss", "LossFunctionWrapper", "CTC"):
+            continue
+        if not hasattr(losses, name):
+            continue        # a loss graphnet does not have (Dice, Tversky, the focal ones)
+        y = labels if name == "SparseCategoricalCrossentropy" else onehot
+        ours, theirs = losses.get(name), keras.losses.get(name)
+        assert type(ours).__name__ == name
+        np.testing.assert_allclose(float(ours(y, p)), float(theirs(y, p)), rtol=1e-5,
+                                   err_msg=name)
+        checked += 1
+    assert checked >= 14
+    np.testing.assert_allclose(float(losses.get("BCE")(onehot, p)),
+                               float(keras.losses.BinaryCrossentropy()(onehot, p)), rtol=1e-5)

@@ -374,3 +374,31 @@ def test_model_call_with_training_uses_dropout():
     np.testing.assert_array_equal(model(ones), ones)
     dropped = np.asarray(model(ones, training=True))
     assert 0.4 < np.mean(dropped == 0) < 0.6
+
+
+def test_nested_model_is_functional_in_summary_and_freezes_its_layers_as_keras():
+    import keras
+    r = np.random.default_rng(0)
+    x, y = r.random((16, 4)).astype("float32"), r.random((16, 1)).astype("float32")
+    built = []
+    for lib in (gn, keras):
+        i = lib.Input((4,))
+        inner = lib.Model(i, lib.layers.Dense(3)(lib.layers.Dense(5)(i)), name="inner")
+        o = lib.Input((4,))
+        outer = lib.Model(o, lib.layers.Dense(1)(inner(o)))
+        inner.trainable = False
+        built.append((inner, outer))
+    (inner, outer), (k_inner, k_outer) = built
+    assert [l.trainable for l in inner.layers] == [l.trainable for l in k_inner.layers] == [
+        False] * 3
+    assert len(outer.trainable_weights) == len(k_outer.trainable_weights) == 2
+    lines = []
+    outer.summary(print_fn=lines.append)
+    assert "inner (Functional)" in "\n".join(lines)
+    before = [w.copy() for w in inner.get_weights()]
+    outer.compile("sgd", "mse")
+    outer.fit(x, y, epochs=2, verbose=0)
+    for w0, w1 in zip(before, inner.get_weights()):
+        np.testing.assert_array_equal(w0, w1)
+    inner.trainable = True                  # as Keras: every inner layer again
+    assert all(l.trainable for l in inner.layers)

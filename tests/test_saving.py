@@ -752,3 +752,50 @@ def test_batchnorm_moving_statistics_round_trip(tmp_path):
     loaded = round_trip(model, [x], tmp_path / "bn.graphnet")
     np.testing.assert_array_equal(loaded.layers[-1].get_weights()[2], bn.get_weights()[2])
     np.testing.assert_array_equal(loaded.layers[-1].get_weights()[3], bn.get_weights()[3])
+
+
+def test_register_keras_serializable_is_the_same_registry_as_keras_names_it():
+    import keras
+    from graphnet import registry, saving
+
+    @saving.register_keras_serializable("MyPackage")
+    def doubled(x):
+        return 2 * x
+
+    @saving.register_keras_serializable(package="MyPackage", name="Tripled")
+    def tripled(x):
+        return 3 * x
+
+    @keras.saving.register_keras_serializable("MyPackage")
+    def doubled_k(x):
+        return 2 * x
+
+    assert registry.registered_name(doubled) == "MyPackage>doubled"
+    assert keras.saving.get_registered_name(doubled_k) == "MyPackage>doubled_k"
+    assert registry.get_registered("MyPackage>Tripled") is tripled
+
+
+@pytest.mark.parametrize("kind", ["functional", "sequential"])
+def test_to_json_round_trip(kind):
+    from graphnet import models
+    if kind == "sequential":
+        model = gn.Sequential([gn.Input((4,)), layers.Dense(3, activation="relu"),
+                               layers.Dense(2)], name="seq")
+    else:
+        inp = gn.Input((4,), name="x")
+        model = gn.Model(inp, [layers.Dense(2, name="a")(inp), layers.Dense(1, name="b")(inp)])
+    text = model.to_json()
+    again = models.model_from_json(text)
+    assert type(again) is type(model)
+    assert again.get_config() == model.get_config()
+    assert [w.shape for w in again.get_weights()] == [w.shape for w in model.get_weights()]
+    again.set_weights(model.get_weights())
+    x = np.random.default_rng(0).random((5, 4)).astype("float32")
+    got, want = again.predict(x, verbose=0), model.predict(x, verbose=0)
+    if kind == "sequential":
+        got, want = [got], [want]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+    with pytest.raises(ValueError, match="model_from_json: expected the text model.to_json"):
+        models.model_from_json("not json")

@@ -119,3 +119,17 @@ def test_input_dim_and_batch_input_shape_are_accepted():
     a = gn.Sequential([layers.Dense(2, input_dim=4)])
     b = gn.Sequential([layers.Dense(2, batch_input_shape=(None, 4))])
     assert a.inputs[0].shape == b.inputs[0].shape == (None, 4)
+
+
+def test_a_built_model_first_builds_the_sequential_as_keras():
+    x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+    made = []
+    for lib in (gn, keras):
+        base = lib.Sequential([lib.Input((8, 8, 3)), lib.layers.Conv2D(4, 3)], name="base")
+        made.append(lib.Sequential([base, lib.layers.Flatten(), lib.layers.Dense(2)]))
+    ours, theirs = made
+    assert ours.built and ours.input_shape == theirs.input_shape == (None, 8, 8, 3)
+    assert [w.shape for w in ours.get_weights()] == [w.shape for w in theirs.get_weights()]
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)

@@ -4,15 +4,33 @@
 round trip; `update_state` / `result()` / `reset_state()` give Keras's stateful use outside.
 """
 from .. import losses, registry
+from ..naming import snake_case
 from ..registry import lookup
 from .confusion import AUC, F1Score, FBetaScore, MeanIoU, Precision, Recall
-from .core import (Accuracy, BinaryAccuracy, CategoricalAccuracy, MeanAbsoluteError,
+from .core import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Mean, MeanAbsoluteError,
                    MeanMetricWrapper, MeanSquaredError, Metric, RootMeanSquaredError,
-                   SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+                   SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy, Sum,
                    TopKCategoricalAccuracy)
+from .iou import BinaryIoU, IoU, OneHotIoU, OneHotMeanIoU
 from .functions import (accuracy, binary_accuracy, categorical_accuracy,
+                        concordance_correlation, cosine_similarity, pearson_correlation,
                         sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
                         squared_error, top_k_categorical_accuracy)
+from .regression import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge,
+                         ConcordanceCorrelation, CosineSimilarity, Hinge, KLDivergence,
+                         LogCoshError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+                         PearsonCorrelation, Poisson, R2Score, SparseCategoricalCrossentropy,
+                         SquaredHinge)
+from .thresholds import (FalseNegatives, FalsePositives, PrecisionAtRecall, RecallAtPrecision,
+                         SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
+                         TruePositives)
+
+# Keras's metric functions under their own names (keras.metrics.huber, ...).
+from ..losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge, hinge,
+                      huber, kl_divergence, log_cosh, mean_absolute_error,
+                      mean_absolute_percentage_error, mean_squared_error,
+                      mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
+                      squared_hinge)
 
 
 # ---- names -----------------------------------------------------------------------------
@@ -32,18 +50,29 @@ METRIC_FUNCTIONS = {
     "categorical_hinge": losses.categorical_hinge, "log_cosh": losses.log_cosh,
     "top_k_categorical_accuracy": top_k_categorical_accuracy,
     "sparse_top_k_categorical_accuracy": sparse_top_k_categorical_accuracy,
+    "cosine_similarity": cosine_similarity, "pearson_correlation": pearson_correlation,
+    "concordance_correlation": concordance_correlation, "huber": losses.huber,
 }
 ACCURACY_NAMES = ("accuracy", "acc")
-# Names that make a metric object of their own (Keras's strings for these classes).
-NAMED_CLASSES = {"auc": "AUC", "precision": "Precision", "recall": "Recall",
-                 "root_mean_squared_error": "RootMeanSquaredError",
-                 "f1_score": "F1Score"}
-_VALID = {**METRIC_FUNCTIONS, "accuracy": None, "acc": None, **NAMED_CLASSES}
 
 CLASSES = {cls.__name__: cls for cls in (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanSquaredError,
     MeanAbsoluteError, AUC, Precision, Recall, TopKCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy, RootMeanSquaredError, FBetaScore, F1Score, MeanIoU)}
+    SparseTopKCategoricalAccuracy, RootMeanSquaredError, FBetaScore, F1Score, MeanIoU,
+    Mean, Sum, MeanMetricWrapper, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+    CosineSimilarity, LogCoshError, R2Score, KLDivergence, Poisson, BinaryCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy, Hinge, SquaredHinge,
+    CategoricalHinge, PearsonCorrelation, ConcordanceCorrelation, TruePositives,
+    FalsePositives, TrueNegatives, FalseNegatives, SensitivityAtSpecificity,
+    SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, IoU, BinaryIoU, OneHotIoU,
+    OneHotMeanIoU)}
+# Names that make a metric object of their own: Keras's snake-case names of its classes
+# (where no function has the name) and a few of its aliases.
+NAMED_CLASSES = {**{snake_case(name): name for name in CLASSES
+                    if snake_case(name) not in METRIC_FUNCTIONS
+                    and snake_case(name) not in ACCURACY_NAMES},
+                 "auc": "AUC", "logcosh": "LogCoshError", "bce": "BinaryCrossentropy"}
+_VALID = {**METRIC_FUNCTIONS, "accuracy": None, "acc": None, **NAMED_CLASSES}
 
 
 def resolve_accuracy(name, y_true_shape, y_pred_shape):
@@ -72,6 +101,8 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
 
 def _get(identifier, y_true_shape, y_pred_shape):
     def from_name(name):
+        if name in CLASSES and name.lower() not in ACCURACY_NAMES:  # named as given
+            return CLASSES[name](name=name)
         key = name.lower()
         lookup(_VALID, key, "metric")
         if key in ACCURACY_NAMES:

@@ -10,7 +10,7 @@ from .functions import as_float
 NEG_INF = -1e10     # Keras's stand-in for "not in the top k"
 
 
-def _confusion_counts(y_true, y_pred, sample_weight, thresholds, top_k=None, class_id=None):
+def confusion_counts(y_true, y_pred, sample_weight, thresholds, top_k=None, class_id=None):
     """Keras's update_confusion_matrix_variables (one label set): per threshold, the
     weighted counts of (tp, fp, tn, fn) with positive = `y_pred > threshold`, label =
     `y_true != 0`; `top_k` keeps each row's k best scores, `class_id` one column."""
@@ -62,12 +62,12 @@ class _ThresholdMetric(Metric):
         return {name: zeros for name in self._counts}
 
     def update(self, state, y_true, y_pred, sample_weight=None):
-        counts = dict(zip(("tp", "fp", "tn", "fn"), _confusion_counts(
+        counts = dict(zip(("tp", "fp", "tn", "fn"), confusion_counts(
             y_true, y_pred, sample_weight, self.thresholds, self.top_k, self.class_id)))
         return {name: state[name] + counts[name] for name in self._counts}
 
     def _ratio(self, state, other):
-        value = _divide(state["tp"], state["tp"] + state[other])
+        value = divide_no_nan(state["tp"], state["tp"] + state[other])
         return value[0] if self._one else value
 
     def get_config(self):
@@ -323,7 +323,7 @@ class AUC(Metric):
         """Add one batch's confusion counts at every threshold."""
         if self.from_logits:
             y_pred = 1.0 / (1.0 + jnp.exp(-as_float(y_pred)))
-        tp, fp, tn, fn = _confusion_counts(y_true, y_pred, sample_weight, self.thresholds)
+        tp, fp, tn, fn = confusion_counts(y_true, y_pred, sample_weight, self.thresholds)
         return {"tp": state["tp"] + tp, "fp": state["fp"] + fp,
                 "fn": state["fn"] + fn, "tn": state["tn"] + tn}
 
@@ -333,11 +333,11 @@ class AUC(Metric):
         tp, fp, tn, fn = s["tp"], s["fp"], s["tn"], s["fn"]
         if self.curve == "PR" and self.summation_method == "interpolation":
             return _interpolated_pr_auc(tp, fp, fn)
-        recall = _divide(tp, tp + fn)
+        recall = divide_no_nan(tp, tp + fn)
         if self.curve == "ROC":
-            x, y = _divide(fp, fp + tn), recall
+            x, y = divide_no_nan(fp, fp + tn), recall
         else:
-            x, y = recall, _divide(tp, tp + fp)
+            x, y = recall, divide_no_nan(tp, tp + fp)
         if self.summation_method == "interpolation":
             heights = (y[:-1] + y[1:]) / 2.0
         elif self.summation_method == "minoring":
@@ -353,7 +353,8 @@ class AUC(Metric):
                 "thresholds": self._init_thresholds, "from_logits": self.from_logits}
 
 
-def _divide(a, b):
+def divide_no_nan(a, b):
+    """`a / b`, 0 where `b` is 0 (Keras's divide_no_nan)."""
     return jnp.where(b == 0, 0.0, a / jnp.where(b == 0, 1.0, b))
 
 
@@ -361,8 +362,8 @@ def _interpolated_pr_auc(tp, fp, fn):
     dtp = tp[:-1] - tp[1:]
     p = tp + fp
     dp = p[:-1] - p[1:]
-    slope = _divide(dtp, jnp.maximum(dp, 0.0))
+    slope = divide_no_nan(dtp, jnp.maximum(dp, 0.0))
     intercept = tp[1:] - slope * p[1:]
-    ratio = jnp.where((p[:-1] > 0) & (p[1:] > 0), _divide(p[:-1], jnp.maximum(p[1:], 0.0)), 1.0)
-    return jnp.sum(_divide(slope * (dtp + intercept * jnp.log(ratio)),
+    ratio = jnp.where((p[:-1] > 0) & (p[1:] > 0), divide_no_nan(p[:-1], jnp.maximum(p[1:], 0.0)), 1.0)
+    return jnp.sum(divide_no_nan(slope * (dtp + intercept * jnp.log(ratio)),
                            jnp.maximum(tp[1:] + fn[1:], 0.0)))

@@ -1,6 +1,7 @@
 """Keras's per-sample metric functions (accuracies, top-k, squared error)."""
 import jax.numpy as jnp
 
+from .. import losses
 from ..losses import match_ranks
 
 
@@ -72,3 +73,32 @@ def squared_error(y_true, y_pred):
     """Element-wise (y_pred - y_true)^2 (RootMeanSquaredError averages it over everything)."""
     y_true, y_pred = match_ranks(as_float(y_true), as_float(y_pred))
     return jnp.square(y_pred - y_true)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """Per sample: the cosine of the angle between `y_true` and `y_pred` along `axis`
+    (Keras's metric form: +1 when they point the same way, the loss's negative)."""
+    return -losses.cosine_similarity(y_true, y_pred, axis=axis)
+
+
+def pearson_correlation(y_true, y_pred, axis=-1):
+    """Per sample: Pearson's correlation between `y_true` and `y_pred` along `axis`."""
+    y_true, y_pred = match_ranks(as_float(y_true), as_float(y_pred))
+    t = y_true - jnp.mean(y_true, axis=axis, keepdims=True)
+    p = y_pred - jnp.mean(y_pred, axis=axis, keepdims=True)
+    t = t / jnp.std(t, axis=axis, keepdims=True)
+    p = p / jnp.std(p, axis=axis, keepdims=True)
+    return jnp.mean(t * p, axis=axis)
+
+
+def concordance_correlation(y_true, y_pred, axis=-1):
+    """Per sample: Lin's concordance correlation along `axis`, computed as Keras 3 does
+    (its covariance term centres `y_true` on the mean of `y_pred`; kept so values match)."""
+    y_true, y_pred = match_ranks(as_float(y_true), as_float(y_pred))
+    true_mean = jnp.mean(y_true, axis=axis, keepdims=True)
+    pred_mean = jnp.mean(y_pred, axis=axis, keepdims=True)
+    true_var = jnp.var(y_true - true_mean, axis=axis, keepdims=True)
+    pred_var = jnp.var(y_pred - pred_mean, axis=axis, keepdims=True)
+    covar = (y_true - pred_mean) * (y_pred - pred_mean)
+    norm = true_var + pred_var + jnp.square(true_mean - pred_mean)
+    return jnp.mean(2.0 * covar / (norm + 1e-7), axis=axis)

@@ -15,6 +15,7 @@ loading refills the freshly initialized state, so no optimizer code comes from t
 """
 from __future__ import annotations
 
+import json
 import os
 import warnings
 
@@ -29,11 +30,21 @@ from .weights import (OPTIMIZER_INDEX, read_optimizer_state, read_training_step,
                       read_weights_by_path,
                       read_weights_by_position, write_optimizer_state, write_weights)
 
+from ..registry import custom_object_scope, register_serializable
+
 CONFIG = "config.json"
 _SLACK_BYTES = 1 << 20    # arrays a layer builds beyond its saved weights (none today)
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "load_optimizer_state",
-           "serialize_layer", "deserialize_layer", "FileFormatError", "FORMAT_VERSION"]
+           "serialize_layer", "deserialize_layer", "FileFormatError", "FORMAT_VERSION",
+           "register_serializable", "register_keras_serializable", "model_to_json",
+           "model_from_json"]
+
+
+def register_keras_serializable(package="Custom", name=None):
+    """Keras's `saving.register_keras_serializable(package, name)`: the same registry as
+    `graphnet.register_serializable`, with Keras's argument order (package first)."""
+    return register_serializable(name=name, package=package)
 
 
 def _compile_config(model):
@@ -191,6 +202,30 @@ def load_weights(model, filepath) -> None:
     read_weights_by_position(read_archive(filepath), model)
 
 
+def model_to_json(model, **kwargs) -> str:
+    """Keras's `model.to_json()`: the architecture (no weights) as JSON text, the shape of
+    a `.graphnet` file's config.json; `kwargs` go to `json.dumps`."""
+    return json.dumps({"class_name": class_name(model), "config": model_config(model)},
+                      **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Keras's `models.model_from_json`: a new model (fresh weights) from `to_json`'s text.
+    `custom_objects` maps names to classes or functions, as in Keras."""
+    try:
+        saved = json.loads(json_string)
+    except (TypeError, json.JSONDecodeError) as err:
+        raise ValueError(f"model_from_json: expected the text model.to_json() returned, "
+                         f"received {str(json_string)[:60]!r} ({err})") from None
+    if not isinstance(saved, dict) or "config" not in saved:
+        raise ValueError("model_from_json: expected a JSON object with 'class_name' and "
+                         "'config', as model.to_json() writes")
+    with custom_object_scope(custom_objects or {}):
+        cls = resolve_class(saved.get("class_name"), saved["config"].get("name", "?"))
+        return model_from_config(saved["config"], cls)
+
+
 # Model.save and its siblings call these: the model does not import saving (see files.py).
 files.provide(save_model=save_model, save_weights=save_weights, load_weights=load_weights,
-              model_config=model_config, model_from_config=model_from_config)
+              model_config=model_config, model_from_config=model_from_config,
+              model_to_json=model_to_json)

@@ -86,12 +86,14 @@ def fit(model, trainer, x=None, y=None, batch_size=None, epochs=1, verbose="auto
         epoch_key = None if shuffle_key is None else jax.random.fold_in(shuffle_key, epoch)
         logs = _train_epoch(trainer, program, source.chunks(k, epoch_key), key, cbs,
                             progress, epoch)
+        record(trainer, program, logs)
         if val_source is not None:
             val_k = steps_per_dispatch(spec.steps_per_execution, val_source.steps, False,
                                        per_batch=cbs.wants_test_batch_logs)
             cbs.on_test_begin(None)
             val_logs = _evaluate_source(program, trainer, val_source, val_k, cbs=cbs)
             cbs.on_test_end(val_logs)
+            record(trainer, program, val_logs)     # Keras's metrics end on validation's
             logs.update({f"val_{name}": value for name, value in val_logs.items()})
         cbs.on_epoch_end(epoch, logs)
         progress.end(epoch, logs)
@@ -229,7 +231,13 @@ def evaluate(model, trainer, x=None, y=None, batch_size=None, verbose="auto", sa
     elif verbose == 2:
         print(fmt(logs), flush=True)
     cbs.on_test_end(logs)
+    record(trainer, program, logs)
     return _result(logs, return_dict, program)
+
+
+def record(trainer, program, logs):
+    """Keep the last run's logs and metrics for `model.metrics` / `get_metrics_result()`."""
+    trainer.last_logs, trainer.last_slots = dict(logs), list(program.metrics)
 
 
 def _result(logs, return_dict, program):
@@ -262,7 +270,9 @@ def train_on_batch(model, trainer, x, y=None, sample_weight=None, class_weight=N
         carry, out_logs = program.train_chunk(carry, data, start, start + count, offset, key,
                                               rows, trainer.scale(program))
         trainer.finish(carry)
-    return _result(program.read(out_logs)[0], return_dict, program)
+    logs = program.read(out_logs)[0]
+    record(trainer, program, logs)
+    return _result(logs, return_dict, program)
 
 
 def test_on_batch(model, trainer, x, y=None, sample_weight=None, return_dict=False):
@@ -273,4 +283,6 @@ def test_on_batch(model, trainer, x, y=None, sample_weight=None, return_dict=Fal
                          one_hot_check=trainer.one_hot_candidates())
     program = trainer.program(resolve_metrics(trainer.spec, *shapes(source, trainer.view())),
                               one_hot=source.one_hot)
-    return _result(_evaluate_source(program, trainer, source, 1), return_dict, program)
+    logs = _evaluate_source(program, trainer, source, 1)
+    record(trainer, program, logs)
+    return _result(logs, return_dict, program)

@@ -54,6 +54,7 @@ class Trainer:
         self.trainable_key = None         # the trainable mask the optimizer state was made for
         self.loss_weights = None          # device float32 (trained outputs,): w_i, or s_i learned
         self.fixed_weights = None         # host float32 copy of fixed w_i (None when learned)
+        self.last_logs, self.last_slots = None, []   # the last run's, for model.metrics
         self.nonfinite_batch = -1         # first batch of the last epoch whose loss was not finite
 
     # ---- the spec and the programs ------------------------------------------------------
