@@ -40,12 +40,11 @@ def overrides(model, step: str) -> bool:
 
 
 def step_metrics(model) -> list:
-    """The metrics a custom step updates, in `metrics_variables` order: `model.metrics`.
-    Without it, metrics held in attributes are refused rather than guessed at: Keras puts
+    """The metrics a custom step updates, in `metrics_variables` order: the subclass's own
+    `metrics` property (Model's lists compile's trackers, which hold no variables). Without it, metrics held in attributes are refused rather than guessed at: Keras puts
     compile's own loss tracker before them, so their order would differ from Keras's."""
-    found = getattr(model, "metrics", None)
-    if found is not None:
-        return list(found)
+    if overrides(model, "metrics"):
+        return list(model.metrics)
     held = [name for name, v in vars(model).items() if hasattr(v, "stateless_update_state")]
     if held:
         raise TypeError(f"Model '{model.name}' holds the metrics {held}: define a `metrics` "

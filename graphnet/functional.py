@@ -294,6 +294,29 @@ class Functional(Layer):
     def has_constraints(self) -> bool:
         return any(layer.has_constraints for layer in self._graph_layers)
 
+    # ---- Keras's views of the graph's ends ----------------------------------------------
+    @property
+    def input(self):
+        """The input tensor (a list or dict of them for several inputs), as Keras's `model.input`."""
+        return self._pack_inputs(self.inputs)
+
+    @property
+    def output(self):
+        """The output tensor (a list or dict of them for several outputs)."""
+        return self._pack_outputs(self.outputs)
+
+    @property
+    def input_shape(self):
+        """Keras `model.input_shape`: one shape (batch axis None), or a list of them."""
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        """Keras `model.output_shape`: one shape (batch axis None), or a list of them."""
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
     # ---- the graph used as a layer --------------------------------------------------------
     def _run_graph(self, params, state, inputs, training=False, rng=None, logits=False):
         """`(outputs, new_state, activity_penalty)` for a flat list of inputs in `inputs`

@@ -113,28 +113,6 @@ class Model(Functional):
         raise ValueError(f"Model '{self.name}' has no layer named {name!r}; its layers are "
                          f"{[l.name for l in self.layers]}")
 
-    @property
-    def input(self):
-        """The input tensor (a list or dict of them for several inputs), as Keras's `model.input`."""
-        return self._pack_inputs(self.inputs)
-
-    @property
-    def output(self):
-        """The output tensor (a list or dict of them for several outputs)."""
-        return self._pack_outputs(self.outputs)
-
-    @property
-    def input_shape(self):
-        """Keras `model.input_shape`: one shape (batch axis None), or a list of them."""
-        shapes = [t.shape for t in self.inputs]
-        return shapes[0] if len(shapes) == 1 else shapes
-
-    @property
-    def output_shape(self):
-        """Keras `model.output_shape`: one shape (batch axis None), or a list of them."""
-        shapes = [t.shape for t in self.outputs]
-        return shapes[0] if len(shapes) == 1 else shapes
-
     # ---- the pure function -----------------------------------------------------------
     def apply(self, params, state, inputs, *, training=False, rng=None):
         """The whole graph as a pure function: `(outputs, new_state)`.
