@@ -10,15 +10,9 @@ from .functions import as_float
 NEG_INF = -1e10     # Keras's stand-in for "not in the top k"
 
 
-def confusion_counts(y_true, y_pred, sample_weight, thresholds, top_k=None, class_id=None):
-    """Keras's update_confusion_matrix_variables (one label set): per threshold, the
-    weighted counts of (tp, fp, tn, fn) with positive = `y_pred > threshold`, label =
-    `y_true != 0`; `top_k` keeps each row's k best scores, `class_id` one column."""
-    y_true, y_pred = match_ranks(as_float(y_true), as_float(y_pred))
-    if top_k is not None:
-        # rank of each score in its row, ties to the lower index (as lax.top_k picks)
-        rank = jnp.argsort(jnp.argsort(-y_pred, axis=-1, stable=True), axis=-1, stable=True)
-        y_pred = jnp.where(rank < top_k, y_pred, NEG_INF)
+def weighted_class(y_true, y_pred, sample_weight, class_id):
+    """`(y_true, y_pred, weight)` with `sample_weight` broadcast over each prediction's
+    trailing axes, then only column `class_id` when one is given (Keras's class_id)."""
     weight = jnp.ones_like(y_pred)
     if sample_weight is not None:
         w = as_float(sample_weight)
@@ -29,6 +23,19 @@ def confusion_counts(y_true, y_pred, sample_weight, thresholds, top_k=None, clas
             raise ValueError(f"class_id={class_id} needs predictions of shape (batch, classes), "
                              f"received shape {y_pred.shape}")
         y_true, y_pred, weight = (a[..., class_id] for a in (y_true, y_pred, weight))
+    return y_true, y_pred, weight
+
+
+def confusion_counts(y_true, y_pred, sample_weight, thresholds, top_k=None, class_id=None):
+    """Keras's update_confusion_matrix_variables (one label set): per threshold, the
+    weighted counts of (tp, fp, tn, fn) with positive = `y_pred > threshold`, label =
+    `y_true != 0`; `top_k` keeps each row's k best scores, `class_id` one column."""
+    y_true, y_pred = match_ranks(as_float(y_true), as_float(y_pred))
+    if top_k is not None:
+        # rank of each score in its row, ties to the lower index (as lax.top_k picks)
+        rank = jnp.argsort(jnp.argsort(-y_pred, axis=-1, stable=True), axis=-1, stable=True)
+        y_pred = jnp.where(rank < top_k, y_pred, NEG_INF)
+    y_true, y_pred, weight = weighted_class(y_true, y_pred, sample_weight, class_id)
     labels = (y_true != 0).reshape(-1).astype(jnp.float32)
     preds, weight = y_pred.reshape(-1), weight.reshape(-1)
     above = (preds[None, :] > jnp.asarray(thresholds, jnp.float32)[:, None]).astype(jnp.float32)

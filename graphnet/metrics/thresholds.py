@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 
 from ..losses import match_ranks
-from .confusion import confusion_counts, divide_no_nan
+from .confusion import confusion_counts, divide_no_nan, weighted_class
 from .core import Metric
 from .functions import as_float
 
@@ -83,16 +83,7 @@ def bucket_counts(y_true, y_pred, sample_weight, num_thresholds, class_id=None):
     bucket `ceil(p * (n - 1)) - 1` (scores of 0 to none), then reversed cumulative sums.
     Computed as Keras does rather than as `p > t`, so scores on a threshold count alike."""
     y_true, y_pred = match_ranks(as_float(y_true), as_float(y_pred))
-    weight = jnp.ones_like(y_pred)
-    if sample_weight is not None:
-        w = as_float(sample_weight)
-        w = w.reshape(w.shape + (1,) * max(y_pred.ndim - w.ndim, 0))
-        weight = jnp.broadcast_to(w, y_pred.shape)
-    if class_id is not None:
-        if y_pred.ndim == 1:
-            raise ValueError(f"class_id={class_id} needs predictions of shape (batch, classes), "
-                             f"received shape {y_pred.shape}")
-        y_true, y_pred, weight = (a[..., class_id] for a in (y_true, y_pred, weight))
+    y_true, y_pred, weight = weighted_class(y_true, y_pred, sample_weight, class_id)
     labels = (y_true != 0).reshape(-1).astype(jnp.float32)
     weight = weight.reshape(-1)
     preds = jnp.clip(y_pred.reshape(-1), 0.0, 1.0)
