@@ -20,7 +20,7 @@ def one_layer(make, shape, dtype="float32"):
 
 # ---- hand counts: numbers that owe nothing to XLA ---------------------------------------------
 def test_dense_flops_are_two_per_multiply_add_plus_the_bias():
-    model = one_layer(lambda: layers.Dense(5), (7,))
+    model = one_layer(lambda: layers.Dense(5, name="dense"), (7,))
     row = gn.cost(model, batch_size=3)["dense"]
     assert row.flops == 2 * 7 * 5 * 3 + 5 * 3
     assert row.formula_flops == row.flops
@@ -147,6 +147,23 @@ CATALOGUE = [
     ("AdditiveAttention", pair(layers.AdditiveAttention), [(3, 4), (5, 4)]),
     ("MultiHeadAttention", lambda xs: layers.MultiHeadAttention(num_heads=2, key_dim=3)(*xs),
      [(5, 4), (5, 4)]),
+    ("ActivityRegularization", one(lambda: layers.ActivityRegularization(l1=0.1)), [(4,)]),
+    ("AdaptiveAveragePooling1D", one(lambda: layers.AdaptiveAveragePooling1D(3)), [(7, 2)]),
+    ("AdaptiveAveragePooling2D", one(lambda: layers.AdaptiveAveragePooling2D(2)), [(5, 5, 2)]),
+    ("AdaptiveAveragePooling3D", one(lambda: layers.AdaptiveAveragePooling3D(2)),
+     [(3, 3, 3, 2)]),
+    ("AdaptiveMaxPooling1D", one(lambda: layers.AdaptiveMaxPooling1D(3)), [(7, 2)]),
+    ("AdaptiveMaxPooling2D", one(lambda: layers.AdaptiveMaxPooling2D(2)), [(5, 5, 2)]),
+    ("AdaptiveMaxPooling3D", one(lambda: layers.AdaptiveMaxPooling3D(2)), [(3, 3, 3, 2)]),
+    ("AlphaDropout", one(lambda: layers.AlphaDropout(0.3)), [(4,)]),
+    ("Cropping3D", one(lambda: layers.Cropping3D(1)), [(4, 4, 4, 2)]),
+    ("DepthwiseConv1D", one(lambda: layers.DepthwiseConv1D(3, depth_multiplier=2)), [(6, 2)]),
+    ("SeparableConv1D", one(lambda: layers.SeparableConv1D(3, 2, padding="same")), [(6, 2)]),
+    ("GroupNormalization", one(lambda: layers.GroupNormalization(groups=2)), [(3, 4)]),
+    ("RMSNormalization", one(lambda: layers.RMSNormalization()), [(4,)]),
+    ("UnitNormalization", one(lambda: layers.UnitNormalization()), [(4,)]),
+    ("UpSampling3D", one(lambda: layers.UpSampling3D(2)), [(2, 2, 2, 2)]),
+    ("ZeroPadding3D", one(lambda: layers.ZeroPadding3D(1)), [(2, 2, 2, 2)]),
 ]
 NOT_A_NODE = {"Layer", "InputLayer", "Operation"}     # bases, and what inputs are drawn as
 

@@ -266,7 +266,7 @@ class RMSNormalization(Layer):
     The axes must be the last ones: Keras multiplies by `scale` by broadcasting from the
     right, so other axes would scale the wrong positions."""
     weight_names = ("scale",)
-    supports_masking = True
+    supports_masking = False            # as Keras 3: a mask stops here
 
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)

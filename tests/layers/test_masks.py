@@ -27,6 +27,11 @@ ARGS = {
     "AveragePooling2D": (2,), "AveragePooling3D": (2,), "AvgPool1D": (2,), "AvgPool2D": (2,),
     "AvgPool3D": (2,), "RandomContrast": (0.5,), "RandomRotation": (0.5,),
     "RandomTranslation": (0.5, 0.5), "RandomZoom": (0.5,), "CategoryEncoding": (4,),
+    "AdaptiveAveragePooling1D": (2,), "AdaptiveAveragePooling2D": (2,),
+    "AdaptiveAveragePooling3D": (2,), "AdaptiveMaxPooling1D": (2,), "AdaptiveMaxPooling2D": (2,),
+    "AdaptiveMaxPooling3D": (2,), "AlphaDropout": (0.5,), "Convolution1DTranspose": (2, 2),
+    "Convolution3DTranspose": (2, 2), "DepthwiseConv1D": (2,), "SeparableConv1D": (2, 2),
+    "SeparableConvolution1D": (2, 2), "SeparableConvolution2D": (2, 2),
 }
 WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense"}
 VARIANTS = [("Embedding", {"mask_zero": True}), ("LSTM", {"return_sequences": True}),
