@@ -76,7 +76,8 @@ class _KerasRule(Optimizer):
         return (_zeros,) * len(self.slots)
 
     def _step(self, g, p, slots, lr, t) -> tuple[Any, tuple]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _step(g, p, slots, lr, t): "
+                                  f"one variable's update and its new slots")
 
     def _base(self, learning_rate):
         return per_variable(learning_rate, self._slot_inits(), self._step, self.weight_decay)
