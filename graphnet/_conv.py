@@ -140,6 +140,32 @@ def conv(x, kernel, strides=1, padding="valid", dilation_rate=1, lhs_dilation=1,
     return _conv(x, kernel, strides, padding, lhs_dilation, dilation, int(groups))
 
 
+def transpose_pads(kernel, stride, dilation, padding, output_padding=None):
+    """Keras's (low, high) padding of the stride-dilated input on one axis of a transposed
+    convolution (kernel size `kernel`), giving Keras's output length."""
+    span = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        extra = max(span, stride) - span if output_padding is None else output_padding
+        return span - 1, span - 1 + extra
+    total = (stride + span - 2 if output_padding is None
+             else span + span % 2 - 2 + output_padding)
+    low = min(total // 2 + total % 2, span - 1)
+    return low, total - low
+
+
+def conv_transpose(x, kernel, strides, padding, output_padding=None, dilation_rate=1):
+    """The transpose of `conv` for kernel (*k, out, in) (Keras's ConvTranspose layout): a
+    convolution of the stride-dilated input with the flipped kernel, as `lax.conv_transpose`
+    computes it, sharing `conv`'s fast gradients."""
+    rank = x.ndim - 2
+    strides, dilation = as_tuple(strides, rank), as_tuple(dilation_rate, rank)
+    extra = (None,) * rank if output_padding is None else as_tuple(output_padding, rank)
+    pads = tuple(transpose_pads(kernel.shape[i], strides[i], dilation[i], padding, extra[i])
+                 for i in range(rank))
+    return conv(x, flip_spatial(kernel).swapaxes(-1, -2), 1, pads, dilation,
+                lhs_dilation=strides)
+
+
 def flip_spatial(kernel):
     """A kernel (*spatial, in, out) reversed along its spatial axes."""
     return jnp.flip(kernel, tuple(range(kernel.ndim - 2)))

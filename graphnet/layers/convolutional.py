@@ -392,15 +392,9 @@ class _ConvTranspose(_PlainConv):
 
     def _pads(self, axis):
         """Keras's (low, high) padding of the stride-dilated input on one axis."""
-        span = (self.kernel_size[axis] - 1) * self.dilation_rate[axis] + 1
-        stride = self.strides[axis]
-        extra = None if self.output_padding is None else self.output_padding[axis]
-        if self.padding == "valid":
-            extra = max(span, stride) - span if extra is None else extra
-            return span - 1, span - 1 + extra
-        total = stride + span - 2 if extra is None else span + span % 2 - 2 + extra
-        low = min(total // 2 + total % 2, span - 1)
-        return low, total - low
+        return ops.transpose_pads(
+            self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis], self.padding,
+            None if self.output_padding is None else self.output_padding[axis])
 
     def out_length(self, size, axis):
         if size is None:
@@ -410,10 +404,8 @@ class _ConvTranspose(_PlainConv):
         return (size - 1) * self.strides[axis] + 1 + low + high - span + 1
 
     def convolve(self, params, x):
-        kernel = params["kernel"]
-        flipped = ops.flip_spatial(kernel).swapaxes(-1, -2)
-        return ops.conv(x, flipped, 1, tuple(self._pads(i) for i in range(self.rank)),
-                        self.dilation_rate, lhs_dilation=self.strides)
+        return ops.conv_transpose(x, params["kernel"], self.strides, self.padding,
+                                  self.output_padding, self.dilation_rate)
 
     def get_config(self):
         config = super().get_config()

@@ -15,6 +15,12 @@ import jax.numpy as jnp
 from ..symbolic import SymbolicTensor
 from .general import *  # noqa: F401,F403  (each module's __all__: its ops)
 from .neural import *   # noqa: F401,F403
+from .arrays import *   # noqa: F401,F403
+from .linear_algebra import *  # noqa: F401,F403
+from .spectral import *  # noqa: F401,F403
+from .spatial import *  # noqa: F401,F403
+from .control import *  # noqa: F401,F403
+from . import arrays as _arrays
 from .recording import same
 
 _NUMPY_SAME = {
@@ -85,15 +91,26 @@ _NN_NAMES = ("relu", "relu6", "sigmoid", "log_sigmoid", "hard_sigmoid", "hard_si
              "binary_crossentropy", "categorical_crossentropy",
              "sparse_categorical_crossentropy", "moments", "batch_normalization", "normalize",
              "conv", "depthwise_conv", "separable_conv", "max_pool", "average_pool",
-             "dot_product_attention")
+             "dot_product_attention", "celu", "glu", "hard_shrink", "hard_tanh", "soft_shrink",
+             "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink",
+             "threshold", "psnr", "layer_normalization", "rms_normalization", "polar",
+             "conv_transpose", "depth_to_space", "space_to_depth", "adaptive_average_pool",
+             "adaptive_max_pool", "unfold", "fold", "ctc_loss", "ctc_decode")
 nn = _Namespace(_NN_NAMES)
-numpy = _Namespace([n for n in _NUMPY_SAME] + ["round", "pad", "get_item"])
-linalg = _Namespace(["norm"])
-math = _Namespace(["logsumexp", "rsqrt", "erf", "erfinv", "top_k", "in_top_k",
-                   "segment_sum", "segment_max"])
+numpy = _Namespace([n for n in _NUMPY_SAME] + _arrays.__all__
+                   + ["round", "pad", "get_item", "view_as_complex", "view_as_real", "ndim",
+                      "size", "slogdet", "vectorize"])
+linalg = _Namespace(["norm", "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv",
+                     "jvp", "lstsq", "lu_factor", "matrix_rank", "pinv", "qr", "solve",
+                     "solve_triangular", "svd"])
+math = _Namespace(["logsumexp", "rsqrt", "erf", "erfc", "erfinv", "top_k", "in_top_k",
+                   "segment_sum", "segment_max", "segment_min", "segment_prod",
+                   "extract_sequences", "fft", "fft2", "ifft2", "rfft", "irfft", "stft",
+                   "istft", "logdet", "view_as_complex", "view_as_real", "cdist"])
 core = _Namespace(["cast", "stop_gradient", "shape", "convert_to_tensor", "convert_to_numpy",
                    "cond", "fori_loop", "while_loop", "scan", "slice", "slice_update",
-                   "scatter", "scatter_update", "is_tensor", "unstack", "vectorized_map"])
+                   "scatter", "scatter_update", "is_tensor", "unstack", "vectorized_map",
+                   "switch", "associative_scan", "custom_gradient", "saturate_cast", "map"])
 
 # `x + y`, `x[0]`, ... on a symbolic tensor record these ops.
 SymbolicTensor.record_ops_with(sys.modules[__name__])

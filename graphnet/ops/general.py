@@ -54,6 +54,12 @@ def erfinv(x):
 
 
 @_op
+def erfc(x):
+    """Keras `ops.erfc`: `1 - erf(x)`, accurate where `erf(x)` is near 1."""
+    return jax.scipy.special.erfc(x)
+
+
+@_op
 def get_item(x, key):
     """`x[key]`: what indexing a symbolic tensor records."""
     return x[key]
@@ -114,7 +120,10 @@ def squared_norm(x, axis=None, keepdims=False):
 
 @_op
 def norm(x, ord=None, axis=None, keepdims=False):
-    """Keras `ops.norm` (`keras.ops.linalg.norm`)."""
+    """Keras `ops.norm` (`keras.ops.linalg.norm`); integers give float32, as Keras."""
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        x = x.astype(jnp.float32)
     return jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
@@ -142,6 +151,18 @@ def segment_sum(data, segment_ids, num_segments=None, sorted=False):
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """Keras `ops.segment_max`: the maxima of the rows of `data` that share a segment id."""
     return jax.ops.segment_max(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+@_op
+def segment_min(data, segment_ids, num_segments=None, sorted=False):
+    """Keras `ops.segment_min`: the minima of the rows of `data` that share a segment id."""
+    return jax.ops.segment_min(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+@_op
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    """Keras `ops.segment_prod`: the products of the rows of `data` that share a segment id."""
+    return jax.ops.segment_prod(data, segment_ids, num_segments, indices_are_sorted=sorted)
 
 
 # ---- values that are not ops: conversions and structure ----------------------------

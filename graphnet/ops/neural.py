@@ -99,6 +99,83 @@ def leaky_relu(x, negative_slope=0.2):
 
 
 @_op
+def celu(x, alpha=1.0):
+    """Keras `ops.celu`: `x` where positive, else `alpha * (exp(x / alpha) - 1)`."""
+    return jax.nn.celu(x, alpha)
+
+
+@_op
+def glu(x, axis=-1):
+    """Keras `ops.glu`: the first half of `axis` times the sigmoid of the second half."""
+    return jax.nn.glu(x, axis=axis)
+
+
+@_op
+def hard_tanh(x):
+    """Keras `ops.hard_tanh`: `clip(x, -1, 1)`."""
+    return jax.nn.hard_tanh(x)
+
+
+@_op
+def hard_shrink(x, threshold=0.5):
+    """Keras `ops.hard_shrink`: `x` where `|x| > threshold`, else 0."""
+    return jnp.where(jnp.abs(x) > threshold, x, 0.0)
+
+
+@_op
+def soft_shrink(x, threshold=0.5):
+    """Keras `ops.soft_shrink`: `x` moved `threshold` towards 0, 0 within the threshold."""
+    return jnp.where(x > threshold, x - threshold, jnp.where(x < -threshold, x + threshold,
+                                                             0.0))
+
+
+@_op
+def tanh_shrink(x):
+    """Keras `ops.tanh_shrink`: `x - tanh(x)`."""
+    return x - jnp.tanh(x)
+
+
+@_op
+def threshold(x, threshold, default_value):
+    """Keras `ops.threshold`: `x` where `x > threshold`, else `default_value`."""
+    return jnp.where(x > threshold, x, default_value)
+
+
+@_op
+def sparse_plus(x):
+    """Keras `ops.sparse_plus`: 0 below -1, `(x + 1)**2 / 4` on [-1, 1], `x` above 1."""
+    return jax.nn.sparse_plus(x)
+
+
+@_op
+def sparse_sigmoid(x):
+    """Keras `ops.sparse_sigmoid`: 0 below -1, `(x + 1) / 2` on [-1, 1], 1 above."""
+    return jax.nn.sparse_sigmoid(x)
+
+
+@_op
+def squareplus(x, b=4):
+    """Keras `ops.squareplus`: `(x + sqrt(x**2 + b)) / 2`, a smooth ReLU."""
+    return jax.nn.squareplus(x, b)
+
+
+@_op
+def sparsemax(x, axis=-1):
+    """Keras `ops.sparsemax`: the Euclidean projection of `x` on the simplex along `axis`
+    (a softmax whose small entries are exactly 0)."""
+    x = jnp.asarray(x)
+    z = -jnp.sort(-x, axis=axis)                       # descending
+    cumulative = jnp.cumsum(z, axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    k = jnp.arange(1, x.shape[axis] + 1, dtype=x.dtype).reshape(shape)
+    support = z - (cumulative - 1) / k > 0
+    size = jnp.sum(support, axis=axis, keepdims=True, dtype=x.dtype)
+    tau = (jnp.sum(jnp.where(support, cumulative, 0.0), axis=axis, keepdims=True) - 1) / size
+    return jnp.maximum(x - tau, 0.0)
+
+
+@_op
 def softmax(x, axis=-1):
     """Keras `ops.softmax`: `exp(x) / sum(exp(x))` over `axis`."""
     return jax.nn.softmax(x, axis=axis)
@@ -194,6 +271,75 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     """Keras `ops.normalize`: `x` divided by its `order`-norm over `axis`."""
     norm_ = jnp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     return x / jnp.maximum(norm_, epsilon if epsilon is not None else 1e-12)
+
+
+def _at_least_float32(x):
+    x = jnp.asarray(x)
+    return x.astype(jnp.promote_types(x.dtype, jnp.float32))
+
+
+@_op
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
+    """Keras `ops.layer_normalization`: `(x - mean) / sqrt(var + epsilon) * gamma + beta`
+    over `axis`, computed in at least float32 and returned in `x`'s dtype (epsilon: Keras's
+    1e-7 by default)."""
+    dtype = jnp.asarray(x).dtype
+    x = _at_least_float32(x)
+    epsilon = _EPSILON if epsilon is None else epsilon
+    axes = sorted([axis] if isinstance(axis, int) else axis)
+    shape = [1] * x.ndim
+    for a in axes:
+        shape[a] = x.shape[a]
+
+    def fit(v):
+        if v is None:
+            return None
+        v = jnp.asarray(v, x.dtype)
+        return v if v.ndim == x.ndim or axes == [x.ndim - 1] else jnp.reshape(v, shape)
+    gamma, beta = fit(gamma), fit(beta)
+    if rms_scaling:
+        y = x * lax.rsqrt(jnp.var(x, axis=axes, keepdims=True) + epsilon)
+        return (y if gamma is None else y * gamma).astype(dtype)
+    mean, variance = jnp.mean(x, axes, keepdims=True), jnp.var(x, axes, keepdims=True)
+    inv = lax.rsqrt(variance + epsilon)
+    if gamma is not None:
+        inv = inv * gamma
+    shift = -mean * inv if beta is None else beta - mean * inv
+    return (x * inv + shift).astype(dtype)
+
+
+@_op
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """Keras `ops.rms_normalization`: `x / sqrt(mean(x**2) + epsilon) * scale` over `axis`,
+    computed in at least float32 and returned in `x`'s dtype."""
+    dtype = jnp.asarray(x).dtype
+    x = _at_least_float32(x)
+    epsilon = _EPSILON if epsilon is None else epsilon
+    if x.ndim == 0:
+        x = x[None]
+    axis = sorted(axis) if isinstance(axis, (tuple, list)) else axis
+    y = x * lax.rsqrt(jnp.mean(jnp.square(x), axis=axis, keepdims=True) + epsilon)
+    if scale is not None:
+        y = y * jnp.asarray(scale, x.dtype)
+    return y.astype(dtype)
+
+
+@_op
+def psnr(x1, x2, max_val):
+    """Keras `ops.psnr`: the peak signal-to-noise ratio `20 log10(max_val) - 10 log10(mse)`
+    of two images of one shape, over all their entries."""
+    if jnp.shape(x1) != jnp.shape(x2):
+        raise ValueError(f"ops.psnr: x1 and x2 must have one shape, received {jnp.shape(x1)} "
+                         f"and {jnp.shape(x2)}")
+    x2 = jnp.asarray(x2)
+    mse = jnp.mean(jnp.square(x1 - x2))
+    return 20 * jnp.log10(jnp.asarray(max_val, x2.dtype)) - 10 * jnp.log10(mse)
+
+
+@_op
+def polar(abs_, angle):
+    """Keras `ops.polar`: the complex numbers `abs_ * (cos(angle) + i sin(angle))`."""
+    return lax.complex(abs_ * jnp.cos(angle), abs_ * jnp.sin(angle))
 
 
 def _channels_last(data_format, who):

@@ -1,0 +1,215 @@
+"""Keras's NumPy-named ops beyond the first table: NaN-aware reductions, windows, bit shifts,
+splits, rounding of angles, counting and the few ops whose dtype rule is Keras's own."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .recording import op as _op
+from .recording import public_names, same
+
+_FLOATX = jnp.float32     # Keras's default float type (`keras.config.floatx()`)
+
+# ops that are exactly the `jax.numpy` function of the same meaning
+_SAME = {
+    "bitwise_invert": jnp.bitwise_invert, "bitwise_left_shift": jnp.bitwise_left_shift,
+    "bitwise_right_shift": jnp.bitwise_right_shift, "left_shift": jnp.left_shift,
+    "right_shift": jnp.right_shift, "cbrt": jnp.cbrt, "deg2rad": jnp.deg2rad,
+    "rad2deg": jnp.rad2deg, "fabs": jnp.fabs, "fmax": jnp.fmax, "fmin": jnp.fmin,
+    "fmod": jnp.fmod, "gcd": jnp.gcd, "lcm": jnp.lcm, "nextafter": jnp.nextafter,
+    "signbit": jnp.signbit, "isneginf": jnp.isneginf, "isposinf": jnp.isposinf,
+    "isreal": jnp.isreal, "copy": jnp.copy, "corrcoef": jnp.corrcoef,
+    "correlate": jnp.correlate, "diagflat": jnp.diagflat, "dstack": jnp.dstack,
+    "dsplit": jnp.dsplit, "hsplit": jnp.hsplit, "vsplit": jnp.vsplit, "fliplr": jnp.fliplr,
+    "flipud": jnp.flipud, "isin": jnp.isin, "geomspace": jnp.geomspace,
+    "nanargmax": jnp.nanargmax, "nanargmin": jnp.nanargmin, "nanmax": jnp.nanmax,
+    "nanmin": jnp.nanmin, "nanmean": jnp.nanmean, "nanmedian": jnp.nanmedian,
+    "nanprod": jnp.nanprod, "nanstd": jnp.nanstd, "nansum": jnp.nansum, "nanvar": jnp.nanvar,
+    "nancumsum": jnp.nancumsum, "nancumprod": jnp.nancumprod, "ptp": jnp.ptp,
+    "percentile": jnp.percentile, "nanpercentile": jnp.nanpercentile,
+    "nanquantile": jnp.nanquantile, "select": jnp.select, "trapezoid": jnp.trapezoid,
+    "unravel_index": jnp.unravel_index, "vander": jnp.vander, "empty_like": jnp.empty_like,
+    "array": jnp.array,
+}
+for _name, _fn in _SAME.items():
+    globals()[_name] = same(_fn, _name)
+
+
+def _float_of(x):
+    """Keras's float type for `x`: float32 for int64 (its int default), else the promotion."""
+    dtype = jnp.result_type(x)
+    if dtype == jnp.int64 or not jnp.issubdtype(dtype, jnp.inexact):
+        return _FLOATX
+    return dtype
+
+
+@_op
+def angle(x):
+    """Keras `ops.angle`: the argument of each complex entry (0 or pi for real ones)."""
+    x = jnp.asarray(x)
+    return jnp.angle(x.astype(_float_of(x)))
+
+
+@_op
+def sinc(x):
+    """Keras `ops.sinc`: `sin(pi x) / (pi x)`, 1 at 0; integers give float32, as Keras."""
+    x = jnp.asarray(x)
+    return jnp.sinc(x.astype(_float_of(x)))
+
+
+@_op
+def i0(x):
+    """Keras `ops.i0`: the modified Bessel function of the first kind, order 0."""
+    x = jnp.asarray(x)
+    dtype = jnp.result_type(x)
+    if dtype not in (jnp.bfloat16, jnp.float16, jnp.float64):
+        dtype = _FLOATX
+    return jnp.i0(x.astype(dtype))
+
+
+@_op
+def logaddexp(x1, x2):
+    """Keras `ops.logaddexp`: `log(exp(x1) + exp(x2))` without overflow, in a float type."""
+    dtype = _float_of(jnp.result_type(x1, x2))
+    return jnp.logaddexp(jnp.asarray(x1, dtype), jnp.asarray(x2, dtype))
+
+
+@_op
+def logaddexp2(x1, x2):
+    """Keras `ops.logaddexp2`: `log2(2**x1 + 2**x2)` without overflow, in a float type."""
+    dtype = _float_of(jnp.result_type(x1, x2))
+    return jnp.logaddexp2(jnp.asarray(x1, dtype), jnp.asarray(x2, dtype))
+
+
+@_op
+def ldexp(x1, x2):
+    """Keras `ops.ldexp`: `x1 * 2**x2`; the exponent must be an integer, as in Keras."""
+    if not jnp.issubdtype(jnp.result_type(x2), jnp.integer):
+        raise TypeError(f"ops.ldexp: the exponent x2 must have an integer dtype, received "
+                        f"{jnp.result_type(x2)}")
+    return jnp.ldexp(x1, x2)
+
+
+@_op
+def divide_no_nan(x1, x2):
+    """Keras `ops.divide_no_nan`: `x1 / x2`, and 0 wherever `x2` is 0 (no NaN or inf)."""
+    x1, x2 = jnp.asarray(x1), jnp.asarray(x2)
+    zero = x2 == 0
+    return jnp.where(zero, 0, jnp.divide(x1, jnp.where(zero, 1, x2)))
+
+
+def _window(jnp_fn, name, doc):
+    def fn(x):
+        return jnp_fn(x).astype(_FLOATX)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return _op(fn)
+
+
+bartlett = _window(jnp.bartlett, "bartlett", "Keras `ops.bartlett`: the triangular window of "
+                   "`x` points (float32).")
+blackman = _window(jnp.blackman, "blackman", "Keras `ops.blackman`: the Blackman window of "
+                   "`x` points (float32).")
+hamming = _window(jnp.hamming, "hamming", "Keras `ops.hamming`: the Hamming window of `x` "
+                  "points (float32).")
+hanning = _window(jnp.hanning, "hanning", "Keras `ops.hanning`: the Hann window of `x` "
+                  "points (float32).")
+
+
+@_op
+def kaiser(x, beta):
+    """Keras `ops.kaiser`: the Kaiser window of `x` points and shape `beta` (float32)."""
+    return jnp.kaiser(x, beta).astype(_FLOATX)
+
+
+@_op
+def argpartition(x, kth, axis=-1):
+    """Keras `ops.argpartition`: indices that put the `kth` entry in its sorted place, smaller
+    ones before it (`axis=None`: of the flattened array)."""
+    if axis is None:
+        return jnp.argpartition(jnp.ravel(x), kth, axis=0)
+    return jnp.argpartition(x, kth, axis=axis)
+
+
+@_op
+def rot90(array, k=1, axes=(0, 1)):
+    """Keras `ops.rot90`: `array` turned `k` quarter turns in the plane of `axes`."""
+    if jnp.ndim(array) < 2:
+        raise ValueError(f"ops.rot90: the array must have at least 2 axes, received shape "
+                         f"{jnp.shape(array)}")
+    if len(axes) != 2 or axes[0] == axes[1]:
+        raise ValueError(f"ops.rot90: axes must be two different axes, received {axes}")
+    return jnp.rot90(array, k=k, axes=axes)
+
+
+@_op
+def view(x, dtype=None):
+    """Keras `ops.view`: the same bytes read as `dtype` (the last axis rescaled)."""
+    return jnp.asarray(x).view(dtype)
+
+
+def _limits(dtype):
+    if dtype == np.bool_:
+        return 0, 1
+    info = jnp.iinfo(dtype) if jnp.issubdtype(dtype, jnp.integer) else jnp.finfo(dtype)
+    return info.min, info.max
+
+
+@_op
+def saturate_cast(x, dtype):
+    """Keras `ops.saturate_cast`: `x` cast to `dtype`, clipped to its range first, so an
+    out-of-range value saturates instead of wrapping (and inf becomes the largest value)."""
+    x = jnp.asarray(x)
+    dtype = np.dtype(dtype)
+    (in_lo, in_hi), (out_lo, out_hi) = _limits(x.dtype), _limits(dtype)
+    # a bound of the target type may round past it in x's type: step back inside
+    low = np.asarray(max(in_lo, out_lo)).astype(x.dtype)
+    if low < out_lo:
+        low = np.nextafter(low, np.zeros((), x.dtype))
+    high = np.asarray(min(in_hi, out_hi)).astype(x.dtype)
+    if high > out_hi:
+        high = np.nextafter(high, np.zeros((), x.dtype))
+    return jnp.clip(x, low, high).astype(dtype)
+
+
+def empty(shape, dtype=None):
+    """Keras `ops.empty`: an array of `shape` (float32 by default); JAX fills it with zeros."""
+    return jnp.empty(shape, dtype=dtype or _FLOATX)
+
+
+def bincount(x, weights=None, minlength=0, sparse=False):
+    """Keras `ops.bincount`: per value in `[0, max(x)]`, its count (or summed `weights`); a 2-D
+    `x` counts each row. Arrays only: the length depends on the values, so it cannot be a
+    graph node (call it inside a layer's `call` on concrete values, or give `minlength`)."""
+    if sparse:
+        raise NotImplementedError("ops.bincount: sparse=True (a sparse result) is not "
+                                  "supported; graphnet's arrays are dense")
+    x = jnp.asarray(x)
+    if x.ndim == 2:
+        length = max(int(jnp.max(x)) + 1 if x.size else 0, minlength)
+        rows = [jnp.bincount(r, weights=None if weights is None else w, length=length)
+                for r, w in zip(x, x if weights is None else jnp.asarray(weights))]
+        return jnp.stack(rows)
+    return jnp.bincount(x, weights=weights, minlength=minlength)
+
+
+def histogram(x, bins=10, range=None):
+    """Keras `ops.histogram`: `(counts, bin_edges)` of `x` in `bins` equal bins over `range`
+    (default: `x`'s minimum to maximum)."""
+    return jnp.histogram(x, bins=bins, range=range)
+
+
+@_op
+def cdist(x, y):
+    """Keras `ops.cdist`: the Euclidean distances between the rows of `x` and of `y`,
+    shape `(..., len_x, len_y)`."""
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    if x.ndim < 2 or y.ndim < 2 or x.shape[-1] != y.shape[-1]:
+        raise ValueError(f"ops.cdist: expects x (..., n, d) and y (..., m, d) with one d, "
+                         f"received shapes {x.shape} and {y.shape}")
+    diff = x[..., :, None, :] - y[..., None, :, :]
+    return jnp.sqrt(jnp.sum(diff * diff, axis=-1))
+
+
+__all__ = public_names(globals(), __name__) + list(_SAME)
