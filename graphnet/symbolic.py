@@ -122,8 +122,9 @@ for _dunder, _op in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
                      ("or", "logical_or"), ("xor", "logical_xor")):
     setattr(SymbolicTensor, f"__{_dunder}__", _binary(_op, False))
     setattr(SymbolicTensor, f"__r{_dunder}__", _binary(_op, True))
+# `!=` records not_equal as in Keras; `==` stays Python's identity test, as Keras keeps it
 for _dunder, _op in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
-                     ("ge", "greater_equal")):
+                     ("ge", "greater_equal"), ("ne", "not_equal")):
     setattr(SymbolicTensor, f"__{_dunder}__", _binary(_op, False))
 
 

@@ -116,6 +116,27 @@ class Operation(Layer):
             _reject_variables(leaf, op)
         return cls(op, args, kwargs)(*tensors)
 
+    @classmethod
+    def from_template(cls, op, args, kwargs, tensor_index, **base):
+        """The node of `ops.<op>(*args, **kwargs)` where `tensor_index(leaf)` numbers the
+        leaves that are the call's tensors (None for a constant): a saved call read back."""
+        def mark(value):
+            index = tensor_index(value)
+            if index is not None:
+                return _Arg(index)
+            if isinstance(value, list):
+                return [mark(v) for v in value]
+            if isinstance(value, tuple):
+                return tuple(mark(v) for v in value)
+            if isinstance(value, dict):
+                return {k: mark(v) for k, v in value.items()}
+            return value
+        return cls(op, mark(tuple(args)), mark(dict(kwargs)), **base)
+
+    def arguments(self, tensors):
+        """`(args, kwargs)` of the op's call with `tensors` in their places."""
+        return _fill(self.args, tensors), _fill(self.kwargs, tensors)
+
     def call(self, params, state, *tensors, training=False, rng=None):
         args, kwargs = _fill(self.args, tensors), _fill(self.kwargs, tensors)
         return self.fn(*args, **kwargs), state

@@ -6,6 +6,7 @@ that is what an `Operation` node calls and what a saved graph refers to.
 from __future__ import annotations
 
 import functools
+import inspect
 
 from ..layers.operation import OPS, Operation
 from ..symbolic import SymbolicTensor
@@ -56,6 +57,10 @@ def same(jnp_fn, name):
         return jnp_fn(*args, **kwargs)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Keras `ops.{name}` (as `jax.numpy.{jnp_fn.__name__}`)."
+    try:                        # its parameters, for reading Keras's op layers by name
+        fn.__signature__ = inspect.signature(jnp_fn)
+    except (TypeError, ValueError):
+        pass
     return op(fn)
 
 

@@ -20,10 +20,12 @@ from .. import registry
 from ..functional import fresh_call, from_graph
 from ..graph import Arg, node_key
 from ..layers.base import InputLayer, Layer
+from ..layers.operation import Operation
 from ..model import Model
 from ..sequential import Sequential
 from ..symbolic import SymbolicTensor
-from .config import layer_classes, class_name as graphnet_class_name
+from .config import layer_classes
+from .keras_ops import is_keras_op, keras_op_entry, keras_values, operation_from_keras
 
 _NEUTRAL = (None, False, 0, 0.0, "", (), [], {})
 # Keras options that only act when another option turns them on (then that one is refused)
@@ -244,6 +246,9 @@ def _functional_from_keras(config, cls, custom_objects, safe_mode):
         raise ValueError(f"model '{name}': its config has no 'layers' list")
     graph, created, wanted = nx.DiGraph(name=name), {}, {}
     for entry in entries:
+        if is_keras_op(entry) and entry["class_name"] not in (custom_objects or {}):
+            _op_from_keras(entry, graph, created, wanted)
+            continue
         layer = layer_from_keras(entry, custom_objects, safe_mode)
         layer_name = entry.get("name") or entry["config"].get("name")
         created[layer_name] = layer
@@ -301,6 +306,30 @@ def _functional_from_keras(config, cls, custom_objects, safe_mode):
                          f"no layer produces") from None
     return from_graph(graph, cls, name, who=f"model '{name}'",
                       trainable=config.get("trainable", True), call=fresh_call)
+
+
+def _op_from_keras(entry, graph, created, wanted):
+    """A Keras op layer (`NotEqual`, `GetItem`, ...) as one `Operation` node."""
+    layer_name = entry.get("name") or entry["config"].get("name")
+    nodes = entry.get("inbound_nodes") or []
+    if len(nodes) != 1:
+        raise ValueError(f"layer '{layer_name}' ({entry['class_name']}): a Keras op layer is "
+                         f"called once, its entry lists {len(nodes)} calls")
+    sources = []
+    args = keras_values(_arguments(nodes[0].get("args", []), sources))
+    kwargs = keras_values(_arguments(nodes[0].get("kwargs", {}), sources))
+    try:
+        layer = operation_from_keras(
+            {**entry, "config": plain(entry["config"])}, args, kwargs,
+            lambda leaf: leaf.index if isinstance(leaf, Arg) else None)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"layer '{layer_name}' ({entry['class_name']}) cannot be read: "
+                         f"{err}") from None
+    created[layer_name] = layer
+    key = node_key(layer_name, 0)
+    graph.add_node(key, layer=layer, arguments=(tuple(Arg(k) for k in range(len(sources))),
+                                                {}))
+    wanted[key] = sources
 
 
 def _arguments(value, sources):
@@ -432,9 +461,13 @@ def keras_layer_config(layer, model_nodes=None) -> dict:
     name = keras_class_name(layer)
     if name in _NO_TRAINABLE and config.get("trainable", True):
         del config["trainable"]
-    registered = registry.registered_name(type(layer))
-    if registered is None:
-        graphnet_class_name(layer)             # a class Keras cannot know: refused, named
+    cls = type(layer)
+    registered = registry.registered_name(cls)
+    if registered is None and layer_classes().get(cls.__name__) is not cls:
+        # an unregistered class of the user's: as Keras writes it, read back with
+        # custom_objects={name: cls}
+        return {"module": cls.__module__, "class_name": name, "config": config,
+                "registered_name": cls.__name__}
     return {"module": None if registered else "keras.layers", "class_name": name,
             "config": config, "registered_name": registered}
 
@@ -474,10 +507,21 @@ def functional_keras_config(model) -> dict:
             return {k: encode(v) for k, v in value.items()}
         if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
             return value.item()
-        return value
+        return keras_values(value, writing=True)
 
     layers = []
     for layer in operations:
+        if isinstance(layer, Operation):
+            entry, inbound = None, []
+            for node in calls.get(id(layer), ()):
+                args, _ = node.treedef.unflatten(node.leaves)
+                entry, call_args, call_kwargs = keras_op_entry(layer, list(args))
+                inbound.append({"args": encode(call_args), "kwargs": encode(call_kwargs)})
+            entry["config"] = keras_values(entry["config"], writing=True)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = inbound
+            layers.append(entry)
+            continue
         entry = keras_layer_config(layer)
         entry["name"] = layer.name
         inbound = []
