@@ -26,6 +26,12 @@ def unique_name(base: str) -> str:
     return base if count == 0 else f"{base}_{count}"
 
 
+def clear_names() -> None:
+    """Default names count from the start again (`dense`, `dense_1`, ...), as after Keras's
+    `clear_session()`."""
+    _name_counts.clear()
+
+
 def reset(seed: int) -> None:
     _seed["base"] = int(seed)
     _seed["count"] = 0

@@ -75,6 +75,11 @@ def register_serializable(name: str | None = None, package: str = "Custom"):
     return register
 
 
+def registered_objects() -> dict:
+    """The live registry, `"package>name"` -> object (Keras's `get_custom_objects()`)."""
+    return _registered
+
+
 def registered_name(obj) -> str | None:
     """The name `obj` was registered under, or None."""
     for key, value in _registered.items():

@@ -174,3 +174,26 @@ class PyDataset:
         for index in range(len(self)):
             yield self[index]
         self.on_epoch_end()
+
+
+def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True,
+                 rankdir="TB", expand_nested=False, dpi=200, subgraph=False,
+                 show_layer_activations=False, show_trainable=False, **kwargs):
+    """Keras's `model_to_dot`, as DOT text (Keras returns a pydot graph, which needs the
+    system's Graphviz; `plot_model` draws the picture without it)."""
+    from .plot.dot import to_dot
+    return to_dot(model, show_shapes=show_shapes, show_dtype=show_dtype,
+                  show_layer_names=show_layer_names,
+                  show_layer_activations=show_layer_activations,
+                  show_trainable=show_trainable, expand_nested=expand_nested, rankdir=rankdir)
+
+
+Sequence = PyDataset          # Keras's older name for PyDataset
+
+from .general_utils import (  # noqa: E402,F401  (Keras's general utils)
+    Config, CustomObjectScope, Progbar, clear_session, custom_object_scope,
+    deserialize_keras_object, disable_interactive_logging, enable_interactive_logging,
+    get_custom_objects, get_file, get_registered_name, get_registered_object,
+    get_source_inputs, is_interactive_logging_enabled, is_keras_tensor, normalize,
+    pack_x_y_sample_weight, register_keras_serializable, serialize_keras_object,
+    standardize_dtype, unpack_x_y_sample_weight)
