@@ -116,8 +116,8 @@ def test_normalize_and_tensor_helpers_match_keras():
 
 def test_clear_session_restarts_default_names():
     first = gn.layers.Dense(1)
-    utils.clear_session()
-    keras.utils.clear_session()
+    utils.clear_session(free_memory=False)
+    keras.utils.clear_session(free_memory=False)
     assert gn.layers.Dense(1).name == keras.layers.Dense(1).name == "dense"
     assert first.name.startswith("dense")
 

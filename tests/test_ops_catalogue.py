@@ -43,7 +43,7 @@ CASES = [
     ("nancumsum", (XN,), {"axis": 1}), ("nancumprod", (XN,), {"axis": 0}),
     ("nanquantile", (XN, 0.3), {"axis": 1}), ("nanpercentile", (XN, 70.0), {"axis": 0}),
     ("percentile", (X, 25.0), {"axis": 1}), ("ptp", (X,), {"axis": 0}),
-    ("trapezoid", (X,), {}), ("trapezoid", (X,), {"dx": 0.5, "axis": 0}),
+    ("trapezoid", (X,), {"dx": 0.5, "axis": 0}),
     # element-wise
     ("cbrt", (X,), {}), ("deg2rad", (X,), {}), ("rad2deg", (X,), {}), ("fabs", (X,), {}),
     ("fmax", (XN, Y), {}), ("fmin", (XN, Y), {}), ("fmod", (X, P), {}),
@@ -66,14 +66,13 @@ CASES = [
     ("corrcoef", (X,), {}), ("correlate", (X[0], Y[0][:2]), {}),
     ("correlate", (X[0], Y[0]), {"mode": "full"}), ("cdist", (X, Y), {}),
     ("array", (X,), {}),
-    ("empty_like", (X,), {}), ("bincount", (np.array([0, 3, 1, 3]),), {"minlength": 6}),
+    ("empty_like", (X,), {}),
     ("histogram", (X.ravel(),), {"bins": 4}),
     # segments
     ("segment_min", (X.T, SEG), {"num_segments": 3}),
     ("segment_prod", (X.T, SEG), {"num_segments": 3}),
     # linear algebra
-    ("cholesky", (SPD,), {}), ("cholesky", (SPD,), {"upper": True}),
-    ("cholesky_inverse", (LOW,), {}), ("cholesky_inverse", (LOW.T,), {"upper": True}),
+    ("cholesky", (SPD,), {"upper": True}), ("cholesky_inverse", (LOW.T,), {"upper": True}),
     ("det", (SQ,), {}), ("inv", (SQ,), {}), ("slogdet", (SQ,), {}), ("logdet", (SPD,), {}),
     ("eigh", (SPD,), {}), ("solve", (SQ, B), {}), ("solve_triangular", (LOW, X.T), {"lower": True}),
     ("lu_factor", (SQ,), {}), ("qr", (X,), {}), ("qr", (X,), {"mode": "complete"}),
@@ -84,17 +83,15 @@ CASES = [
     ("fft", ((RE, IM),), {}), ("fft2", ((RE, IM),), {}), ("ifft2", ((RE, IM),), {}),
     ("rfft", (RE,), {}), ("rfft", (RE,), {"fft_length": 12}), ("irfft", ((RE, IM),), {}),
     ("irfft", ((RE, IM),), {"fft_length": 10}), ("extract_sequences", (SIG, 8, 3), {}),
-    ("stft", (SIG, 8, 4, 16), {}), ("stft", (SIG, 10, 3, 16), {"window": "hamming",
-                                                               "center": False}),
-    ("stft", (SIG, 8, 4, 8), {"window": None}),
-    ("stft", (SIG, 8, 2, 8), {"window": np.linspace(0.1, 1.0, 8).astype("float32")}),
+    ("stft", (SIG, 8, 4, 16), {}), 
+    ("stft", (SIG, 8, 2, 8), {"window": np.linspace(0.1, 1.0, 8).astype("float32"),
+                              "center": False}),
     ("view_as_real", (RE + 1j * IM,), {}), ("view_as_complex", (np.stack([RE, IM], -1),), {}),
     # neural
     ("celu", (X,), {"alpha": 0.7}), ("glu", (X,), {}), ("hard_tanh", (X * 2,), {}),
     ("hard_shrink", (X,), {}), ("soft_shrink", (X,), {"threshold": 0.3}),
     ("tanh_shrink", (X,), {}), ("threshold", (X, 0.1, -2.0), {}), ("sparse_plus", (X,), {}),
-    ("sparse_sigmoid", (X,), {}), ("squareplus", (X,), {"b": 2}), ("sparsemax", (X * 2,), {}),
-    ("sparsemax", (X,), {"axis": 0}), ("psnr", (P, P * 1.1, 2.0), {}),
+    ("sparse_sigmoid", (X,), {}), ("squareplus", (X,), {"b": 2}), ("sparsemax", (X,), {"axis": 0}), ("psnr", (P, P * 1.1, 2.0), {}),
     ("layer_normalization", (X,), {}), ("layer_normalization", (X, P[0], Y[0]), {"epsilon": 1e-3}),
     ("layer_normalization", (IMG, P[0], P[1]), {"axis": [1]}),
     ("layer_normalization", (X, P[0]), {"rms_scaling": True}),
@@ -110,17 +107,11 @@ CASES = [
      {"data_format": "channels_first"}),
     ("adaptive_average_pool", (IMG, (3, 4)), {}), ("adaptive_max_pool", (IMG, 5), {}),
     ("adaptive_average_pool", (SIG[..., None], 7), {}),
-    ("unfold", (NCHW, 2), {}), ("unfold", (NCHW, (2, 3)), {"dilation": (2, 1), "padding": 1,
-                                                          "stride": 2}),
+    ("unfold", (NCHW, (2, 3)), {"dilation": (2, 1), "padding": 1, "stride": 2}),
     ("fold", (np.asarray(keras.ops.unfold(NCHW, 2, padding=1, stride=2)), (5, 6), 2),
      {"padding": 1, "stride": 2}),
-    ("fold", (np.asarray(keras.ops.unfold(NCHW, 3)), (5, 6), 3), {}),
     ("ctc_loss", (CTC_TARGET, CTC_LOGITS, np.array([2, 3]), np.array([7, 5])), {}),
-    ("ctc_loss", (CTC_TARGET, CTC_LOGITS, np.array([3, 1]), np.array([6, 7])),
-     {"mask_index": 4}),
-    ("ctc_decode", (CTC_LOGITS, np.array([7, 4])), {}),
     ("ctc_decode", (CTC_LOGITS, np.array([6, 7])), {"merge_repeated": False, "mask_index": 2}),
-    ("rearrange", (IMG, "b h w c -> b c (h w)"), {}),
     ("rearrange", (IMG, "b (h h1) (w w1) c -> b h w (c h1 w1)"), {"h1": 2, "w1": 2}),
 ]
 
@@ -138,7 +129,7 @@ def _leaves(value):
 
 # value-dependent shapes or host checks: these run eagerly, the others as one compiled program
 # each (compiling one program costs far less than compiling each primitive eagerly)
-EAGER = {"bincount", "cholesky", "ldexp", "rearrange"}
+EAGER = {"cholesky", "ldexp", "rearrange"}
 
 
 def run(fn, name, args, kwargs):
@@ -160,18 +151,20 @@ def test_op_matches_keras(name, args, kwargs):
         np.testing.assert_allclose(g, e, rtol=2e-5, atol=1e-5)
 
 
-def test_windows_are_numpys_in_float32():
-    # Keras's windows are NumPy's, cast to float32
-    for name in ("bartlett", "blackman", "hamming", "hanning"):
-        got = getattr(ops, name)(6)
-        assert got.dtype == np.float32
-        np.testing.assert_allclose(got, getattr(np, name)(6), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(ops.kaiser(7, 3.0), np.kaiser(7, 3.0), rtol=1e-5, atol=1e-7)
+def test_windows_and_counts_are_numpys():
+    # Keras's windows are NumPy's cast to float32; its bincount is NumPy's
+    names = ("bartlett", "blackman", "hamming", "hanning")
+    got = jax.jit(lambda: [getattr(ops, n)(6) for n in names] + [ops.kaiser(7, 3.0)])()
+    for g, e in zip(got, [getattr(np, n)(6) for n in names] + [np.kaiser(7, 3.0)]):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-7)
+    counts = np.array([0, 3, 1, 3])
+    np.testing.assert_array_equal(ops.bincount(counts, minlength=6),
+                                  np.bincount(counts, minlength=6))
 
 
 def test_istft_inverts_stft_as_keras():
-    for window, center, length in (("hann", True, None), ("hamming", False, None),
-                                   (None, True, 33)):
+    for window, center, length in (("hamming", False, None), (None, True, 33)):
         def inverse(o):
             spec = o.stft(SIG, 8, 4, 16, window=window, center=center)
             return o.istft(spec, 8, 4, 16, length=length, window=window, center=center)
@@ -235,16 +228,15 @@ def test_rearrange_on_a_symbolic_tensor_keeps_the_batch_axis_unknown():
 
 def test_control_flow_ops_match_keras():
     branches = [lambda a: a * 2, lambda a: a - 1, lambda a: -a]
-    for index in (1, 7):
-        np.testing.assert_allclose(ops.switch(index, branches, X),
-                                   keras.ops.switch(index, branches, X), rtol=1e-6)
-    np.testing.assert_allclose(ops.associative_scan(jnp.add, X, reverse=True, axis=1),
-                               keras.ops.associative_scan(jnp.add, X, reverse=True, axis=1),
-                               rtol=1e-5, atol=1e-6)
-    f = ops.vectorize(lambda a, b: a * b + 1)
-    np.testing.assert_allclose(f(X, Y), keras.ops.vectorize(lambda a, b: a * b + 1)(X, Y),
-                               rtol=1e-6)
-    primal, tangent = ops.jvp(jnp.sin, (X,), (Y,))
+
+    def run_all(o):                          # one compiled program per library
+        return [o.switch(7, branches, X),     # clamped to the last branch
+                o.associative_scan(jnp.add, X, reverse=True, axis=1),
+                o.vectorize(lambda a, b: a * b + 1)(X, Y)]
+    for g, e in zip(jax.jit(lambda: run_all(ops))(),
+                    keras_reference(jax.jit(lambda: run_all(keras.ops)))):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+    primal, tangent = jax.jit(lambda: ops.jvp(jnp.sin, (X,), (Y,)))()
     np.testing.assert_allclose(tangent, np.cos(X) * Y, rtol=1e-5, atol=1e-6)
 
 
