@@ -76,8 +76,11 @@ class KerasScale(keras.layers.Layer):
         super().__init__(**kwargs)
         self.factor = factor
 
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
     def call(self, inputs):
-        return inputs * self.factor + 1.0
+        return inputs * self.factor * self.w + 1.0
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
@@ -88,8 +91,11 @@ class GraphnetScale(gn.layers.Layer):
         super().__init__(**kwargs)
         self.factor = factor
 
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
     def call(self, inputs):
-        return inputs * self.factor + 1.0
+        return inputs * self.factor * self.w + 1.0
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
@@ -101,6 +107,8 @@ KerasScale.__name__ = GraphnetScale.__name__ = "Scale"
 def test_unregistered_custom_classes_move_with_custom_objects(tmp_path):
     inp = gn.Input((4,))
     model = gn.Model(inp, GraphnetScale(3.0, name="scale")(inp))
+    w = np.arange(1, 5, dtype="float32")
+    model.set_weights([w])
     model.save(tmp_path / "custom.keras")
     with zipfile.ZipFile(tmp_path / "custom.keras") as zf:
         entry = json.loads(zf.read("config.json"))["config"]["layers"][1]
@@ -108,11 +116,13 @@ def test_unregistered_custom_classes_move_with_custom_objects(tmp_path):
         __name__, "Scale", "Scale")          # as Keras writes an unregistered class
     k_model = keras.saving.load_model(tmp_path / "custom.keras",
                                       custom_objects={"Scale": KerasScale})
-    np.testing.assert_allclose(k_model.predict(X, verbose=0), X * 3 + 1, rtol=1e-6)
+    np.testing.assert_allclose(k_model.predict(X, verbose=0), X * 3 * w + 1, rtol=1e-6)
 
     k_inp = keras.Input((4,))
-    keras.Model(k_inp, KerasScale(0.5)(k_inp)).save(tmp_path / "k_custom.keras")
+    k_model = keras.Model(k_inp, KerasScale(0.5)(k_inp))
+    k_model.set_weights([w])
+    k_model.save(tmp_path / "k_custom.keras")
     with pytest.raises(ValueError, match="Scale.*custom_objects"):
         gn.load_model(tmp_path / "k_custom.keras")
     loaded = gn.load_model(tmp_path / "k_custom.keras", custom_objects={"Scale": GraphnetScale})
-    np.testing.assert_allclose(loaded.predict(X), X * 0.5 + 1, rtol=1e-6)
+    np.testing.assert_allclose(loaded.predict(X), X * 0.5 * w + 1, rtol=1e-6)

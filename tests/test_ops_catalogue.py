@@ -240,6 +240,17 @@ def test_control_flow_ops_match_keras():
     np.testing.assert_allclose(tangent, np.cos(X) * Y, rtol=1e-5, atol=1e-6)
 
 
+def test_ops_taking_functions_run_inside_a_custom_layer():
+    class PrefixSums(gn.layers.Layer):
+        def call(self, inputs):
+            sums = ops.associative_scan(jnp.add, inputs, axis=1)
+            return ops.switch(1, [lambda a: a, lambda a: a * 2.0], sums)
+    inp = gn.Input((4,))
+    model = gn.Model(inp, PrefixSums()(inp))
+    np.testing.assert_allclose(model.predict(X), 2 * np.cumsum(X, axis=1), rtol=1e-5,
+                               atol=1e-6)
+
+
 def test_custom_gradient_sets_the_gradient():
     @ops.custom_gradient
     def clipped_identity(x):
