@@ -50,6 +50,9 @@ def test_keras_op_layers_load_as_operation_nodes(tmp_path):
     ops_in_graph = {data["layer"].op for _, data in loaded.graph.nodes(data=True)
                     if isinstance(data["layer"], Operation)}
     assert {"not_equal", "get_item", "reshape", "matmul", "where"} <= ops_in_graph
+    loaded.save(tmp_path / "back.keras")                 # and to Keras again
+    np.testing.assert_allclose(keras.saving.load_model(tmp_path / "back.keras").predict(
+        X, verbose=0), k_model.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 def test_graphnet_ops_are_written_as_keras_op_layers(tmp_path):
