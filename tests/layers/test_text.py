@@ -184,3 +184,15 @@ def test_docstring_examples_run():
     for module in (text, lookup, hashing, discretization):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_strings_given_to_a_device_layer_or_model_are_type_errors():
+    import graphnet as gn
+    with pytest.raises(TypeError, match=r"Dense 'dense_s' takes numbers, received an array of "
+                                        r"dtype <U1: strings never reach the device"):
+        layers.Dense(2, name="dense_s")(np.array([["a"]]))
+    inputs = gn.Input((1,))
+    model = gn.Model(inputs, layers.Dense(2)(inputs))
+    with pytest.raises(TypeError, match=r"input 'input_layer.*' .* must be numeric, received an "
+                                        r"array of dtype <U1"):
+        model.predict(np.array([["a"]]), verbose=0)
