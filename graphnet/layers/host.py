@@ -9,6 +9,8 @@ import numpy as np
 from .base import Layer
 from .tracing import is_symbolic
 
+ESCAPE = "surrogateescape"     # str <-> bytes both ways, for any bytes
+
 
 class HostLayer(Layer):
     """Base of the layers that run on the host: calling one on arrays, lists or strings
@@ -53,14 +55,15 @@ class HostLayer(Layer):
 
 def as_strings(values, who):
     """`values` (str, bytes, nested lists, NumPy or object arrays) as an object array of
-    str; anything else is a TypeError naming the layer."""
+    str; anything else is a TypeError naming the layer. Bytes that are not UTF-8 (a text
+    cut inside a character) keep their bytes as escapes, as TensorFlow keeps them."""
     arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
     if arr.dtype.kind == "U":
         return arr.astype(object)
     if arr.dtype.kind == "S":
-        return np.vectorize(lambda b: b.decode("utf-8"), otypes=[object])(arr)
+        return np.vectorize(lambda b: b.decode("utf-8", ESCAPE), otypes=[object])(arr)
     if arr.dtype.kind == "O" and all(isinstance(v, (str, bytes)) for v in arr.flat):
-        return np.vectorize(lambda v: v.decode("utf-8") if isinstance(v, bytes) else v,
+        return np.vectorize(lambda v: v.decode("utf-8", ESCAPE) if isinstance(v, bytes) else v,
                             otypes=[object])(arr) if arr.size else arr
     raise TypeError(f"{who} expects strings, received {_describe(arr)}")
 

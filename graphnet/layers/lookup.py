@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from .fingerprint import fingerprint64, siphash
-from .host import HostLayer, as_integers, as_strings, batches
+from .host import ESCAPE, HostLayer, as_integers, as_strings, batches
 
 MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 INT64_MAX = np.iinfo(np.int64).max
@@ -244,7 +244,7 @@ class IndexLookup(HostLayer):
         n = self.num_oov_indices
         if self.kind == "int" and self.oov_method != "farmhash":
             return int(token) % n
-        data = str(token).encode("utf-8")
+        data = str(token).encode("utf-8", ESCAPE)
         h = siphash(self.salt, data) if self.salt is not None else fingerprint64(data)
         return h % n
 

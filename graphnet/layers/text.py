@@ -2,7 +2,7 @@
 Keras's standardization, splitting, n-grams and vocabulary (a StringLookup inside)."""
 import numpy as np
 
-from .host import HostLayer, as_strings, batches
+from .host import ESCAPE, HostLayer, as_strings, batches
 from .lookup import StringLookup
 
 # Keras strips these bytes (string.punctuation) with "strip_punctuation".
@@ -100,17 +100,18 @@ class TextVectorization(HostLayer):
             return texts
 
         def one(text):
-            data = text.encode("utf-8")
+            data = text.encode("utf-8", ESCAPE)
             if self.standardize in ("lower", "lower_and_strip_punctuation"):
                 data = data.lower()
             if self.standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
                 data = data.translate(None, PUNCTUATION)
-            return data.decode("utf-8")
+            return data.decode("utf-8", ESCAPE)
         return np.vectorize(one, otypes=[object])(texts) if texts.size else texts
 
     def _split(self, texts):
         if self.split == "whitespace":
-            return [[t.decode("utf-8") for t in s.encode("utf-8").split()] for s in texts]
+            return [[t.decode("utf-8", ESCAPE) for t in s.encode("utf-8", ESCAPE).split()]
+                    for s in texts]
         if self.split == "character":
             return [list(s) for s in texts]
         rows = self.split(np.asarray(list(texts), dtype=str))

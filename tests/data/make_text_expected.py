@@ -94,6 +94,9 @@ def hashing_cases():
                       [[w for w in words[:30]], [w for w in words[30:60]]]))
     cases.append(case("HashedCrossing", {"num_bins": 1000},
                       [[[i] for i in ints], [[i // 3] for i in ints]]))
+    cases.append(case("HashedCrossing", {"num_bins": 7}, [[["a"], ["b"]], [["c"], ["d"]],
+                                                          [[5], [6]]]))
+    cases.append(case("Hashing", {"num_bins": 11}, [[1.9, -2.5], [3.0, 1e10]]))
     cases.append(case("HashedCrossing", {"num_bins": 7, "output_mode": "one_hot"},
                       [["x", "y", "z"], [1, 2, 3]]))
     return cases
@@ -129,6 +132,15 @@ def lookup_cases():
                    {"output_mode": "multi_hot"}, {"output_mode": "count"},
                    {"output_mode": "tf_idf"}):
         cases.append(case("IntegerLookup", config, iq, adapt=ints))
+    cases.append(case("IntegerLookup", {"vocabulary": [12, 36, 1138], "mask_token": 0,
+                                        "invert": True}, [[0, 1, 2, 3, 4, 9]]))
+    cases.append(case("IntegerLookup", {"vocabulary": [12, 36], "mask_token": 0,
+                                        "num_oov_indices": 2}, [[0, 12, 5, 36, -7]]))
+    cases.append(case("IntegerLookup", {"output_mode": "one_hot", "max_tokens": 3},
+                      [[3], [1], [7]], adapt=ints))
+    cases.append(case("StringLookup", {"vocabulary": ["a", "b"], "output_mode": "count",
+                                       "pad_to_max_tokens": True, "max_tokens": 6},
+                      [["a", "a", "q", "b"], ["b", "b", "b", "z"]]))
     cases.append(case("IntegerLookup", {"vocabulary": [12, 36, 1138], "invert": True},
                       [[0, 1, 2, 3, 7]]))
     return cases
@@ -153,6 +165,13 @@ def text_cases():
         queries = QUERIES if config.get("split", "whitespace") is not None else \
             [[q] for q in QUERIES]
         cases.append(case("TextVectorization", config, queries, adapt=CORPUS))
+    cases.append(case("TextVectorization", {"output_mode": "multi_hot", "split": None},
+                      [[q] for q in QUERIES[:3]], adapt=[[c] for c in CORPUS]))
+    cases.append(case("TextVectorization", {"ngrams": 3, "output_sequence_length": 3},
+                      ["one", "one two", "one two three four"], adapt=CORPUS))
+    cases.append(case("TextVectorization", {"split": "character", "max_tokens": 12,
+                                            "output_mode": "count"}, QUERIES, adapt=CORPUS))
+    cases.append(case("TextVectorization", {}, "a lone string: the cat", adapt=CORPUS))
     cases.append(case("TextVectorization", {"vocabulary": ["the", "cat", "dog"],
                                             "output_sequence_length": 5}, QUERIES))
     cases.append(case("TextVectorization", {"vocabulary": ["", "[UNK]", "cat", "the"]},

@@ -196,3 +196,13 @@ def test_strings_given_to_a_device_layer_or_model_are_type_errors():
     with pytest.raises(TypeError, match=r"input 'input_layer.*' .* must be numeric, received an "
                                         r"array of dtype <U1"):
         model.predict(np.array([["a"]]), verbose=0)
+
+
+def test_bytes_cut_inside_a_character_still_vectorize():
+    # text_dataset_from_directory(max_length=...) cuts bytes, maybe inside a character
+    vectorize = layers.TextVectorization(vocabulary=["caf", "cat"])
+    np.testing.assert_array_equal(vectorize(np.array([b"caf\xc3 cat", b"CAT"], dtype=object)),
+                                  [[1, 3], [3, 0]])
+    lookup = layers.StringLookup(num_oov_indices=3, vocabulary=["a"])
+    # an unknown token goes to the OOV index TensorFlow's fingerprint of its bytes gives
+    assert lookup(np.array([b"\xc3"], dtype=object))[0] == fingerprint64(b"\xc3") % 3
