@@ -9,11 +9,13 @@ from .lookup import encode
 
 def _as_text(values, who):
     """Keras's rule: floats are cast to int64, numbers hashed as their decimal text,
-    strings as their UTF-8 bytes."""
+    booleans as "true"/"false" (TensorFlow's `as_string`), strings as their UTF-8 bytes."""
     arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
     if arr.dtype.kind == "f":
         arr = arr.astype(np.int64)
-    if arr.dtype.kind in "iub":
+    if arr.dtype.kind == "b":
+        return arr, np.where(arr, b"true", b"false").astype(object)
+    if arr.dtype.kind in "iu":
         return arr, np.vectorize(lambda v: str(int(v)).encode(), otypes=[object])(arr) \
             if arr.size else arr.astype(object)
     if arr.dtype.kind in "USO":

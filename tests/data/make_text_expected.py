@@ -97,6 +97,7 @@ def hashing_cases():
     cases.append(case("HashedCrossing", {"num_bins": 7}, [[["a"], ["b"]], [["c"], ["d"]],
                                                           [[5], [6]]]))
     cases.append(case("Hashing", {"num_bins": 11}, [[1.9, -2.5], [3.0, 1e10]]))
+    cases.append(case("Hashing", {"num_bins": 7}, [[True], [False]]))
     cases.append(case("HashedCrossing", {"num_bins": 7, "output_mode": "one_hot"},
                       [["x", "y", "z"], [1, 2, 3]]))
     return cases
