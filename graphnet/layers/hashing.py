@@ -88,6 +88,13 @@ class Hashing(HostLayer):
             out = np.where(mask, 0, out + 1)
         return out
 
+    def host_output_spec(self, input_shape, input_dtype):
+        if self.output_mode == "int":
+            return tuple(input_shape), "int32"
+        if self.output_mode == "one_hot" and not (len(input_shape) > 1 and input_shape[-1] == 1):
+            return (*input_shape, self.num_bins), "float32"
+        return (*input_shape[:-1], self.num_bins), "float32"
+
     def host_call(self, inputs):
         ids = self.bins(inputs)
         if self.output_mode == "int":

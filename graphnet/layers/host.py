@@ -6,6 +6,7 @@ a compiled program, the way Keras's book code maps a dataset with them.
 import jax
 import numpy as np
 
+from ..symbolic import CallNode, SymbolicTensor
 from .base import Layer
 from .tracing import is_symbolic
 
@@ -31,19 +32,42 @@ class HostLayer(Layer):
         return False
 
     def __call__(self, *args, **kwargs):
-        leaves = jax.tree_util.tree_leaves((args, kwargs))
-        if any(is_symbolic(leaf) for leaf in leaves):
-            raise NotImplementedError(
-                f"{type(self).__name__} '{self.name}' runs on the host with NumPy and cannot "
-                f"be called on a symbolic tensor (inside a model) yet: apply it to the data "
-                f"(`x = {self.name}(texts)`, or map a dataset with it) and give its output to "
-                f"the model")
         kwargs.pop("training", None)
+        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
+        if any(is_symbolic(leaf) for leaf in leaves):
+            return self._call_symbolic_host(leaves, treedef)
         return self.host_call(*args, **kwargs)
+
+    def _call_symbolic_host(self, leaves, treedef):
+        """A node of the model's graph, its output spec declared (nothing is traced: its
+        values are computed on the host, before the compiled program)."""
+        tensors = [leaf for leaf in leaves if is_symbolic(leaf)]
+        if len(tensors) != 1 or len(leaves) != 1:
+            raise NotImplementedError(f"{type(self).__name__} '{self.name}': inside a model a "
+                                      f"host layer takes one input tensor; apply it to the "
+                                      f"data instead")
+        shape, dtype = self.host_output_spec(tensors[0].shape, tensors[0].dtype)
+        node = CallNode(layer=self, treedef=treedef, leaves=leaves,
+                        out_treedef=jax.tree_util.tree_structure(0))
+        node.outputs = [SymbolicTensor(shape, dtype, node, 0)]
+        self.call_nodes.append(node)
+        self.built = True
+        return node.outputs[0]
+
+    def host_output_spec(self, input_shape, input_dtype):
+        """`(shape, dtype)` of the output for a symbolic input: what the compiled program
+        receives (int32 for indices, as JAX keeps Keras's int64 without x64)."""
+        raise NotImplementedError(f"{type(self).__name__} '{self.name}' cannot be called on "
+                                  f"a symbolic tensor: apply it to the data instead")
 
     def host_call(self, inputs):
         """The layer's computation on NumPy values (subclasses define it)."""
         raise NotImplementedError(f"{type(self).__name__} must define host_call()")
+
+    def _need_strings(self, dtype):
+        if np.dtype(dtype) != np.dtype(object):
+            raise TypeError(f"{type(self).__name__} '{self.name}' takes strings: call it on "
+                            f"Input(..., dtype=\"string\"), received dtype {np.dtype(dtype)}")
 
     def call(self, params, state, *args, training=False, rng=None, **kwargs):
         raise TypeError(f"{type(self).__name__} '{self.name}' runs on the host with NumPy; "

@@ -300,6 +300,29 @@ class IndexLookup(HostLayer):
         # Keras's lookups count in their index dtype, int64; tf_idf weighs them in float32.
         return encode(ids, self.output_mode, self._depth(), self.idf, dtype="int64")
 
+    def vector_spec(self, input_shape):
+        """The output spec of a lookup's output_mode for `input_shape`: Keras's shapes and
+        symbolic dtypes (int32 indices, as JAX keeps int64 without x64; float32 vectors)."""
+        if self.output_mode == "int":
+            return tuple(input_shape), "int32"
+        depth = self._depth()
+        dtype = "float32"
+        if self.output_mode == "one_hot":
+            keep = input_shape[:-1] if len(input_shape) > 1 and input_shape[-1] == 1 \
+                else input_shape
+            return (*keep, depth), dtype
+        return (*input_shape[:-1], depth), dtype
+
+    def host_output_spec(self, input_shape, input_dtype):
+        if self.kind == "string":
+            self._need_strings(input_dtype)
+        elif np.dtype(input_dtype).kind not in "iu":
+            raise TypeError(f"{self.who} takes integers, received dtype {np.dtype(input_dtype)}")
+        if self.invert:
+            raise NotImplementedError(f"{self.who}: invert=True gives strings or tokens, which "
+                                      f"never reach the device; apply it to the outputs instead")
+        return self.vector_spec(input_shape)
+
     def host_call(self, inputs):
         if self.invert:
             return self._invert(inputs)
@@ -312,6 +335,11 @@ class IndexLookup(HostLayer):
         if isinstance(vocab, np.ndarray):
             vocab = vocab.tolist()
         idf = self.input_idf_weights
+        if vocab is None and self.tokens is not None:
+            # An adapted (or file) vocabulary travels in the config, special tokens first,
+            # so a saved model (.graphnet or .keras) rebuilds it from the file alone.
+            vocab = self.get_vocabulary()
+            idf = None if self.idf is None else self.idf[:len(vocab)].tolist()
         return {**super().get_config(), "invert": self.invert, "max_tokens": self.max_tokens,
                 "num_oov_indices": self.num_oov_indices, "oov_token": self.oov_token,
                 "mask_token": self.mask_token, "output_mode": self.output_mode,

@@ -145,6 +145,24 @@ class TextVectorization(HostLayer):
         return [list(texts.ravel())] if texts.ndim <= 1 else \
             [list(r) for r in texts.reshape(len(texts), -1)]
 
+    def host_output_spec(self, input_shape, input_dtype):
+        self._need_strings(input_dtype)
+        if self.split is None:
+            return self.lookup_layer.vector_spec(input_shape) if self.output_mode != "int" \
+                else ((*input_shape[:-1], self.output_sequence_length)
+                      if self.output_sequence_length else tuple(input_shape), "int32")
+        if len(input_shape) > 2 or (len(input_shape) == 2 and input_shape[-1] != 1):
+            raise ValueError(f"{self.who}: to split strings the input must have shape "
+                             f"(batch,) or (batch, 1), received {input_shape}")
+        if self.output_mode == "int":
+            if self.output_sequence_length is None:
+                raise NotImplementedError(
+                    f"{self.who}: inside a model, output_mode='int' needs "
+                    f"output_sequence_length (each batch would otherwise be padded to its own "
+                    f"longest text)")
+            return (input_shape[0], self.output_sequence_length), "int32"
+        return self.lookup_layer.vector_spec((input_shape[0], None))
+
     def host_call(self, inputs):
         texts = self._standardize(as_strings(inputs, self.who))
         lookup = self.lookup_layer
@@ -176,8 +194,8 @@ class TextVectorization(HostLayer):
 
     def get_config(self):
         lookup = self.lookup_layer
-        vocab = lookup.input_vocabulary
-        idf = lookup.input_idf_weights
+        inner = lookup.get_config()          # an adapted vocabulary included
+        vocab, idf = inner["vocabulary"], inner["idf_weights"]
         return {**super().get_config(), "max_tokens": lookup.max_tokens,
                 "standardize": self.standardize, "split": self.split,
                 "ngrams": self.ngrams_arg, "output_mode": self.output_mode,

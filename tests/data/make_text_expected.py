@@ -8,7 +8,8 @@ Run it in an environment that has TensorFlow (CI installs none):
     KERAS_BACKEND=tensorflow /tmp/tfenv/bin/python tests/data/make_text_expected.py
 
 Each case: the layer's class and constructor arguments, the data given to `adapt` (or
-none), the inputs of the call, and what Keras returned (vocabulary and output).
+none), the inputs of the call, and what Keras returned (vocabulary and output). It also
+saves two small Keras models that begin with TextVectorization (text_model_*.keras).
 """
 import json
 import os
@@ -219,12 +220,36 @@ def directory_cases():
     return {"tree": TREE, "runs": cases}
 
 
+def model_files():
+    """Keras models that begin with an adapted TextVectorization, saved as .keras files
+    beside the JSON (the vocabulary in assets/, tf-idf weights in model.weights.h5), and
+    their predictions on QUERIES."""
+    import tensorflow as tf
+    keras.utils.set_random_seed(0)
+    out = {}
+    for mode in ("int", "tf_idf"):
+        vectorize = keras.layers.TextVectorization(
+            max_tokens=12, output_mode=mode, output_sequence_length=5 if mode == "int" else None)
+        vectorize.adapt(CORPUS)
+        inputs = keras.Input(shape=(1,), dtype="string")
+        x = vectorize(inputs)
+        if mode == "int":
+            x = keras.layers.Flatten()(keras.layers.Embedding(12, 3)(x))
+        model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+        name = f"text_model_{mode}.keras"
+        model.save(os.path.join(HERE, name))
+        queries = tf.constant([[q] for q in QUERIES])
+        out[mode] = {"file": name, "predictions": model(queries).numpy().tolist()}
+    return out
+
+
 def main():
     cases = hashing_cases() + lookup_cases() + text_cases()
     path = os.path.join(HERE, "text_expected.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump({"keras": keras.__version__, "cases": cases,
-                   "text_dataset_from_directory": directory_cases()}, f, ensure_ascii=False,
+                   "text_dataset_from_directory": directory_cases(),
+                   "models": model_files()}, f, ensure_ascii=False,
                   separators=(",", ":"))
         f.write("\n")
     print(f"wrote {len(cases)} cases to {path}")

@@ -159,12 +159,6 @@ def test_bad_input_names_the_layer():
         layers.HashedCrossing(3, name="x")(np.array([1, 2]))
 
 
-def test_host_layers_refuse_symbolic_tensors_with_the_way_to_use_them():
-    import graphnet as gn
-    with pytest.raises(NotImplementedError, match=r"runs on the host .* apply it to the data"):
-        layers.StringLookup(vocabulary=["a"])(gn.Input((1,), dtype="int32"))
-
-
 def test_config_round_trip_keeps_behaviour():
     vectorize = layers.TextVectorization(max_tokens=10, ngrams=2, output_sequence_length=6,
                                          vocabulary=["the", "cat", "the cat"])
