@@ -111,3 +111,13 @@ def test_what_a_model_cannot_hold_is_an_error_that_says_why():
     with pytest.raises(NotImplementedError, match=r"begins with host layers, so it cannot be "
                                                   r"called as a layer"):
         gn.Model(outer_input, model(outer_input))
+
+
+@pytest.mark.parametrize("name,dtype", [("string_lookup", object), ("integer_lookup", "int64")])
+def test_keras_files_with_lookup_vocabularies_in_assets(name, dtype):
+    entry = EXPECTED["models"][name]
+    model = gn.load_model(os.path.join(DATA, entry["file"]))
+    assert model.graph.nodes[model.layers[1].name]["host"] is True
+    np.testing.assert_allclose(model.predict(np.array(entry["queries"], dtype=dtype),
+                                             verbose=0),
+                               entry["predictions"], rtol=1e-5, atol=1e-6)

@@ -240,6 +240,23 @@ def model_files():
         model.save(os.path.join(HERE, name))
         queries = tf.constant([[q] for q in QUERIES])
         out[mode] = {"file": name, "predictions": model(queries).numpy().tolist()}
+    # plain lookups: their vocabulary in assets/layers/<name>/vocabulary.txt
+    words = keras.layers.StringLookup(output_mode="multi_hot", num_oov_indices=2)
+    words.adapt([["a", "b", "a"], ["c", "b", "a"]])
+    inputs = keras.Input(shape=(3,), dtype="string")
+    model = keras.Model(inputs, keras.layers.Dense(2)(words(inputs)))
+    model.save(os.path.join(HERE, "text_model_string_lookup.keras"))
+    queries = [["a", "q", "c"], ["b", "b", "z"]]
+    out["string_lookup"] = {"file": "text_model_string_lookup.keras", "queries": queries,
+                            "predictions": model(tf.constant(queries)).numpy().tolist()}
+    numbers = keras.layers.IntegerLookup(output_mode="count", mask_token=0)
+    numbers.adapt(np.array([[3, 5, 3], [7, 5, 3]]))
+    inputs = keras.Input(shape=(3,), dtype="int64")
+    model = keras.Model(inputs, keras.layers.Dense(2)(numbers(inputs)))
+    model.save(os.path.join(HERE, "text_model_integer_lookup.keras"))
+    queries = [[3, 0, 9], [5, 5, 7]]
+    out["integer_lookup"] = {"file": "text_model_integer_lookup.keras", "queries": queries,
+                             "predictions": model(tf.constant(queries, "int64")).numpy().tolist()}
     return out
 
 
