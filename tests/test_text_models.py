@@ -121,3 +121,19 @@ def test_keras_files_with_lookup_vocabularies_in_assets(name, dtype):
     np.testing.assert_allclose(model.predict(np.array(entry["queries"], dtype=dtype),
                                              verbose=0),
                                entry["predictions"], rtol=1e-5, atol=1e-6)
+
+
+def test_a_registered_standardize_function_is_saved_by_name(tmp_path):
+    @gn.register_serializable(name="shout_for_text_models")
+    def shout(texts):
+        return np.char.upper(texts)
+
+    vectorize = layers.TextVectorization(standardize=shout, vocabulary=["CAT", "DOG"],
+                                         output_mode="count")
+    inputs = gn.Input(shape=(1,), dtype="string")
+    model = gn.Model(inputs, layers.Dense(1)(vectorize(inputs)))
+    model.save(str(tmp_path / "m.graphnet"))
+    loaded = gn.load_model(str(tmp_path / "m.graphnet"))
+    assert loaded.layers[1].standardize is shout
+    x = np.array([["cat dog cat"], ["bird"]])
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -2,6 +2,7 @@
 Keras's standardization, splitting, n-grams and vocabulary (a StringLookup inside)."""
 import numpy as np
 
+from ..registry import get_registered, registered_name
 from .host import ESCAPE, HostLayer, as_strings, batches
 from .lookup import StringLookup
 
@@ -197,7 +198,7 @@ class TextVectorization(HostLayer):
         inner = lookup.get_config()          # an adapted vocabulary included
         vocab, idf = inner["vocabulary"], inner["idf_weights"]
         return {**super().get_config(), "max_tokens": lookup.max_tokens,
-                "standardize": self.standardize, "split": self.split,
+                "standardize": _by_name(self.standardize), "split": _by_name(self.split),
                 "ngrams": self.ngrams_arg, "output_mode": self.output_mode,
                 "output_sequence_length": self.output_sequence_length,
                 "pad_to_max_tokens": lookup.pad_to_max_tokens, "sparse": False,
@@ -211,4 +212,15 @@ class TextVectorization(HostLayer):
         config = dict(config)
         if isinstance(config.get("ngrams"), list):
             config["ngrams"] = tuple(config["ngrams"])
+        for key, names in (("standardize", STANDARDIZE), ("split", SPLIT)):
+            if isinstance(config.get(key), str) and config[key] not in names:
+                config[key] = get_registered(config[key])
         return cls(**config)
+
+
+def _by_name(value):
+    """A callable `standardize` or `split` as its registered name (how a config saves it);
+    an unregistered function stays itself, which saving refuses with its name."""
+    if callable(value):
+        return registered_name(value) or value
+    return value
