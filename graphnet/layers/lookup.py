@@ -50,6 +50,7 @@ def encode(rows, mode, depth, idf=None, dtype="float32"):
 class IndexLookup(HostLayer):
     """The common core of StringLookup and IntegerLookup (Keras's IndexLookup)."""
     kind = "string"
+    called = False            # vector outputs were made: their length may not change now
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]",
                  vocabulary=None, idf_weights=None, invert=False, output_mode="int",
@@ -196,8 +197,6 @@ class IndexLookup(HostLayer):
                                f"vocabulary size cannot change after the layer was called "
                                f"({self.frozen_vocab_size} -> {size})")
         self.frozen_vocab_size = size
-
-    called = False
 
     # ---- adapt ---------------------------------------------------------------------
     def adapt(self, data, steps=None):
