@@ -50,10 +50,14 @@ def test_adapted_boundaries_equal_keras_quantile_summary():
                                atol=1e-6)
 
 
-def test_through_the_harness_and_errors():
+@pytest.mark.slow
+def test_through_the_harness():
     run_layer_test(lambda: layers.Discretization(bin_boundaries=[-0.5, 0.0, 0.5]), (None, 3),
                    keras_layer=lambda: keras().layers.Discretization(
                        bin_boundaries=[-0.5, 0.0, 0.5]))
+
+
+def test_errors_name_the_layer():
     with pytest.raises(ValueError, match="Discretization 'd': give num_bins or bin_bound"):
         layers.Discretization(num_bins=3, bin_boundaries=[0.0], name="d")
     with pytest.raises(ValueError, match="adapt needs num_bins"):
