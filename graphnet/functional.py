@@ -15,6 +15,7 @@ import numpy as np
 from . import naming
 from . import graph as graphs
 from .graph import build_graph, check_tensors, layer_order
+from .host_prefix import split as split_host_prefix
 from .interpret import make_run
 from .layers.base import InputLayer, Layer
 from .symbolic import SymbolicTensor, TensorSpec, shape_str
@@ -68,6 +69,7 @@ class Functional(Layer):
     """
     added_losses: list = ()   # tensors a subclassed model's call gave add_loss (in the graph)
     _graph_layers: tuple = ()
+    _host = None              # a HostPrefix when the graph begins with host layers
     subclassed = False        # a subclass with Keras's `call(inputs)`: traced into a graph, and
                               # saved with its layer attributes
 
@@ -118,7 +120,10 @@ class Functional(Layer):
                             else [t.node.layer.name for t in self.inputs])
         self.output_names = (list(self._output_keys) if self._output_kind == "dict"
                              else unique_names([t.name for t in self.outputs]))
-        self._run = make_run(self.graph)
+        # Host layers (text, lookups) run before the compiled program, which starts from
+        # their outputs: see host_prefix.
+        self._host = split_host_prefix(self.graph, self.name)
+        self._run = make_run(self.graph if self._host is None else self._host.device_graph)
         # Inference: (outputs, new_state). The state comes back because a call may change
         # it even when not training (a SeedGenerator's counter, a Keras-form layer's
         # assign), and Keras keeps such changes; the key feeds layers called training=True.
@@ -160,9 +165,14 @@ class Functional(Layer):
         return [x]
 
     def _prepare_inputs(self, x, who: str = "predict"):
-        """Check and convert the user's arrays: names, numeric dtype, shape, equal lengths."""
+        """Check and convert the user's arrays: names, numeric dtype, shape, equal lengths;
+        host layers at the start of the model run first, on the host."""
         arrays = []
-        for t, name, a in zip(self.inputs, self.input_names, self._flatten_inputs(x, who)):
+        given, specs = self._flatten_inputs(x, who), self.inputs
+        if self._host is not None:
+            given = self._host.run(given, self.input_names, self.name, who)
+            specs = self._host.device_specs
+        for t, name, a in zip(specs, self.input_names, given):
             if not isinstance(a, jax.Array):
                 try:
                     a = np.asarray(a)

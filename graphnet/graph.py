@@ -9,7 +9,8 @@ builds a model from any DiGraph in this schema.
   `arguments` (the call's `(args, kwargs)`, each tensor replaced by `Arg(k)`, k its
   position among the call's tensors, constants kept as they are; `((), {})` for an input:
   a node with no arguments is an input), `outputs` (a tuple of `TensorSpec(shape, dtype)`, one
-  per output tensor of the call).
+  per output tensor of the call), and `host=True` on a call of a layer that runs on the
+  host before the compiled program (text and lookup layers; see `host_prefix`).
 - Edge attributes: `tensors`, a tuple of `(output, argument)` pairs (output `output` of the
   source is tensor argument `argument` of the target: `Add()([x, x])` is one edge with
   `((0, 0), (0, 1))`), and `shape` (batch axis None) and `dtype` of the first tensor it carries.
@@ -253,7 +254,8 @@ def build_graph(inputs, outputs, input_structure, output_structure, model_name: 
             else:
                 template.append(leaf)
         graph.add_node(key, layer=layer, arguments=node.treedef.unflatten(template),
-                       outputs=tuple(TensorSpec(t.shape, t.dtype) for t in node.outputs))
+                       outputs=tuple(TensorSpec(t.shape, t.dtype) for t in node.outputs),
+                       **({"host": True} if getattr(layer, "runs_on_host", False) else {}))
         for parent, pairs in edges.items():
             first = pairs[0][2]
             graph.add_edge(parent, key, tensors=tuple((o, a) for o, a, _ in pairs),

@@ -16,6 +16,8 @@ MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 
 
 def _dtype_name(name) -> str:
+    if name == "string":                     # Keras's dtype of text inputs (host layers)
+        return name
     try:
         return jnp.dtype(name).name
     except TypeError:

@@ -47,7 +47,8 @@ class SymbolicTensor:
 
     def __init__(self, shape: tuple, dtype, node: "CallNode", index: int = 0):
         self.shape = tuple(shape)
-        self.dtype = np.dtype(dtype)
+        self.dtype = np.dtype(object if isinstance(dtype, str) and dtype == "string"
+                              else dtype)       # Keras's "string" (text inputs): objects
         self.node = node
         self.index = index
         self.mask_spec = None       # the spec of the mask it carries (see `_keras_mask`)

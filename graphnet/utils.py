@@ -3,6 +3,7 @@ import numpy as np
 
 from . import naming
 from .plot import plot_model
+from .text_data import text_dataset_from_directory
 from .timeseries import timeseries_dataset_from_array
 
 

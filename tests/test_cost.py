@@ -79,6 +79,8 @@ CATALOGUE = [
     ("Embedding", one(lambda: layers.Embedding(10, 4)), [(5,)], "int32"),
     ("CategoryEncoding", one(lambda: layers.CategoryEncoding(6, output_mode="multi_hot")),
      [(3,)], "int32"),
+    ("Discretization", one(lambda: layers.Discretization(bin_boundaries=[-0.5, 0.0, 0.5])),
+     [(4,)]),
     ("Add", pair(layers.Add), [(4,), (4,)]),
     ("Subtract", pair(layers.Subtract), [(4,), (4,)]),
     ("Multiply", pair(layers.Multiply), [(4,), (4,)]),
@@ -166,6 +168,8 @@ CATALOGUE = [
     ("ZeroPadding3D", one(lambda: layers.ZeroPadding3D(1)), [(2, 2, 2, 2)]),
 ]
 NOT_A_NODE = {"Layer", "InputLayer", "Operation"}     # bases, and what inputs are drawn as
+# Run on the host with NumPy before any compiled program: no node, no cost.
+ON_THE_HOST = {"HashedCrossing", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"}
 
 
 def test_the_catalogue_table_has_every_layer_class():
@@ -174,7 +178,7 @@ def test_the_catalogue_table_has_every_layer_class():
                 if inspect.isclass(getattr(layers, n)) and issubclass(getattr(layers, n),
                                                                       layers.Layer)}
     covered = {getattr(layers, case[0].split("-")[0]) for case in CATALOGUE}
-    missing = {c.__name__ for c in exported - covered} - NOT_A_NODE
+    missing = {c.__name__ for c in exported - covered} - NOT_A_NODE - ON_THE_HOST
     assert not missing, f"layer classes with no cost case: {sorted(missing)}"
 
 

@@ -41,3 +41,7 @@ GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (GlobalMaxPooling1D, GlobalM
 GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D,
                                                      GlobalAveragePooling2D,
                                                      GlobalAveragePooling3D)
+from .discretization import Discretization
+from .hashing import HashedCrossing, Hashing
+from .lookup import IntegerLookup, StringLookup
+from .text import TextVectorization

@@ -19,7 +19,7 @@ from .input_spec import InputSpec, check_inputs
 from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope, generator_keyword,
                          held_in_attributes, is_keras_form, make_weight, pure_keras_call)
 from .penalties import activity_loss, apply_constraints, weight_penalty
-from .tracing import is_symbolic, mark_masks, output_specs, shapes_of, with_mask
+from .tracing import device_value, is_symbolic, mark_masks, output_specs, shapes_of, with_mask
 from .weights import each_once, get_weights, own_weights, set_weights
 
 __all__ = ["Input", "InputLayer", "InputSpec", "Layer", "TensorSpec", "shape_str"]
@@ -436,7 +436,7 @@ class Layer:
 
     def _call_eager(self, args, kwargs):
         args, kwargs = jax.tree_util.tree_map(
-            lambda x: jnp.asarray(x) if isinstance(x, (np.ndarray, list)) else x, (args, kwargs),
+            lambda x: device_value(x, self), (args, kwargs),
             is_leaf=lambda x: isinstance(x, np.ndarray))
         spec_args, spec_kwargs = jax.tree_util.tree_map(
             lambda x: SymbolicTensor((None, *x.shape[1:]), x.dtype, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ..symbolic import SymbolicTensor, TensorSpec, shape_str
@@ -10,6 +11,17 @@ from ..symbolic import SymbolicTensor, TensorSpec, shape_str
 # Stand-ins for unknown (None) sizes when shapes are inferred by tracing: two different
 # values, so any output size that follows them is unknown too (Keras does the same).
 PROBE_SIZES = (83, 89)
+
+
+def device_value(x, layer):
+    """An eager call's argument as a JAX array (arrays and lists); strings are refused with
+    the way to turn them into numbers, since strings never reach the device."""
+    if isinstance(x, (str, bytes)) or (isinstance(x, np.ndarray) and x.dtype.kind in "USO"):
+        got = f"an array of dtype {x.dtype}" if isinstance(x, np.ndarray) else "strings"
+        raise TypeError(f"{type(layer).__name__} '{layer.name}' takes numbers, received {got}: "
+                        f"strings never reach the device; turn them into numbers first with "
+                        f"TextVectorization, StringLookup or Hashing")
+    return jnp.asarray(x) if isinstance(x, (np.ndarray, list)) else x
 
 
 def is_symbolic(x) -> bool:

@@ -156,7 +156,8 @@ def scene(model, expand_nested: bool = False, highlight=None) -> Scene:
             box_id = f"{prefix}{key}"
             outputs = data["outputs"]
             boxes.append(Box(
-                id=box_id, name=layer.name, type=type(layer).__name__, layer=layer,
+                id=box_id, name=layer.name, layer=layer,
+                type=type(layer).__name__ + (" (host)" if data.get("host") else ""),
                 is_input=is_input, is_model=inner is not None,
                 input_shapes=[graph.nodes[s]["outputs"][o].shape for s, o in sources],
                 output_shapes=[spec.shape for spec in outputs],

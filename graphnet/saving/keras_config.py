@@ -497,7 +497,8 @@ def functional_keras_config(model) -> dict:
     def encode(value):
         if isinstance(value, SymbolicTensor):
             return {"class_name": "__keras_tensor__",
-                    "config": {"shape": list(value.shape), "dtype": str(value.dtype),
+                    "config": {"shape": list(value.shape),
+                               "dtype": "string" if value.dtype == object else str(value.dtype),
                                "keras_history": ref(value)}}
         if isinstance(value, tuple):
             return {"class_name": "__tuple__", "config": {"value": [encode(v) for v in value]}}

@@ -195,6 +195,33 @@ def read_keras_weights(h5file, model, where: str, raw=None) -> None:
         layer.set_weights(values)
 
 
+def read_host_assets(model, assets: dict, h5file, where: str) -> None:
+    """Adapted vocabularies as Keras saves them: `assets/<layer path>/vocabulary.txt`, and
+    tf-idf weights at `<layer path>/vars/idf_weights` (Keras's `load_assets`)."""
+    for path, layer in _layer_paths(model, ""):
+        lookup = getattr(layer, "lookup_layer", layer)
+        if not getattr(layer, "runs_on_host", False) or not hasattr(lookup, "tokens") \
+                or lookup.has_input_vocabulary:
+            continue
+        text = assets.get(f"assets/{path}/vocabulary.txt")
+        if text is None:
+            raise ValueError(f"{where}: no vocabulary for layer '{layer.name}' at "
+                             f"'assets/{path}/vocabulary.txt'")
+        lines = text.decode("utf-8").splitlines()
+        while lines and lines[-1] == "":
+            lines.pop()
+        values = lines if lookup.kind == "string" else [int(v) for v in lines]
+        idf = None
+        if lookup.output_mode == "tf_idf":
+            dataset = _member(h5file, f"{path}/vars/idf_weights", where)
+            if not hasattr(dataset, "shape") or dataset.dtype.kind != "f":
+                raise ValueError(f"{where}: no tf-idf weights for layer '{layer.name}' at "
+                                 f"'{path}/vars/idf_weights'")
+            idf = np.asarray(dataset)[:len(values)]
+        lookup.set_vocabulary(values, idf)
+        lookup.has_input_vocabulary = False
+
+
 def write_keras_weights(h5file, model) -> None:
     """Every layer's weights at Keras's class-based paths (what Keras's load reads)."""
     seen = set()
@@ -203,6 +230,11 @@ def write_keras_weights(h5file, model) -> None:
             continue
         seen.add(id(layer))
         weights = layer.get_weights() if layer.built else []
+        lookup = getattr(layer, "lookup_layer", layer)
+        if getattr(lookup, "idf", None) is not None:     # Keras loads tf-idf weights here
+            for sub in ("vars", "_lookup_layer/vars") if lookup is not layer else ("vars",):
+                h5file.require_group(f"{path}/{sub}").create_dataset("idf_weights",
+                                                                     data=lookup.idf)
         for sub, arrays in weight_groups(layer, weights) if weights else []:
             group = h5file.require_group(f"{path}/{sub}")
             group.attrs["name"] = layer.name
@@ -421,6 +453,9 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
             saved = parse_json(_read_zip_member(zf, _CONFIG, path, _MAX_CONFIG_BYTES),
                                lambda what: file_error(path, f"its {_CONFIG} {what}"))
             weights = _read_zip_member(zf, _WEIGHTS, path, max(size * 64, 1 << 20))
+            assets = {n: _read_zip_member(zf, n, path, max(size * 64, 1 << 20))
+                      for n in zf.namelist() if n.startswith("assets/")
+                      and n.endswith("/vocabulary.txt")}
     validate_objects(saved, _CONFIG, lambda what: file_error(path, what))
     with custom_objects_scope(custom_objects):
         try:
@@ -440,6 +475,7 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
         with h5:
             try:
                 read_keras_weights(h5, model, f"Cannot load {path!r}", weights)
+                read_host_assets(model, assets, h5, f"Cannot load {path!r}")
             except (OSError, KeyError, TypeError) as err:
                 raise file_error(path, f"its {_WEIGHTS} is damaged ({err})") from None
         compile_config = saved.get("compile_config")
