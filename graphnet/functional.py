@@ -318,11 +318,12 @@ class Functional(Layer):
         return shapes[0] if len(shapes) == 1 else shapes
 
     # ---- the graph used as a layer --------------------------------------------------------
-    def _run_graph(self, params, state, inputs, training=False, rng=None, logits=False):
+    def _run_graph(self, params, state, inputs, training=False, rng=None, logits=False,
+                   masks=False):
         """`(outputs, new_state, activity_penalty)` for a flat list of inputs in `inputs`
         order, outputs as a list in `outputs` order: what training differentiates. Reads
         the current graph's run at each call (a Sequential's graph grows)."""
-        return self._run(params, state, inputs, training, rng, logits=logits)
+        return self._run(params, state, inputs, training, rng, logits=logits, masks=masks)
 
     def _pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
         return self.call_with_losses(params, state, *args, training=training, rng=rng, **kwargs)
