@@ -59,8 +59,10 @@ def eager_call(layer, args, kwargs, training, rng):
     `compute_mask` gives where the layer `supports_masking`, as in Keras."""
     mask = kwargs.get("mask")
     mask = incoming_mask(args, "_keras_mask") if mask is None else mask
-    if mask is not None and "mask" not in kwargs and layer.receives_mask:
-        kwargs = {**kwargs, "mask": mask}
+    others = [*args[1:], *(v for k, v in kwargs.items() if k not in ("mask", "training"))]
+    only_one = not any(hasattr(leaf, "shape") for leaf in jax.tree_util.tree_leaves(others))
+    if mask is not None and "mask" not in kwargs and layer.receives_mask and only_one:
+        kwargs = {**kwargs, "mask": mask}      # Keras: only a call of one tensor argument
     outputs, new_state, _ = layer.pure_call(layer.params, layer.state, *args,
                                             training=training, rng=rng, **kwargs)
     if layer.supports_masking:

@@ -14,8 +14,8 @@ IDS = np.array([[3, 1, 0, 0], [2, 0, 0, 0]])
 
 def chain(lib):
     embed = lib.layers.Embedding(5, 3, mask_zero=True)
-    return [embed, lib.layers.Dense(2), lib.layers.LSTM(2, return_sequences=True),
-            lib.layers.Flatten()]
+    return [embed, lib.layers.Dense(2), lib.layers.LayerNormalization(),
+            lib.layers.GlobalAveragePooling1D()]
 
 
 def test_eager_outputs_carry_keras_mask_as_keras():
@@ -71,3 +71,17 @@ def test_a_wrong_symbolic_mask_names_the_layer_and_both_shapes():
     merge = layers.Concatenate(name="cat")
     with pytest.raises(ValueError, match=r"'cat'.*one mask per input \(2 inputs\)"):
         merge([x, x], mask=[None])
+
+
+def test_an_eager_call_of_several_tensor_arguments_gets_no_mask_as_keras():
+    class Probe(layers.Layer):
+        def call(self, inputs, other=None, mask=None):
+            self.got = mask is not None
+            return inputs
+
+    embedded = layers.Embedding(5, 3, mask_zero=True)(IDS)
+    probe = Probe()
+    probe(embedded)
+    assert probe.got
+    probe(embedded, other=embedded)
+    assert not probe.got
