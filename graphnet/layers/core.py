@@ -292,7 +292,7 @@ class Lambda(Layer):
         if isinstance(mask, dict) and mask.get("class_name") in ("__tensor__", "__numpy__"):
             config["mask"] = jnp.asarray(np.asarray(mask["config"]["value"],
                                                     mask["config"]["dtype"]))
-        elif mask is not None:
+        elif isinstance(mask, (str, dict)):          # a registered name, or code
             config["mask"] = _function_from(mask, config, safe_mode)
         return cls(**config)
 

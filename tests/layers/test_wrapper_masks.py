@@ -63,3 +63,20 @@ def test_lambda_keeps_its_mask_in_get_config():
     theirs = keras.layers.Lambda(lambda x: x, mask=fixed).get_config()["mask"]
     assert layers.Lambda(lambda x: x, mask=fixed).get_config()["mask"] == theirs
     assert "mask" not in layers.Lambda(lambda x: x).get_config()
+
+
+def test_a_keras_lambdas_fixed_mask_is_read_and_a_mask_function_refused():
+    from graphnet.saving.keras_config import layer_from_keras
+
+    @gn.register_serializable(name="identity_for_mask_test")
+    def identity(x):
+        return x
+
+    fixed = np.array([[True, False]])
+    entry = keras.saving.serialize_keras_object(keras.layers.Lambda(identity, mask=fixed))
+    entry["config"]["function"] = "identity_for_mask_test"
+    layer = layer_from_keras(entry)
+    np.testing.assert_array_equal(np.asarray(layer.compute_mask(np.zeros((1, 2, 3)), None)), fixed)
+    entry["config"]["mask"] = keras.saving.serialize_keras_object(flip_mask)
+    with pytest.raises(ValueError, match=r"Lambda layer 'lambda.*mask function"):
+        layer_from_keras(entry)
