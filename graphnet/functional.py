@@ -18,6 +18,7 @@ from .graph import build_graph, check_tensors, layer_order
 from .host_prefix import split as split_host_prefix
 from .interpret import make_run
 from .layers.base import InputLayer, Layer
+from .layers.call_masks import attach
 from .symbolic import SymbolicTensor, TensorSpec, shape_str
 
 
@@ -127,7 +128,9 @@ class Functional(Layer):
         # Inference: (outputs, new_state). The state comes back because a call may change
         # it even when not training (a SeedGenerator's counter, a Keras-form layer's
         # assign), and Keras keeps such changes; the key feeds layers called training=True.
-        self._jit_forward = jax.jit(lambda p, s, x, rng: self._run(p, s, x, False, rng)[:2])
+        # The outputs' masks come back too: an eager call sets their `_keras_mask`.
+        self._jit_forward = jax.jit(lambda p, s, x, rng: _without_penalty(
+            self._run(p, s, x, False, rng, masks=True)))
         self.built = True
 
     # ---- structures ----------------------------------------------------------------------
@@ -328,11 +331,16 @@ class Functional(Layer):
         return shapes[0] if len(shapes) == 1 else shapes
 
     # ---- the graph used as a layer --------------------------------------------------------
-    def _run_graph(self, params, state, inputs, training=False, rng=None, logits=False):
+    def _run_graph(self, params, state, inputs, training=False, rng=None, logits=False,
+                   masks=False):
         """`(outputs, new_state, activity_penalty)` for a flat list of inputs in `inputs`
         order, outputs as a list in `outputs` order: what training differentiates. Reads
         the current graph's run at each call (a Sequential's graph grows)."""
-        return self._run(params, state, inputs, training, rng, logits=logits)
+        return self._run(params, state, inputs, training, rng, logits=logits, masks=masks)
+
+    def _forward_only(self, params, state, inputs, rng):
+        """Jitted inference, `(outputs, new_state)`: what predict runs on each batch."""
+        return self._jit_forward(params, state, inputs, rng)[:2]
 
     def _pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
         return self.call_with_losses(params, state, *args, training=training, rng=rng, **kwargs)
@@ -375,10 +383,13 @@ class Functional(Layer):
         # variables (moving statistics when training, SeedGenerator counters always).
         if training:
             rng = jax.random.key(naming.next_seed())
-            outputs, self.state, _ = self._run(self.params, self.state, arrays, True, rng)
+            outputs, self.state, masks = _without_penalty(
+                self._run(self.params, self.state, arrays, True, rng, masks=True))
         else:
-            outputs, self.state = self._jit_forward(self.params, self.state, arrays,
-                                                    self._inference_key())
+            outputs, self.state, masks = self._jit_forward(self.params, self.state, arrays,
+                                                           self._inference_key())
+        for output, mask in zip(outputs, masks):     # Keras's `_keras_mask` on the outputs
+            attach(output, mask)
         return self._pack_outputs(outputs)
 
     def _inference_key(self):
@@ -386,6 +397,11 @@ class Functional(Layer):
         with training=True draws from it, as Keras's layers draw from their seed generators
         in predict), else None: then no random-number code is compiled."""
         return jax.random.key(naming.next_seed()) if self.uses_rng else None
+
+
+def _without_penalty(run_result):
+    outputs, state, _, masks = run_result
+    return outputs, state, masks
 
 
 def graph_layers(graph) -> list:

@@ -13,7 +13,8 @@ builds a model from any DiGraph in this schema.
   host before the compiled program (text and lookup layers; see `host_prefix`).
 - Edge attributes: `tensors`, a tuple of `(output, argument)` pairs (output `output` of the
   source is tensor argument `argument` of the target: `Add()([x, x])` is one edge with
-  `((0, 0), (0, 1))`), and `shape` (batch axis None) and `dtype` of the first tensor it carries.
+  `((0, 0), (0, 1))`), and `shape` (batch axis None) and `dtype` of the first tensor it carries,
+  and `mask`: the shape of the mask that tensor carries (Keras's `_keras_mask`), or None.
 - Graph attributes: `name`; `inputs`, the input node keys as one key, a list or a dict
   name -> key; `outputs`, `(key, output)` pairs as one pair, a list or a dict name -> pair;
   optionally `losses`, a list of `(key, output)` pairs whose values are added to the
@@ -33,6 +34,7 @@ import networkx as nx
 import numpy as np
 
 from . import naming
+from .layers.tracing import mark_masks
 from .symbolic import CallNode, SymbolicTensor, TensorSpec, shape_str
 
 
@@ -259,7 +261,8 @@ def build_graph(inputs, outputs, input_structure, output_structure, model_name: 
         for parent, pairs in edges.items():
             first = pairs[0][2]
             graph.add_edge(parent, key, tensors=tuple((o, a) for o, a, _ in pairs),
-                           shape=first.shape, dtype=first.dtype.name)
+                           shape=first.shape, dtype=first.dtype.name,
+                           mask=None if first.mask_spec is None else first.mask_spec.shape)
     graph.graph["inputs"] = _structure([keys[t.node] for t in inputs], *input_structure)
     graph.graph["outputs"] = _structure([(keys[t.node], t.index) for t in outputs],
                                         *output_structure)
@@ -371,6 +374,7 @@ def call_layer(layer, args, kwargs):
                             out_treedef=old.out_treedef)
             node.outputs = [SymbolicTensor(t.shape, t.dtype, node, i)
                             for i, t in enumerate(old.outputs)]
+            mark_masks(layer, args, kwargs, node.outputs)    # from these inputs' masks
             if not layer.call_nodes:
                 layer.call_nodes.append(node)
             return old.out_treedef.unflatten(node.outputs)

@@ -123,7 +123,9 @@ def make_run(graph, remat=()):
     backward pass (`jax.checkpoint`) instead of keeping their residuals.
 
     With `logits=True` a fourth value lists, per output, the values behind its final
-    softmax/sigmoid (None where `logits_plan` has none): losses can start from them.
+    softmax/sigmoid (None where `logits_plan` has none): losses can start from them. With
+    `masks=True` a last value lists, per output, the mask it carries (Keras's `_keras_mask`,
+    None where none): losses and metrics weight their values by it.
     """
     input_slots, steps, output_slots, n_slots, loss_slots = plan(graph)
     wanted = {s for s, activation in zip(output_slots, logits_plan(graph)) if activation}
@@ -135,10 +137,11 @@ def make_run(graph, remat=()):
     recompute = {i for i, key in enumerate(k for k in graph.nodes if k not in inputs)
                  if key in remat}
 
-    def run(params, state, inputs, training=False, rng=None, logits=False):
+    def run(params, state, inputs, training=False, rng=None, logits=False, masks=False):
         behind = logit_steps if logits else ()
         logit_values = {}
-        values, masks = [None] * n_slots, [None] * n_slots
+        want_masks, masks = masks, [None] * n_slots
+        values = [None] * n_slots
         for s, x in zip(input_slots, inputs):
             values[s] = x
         new_state = dict(state)
@@ -195,9 +198,9 @@ def make_run(graph, remat=()):
             if not jnp.issubdtype(added.dtype, jnp.floating):
                 added = added.astype(jnp.float32)
             activity_loss = activity_loss + jnp.sum(added)
-        outputs = [values[s] for s in output_slots]
-        if logits:
-            return outputs, new_state, activity_loss, [logit_values.get(s) for s in output_slots]
-        return outputs, new_state, activity_loss
+        out = (([values[s] for s in output_slots], new_state, activity_loss)
+               + (([logit_values.get(s) for s in output_slots],) if logits else ())
+               + (([masks[s] for s in output_slots],) if want_masks else ()))
+        return out
 
     return run

@@ -10,6 +10,7 @@ import numpy as np
 import optax
 
 from . import registry
+from .loss_masks import apply_mask
 from .registry import lookup
 
 EPSILON = 1e-7
@@ -282,20 +283,6 @@ def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size")
     return jnp.where(divisor == 0, jnp.zeros((), values.dtype), total / divisor)
 
 
-def _with_mask(values, valid, sample_weight, reduction):
-    """Keras's apply_mask: the sample weights times the mask, rescaled under
-    "sum_over_batch_size" so the average runs over the valid values: sum / (valid + 1e-7)."""
-    mask = valid.astype(values.dtype)
-    if reduction == "sum_over_batch_size":
-        mask = mask * (mask.size / (jnp.sum(mask) + 1e-7))
-    if sample_weight is None:
-        return mask
-    weight = _float(sample_weight, values.dtype)
-    if weight.ndim > mask.ndim:
-        weight = weight.reshape(weight.shape[:mask.ndim])     # (batch, 1) weights
-    return mask * weight.reshape(weight.shape + (1,) * (mask.ndim - weight.ndim))
-
-
 class Loss:
     """Keras Loss base: `call(y_true, y_pred)` per sample, `__call__` reduces it."""
 
@@ -317,7 +304,7 @@ class Loss:
         values = jnp.asarray(self.call(y_true, y_pred))
         valid = self.valid_mask(y_true, y_pred)
         if valid is not None:
-            sample_weight = _with_mask(values, valid, sample_weight, self.reduction)
+            sample_weight = apply_mask(values, valid, sample_weight, self.reduction)
         return reduce_weighted(values, sample_weight, self.reduction)
 
     def valid_mask(self, y_true, y_pred):
@@ -428,7 +415,7 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
     """Crossentropy between integer labels and class probabilities (or logits). With
     `ignore_class`, targets of that class count neither in the loss nor in the
-    "sum_over_batch_size" average (Keras's mask: sum / (valid + 1e-7))."""
+    "sum_over_batch_size" average (Keras's mask: sum / valid)."""
     __init__ = _wrapper(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
                         (("from_logits", False), ("ignore_class", None)))
 

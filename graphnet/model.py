@@ -134,7 +134,7 @@ class Model(Functional):
         return ModelView(
             name=self.name, graph=self.graph, input_names=list(self.input_names),
             output_names=list(self.output_names), outputs=list(self.outputs),
-            run=self._remat_run or self._run_graph, forward=self._jit_forward,
+            run=self._remat_run or self._run_graph, forward=self._forward_only,
             weight_penalty=self.weight_penalty,
             constrain=self.apply_constraints if self.has_constraints else None,
             trainable_mask=self.trainable_mask, prepare_inputs=self._prepare_inputs,

@@ -3,7 +3,7 @@ import jax
 import numpy as np
 
 from .functional import Functional, graph_layers
-from .graph import argument_sources, has_arguments
+from .graph import argument_sources, flat, has_arguments
 from .layers.base import shape_str
 
 
@@ -54,11 +54,38 @@ def summary_text(model) -> str:
     trainable, frozen = parameter_totals(model)
     lines = [f'Model: "{model.name}"', line, fmt(rows[0]), line.replace("-", "=")]
     lines += [fmt(r) for r in rows[1:]]
-    lines += [line,
-              f"Total params: {trainable + frozen:,}",
+    lines += [line] + mask_lines(model)
+    lines += [f"Total params: {trainable + frozen:,}",
               f"Trainable params: {trainable:,}",
               f"Non-trainable params: {frozen:,}"]
     return "\n".join(lines)
+
+
+def mask_lines(model) -> list:
+    """Where the model's masks start and stop (none when it carries none): the calls that
+    make a mask from unmasked inputs, those that receive one and pass none on, and the
+    outputs that carry one (their loss and metrics are weighted by it)."""
+    graph = model.graph
+    output_keys = {}
+    for (key, _), tensor in zip(flat(graph.graph["outputs"]), model.outputs):
+        output_keys[key] = output_keys.get(key, False) or tensor.mask_spec is not None
+
+    def carries(key):
+        return (any(mask is not None for _, _, mask in graph.out_edges(key, data="mask"))
+                or output_keys.get(key, False))
+
+    def receives(key):
+        return any(mask is not None for _, _, mask in graph.in_edges(key, data="mask"))
+
+    made = [key for key in graph if carries(key) and not receives(key)]
+    if not made:
+        return []
+    stop = [key for key in graph if receives(key) and not carries(key)]
+    reach = [key for key in output_keys if carries(key)]
+    parts = [f"made by {', '.join(made)}", f"stop at {', '.join(stop) or 'no layer'}"]
+    if reach:
+        parts.append(f"weight the loss of {', '.join(reach)}")
+    return [f"Masks: {'; '.join(parts)}"]
 
 
 def keras_type(layer) -> str:

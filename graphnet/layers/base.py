@@ -15,6 +15,7 @@ from .. import activations, mixed_precision, naming, regularizers
 from ..random import SeedGenerator
 from ..symbolic import CallNode, SymbolicTensor, TensorSpec, normalize_shape, shape_str
 from ..variables import Variable, current_scope
+from .call_masks import check_mask, eager_call
 from .input_spec import InputSpec, check_inputs
 from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope, generator_keyword,
                          held_in_attributes, is_keras_form, make_weight, pure_keras_call)
@@ -386,6 +387,7 @@ class Layer:
     def __call__(self, *args, **kwargs):
         if kwargs and not self._keras_form:
             args, kwargs = bind_by_position(type(self), args, kwargs)
+        check_mask(self, args, kwargs.get("mask"))
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
         if any(is_symbolic(leaf) for leaf in leaves):
             if kwargs.get("training", 0) is None or kwargs.get("mask", 0) is None:
@@ -448,11 +450,9 @@ class Layer:
         self.output_shape(*[shapes_of(a) for a in spec_args],
                           **{k: shapes_of(v) for k, v in spec_kwargs.items() if k != "training"})
         training = bool(kwargs.pop("training", False))
-        # Eager training calls draw their own key (reproducible under set_random_seed), as
-        # Keras's layers do; the pure `call` still needs one passed in.
+        # Eager training calls draw their own key (reproducible), as Keras's layers do.
         rng = jax.random.key(naming.next_seed()) if training else None
-        outputs, new_state, _ = self._pure_call(self.params, self.state, *args, training=training,
-                                                rng=rng, **kwargs)
+        outputs, new_state = eager_call(self, args, kwargs, training, rng)
         if self._keras_form:
             self.state = new_state      # Keras: an eager call updates the layer's variables
         return outputs

@@ -1,4 +1,5 @@
 """Core layers: Dense, Activation, Dropout, the reshaping layers, Lambda and Identity."""
+import inspect
 import math
 
 import jax
@@ -242,8 +243,24 @@ class Lambda(Layer):
         self.declared_output_shape = None if output_shape is None else tuple(output_shape)
         self.arguments = dict(arguments or {})
 
-    def call(self, params, state, x, *, training=False, rng=None):
-        return self.function(x, **self.arguments), state
+    def _takes(self, name) -> bool:
+        """Whether the function has a parameter `name` (Keras passes mask and training)."""
+        try:
+            return name in inspect.signature(self.function).parameters
+        except (TypeError, ValueError):
+            return False
+
+    @property
+    def receives_mask(self) -> bool:
+        return self._takes("mask")
+
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        kwargs = dict(self.arguments)
+        if self._takes("mask"):
+            kwargs["mask"] = mask
+        if self._takes("training"):
+            kwargs["training"] = training
+        return self.function(x, **kwargs), state
 
     def compute_mask(self, inputs, mask=None):
         """Keras: `mask(inputs, mask)` when `mask` is callable, else `mask` itself (None:
@@ -251,27 +268,47 @@ class Lambda(Layer):
         return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def get_config(self):
-        name = registered_name(self.function)
-        function = name if name is not None else _code_config(self.function, self.name)
-        return {**super().get_config(), "function": function,
-                "output_shape": None if self.declared_output_shape is None else list(self.declared_output_shape),
-                "arguments": self.arguments}
+        config = {**super().get_config(), "function": self._function_config(self.function),
+                  "output_shape": None if self.declared_output_shape is None
+                  else list(self.declared_output_shape), "arguments": self.arguments}
+        if callable(self.mask):          # Keras keeps `mask` as it keeps `function`
+            config["mask"] = self._function_config(self.mask)
+        elif self.mask is not None:
+            kind = "__tensor__" if isinstance(self.mask, jax.Array) else "__numpy__"
+            mask = np.asarray(self.mask)
+            config["mask"] = {"class_name": kind,
+                              "config": {"value": mask.tolist(), "dtype": mask.dtype.name}}
+        return config
+
+    def _function_config(self, function):
+        name = registered_name(function)
+        return name if name is not None else _code_config(function, self.name)
 
     @classmethod
     def from_config(cls, config, safe_mode=True):
         config = dict(config)
-        function = config["function"]
-        if isinstance(function, dict):
-            if safe_mode:
-                raise ValueError(
-                    f"Lambda '{config.get('name', '?')}' holds a Python function saved as code; "
-                    f"loading it would run code from the file, which is refused by default. If "
-                    f"you trust the file, pass safe_mode=False to load_model, or register the "
-                    f"function with @graphnet.register_serializable() before saving")
-            config["function"] = _code_function(function)
-        else:
-            config["function"] = get_registered(function)
+        config["function"] = _function_from(config["function"], config, safe_mode)
+        mask = config.get("mask")
+        if isinstance(mask, dict) and mask.get("class_name") in ("__tensor__", "__numpy__"):
+            config["mask"] = jnp.asarray(np.asarray(mask["config"]["value"],
+                                                    mask["config"]["dtype"]))
+        elif isinstance(mask, (str, dict)):          # a registered name, or code
+            config["mask"] = _function_from(mask, config, safe_mode)
         return cls(**config)
+
+
+def _function_from(function, config, safe_mode):
+    """A Lambda's function (or mask function) from its config: a registered name, or code
+    run only with safe_mode=False."""
+    if isinstance(function, dict):
+        if safe_mode:
+            raise ValueError(
+                f"Lambda '{config.get('name', '?')}' holds a Python function saved as code; "
+                f"loading it would run code from the file, which is refused by default. If "
+                f"you trust the file, pass safe_mode=False to load_model, or register the "
+                f"function with @graphnet.register_serializable() before saving")
+        return _code_function(function)
+    return get_registered(function)
 
 
 def _code_config(function, layer_name):

@@ -97,16 +97,17 @@ def trace(layer, args, kwargs, size):
 
 
 # ---- masks before data ------------------------------------------------------------------
-def incoming_mask(args):
+def incoming_mask(args, attribute="mask_spec"):
     """The mask a call on symbolic `args` receives, as Keras reads it off the first
-    argument: its mask spec, a list of them for a list, or None where none carries one."""
+    argument: its mask spec, a list of them for a list, or None where none carries one
+    (`attribute="_keras_mask"`: the masks arrays carry, for a call on arrays)."""
     if not args:
         return None
     first = args[0]
     if isinstance(first, (list, tuple)):
-        masks = [getattr(t, "mask_spec", None) for t in first]
+        masks = [getattr(t, attribute, None) for t in first]
         return None if all(m is None for m in masks) else masks
-    return getattr(first, "mask_spec", None)
+    return getattr(first, attribute, None)
 
 
 def with_mask(layer, args, kwargs):

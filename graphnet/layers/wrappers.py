@@ -71,11 +71,16 @@ class TimeDistributed(Layer):
             return None                     # traced by the base class
         return (input_shape[0], input_shape[1], *inner[1:])
 
-    def call(self, params, state, x, *, training=False, rng=None):
+    def call(self, params, state, x, *, training=False, rng=None, mask=None):
+        """The wrapped layer on (batch * steps, ...); a (batch, steps, ...) mask reaches it
+        the same way, where its call takes one (Keras hands each step its slice)."""
         batch, steps = x.shape[:2]
+        kwargs = {}
+        if mask is not None and self.layer.receives_mask:
+            kwargs["mask"] = mask.reshape(batch * steps, *mask.shape[2:])
         y, inner_state = self.layer.call(params["layer"], state["layer"],
                                          x.reshape(batch * steps, *x.shape[2:]),
-                                         training=training, rng=rng)
+                                         training=training, rng=rng, **kwargs)
         return jax.tree_util.tree_map(lambda t: t.reshape(batch, steps, *t.shape[1:]), y), \
             {"layer": inner_state}
 

@@ -23,6 +23,8 @@ COLORS = {
 }
 SHARED = "#8E44AD"
 TRUNK = "#0E7C86"
+MASKED = "#1D5FD1"             # an edge whose tensor carries a mask
+MASK_LEGEND = "thick blue arrows carry a mask"
 
 
 MARK_COLORS = {"added": "#1E8E3E", "changed": "#D93025"}
@@ -101,12 +103,16 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
              f'fontcolor="{INK}", margin="0.16,0.08", penwidth=1.2];',
              f'  edge [color="{EDGE}", penwidth=1.1, arrowsize=0.7];']
     removed = [key for key, mark in marked.items() if mark == "removed"]
+    legends = []
     if shade:
-        lines.append(f'  label=<<FONT POINT-SIZE="10">{text(shade["legend"])}</FONT>>; '
-                     f'labelloc="b";')
+        legends.append(f'<FONT POINT-SIZE="10">{text(shade["legend"])}</FONT>')
     if removed:
-        lines.append(f'  label=<<FONT COLOR="{MARK_COLORS["changed"]}">removed: '
-                     f'{text(", ".join(map(str, removed)))}</FONT>>; labelloc="b";')
+        legends.append(f'<FONT COLOR="{MARK_COLORS["changed"]}">removed: '
+                       f'{text(", ".join(map(str, removed)))}</FONT>')
+    if drawing.masked:                  # one label holds every legend line
+        legends.append(f'<FONT POINT-SIZE="10" COLOR="{MASKED}">{MASK_LEGEND}</FONT>')
+        legends = ["<BR/>".join(legends)]
+    lines += [f'  label=<{legend}>; labelloc="b";' for legend in legends]
     children = {}
     for box in drawing.boxes:
         children.setdefault(box.cluster, []).append(box)
@@ -153,7 +159,8 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
     # Edges into a merge weigh less than the others, so a short branch sits right after the
     # split it comes from rather than right before the merge (dot ties both ways otherwise).
     fan_in = Counter(b for _, b in drawing.edges)
-    lines += [f"  {quote(a)} -> {quote(b)}" + (" [weight=1];" if fan_in[b] > 1 else " [weight=3];")
-              for a, b in drawing.edges]
+    masked = f', color="{MASKED}", penwidth=2.4'
+    lines += [f"  {quote(a)} -> {quote(b)} [weight={1 if fan_in[b] > 1 else 3}"
+              f"{masked if (a, b) in drawing.masked else ''}];" for a, b in drawing.edges]
     lines.append("}")
     return "\n".join(lines) + "\n"

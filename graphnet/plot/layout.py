@@ -59,6 +59,7 @@ class Scene:
     boxes: list
     edges: list                            # (source box id, target box id), no duplicates
     clusters: list
+    masked: set = field(default_factory=set)   # the edges whose tensor carries a mask
 
 
 def activation_name(layer) -> str | None:
@@ -118,14 +119,16 @@ def scene(model, expand_nested: bool = False, highlight=None) -> Scene:
     Reads only graphs: the model's, and a nested model's own `graph`. `highlight` maps
     top-level node keys to a mark ("added", "changed") drawn on their boxes.
     """
-    boxes, edges, clusters, seen_edges = [], [], [], set()
+    boxes, edges, clusters, seen_edges, masked = [], [], [], set(), set()
     highlight = highlight or {}
 
-    def connect(sources, target):
+    def connect(sources, target, mask=None):
         for source in sources:
             if (source, target) not in seen_edges:
                 seen_edges.add((source, target))
                 edges.append((source, target))
+            if mask is not None:                # the graph edge's `mask` attribute
+                masked.add((source, target))
 
     def draw(graph, prefix, cluster, input_sources):
         """Adds the graph's boxes; returns, per graph output, the box ids that produce it."""
@@ -165,8 +168,8 @@ def scene(model, expand_nested: bool = False, highlight=None) -> Scene:
                 activation=activation_name(layer), trainable=layer.trainable,
                 has_weights=not is_input and layer.count_params() > 0, cluster=cluster,
                 mark=highlight.get(key) if prefix == "" else None, **call))
-            for ids in arg_ids:
-                connect(ids, box_id)
+            for (source, _), ids in zip(sources, arg_ids):
+                connect(ids, box_id, graph.edges[source, key].get("mask"))
             for i in range(len(outputs)):
                 produced[(key, i)] = [box_id]
         return [produced[tuple(ref)] for ref in flat(graph.graph["outputs"])]
@@ -175,7 +178,7 @@ def scene(model, expand_nested: bool = False, highlight=None) -> Scene:
     output_ids = {box_id for ids in draw(model_graph(model), "", None, None) for box_id in ids}
     for box in boxes:
         box.is_output = box.id in output_ids
-    return Scene(boxes, edges, clusters)
+    return Scene(boxes, edges, clusters, masked)
 
 
 def trunk_boxes(model, drawing) -> set:

@@ -5,7 +5,7 @@ may; the names are in the labels. Quotes and angle brackets in names become enti
 """
 from __future__ import annotations
 
-from .dot import COLORS, MARK_COLORS, SHARED, TRUNK, role
+from .dot import COLORS, MARK_COLORS, MASK_LEGEND, MASKED, SHARED, TRUNK, role
 from .layout import check_rankdir, marks, scene, shapes_text, trunk_boxes
 
 # role -> Mermaid node shape (opening, closing)
@@ -87,7 +87,13 @@ def to_mermaid(model, show_shapes=True, show_dtype=False, show_layer_names=True,
             lines.append(f"{indent}end")
 
     emit(None, "  ")
-    lines += [f"  {ids[a]} --> {ids[b]}" for a, b in drawing.edges]
+    # A thick blue link carries a mask; linkStyle counts links in the order written.
+    lines += [f"  {ids[a]} {'==>' if (a, b) in drawing.masked else '-->'} {ids[b]}"
+              for a, b in drawing.edges]
+    masked = [str(i) for i, edge in enumerate(drawing.edges) if edge in drawing.masked]
+    if masked:
+        lines.append(f"  linkStyle {','.join(masked)} stroke:{MASKED},stroke-width:2.4px")
+        lines.append(f"  %% {MASK_LEGEND}")
     for name, (fill, border) in COLORS.items():
         width = "2.5px" if name == "output" else "1.2px"
         lines.append(f"  classDef {name} fill:{fill},stroke:{border},stroke-width:{width},color:#1F2933")

@@ -15,6 +15,7 @@ import inspect
 import re
 
 import networkx as nx
+import numpy as np
 
 from .. import registry
 from ..functional import fresh_call, from_graph
@@ -179,8 +180,22 @@ def _layer_from_keras(entry, custom_objects, safe_mode):
                          f"{err}") from None
 
 
+def _lambda_mask(config, layer_name):
+    """A Keras Lambda's `mask`: a fixed mask (an array in the file) or None; a mask function
+    is refused by name rather than dropped, which would change what the model computes."""
+    mask = config.get("mask")
+    if mask is None:
+        return None
+    if isinstance(mask, dict) and mask.get("class_name") in ("__numpy__", "__tensor__"):
+        inner = mask.get("config") or {}
+        return np.asarray(inner.get("value"), dtype=inner.get("dtype", "bool"))
+    raise ValueError(f"Lambda layer '{layer_name}' has a mask function, which graphnet does not "
+                     f"read from a Keras file; rebuild the layer with Lambda(..., mask=fn)")
+
+
 def _lambda_from_keras(config, layer_name, custom_objects, safe_mode):
     from ..layers import Lambda
+    mask = _lambda_mask(config, layer_name)
     fn = config.get("function")
     if isinstance(fn, dict) and fn.get("class_name") == "__lambda__":
         if safe_mode:
@@ -195,7 +210,7 @@ def _lambda_from_keras(config, layer_name, custom_objects, safe_mode):
         return Lambda.from_config({"function": {"code": code["code"],
                                                 "defaults": list(code.get("defaults") or []),
                                                 "closure": list(code.get("closure") or [])},
-                                   "name": layer_name,
+                                   "name": layer_name, "mask": mask,
                                    "arguments": config.get("arguments") or {}},
                                   safe_mode=False)
     name = fn.get("config") if isinstance(fn, dict) else fn
@@ -215,7 +230,7 @@ def _lambda_from_keras(config, layer_name, custom_objects, safe_mode):
     if target is None:
         raise ValueError(f"Lambda layer '{layer_name}' calls function {name!r}, which is not in "
                          f"custom_objects nor registered: pass custom_objects={{{name!r}: fn}}")
-    return Lambda(target, name=layer_name)
+    return Lambda(target, name=layer_name, mask=mask)
 
 
 def _sequential_from_keras(config, cls, custom_objects, safe_mode):

@@ -28,7 +28,7 @@ import numpy as np
 import optax
 from jax import lax
 
-from .. import losses as losses_module
+from . import masking
 
 
 def _index(data, i):
@@ -162,7 +162,12 @@ class Program:
         size = jax.tree_util.tree_leaves(xs)[0].shape[0]
         if rows is None:
             return batch, jnp.asarray(size, jnp.float32), None
-        mask = (jnp.arange(size) < rows).astype(jnp.float32)
+        real = jnp.arange(size) < rows
+        mask = real.astype(jnp.float32)
+        # The padding rows repeat the first row: zero rows can be wholly masked, and a
+        # masked mean over nothing (GlobalAveragePooling1D) is NaN, which weight 0 keeps.
+        xs = jax.tree_util.tree_map(
+            lambda x: jnp.where(real.reshape(real.shape + (1,) * (x.ndim - 1)), x, x[:1]), xs)
 
         def weight(y, sw):
             if y is None:
@@ -174,29 +179,37 @@ class Program:
                 mask)
 
     def forward(self, params, state, batch, scale, training, rng, size=None):
-        """(terms, activity penalty, per-output losses, outputs, new_state). `scale`: see
-        `terms`; `size`: the real row count of a batch padded by `unpad`."""
+        """(terms, activity penalty, per-output losses, outputs, new_state, output masks).
+        `scale`: see `terms`; `size`: the real row count of a batch padded by `unpad`. An
+        output that carries a mask weights its loss by it (masking.output_loss)."""
         xs, ys, sws = batch
         behind = self.losses_spec.behind or (None,) * len(self.losses_spec.fns)
         if any(b is not None for b in behind):      # losses from the logits behind outputs
-            outs, new_state, activity, logits = self.run(params, state, list(xs), training, rng,
-                                                         logits=True)
+            outs, new_state, activity, logits, masks = self.run(
+                params, state, list(xs), training, rng, logits=True, masks=True)
         else:
-            outs, new_state, activity = self.run(params, state, list(xs), training, rng)
+            outs, new_state, activity, masks = self.run(params, state, list(xs), training, rng,
+                                                        masks=True)
+            logits = outs
         padded = jax.tree_util.tree_leaves(xs)[0].shape[0]
         per = jnp.stack([
-            ((fn(ys[i], outs[i], sws[i]) if b is None else b(ys[i], logits[i], sws[i])) *
-             (1.0 if size is None else losses_module.padding_scale(fn, padded, size))
-             ).astype(jnp.float32)
-            for fn, b, i in zip(self.losses_spec.fns, behind, self.losses_spec.outputs)])
-        return self.terms(per, scale), activity, per, outs, new_state
+            masking.output_loss(fn if b is None else b, ys[i], outs[i] if b is None else logits[i],
+                                sws[i], masks[i], padded, size, self.losses_spec.names[k])
+            for k, (fn, b, i) in enumerate(zip(self.losses_spec.fns, behind,
+                                               self.losses_spec.outputs))])
+        return self.terms(per, scale), activity, per, outs, new_state, masks
 
-    def track(self, trackers, total, per, outs, batch, size, mask, index, head_stats=None):
+    def track(self, trackers, total, per, outs, batch, size, mask, index, head_stats=None,
+              masks=None):
         """Add one batch to the running loss and metrics. `metrics` see no sample weights
-        (only the padding mask), `weighted_metrics` see them, as in Keras."""
+        (only the padding mask), `weighted_metrics` see them, as in Keras. `masks`: the
+        outputs' masks where metrics see them (evaluation, see masking.metric_weight)."""
         _, ys, sws = batch
+        masks = masks or [None] * len(outs)
         metric_states = [slot.metric.update(s, ys[slot.output], outs[slot.output],
-                                            sws[slot.output] if slot.weighted else mask)
+                                            masking.metric_weight(
+                                                slot.metric, masks[slot.output],
+                                                sws[slot.output] if slot.weighted else mask))
                          for slot, s in zip(self.metrics, trackers["metrics"])]
         sums = jnp.stack([total, jnp.ones_like(total)])
         if self.losses_spec.log_each:
@@ -302,7 +315,7 @@ class Program:
 
         def objective(variables):
             train, weights = unpack(variables)
-            terms, activity, per, outs, new_state = self.forward(
+            terms, activity, per, outs, new_state, _ = self.forward(
                 self.merge(train, frozen, treedef), state, batch, weights, True, rng, real)
             return terms, activity, (per, outs, new_state)
 
@@ -362,10 +375,12 @@ class Program:
         def body(i, carry):
             trackers, state = carry
             batch, size, mask = self.unpad(_index(data, i), _rows(data, i, rows))
-            terms, activity, per, outs, new_state = self.forward(
+            terms, activity, per, outs, new_state, masks = self.forward(
                 params, state, batch, scale, False, None, None if rows is None else size)
             total = jnp.sum(terms) + activity + self.weight_penalty(params)
-            return (self.track(trackers, total, per, outs, batch, size, mask, i + offset),
-                    new_state)
+            # Keras's evaluation hands metrics the outputs' masks; its training step does not
+            # (its JAX trainer's outputs lose `_keras_mask` through the gradient).
+            return (self.track(trackers, total, per, outs, batch, size, mask, i + offset,
+                               masks=masks), new_state)
         trackers, state = lax.fori_loop(start, end, body, (trackers, state))
         return (trackers, state), self.readout(trackers, loss_weights, training=False)

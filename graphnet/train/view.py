@@ -19,8 +19,8 @@ class ModelView:
     input_names: list
     output_names: list
     outputs: list              # the symbolic output tensors: `.shape` (batch axis None), `.dtype`
-    # (params, state, xs, training, rng, logits=False) -> (outputs, new_state, activity
-    # penalty[, logits]): xs and outputs flat lists in the model's order
+    # (params, state, xs, training, rng, logits=False, masks=False) -> (outputs, new_state,
+    # activity penalty[, logits][, output masks]): xs and outputs flat lists in the model's order
     run: Callable
     # jitted inference: (params, state, xs, rng) -> (outputs, new_state)
     forward: Callable
