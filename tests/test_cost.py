@@ -164,6 +164,14 @@ CATALOGUE = [
     ("UnitNormalization", one(lambda: layers.UnitNormalization()), [(4,)]),
     ("UpSampling3D", one(lambda: layers.UpSampling3D(2)), [(2, 2, 2, 2)]),
     ("ZeroPadding3D", one(lambda: layers.ZeroPadding3D(1)), [(2, 2, 2, 2)]),
+    ("RNN", one(lambda: layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)])), [(5, 2)]),
+    ("SimpleRNNCell", lambda xs: list(layers.SimpleRNNCell(3)(xs[0], xs[1])), [(2,), (3,)]),
+    ("GRUCell", lambda xs: list(layers.GRUCell(3)(xs[0], xs[1])), [(2,), (3,)]),
+    ("LSTMCell", lambda xs: (lambda out: [out[0], *out[1]])(
+        layers.LSTMCell(3)(xs[0], list(xs[1:]))), [(2,), (3,), (3,)]),
+    ("StackedRNNCells", lambda xs: (lambda out: [out[0], *out[1]])(layers.StackedRNNCells(
+        [layers.SimpleRNNCell(3), layers.GRUCell(2)])(xs[0], list(xs[1:]))),
+     [(2,), (3,), (2,)]),
 ]
 NOT_A_NODE = {"Layer", "InputLayer", "Operation"}     # bases, and what inputs are drawn as
 

@@ -82,6 +82,8 @@ ELSEWHERE = {
     "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Softmax", "SpatialDropout1D",
     "SpatialDropout2D", "Subtract", "TimeDistributed", "UpSampling1D", "UpSampling2D",
     "ZeroPadding1D", "ZeroPadding2D",
+    # test_rnn_cells.py: RNN(StackedRNNCells([LSTMCell, GRUCell])) and SimpleRNNCell alone
+    "RNN", "StackedRNNCells", "LSTMCell", "GRUCell", "SimpleRNNCell",
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the

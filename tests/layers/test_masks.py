@@ -32,21 +32,25 @@ ARGS = {
     "AdaptiveMaxPooling3D": (2,), "AlphaDropout": (0.5,), "Convolution1DTranspose": (2, 2),
     "Convolution3DTranspose": (2, 2), "DepthwiseConv1D": (2,), "SeparableConv1D": (2, 2),
     "SeparableConvolution1D": (2, 2), "SeparableConvolution2D": (2, 2),
+    "SimpleRNNCell": (3,), "LSTMCell": (3,), "GRUCell": (3,),
 }
-WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense"}
+WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense", "RNN": "LSTMCell"}
 VARIANTS = [("Embedding", {"mask_zero": True}), ("LSTM", {"return_sequences": True}),
             ("GRU", {"return_sequences": True, "return_state": True}),
             ("LSTM", {"return_state": True}), ("Concatenate", {"axis": 1}),
+            ("RNN", {"return_sequences": True}),
             ("Lambda", {"mask": lambda inputs, mask: None if mask is None else ~mask})]
 SKIP = {"InputLayer", "Operation"}          # no call to mask
 
 
 def make(lib, name, kwargs=None):
+    if name == "StackedRNNCells":
+        return lib.layers.StackedRNNCells([lib.layers.GRUCell(3), lib.layers.LSTMCell(2)])
     if name in WRAPPED:
         inner = getattr(lib.layers, WRAPPED[name])(*ARGS[WRAPPED[name]],
                                                     **({"return_sequences": True}
                                                        if name == "Bidirectional" else {}))
-        return getattr(lib.layers, name)(inner)
+        return getattr(lib.layers, name)(inner, **(kwargs or {}))
     return getattr(lib.layers, name)(*ARGS.get(name, ()), **(kwargs or {}))
 
 
