@@ -172,6 +172,9 @@ CATALOGUE = [
     ("StackedRNNCells", lambda xs: (lambda out: [out[0], *out[1]])(layers.StackedRNNCells(
         [layers.SimpleRNNCell(3), layers.GRUCell(2)])(xs[0], list(xs[1:]))),
      [(2,), (3,), (2,)]),
+    ("ConvLSTM1D", one(lambda: layers.ConvLSTM1D(2, 3, padding="same")), [(3, 5, 2)]),
+    ("ConvLSTM2D", one(lambda: layers.ConvLSTM2D(2, 2, return_sequences=True)), [(2, 4, 4, 1)]),
+    ("ConvLSTM3D", one(lambda: layers.ConvLSTM3D(1, 2)), [(2, 3, 3, 3, 1)]),
 ]
 NOT_A_NODE = {"Layer", "InputLayer", "Operation"}     # bases, and what inputs are drawn as
 

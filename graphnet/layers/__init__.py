@@ -30,6 +30,7 @@ from .operation import Operation
 # The generic RNN and its cells, ConvLSTM, and the rest of Keras's catalogue.
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .rnn import RNN
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

@@ -25,7 +25,7 @@ def as_list(states):
     return list(states) if isinstance(states, (list, tuple)) else [states]
 
 
-class _Cell(Layer):
+class BaseRNNCell(Layer):
     """The three Keras cells: weights, dropout and one step. Subclasses name the layer whose
     arithmetic they share (`arithmetic`) and how many gate blocks the kernel has."""
     weight_names = ("kernel", "recurrent_kernel", "bias")
@@ -103,11 +103,15 @@ class _Cell(Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}' has dropout and needs a "
                              f"random key when training=True: pass rng= to apply")
         x_rng, h_rng = jax.random.split(rng)
-        x_mask = (dropout_mask(x_rng, self.dropout, (batch, features), dtype)
-                  if self.dropout else None)
-        h_mask = (dropout_mask(h_rng, self.recurrent_dropout, (batch, self.units), dtype)
+        x_shape, h_shape = self.mask_shapes(batch, features)
+        x_mask = dropout_mask(x_rng, self.dropout, x_shape, dtype) if self.dropout else None
+        h_mask = (dropout_mask(h_rng, self.recurrent_dropout, h_shape, dtype)
                   if self.recurrent_dropout else None)
         return x_mask, h_mask
+
+    def mask_shapes(self, batch, features):
+        """The shapes of one step's input and of its (first) state: the dropout masks'."""
+        return (batch, features), (batch, self.units)
 
     def step(self, params, x, states, masks):
         """`(output, new_states)` for one step, `states` a list in `state_size`'s order."""
@@ -164,7 +168,7 @@ class _Cell(Layer):
                 "seed": self.seed}
 
 
-class SimpleRNNCell(_Cell):
+class SimpleRNNCell(BaseRNNCell):
     """Keras SimpleRNNCell: one step of SimpleRNN, h = activation(x @ kernel + h @ recurrent
     + bias).
 
@@ -189,7 +193,7 @@ class SimpleRNNCell(_Cell):
                     dropout, recurrent_dropout, seed)
 
 
-class LSTMCell(_Cell):
+class LSTMCell(BaseRNNCell):
     """Keras LSTMCell: one step of LSTM (gates i, f, c, o); states `[h, c]`.
 
     ```python
@@ -236,7 +240,7 @@ class LSTMCell(_Cell):
                 "unit_forget_bias": self.unit_forget_bias}
 
 
-class GRUCell(_Cell):
+class GRUCell(BaseRNNCell):
     """Keras GRUCell: one step of GRU (gates z, r, h), `reset_after` either way.
 
     ```python
@@ -282,7 +286,7 @@ def cell_step(cell, params, state, *, training, rng, batch, features, dtype):
     if isinstance(cell, StackedRNNCells):
         return cell.step_function(params, state, training=training, rng=rng, batch=batch,
                                   features=features, dtype=dtype)
-    if isinstance(cell, _Cell):
+    if isinstance(cell, BaseRNNCell):
         masks = cell.draw_masks(rng, batch, features, dtype, training)
         return lambda x, states: cell.step(params, x, states, masks)
 

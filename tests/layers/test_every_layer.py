@@ -15,6 +15,10 @@ def k(name, *args, **kwargs):
 
 # name -> (make the layer, input shape (batch axis None), harness options)
 CASES = {
+    # Keras's ConvLSTMs are compared in test_conv_lstm.py
+    "ConvLSTM1D": (lambda: layers.ConvLSTM1D(2, 2), (None, 3, 5, 2), {}),
+    "ConvLSTM3D": (lambda: layers.ConvLSTM3D(1, 2, return_state=True), (None, 2, 3, 3, 3, 1),
+                   {}),
     "BatchNormalization": (lambda: layers.BatchNormalization(), (None, 4, 3),
                            dict(keras_layer=k("BatchNormalization"))),
     "LayerNormalization": (lambda: layers.LayerNormalization(), (None, 4, 3),
@@ -84,6 +88,7 @@ ELSEWHERE = {
     "ZeroPadding1D", "ZeroPadding2D",
     # test_rnn_cells.py: RNN(StackedRNNCells([LSTMCell, GRUCell])) and SimpleRNNCell alone
     "RNN", "StackedRNNCells", "LSTMCell", "GRUCell", "SimpleRNNCell",
+    "ConvLSTM2D",           # test_conv_lstm.py
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the

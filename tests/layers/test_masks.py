@@ -32,13 +32,14 @@ ARGS = {
     "AdaptiveMaxPooling3D": (2,), "AlphaDropout": (0.5,), "Convolution1DTranspose": (2, 2),
     "Convolution3DTranspose": (2, 2), "DepthwiseConv1D": (2,), "SeparableConv1D": (2, 2),
     "SeparableConvolution1D": (2, 2), "SeparableConvolution2D": (2, 2),
-    "SimpleRNNCell": (3,), "LSTMCell": (3,), "GRUCell": (3,),
+    "SimpleRNNCell": (3,), "LSTMCell": (3,), "GRUCell": (3,), "ConvLSTM1D": (2, 2),
+    "ConvLSTM2D": (2, 2), "ConvLSTM3D": (2, 2),
 }
 WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense", "RNN": "LSTMCell"}
 VARIANTS = [("Embedding", {"mask_zero": True}), ("LSTM", {"return_sequences": True}),
             ("GRU", {"return_sequences": True, "return_state": True}),
             ("LSTM", {"return_state": True}), ("Concatenate", {"axis": 1}),
-            ("RNN", {"return_sequences": True}),
+            ("RNN", {"return_sequences": True}), ("ConvLSTM2D", {"return_state": True}),
             ("Lambda", {"mask": lambda inputs, mask: None if mask is None else ~mask})]
 SKIP = {"InputLayer", "Operation"}          # no call to mask
 
