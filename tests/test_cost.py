@@ -175,6 +175,8 @@ CATALOGUE = [
     ("ConvLSTM1D", one(lambda: layers.ConvLSTM1D(2, 3, padding="same")), [(3, 5, 2)]),
     ("ConvLSTM2D", one(lambda: layers.ConvLSTM2D(2, 2, return_sequences=True)), [(2, 4, 4, 1)]),
     ("ConvLSTM3D", one(lambda: layers.ConvLSTM3D(1, 2)), [(2, 3, 3, 3, 1)]),
+    ("EinsumDense", one(lambda: layers.EinsumDense("abc,cd->abd", (4, 3), bias_axes="d")),
+     [(4, 5)]),
 ]
 NOT_A_NODE = {"Layer", "InputLayer", "Operation"}     # bases, and what inputs are drawn as
 

@@ -31,6 +31,7 @@ from .operation import Operation
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .rnn import RNN
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from .einsum_dense import EinsumDense
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

@@ -15,6 +15,9 @@ def k(name, *args, **kwargs):
 
 # name -> (make the layer, input shape (batch axis None), harness options)
 CASES = {
+    "EinsumDense": (lambda: layers.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="e"),
+                    (None, 4, 5), dict(keras_layer=k("EinsumDense", "abc,cde->abde",
+                                                      (None, 2, 3), bias_axes="e"))),
     # Keras's ConvLSTMs are compared in test_conv_lstm.py
     "ConvLSTM1D": (lambda: layers.ConvLSTM1D(2, 2), (None, 3, 5, 2), {}),
     "ConvLSTM3D": (lambda: layers.ConvLSTM3D(1, 2, return_state=True), (None, 2, 3, 3, 3, 1),

@@ -33,7 +33,7 @@ ARGS = {
     "Convolution3DTranspose": (2, 2), "DepthwiseConv1D": (2,), "SeparableConv1D": (2, 2),
     "SeparableConvolution1D": (2, 2), "SeparableConvolution2D": (2, 2),
     "SimpleRNNCell": (3,), "LSTMCell": (3,), "GRUCell": (3,), "ConvLSTM1D": (2, 2),
-    "ConvLSTM2D": (2, 2), "ConvLSTM3D": (2, 2),
+    "ConvLSTM2D": (2, 2), "ConvLSTM3D": (2, 2), "EinsumDense": ("abc,cd->abd", (4, 2)),
 }
 WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense", "RNN": "LSTMCell"}
 VARIANTS = [("Embedding", {"mask_zero": True}), ("LSTM", {"return_sequences": True}),
