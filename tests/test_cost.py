@@ -177,8 +177,11 @@ CATALOGUE = [
     ("ConvLSTM3D", one(lambda: layers.ConvLSTM3D(1, 2)), [(2, 3, 3, 3, 1)]),
     ("EinsumDense", one(lambda: layers.EinsumDense("abc,cd->abd", (4, 3), bias_axes="d")),
      [(4, 5)]),
+    ("ReversibleEmbedding", one(lambda: layers.ReversibleEmbedding(10, 4)), [(5,)], "int32"),
+    ("SpectralNormalization", one(lambda: layers.SpectralNormalization(layers.Dense(3))),
+     [(4,)]),
 ]
-NOT_A_NODE = {"Layer", "InputLayer", "Operation"}     # bases, and what inputs are drawn as
+NOT_A_NODE = {"Layer", "InputLayer", "Operation", "Wrapper"}  # bases, what inputs are drawn as
 
 
 def test_the_catalogue_table_has_every_layer_class():

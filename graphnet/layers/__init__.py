@@ -32,6 +32,8 @@ from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .rnn import RNN
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .einsum_dense import EinsumDense
+from .reversible_embedding import ReversibleEmbedding
+from .wrapper import SpectralNormalization, Wrapper
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

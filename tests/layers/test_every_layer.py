@@ -18,6 +18,12 @@ CASES = {
     "EinsumDense": (lambda: layers.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="e"),
                     (None, 4, 5), dict(keras_layer=k("EinsumDense", "abc,cde->abde",
                                                       (None, 2, 3), bias_axes="e"))),
+    "ReversibleEmbedding": (lambda: layers.ReversibleEmbedding(5, 3, tie_weights=False),
+                            (None, 4), dict(dtype="int32", keras_layer=k(
+                                "ReversibleEmbedding", 5, 3, tie_weights=False))),
+    "SpectralNormalization": (lambda: layers.SpectralNormalization(layers.Dense(3)), (None, 4),
+                              dict(keras_layer=lambda: keras().layers.SpectralNormalization(
+                                  keras().layers.Dense(3)))),
     # Keras's ConvLSTMs are compared in test_conv_lstm.py
     "ConvLSTM1D": (lambda: layers.ConvLSTM1D(2, 2), (None, 3, 5, 2), {}),
     "ConvLSTM3D": (lambda: layers.ConvLSTM3D(1, 2, return_state=True), (None, 2, 3, 3, 3, 1),
@@ -96,7 +102,7 @@ ELSEWHERE = {
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the
 # custom layers of test_base.py) and the layer behind `Input` (the start of every case).
-NOT_CALLED = {"Layer", "InputLayer"}
+NOT_CALLED = {"Layer", "InputLayer", "Wrapper"}     # Wrapper: a subclass in test_wrapper.py
 
 
 def test_every_exported_layer_goes_through_the_harness():

@@ -34,8 +34,10 @@ ARGS = {
     "SeparableConvolution1D": (2, 2), "SeparableConvolution2D": (2, 2),
     "SimpleRNNCell": (3,), "LSTMCell": (3,), "GRUCell": (3,), "ConvLSTM1D": (2, 2),
     "ConvLSTM2D": (2, 2), "ConvLSTM3D": (2, 2), "EinsumDense": ("abc,cd->abd", (4, 2)),
+    "ReversibleEmbedding": (10, 3),
 }
-WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense", "RNN": "LSTMCell"}
+WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense", "RNN": "LSTMCell",
+           "SpectralNormalization": "Dense", "Wrapper": "Dense"}
 VARIANTS = [("Embedding", {"mask_zero": True}), ("LSTM", {"return_sequences": True}),
             ("GRU", {"return_sequences": True, "return_state": True}),
             ("LSTM", {"return_state": True}), ("Concatenate", {"axis": 1}),
