@@ -180,8 +180,11 @@ CATALOGUE = [
     ("ReversibleEmbedding", one(lambda: layers.ReversibleEmbedding(10, 4)), [(5,)], "int32"),
     ("SpectralNormalization", one(lambda: layers.SpectralNormalization(layers.Dense(3))),
      [(4,)]),
+    ("JaxLayer", one(lambda: layers.JaxLayer(lambda params, inputs: inputs @ params,
+                                             params=np.ones((4, 2), "float32"))), [(4,)]),
 ]
-NOT_A_NODE = {"Layer", "InputLayer", "Operation", "Wrapper"}  # bases, what inputs are drawn as
+# bases, what inputs are drawn as, and FlaxLayer (which needs flax, not installed with graphnet)
+NOT_A_NODE = {"Layer", "InputLayer", "Operation", "Wrapper", "FlaxLayer"}
 
 
 def test_the_catalogue_table_has_every_layer_class():

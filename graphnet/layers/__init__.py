@@ -34,6 +34,7 @@ from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .einsum_dense import EinsumDense
 from .reversible_embedding import ReversibleEmbedding
 from .wrapper import SpectralNormalization, Wrapper
+from .jax_layer import FlaxLayer, JaxLayer
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

@@ -43,7 +43,8 @@ VARIANTS = [("Embedding", {"mask_zero": True}), ("LSTM", {"return_sequences": Tr
             ("LSTM", {"return_state": True}), ("Concatenate", {"axis": 1}),
             ("RNN", {"return_sequences": True}), ("ConvLSTM2D", {"return_state": True}),
             ("Lambda", {"mask": lambda inputs, mask: None if mask is None else ~mask})]
-SKIP = {"InputLayer", "Operation"}          # no call to mask
+SKIP = {"InputLayer", "Operation",           # no call to mask
+        "JaxLayer", "FlaxLayer"}            # Keras's need TensorFlow and Flax to build
 
 
 def make(lib, name, kwargs=None):
