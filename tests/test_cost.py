@@ -182,6 +182,8 @@ CATALOGUE = [
      [(4,)]),
     ("JaxLayer", one(lambda: layers.JaxLayer(lambda params, inputs: inputs @ params,
                                              params=np.ones((4, 2), "float32"))), [(4,)]),
+    ("GroupQueryAttention", lambda xs: layers.GroupQueryAttention(2, 4, 2)(*xs),
+     [(5, 4), (5, 4)]),
 ]
 # bases, what inputs are drawn as, and FlaxLayer (which needs flax, not installed with graphnet)
 NOT_A_NODE = {"Layer", "InputLayer", "Operation", "Wrapper", "FlaxLayer"}

@@ -35,6 +35,7 @@ from .einsum_dense import EinsumDense
 from .reversible_embedding import ReversibleEmbedding
 from .wrapper import SpectralNormalization, Wrapper
 from .jax_layer import FlaxLayer, JaxLayer
+from .group_query_attention import GroupQueryAttention
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

@@ -81,6 +81,15 @@ def einsum_shapes(equation, bias_axes, input_shape, partial_output, who):
     return tuple(kernel), None if bias is None else tuple(bias), tuple(output), in_axes, out_axes
 
 
+def einsum_kernel(init, shape, in_axes, out_axes, dtype, generator):
+    """An einsum kernel's initial value: a VarianceScaling initializer counts its fans over
+    the kernel's input and output axes (Keras's `input_axes`, `output_axes`)."""
+    if isinstance(init, initializers.VarianceScaling):
+        fans = (math.prod(shape[i] for i in in_axes), math.prod(shape[i] for i in out_axes))
+        return jnp.reshape(init(fans, dtype, generator), shape)
+    return init(shape, dtype, generator)
+
+
 class EinsumDense(Layer):
     """Keras EinsumDense(equation, output_shape, bias_axes=None): `einsum(equation, x,
     kernel) + bias`, the kernel's shape read from the equation.
@@ -127,14 +136,8 @@ class EinsumDense(Layer):
     def build(self, input_shape, *, generator):
         kernel_shape, bias_shape, _, in_axes, out_axes = self._shapes(input_shape)
         self.input_rank = len(input_shape)
-        init = self.kernel_initializer
-        if isinstance(init, initializers.VarianceScaling):
-            fans = (math.prod(kernel_shape[i] for i in in_axes),
-                    math.prod(kernel_shape[i] for i in out_axes))
-            kernel = jnp.reshape(init(fans, self.dtype, generator), kernel_shape)
-        else:
-            kernel = init(kernel_shape, self.dtype, generator)
-        params = {"kernel": kernel}
+        params = {"kernel": einsum_kernel(self.kernel_initializer, kernel_shape, in_axes,
+                                          out_axes, self.dtype, generator)}
         if bias_shape is not None:
             params["bias"] = self.bias_initializer(bias_shape, self.dtype, generator)
         return params, {}

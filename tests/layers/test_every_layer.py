@@ -24,6 +24,9 @@ CASES = {
     "SpectralNormalization": (lambda: layers.SpectralNormalization(layers.Dense(3)), (None, 4),
                               dict(keras_layer=lambda: keras().layers.SpectralNormalization(
                                   keras().layers.Dense(3)))),
+    "GroupQueryAttention": (lambda: layers.GroupQueryAttention(2, 4, 2), [(None, 4, 5), (None, 6, 5)],
+                            dict(spread=True, atol=1e-5,
+                                 keras_layer=k("GroupQueryAttention", 2, 4, 2))),
     # Keras's ConvLSTMs are compared in test_conv_lstm.py
     "ConvLSTM1D": (lambda: layers.ConvLSTM1D(2, 2), (None, 3, 5, 2), {}),
     "ConvLSTM3D": (lambda: layers.ConvLSTM3D(1, 2, return_state=True), (None, 2, 3, 3, 3, 1),
