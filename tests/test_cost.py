@@ -184,6 +184,8 @@ CATALOGUE = [
                                              params=np.ones((4, 2), "float32"))), [(4,)]),
     ("GroupQueryAttention", lambda xs: layers.GroupQueryAttention(2, 4, 2)(*xs),
      [(5, 4), (5, 4)]),
+    ("Resizing", one(lambda: layers.Resizing(3, 2)), [(4, 4, 2)]),
+    ("CenterCrop", one(lambda: layers.CenterCrop(2, 2)), [(4, 4, 2)]),
 ]
 # bases, what inputs are drawn as, and FlaxLayer (which needs flax, not installed with graphnet)
 NOT_A_NODE = {"Layer", "InputLayer", "Operation", "Wrapper", "FlaxLayer"}

@@ -27,6 +27,10 @@ CASES = {
     "GroupQueryAttention": (lambda: layers.GroupQueryAttention(2, 4, 2), [(None, 4, 5), (None, 6, 5)],
                             dict(spread=True, atol=1e-5,
                                  keras_layer=k("GroupQueryAttention", 2, 4, 2))),
+    "Resizing": (lambda: layers.Resizing(3, 5), (None, 6, 4, 2),
+                 dict(keras_layer=k("Resizing", 3, 5), atol=1e-5)),
+    "CenterCrop": (lambda: layers.CenterCrop(3, 2), (None, 6, 4, 2),
+                   dict(keras_layer=k("CenterCrop", 3, 2))),
     # Keras's ConvLSTMs are compared in test_conv_lstm.py
     "ConvLSTM1D": (lambda: layers.ConvLSTM1D(2, 2), (None, 3, 5, 2), {}),
     "ConvLSTM3D": (lambda: layers.ConvLSTM3D(1, 2, return_state=True), (None, 2, 3, 3, 3, 1),
