@@ -186,6 +186,7 @@ CATALOGUE = [
      [(5, 4), (5, 4)]),
     ("Resizing", one(lambda: layers.Resizing(3, 2)), [(4, 4, 2)]),
     ("CenterCrop", one(lambda: layers.CenterCrop(2, 2)), [(4, 4, 2)]),
+    ("RandomCrop", one(lambda: layers.RandomCrop(4, 4)), [(4, 4, 2)]),
 ]
 # bases, what inputs are drawn as, and FlaxLayer (which needs flax, not installed with graphnet)
 NOT_A_NODE = {"Layer", "InputLayer", "Operation", "Wrapper", "FlaxLayer"}

@@ -36,7 +36,7 @@ from .reversible_embedding import ReversibleEmbedding
 from .wrapper import SpectralNormalization, Wrapper
 from .jax_layer import FlaxLayer, JaxLayer
 from .group_query_attention import GroupQueryAttention
-from .image_resizing import CenterCrop, Resizing
+from .image_resizing import CenterCrop, RandomCrop, Resizing
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

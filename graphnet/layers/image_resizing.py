@@ -142,3 +142,65 @@ class CenterCrop(Layer):
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,
                 "data_format": self.data_format}
+
+
+class RandomCrop(Layer):
+    """Keras RandomCrop(height, width): in training, one random window of the batch's
+    images (the same offsets for every image); an image not larger than the window on both
+    axes is cropped to its aspect ratio and resized instead.
+
+    As in Keras, an inference call passes the images through unchanged: the output shape the
+    model declares, (batch, height, width, channels), holds in training, so what follows
+    should not depend on the spatial size (global pooling does not).
+
+    ```python
+    import jax
+    import numpy as np
+    import graphnet as gn
+    from graphnet import layers
+    inputs = gn.Input((6, 6, 1))
+    model = gn.Model(inputs, layers.RandomCrop(4, 4)(inputs))
+    out, _ = model.apply(model.params, model.state, np.ones((2, 6, 6, 1), "float32"),
+                         training=True, rng=jax.random.key(0))
+    print(out.shape)  # expected: (2, 4, 4, 1)
+    ```
+    """
+
+    @property
+    def uses_rng(self) -> bool:
+        return True
+
+    def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = _check_size(self, height, width)
+        self.seed = seed
+        self.data_format = check_data_format(data_format, f"RandomCrop '{self.name}'")
+
+    def output_shape(self, input_shape):
+        if len(input_shape) == 4 and None in input_shape[1:3]:
+            raise ValueError(f"RandomCrop '{self.name}' needs known image height and width, "
+                             f"received {shape_str(input_shape)}")
+        return _image_shape(self, input_shape)
+
+    def call(self, params, state, images, *, training=False, rng=None):
+        if not training:
+            return images, state
+        if rng is None:
+            raise ValueError(f"RandomCrop '{self.name}' needs a random key when "
+                             f"training=True: pass rng= to apply")
+        x = images.astype(self.compute_dtype)
+        batch, height, width, channels = x.shape
+        if height > self.height and width > self.width:
+            h_key, w_key = jax.random.split(rng)
+            top = jax.random.randint(h_key, (), 0, height - self.height + 1)
+            left = jax.random.randint(w_key, (), 0, width - self.width + 1)
+            return jax.lax.dynamic_slice(x, (0, top, left, 0),
+                                         (batch, self.height, self.width, channels)), state
+        x = aspect_crop(x, self.height, self.width)
+        if x.shape[1:3] != (self.height, self.width):
+            x = resize(x, self.height, self.width)
+        return x, state
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width,
+                "seed": self.seed, "data_format": self.data_format}

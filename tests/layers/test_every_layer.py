@@ -31,6 +31,9 @@ CASES = {
                  dict(keras_layer=k("Resizing", 3, 5), atol=1e-5)),
     "CenterCrop": (lambda: layers.CenterCrop(3, 2), (None, 6, 4, 2),
                    dict(keras_layer=k("CenterCrop", 3, 2))),
+    # Same size as the window: RandomCrop's inference output has its declared shape.
+    "RandomCrop": (lambda: layers.RandomCrop(4, 3), (None, 4, 3, 2),
+                   dict(keras_layer=k("RandomCrop", 4, 3))),
     # Keras's ConvLSTMs are compared in test_conv_lstm.py
     "ConvLSTM1D": (lambda: layers.ConvLSTM1D(2, 2), (None, 3, 5, 2), {}),
     "ConvLSTM3D": (lambda: layers.ConvLSTM3D(1, 2, return_state=True), (None, 2, 3, 3, 3, 1),

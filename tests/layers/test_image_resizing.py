@@ -41,3 +41,27 @@ def test_resizing_errors_name_the_layer():
         layers.Resizing(2, 3, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
     with pytest.raises(ValueError, match=r"CenterCrop 'c' expects images of shape \(batch, "):
         layers.CenterCrop(2, 2, name="c")(gn.Input((4, 4)))
+
+
+def test_random_crop_trains_on_windows_and_passes_images_at_inference():
+    import jax
+    inputs = gn.Input((5, 6, 1))
+    model = gn.Model(inputs, layers.RandomCrop(3, 4)(inputs))
+    x = np.arange(2 * 5 * 6, dtype="float32").reshape(2, 5, 6, 1)
+    kx = keras().layers.RandomCrop(3, 4)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)          # as Keras's:
+    np.testing.assert_array_equal(np.asarray(kx(x, training=False)), x)   # unchanged
+    seen = set()
+    for seed in range(40):
+        out, _ = model.apply(model.params, model.state, x, training=True,
+                             rng=jax.random.key(seed))
+        out = np.asarray(out)
+        top, left = np.argwhere(x[0, :, :, 0] == out[0, 0, 0, 0])[0]
+        np.testing.assert_array_equal(out, x[:, top:top + 3, left:left + 4])  # one window
+        seen.add((int(top), int(left)))
+    assert seen == {(t, l) for t in range(3) for l in range(3)}            # every offset
+    # not larger on both axes: cropped to the aspect ratio and resized, as Keras's
+    tall = layers.RandomCrop(5, 3)
+    got, _, _ = tall.pure_call({}, {}, x, training=True, rng=jax.random.key(0))
+    want = keras().layers.RandomCrop(5, 3)(x, training=True)
+    np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-4)

@@ -35,7 +35,7 @@ ARGS = {
     "SimpleRNNCell": (3,), "LSTMCell": (3,), "GRUCell": (3,), "ConvLSTM1D": (2, 2),
     "ConvLSTM2D": (2, 2), "ConvLSTM3D": (2, 2), "EinsumDense": ("abc,cd->abd", (4, 2)),
     "ReversibleEmbedding": (10, 3), "GroupQueryAttention": (2, 2, 1),
-    "Resizing": (2, 2), "CenterCrop": (2, 2),
+    "Resizing": (2, 2), "CenterCrop": (2, 2), "RandomCrop": (2, 2),
 }
 WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense", "RNN": "LSTMCell",
            "SpectralNormalization": "Dense", "Wrapper": "Dense"}
