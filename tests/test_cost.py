@@ -187,6 +187,8 @@ CATALOGUE = [
     ("Resizing", one(lambda: layers.Resizing(3, 2)), [(4, 4, 2)]),
     ("CenterCrop", one(lambda: layers.CenterCrop(2, 2)), [(4, 4, 2)]),
     ("RandomCrop", one(lambda: layers.RandomCrop(4, 4)), [(4, 4, 2)]),
+    ("Pipeline", one(lambda: layers.Pipeline([layers.Dense(3), layers.Rescaling(0.5)])),
+     [(4,)]),
 ]
 # bases, what inputs are drawn as, and FlaxLayer (which needs flax, not installed with graphnet)
 NOT_A_NODE = {"Layer", "InputLayer", "Operation", "Wrapper", "FlaxLayer"}

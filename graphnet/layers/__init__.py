@@ -37,6 +37,7 @@ from .wrapper import SpectralNormalization, Wrapper
 from .jax_layer import FlaxLayer, JaxLayer
 from .group_query_attention import GroupQueryAttention
 from .image_resizing import CenterCrop, RandomCrop, Resizing
+from .pipeline import Pipeline
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

@@ -109,6 +109,7 @@ ELSEWHERE = {
     "RNN", "StackedRNNCells", "LSTMCell", "GRUCell", "SimpleRNNCell",
     "ConvLSTM2D",           # test_conv_lstm.py
     "JaxLayer",             # test_jax_layer.py
+    "Pipeline",             # test_pipeline.py
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the

@@ -51,6 +51,8 @@ SKIP = {"InputLayer", "Operation",           # no call to mask
 def make(lib, name, kwargs=None):
     if name == "StackedRNNCells":
         return lib.layers.StackedRNNCells([lib.layers.GRUCell(3), lib.layers.LSTMCell(2)])
+    if name == "Pipeline":
+        return lib.layers.Pipeline([lib.layers.Rescaling(0.5)])
     if name in WRAPPED:
         inner = getattr(lib.layers, WRAPPED[name])(*ARGS[WRAPPED[name]],
                                                     **({"return_sequences": True}
