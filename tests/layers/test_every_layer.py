@@ -34,10 +34,10 @@ CASES = {
     # Same size as the window: RandomCrop's inference output has its declared shape.
     "RandomCrop": (lambda: layers.RandomCrop(4, 3), (None, 4, 3, 2),
                    dict(keras_layer=k("RandomCrop", 4, 3))),
-    # Keras's ConvLSTMs are compared in test_conv_lstm.py
+    # ConvLSTM1D/2D are compared with Keras in test_conv_lstm.py
     "ConvLSTM1D": (lambda: layers.ConvLSTM1D(2, 2), (None, 3, 5, 2), {}),
     "ConvLSTM3D": (lambda: layers.ConvLSTM3D(1, 2, return_state=True), (None, 2, 3, 3, 3, 1),
-                   {}),
+                   dict(keras_layer=k("ConvLSTM3D", 1, 2, return_state=True), atol=1e-5)),
     "BatchNormalization": (lambda: layers.BatchNormalization(), (None, 4, 3),
                            dict(keras_layer=k("BatchNormalization"))),
     "LayerNormalization": (lambda: layers.LayerNormalization(), (None, 4, 3),
