@@ -100,6 +100,11 @@ class JaxLayer(Layer):
     def uses_rng(self) -> bool:
         return "rng" in self.call_arguments
 
+    @property
+    def batch_dependent(self) -> bool:
+        """The user's function may mix the samples of a batch: fit never pads a batch."""
+        return True
+
     def build(self, input_shape, *, generator):
         params, state = self.initial
         if params is None and state is None and self.init_fn is not None:

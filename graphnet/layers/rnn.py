@@ -70,6 +70,10 @@ class RNN(Layer):
     def uses_rng(self) -> bool:
         return self.cell.uses_rng
 
+    @property
+    def batch_dependent(self) -> bool:
+        return self.cell.batch_dependent
+
     def _check(self, input_shape):
         who = f"RNN '{self.name}'"
         if len(input_shape) < 3:

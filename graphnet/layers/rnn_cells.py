@@ -332,6 +332,10 @@ class StackedRNNCells(Layer):
         return any(c.uses_rng for c in self.cells)
 
     @property
+    def batch_dependent(self) -> bool:
+        return any(c.batch_dependent for c in self.cells)
+
+    @property
     def state_size(self):
         return [c.state_size for c in self.cells]
 

@@ -42,6 +42,10 @@ class Wrapper(Layer):
     def uses_rng(self) -> bool:
         return self.layer.uses_rng or super().uses_rng
 
+    @property
+    def batch_dependent(self) -> bool:
+        return self.layer.batch_dependent or super().batch_dependent
+
     def get_config(self):
         return {**super().get_config(), "layer": serialization.serialize(self.layer)}
 

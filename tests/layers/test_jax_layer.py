@@ -99,3 +99,19 @@ def test_a_jax_layer_through_the_harness():
 def test_flax_layer_says_it_needs_flax():
     with pytest.raises(ImportError, match="FlaxLayer needs the flax package"):
         layers.FlaxLayer(None)
+
+
+def test_layers_holding_user_code_say_they_may_mix_a_batch():
+    """fit pads a short last batch only for layers that never mix samples: a JAX function,
+    or a cell written by the user, may."""
+    assert layers.JaxLayer(dense_call, dense_init).batch_dependent
+    assert not layers.RNN(layers.GRUCell(2)).batch_dependent
+
+    class Cell(layers.Layer):
+        state_size = 2
+
+        def call(self, inputs, states):
+            return states[0], states
+
+    assert layers.RNN(Cell()).batch_dependent
+    assert layers.Pipeline([layers.JaxLayer(dense_call, dense_init)]).batch_dependent
