@@ -129,18 +129,20 @@ def test_a_cell_written_the_keras_way_runs_as_keras_and_as_numpy():
 
 def test_rnn_returns_and_masks_as_keras():
     rnn = layers.RNN([layers.LSTMCell(3), layers.SimpleRNNCell(2)], return_state=True)
-    mask = np.array([[True, False, True, True, True]] * 2)
     krnn = keras().layers.RNN([keras().layers.LSTMCell(3), keras().layers.SimpleRNNCell(2)],
                               return_state=True)
-    out, stack_states = rnn(X), None
-    _, (h1, c1), (h2,) = out       # each cell's states as a list, as Keras
-    assert h1.shape == c1.shape == (2, 3) and h2.shape == (2, 2)
-    assert len(rnn.compute_mask(X, mask)) == 4      # the output, then one per state
-    assert all(m is None for m in rnn.compute_mask(X, mask)[1:])
-    assert krnn.compute_mask(X, mask)[0] is None and rnn.compute_mask(X, mask)[0] is None
+    mask = np.array([[True, False, True, True, True]] * 2)
+    ours, theirs = rnn(X), krnn(X)
+    # (output, [h1, c1], [h2]): each cell's states as a list, as Keras's
+    assert jax.tree_util.tree_structure(ours) == jax.tree_util.tree_structure(
+        jax.tree_util.tree_map(np.asarray, list(theirs)))
+    assert [np.shape(t) for t in flat(ours)] == [(2, 2), (2, 3), (2, 3), (2, 2)]
+    # No mask on the output nor on the states (one entry per state tensor, as graphnet's
+    # outputs are the flattened tensors).
+    assert krnn.compute_mask(X, mask)[0] is None
+    assert rnn.compute_mask(X, mask) == (None,) * 4
     seq = layers.RNN(layers.GRUCell(2), return_sequences=True)
     np.testing.assert_array_equal(seq.compute_mask(X, mask), mask)
-    assert stack_states is None
 
 
 def test_cell_dropout_is_drawn_once_per_sequence_and_only_in_training():
