@@ -7,6 +7,7 @@ import pytest
 import graphnet as gn
 from graphnet import layers
 from harness import keras, run_layer_test
+from keras_calls import keras_call
 
 RNG = np.random.default_rng(4)
 X = RNG.normal(size=(2, 5, 3)).astype("float32")
@@ -27,14 +28,15 @@ def same_weights(ours, theirs, seed=1):
 
 
 def both_rnns(make, x, mask=None):
-    """`make(layers_module)` called eagerly in each library (with `mask=` where given);
-    outputs flattened, with the same weights."""
-    made = [make(lib.layers) for lib in (gn, keras())]
-    for layer in made:          # build, then the same weights in both
-        layer(x[:1])
-    same_weights(*made)
+    """`make(layers_module)` in each library, built and given the same weights, called on
+    `x` (with `mask=` where given); outputs flattened."""
+    ours, theirs = make(layers), make(keras().layers)
+    ours(gn.Input(x.shape[1:]))
+    theirs.build(x.shape)
+    same_weights(ours, theirs)
     kwargs = {} if mask is None else {"mask": mask}
-    return [[np.asarray(o) for o in flat(layer(x, **kwargs))] for layer in made]
+    return ([np.asarray(o) for o in flat(ours(x, **kwargs))],
+            [np.asarray(o) for o in flat(keras_call(theirs, x, **kwargs))])
 
 
 def assert_all_close(pairs):
@@ -48,13 +50,14 @@ def assert_all_close(pairs):
 def test_one_step_of_a_cell_matches_keras(name, kwargs, states):
     x = RNG.normal(size=(2, 3)).astype("float32")
     h = [RNG.normal(size=(2, 4)).astype("float32") for _ in range(states)]
-    cells = [getattr(lib.layers, name)(4, **kwargs) for lib in (gn, keras())]
-    for cell in cells:
-        cell(x, h)
-    same_weights(*cells)
-    ours, theirs = ([np.asarray(o) for o in flat(cell(x, h))] for cell in cells)
-    assert len(ours) == 1 + states
-    assert_all_close((ours, theirs))
+    ours, theirs = (getattr(lib.layers, name)(4, **kwargs) for lib in (gn, keras()))
+    ours(gn.Input((3,)), [gn.Input((4,)) for _ in range(states)])
+    theirs.build((None, 3))
+    same_weights(ours, theirs)
+    got = [np.asarray(o) for o in flat(ours(x, h))]
+    want = [np.asarray(o) for o in flat(keras_call(theirs, x, h))]
+    assert len(got) == 1 + states
+    assert_all_close((got, want))
 
 
 def test_the_lstm_cell_matches_the_lstm_layer_step_by_step():
@@ -132,7 +135,8 @@ def test_rnn_returns_and_masks_as_keras():
     krnn = keras().layers.RNN([keras().layers.LSTMCell(3), keras().layers.SimpleRNNCell(2)],
                               return_state=True)
     mask = np.array([[True, False, True, True, True]] * 2)
-    ours, theirs = rnn(X), krnn(X)
+    krnn.build(X.shape)
+    ours, theirs = rnn(X), keras_call(krnn, X)
     # (output, [h1, c1], [h2]): each cell's states as a list, as Keras's
     assert jax.tree_util.tree_structure(ours) == jax.tree_util.tree_structure(
         jax.tree_util.tree_map(np.asarray, list(theirs)))
