@@ -166,8 +166,34 @@ CATALOGUE = [
     ("UnitNormalization", one(lambda: layers.UnitNormalization()), [(4,)]),
     ("UpSampling3D", one(lambda: layers.UpSampling3D(2)), [(2, 2, 2, 2)]),
     ("ZeroPadding3D", one(lambda: layers.ZeroPadding3D(1)), [(2, 2, 2, 2)]),
+    ("RNN", one(lambda: layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)])), [(5, 2)]),
+    ("SimpleRNNCell", lambda xs: list(layers.SimpleRNNCell(3)(xs[0], xs[1])), [(2,), (3,)]),
+    ("GRUCell", lambda xs: list(layers.GRUCell(3)(xs[0], xs[1])), [(2,), (3,)]),
+    ("LSTMCell", lambda xs: (lambda out: [out[0], *out[1]])(
+        layers.LSTMCell(3)(xs[0], list(xs[1:]))), [(2,), (3,), (3,)]),
+    ("StackedRNNCells", lambda xs: (lambda out: [out[0], *out[1]])(layers.StackedRNNCells(
+        [layers.SimpleRNNCell(3), layers.GRUCell(2)])(xs[0], list(xs[1:]))),
+     [(2,), (3,), (2,)]),
+    ("ConvLSTM1D", one(lambda: layers.ConvLSTM1D(2, 3, padding="same")), [(3, 5, 2)]),
+    ("ConvLSTM2D", one(lambda: layers.ConvLSTM2D(2, 2, return_sequences=True)), [(2, 4, 4, 1)]),
+    ("ConvLSTM3D", one(lambda: layers.ConvLSTM3D(1, 2)), [(2, 3, 3, 3, 1)]),
+    ("EinsumDense", one(lambda: layers.EinsumDense("abc,cd->abd", (4, 3), bias_axes="d")),
+     [(4, 5)]),
+    ("ReversibleEmbedding", one(lambda: layers.ReversibleEmbedding(10, 4)), [(5,)], "int32"),
+    ("SpectralNormalization", one(lambda: layers.SpectralNormalization(layers.Dense(3))),
+     [(4,)]),
+    ("JaxLayer", one(lambda: layers.JaxLayer(lambda params, inputs: inputs @ params,
+                                             params=np.ones((4, 2), "float32"))), [(4,)]),
+    ("GroupQueryAttention", lambda xs: layers.GroupQueryAttention(2, 4, 2)(*xs),
+     [(5, 4), (5, 4)]),
+    ("Resizing", one(lambda: layers.Resizing(3, 2)), [(4, 4, 2)]),
+    ("CenterCrop", one(lambda: layers.CenterCrop(2, 2)), [(4, 4, 2)]),
+    ("RandomCrop", one(lambda: layers.RandomCrop(4, 4)), [(4, 4, 2)]),
+    ("Pipeline", one(lambda: layers.Pipeline([layers.Dense(3), layers.Rescaling(0.5)])),
+     [(4,)]),
 ]
-NOT_A_NODE = {"Layer", "InputLayer", "Operation"}     # bases, and what inputs are drawn as
+# bases, what inputs are drawn as, and FlaxLayer (which needs flax, not installed with graphnet)
+NOT_A_NODE = {"Layer", "InputLayer", "Operation", "Wrapper", "FlaxLayer"}
 # Run on the host with NumPy before any compiled program: no node, no cost.
 ON_THE_HOST = {"HashedCrossing", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"}
 

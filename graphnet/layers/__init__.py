@@ -27,6 +27,17 @@ from .reshaping import (Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSamp
 from .wrappers import Masking, TimeDistributed
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .operation import Operation
+# The generic RNN and its cells, ConvLSTM, and the rest of Keras's catalogue.
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .rnn import RNN
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from .einsum_dense import EinsumDense
+from .reversible_embedding import ReversibleEmbedding
+from .wrapper import SpectralNormalization, Wrapper
+from .jax_layer import FlaxLayer, JaxLayer
+from .group_query_attention import GroupQueryAttention
+from .image_resizing import CenterCrop, RandomCrop, Resizing
+from .pipeline import Pipeline
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

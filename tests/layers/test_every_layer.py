@@ -15,6 +15,29 @@ def k(name, *args, **kwargs):
 
 # name -> (make the layer, input shape (batch axis None), harness options)
 CASES = {
+    "EinsumDense": (lambda: layers.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="e"),
+                    (None, 4, 5), dict(keras_layer=k("EinsumDense", "abc,cde->abde",
+                                                      (None, 2, 3), bias_axes="e"))),
+    "ReversibleEmbedding": (lambda: layers.ReversibleEmbedding(5, 3, tie_weights=False),
+                            (None, 4), dict(dtype="int32", keras_layer=k(
+                                "ReversibleEmbedding", 5, 3, tie_weights=False))),
+    "SpectralNormalization": (lambda: layers.SpectralNormalization(layers.Dense(3)), (None, 4),
+                              dict(keras_layer=lambda: keras().layers.SpectralNormalization(
+                                  keras().layers.Dense(3)))),
+    "GroupQueryAttention": (lambda: layers.GroupQueryAttention(2, 4, 2), [(None, 4, 5), (None, 6, 5)],
+                            dict(spread=True, atol=1e-5,
+                                 keras_layer=k("GroupQueryAttention", 2, 4, 2))),
+    "Resizing": (lambda: layers.Resizing(3, 5), (None, 6, 4, 2),
+                 dict(keras_layer=k("Resizing", 3, 5), atol=1e-5)),
+    "CenterCrop": (lambda: layers.CenterCrop(3, 2), (None, 6, 4, 2),
+                   dict(keras_layer=k("CenterCrop", 3, 2))),
+    # Same size as the window: RandomCrop's inference output has its declared shape.
+    "RandomCrop": (lambda: layers.RandomCrop(4, 3), (None, 4, 3, 2),
+                   dict(keras_layer=k("RandomCrop", 4, 3))),
+    # ConvLSTM1D/2D are compared with Keras in test_conv_lstm.py
+    "ConvLSTM1D": (lambda: layers.ConvLSTM1D(2, 2), (None, 3, 5, 2), {}),
+    "ConvLSTM3D": (lambda: layers.ConvLSTM3D(1, 2, return_state=True), (None, 2, 3, 3, 3, 1),
+                   dict(keras_layer=k("ConvLSTM3D", 1, 2, return_state=True), atol=1e-5)),
     "BatchNormalization": (lambda: layers.BatchNormalization(), (None, 4, 3),
                            dict(keras_layer=k("BatchNormalization"))),
     "LayerNormalization": (lambda: layers.LayerNormalization(), (None, 4, 3),
@@ -82,11 +105,17 @@ ELSEWHERE = {
     "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Softmax", "SpatialDropout1D",
     "SpatialDropout2D", "Subtract", "TimeDistributed", "UpSampling1D", "UpSampling2D",
     "ZeroPadding1D", "ZeroPadding2D",
+    # test_rnn_cells.py: RNN(StackedRNNCells([LSTMCell, GRUCell])) and SimpleRNNCell alone
+    "RNN", "StackedRNNCells", "LSTMCell", "GRUCell", "SimpleRNNCell",
+    "ConvLSTM2D",           # test_conv_lstm.py
+    "JaxLayer",             # test_jax_layer.py
+    "Pipeline",             # test_pipeline.py
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the
 # custom layers of test_base.py) and the layer behind `Input` (the start of every case).
-NOT_CALLED = {"Layer", "InputLayer"}
+# Wrapper: a subclass in test_wrapper.py; FlaxLayer needs flax, not installed with graphnet.
+NOT_CALLED = {"Layer", "InputLayer", "Wrapper", "FlaxLayer"}
 
 # Layers that run on the host with NumPy (strings, vocabularies, hashes): applied to the data
 # before a model, so no model holds them; tests/layers/test_text.py checks them against Keras.

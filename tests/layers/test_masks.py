@@ -33,24 +33,35 @@ ARGS = {
     "Convolution3DTranspose": (2, 2), "DepthwiseConv1D": (2,), "SeparableConv1D": (2, 2),
     "SeparableConvolution1D": (2, 2), "SeparableConvolution2D": (2, 2),
     "Discretization": ([0.0],), "Hashing": (3,), "HashedCrossing": (3,),
+    "SimpleRNNCell": (3,), "LSTMCell": (3,), "GRUCell": (3,), "ConvLSTM1D": (2, 2),
+    "ConvLSTM2D": (2, 2), "ConvLSTM3D": (2, 2), "EinsumDense": ("abc,cd->abd", (4, 2)),
+    "ReversibleEmbedding": (10, 3), "GroupQueryAttention": (2, 2, 1),
+    "Resizing": (2, 2), "CenterCrop": (2, 2), "RandomCrop": (2, 2),
 }
-WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense"}
+WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense", "RNN": "LSTMCell",
+           "SpectralNormalization": "Dense", "Wrapper": "Dense"}
 VARIANTS = [("Embedding", {"mask_zero": True}), ("LSTM", {"return_sequences": True}),
             ("GRU", {"return_sequences": True, "return_state": True}),
             ("LSTM", {"return_state": True}), ("Concatenate", {"axis": 1}),
+            ("RNN", {"return_sequences": True}), ("ConvLSTM2D", {"return_state": True}),
             ("Lambda", {"mask": lambda inputs, mask: None if mask is None else ~mask})]
-SKIP = {"InputLayer", "Operation"}          # no call to mask
+SKIP = {"InputLayer", "Operation",           # no call to mask
+        "JaxLayer", "FlaxLayer"}            # Keras's need TensorFlow and Flax to build
 # Keras makes these only with TensorFlow installed; they carry no mask there (Layer's default).
 NEEDS_TENSORFLOW = {"HashedCrossing", "Hashing", "IntegerLookup", "StringLookup",
                     "TextVectorization"}
 
 
 def make(lib, name, kwargs=None):
+    if name == "StackedRNNCells":
+        return lib.layers.StackedRNNCells([lib.layers.GRUCell(3), lib.layers.LSTMCell(2)])
+    if name == "Pipeline":
+        return lib.layers.Pipeline([lib.layers.Rescaling(0.5)])
     if name in WRAPPED:
         inner = getattr(lib.layers, WRAPPED[name])(*ARGS[WRAPPED[name]],
                                                     **({"return_sequences": True}
                                                        if name == "Bidirectional" else {}))
-        return getattr(lib.layers, name)(inner)
+        return getattr(lib.layers, name)(inner, **(kwargs or {}))
     return getattr(lib.layers, name)(*ARGS.get(name, ()), **(kwargs or {}))
 
 
