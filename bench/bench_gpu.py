@@ -1,9 +1,11 @@
 """Steady epoch and compile on one accelerator: graphnet vs the hand-written floor vs Keras 3,
 in float32 and mixed_bfloat16.
 
-Models: M1, M2, M3 of bench_fit.py and a ResNet-style CNN on 32x32x3 inputs
+Models: M1, M2, M3 of bench_fit.py, a ResNet-style CNN on 32x32x3 inputs
 (digits upsampled, three residual stages, 16-32-64 channels, global average pool, softmax),
-all at B=256 unless --batches says otherwise. Implementations, interleaved and rotated each
+and the masked-sequence models M4 (Embedding(mask_zero) + LSTM) and M5 (a Transformer
+encoder block with padding masks) of bench_masked.py, all at B=256 unless --batches says
+otherwise. Implementations, interleaved and rotated each
 repeat, every one training a fresh model from the same weights for 4 epochs (RMSprop,
 Keras defaults, shuffle off):
   b   hand-written whole-epoch `lax.scan`, losses from logits; under mixed_bfloat16 the
@@ -28,6 +30,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_fit as bf  # noqa: E402  (sets KERAS_BACKEND and the repository path)
+import bench_masked  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
@@ -123,7 +126,9 @@ class Mixed:
     def loss(self, p, x, y10, y2):
         cast = jax.tree_util.tree_map(lambda a: a.astype(self.compute), p)
         with jax.numpy_dtype_promotion("standard"):
-            return self.model.loss(cast, x.astype(self.compute), y10, y2).astype(jnp.float32)
+            if jnp.issubdtype(x.dtype, jnp.floating):      # token ids stay integers
+                x = x.astype(self.compute)
+            return self.model.loss(cast, x, y10, y2).astype(jnp.float32)
 
     def __getattr__(self, name):
         return getattr(self.model, name)
@@ -153,7 +158,8 @@ def run_keras(model, policy, w, x, y10, y2, batch):
         keras.mixed_precision.set_global_policy("float32")
 
 
-MODELS = {"M1": bf.M1, "M2": bf.M2, "M3": bf.M3, "ResNet": ResNet}
+MODELS = {"M1": bf.M1, "M2": bf.M2, "M3": bf.M3, "ResNet": ResNet, "M4": bench_masked.M4,
+          "M5": bench_masked.M5}
 
 
 def measure(model, policy, batch, impls, w, data, repeats):
@@ -195,7 +201,8 @@ def main(argv=None):
     parser.add_argument("--batches", default="256")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--samples", type=int, default=None,
-                        help="samples per epoch (default: 57,344; the ResNet 16,384)")
+                        help="samples per epoch (default: 57,344; the ResNet 16,384; M4 "
+                        "and M5 8,192)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes (2 steps of B=32 per epoch, 1 repeat): a smoke test")
     parser.add_argument("--no-keras", action="store_true")
@@ -219,9 +226,15 @@ def main(argv=None):
     results = []
     for key in models.split(","):
         model = MODELS[key]
-        default_n = 16_384 if model is ResNet else bf.N_SAMPLES
+        default_n = {ResNet: 16_384, bench_masked.M4: bench_masked.N_SAMPLES,
+                     bench_masked.M5: bench_masked.N_SAMPLES}.get(model, bf.N_SAMPLES)
         n = args.samples or default_n
-        data = load_images(n) if model is ResNet else bf.load_data(model.image)
+        if model is ResNet:
+            data = load_images(n)
+        elif hasattr(model, "data"):
+            data = model.data(n)
+        else:
+            data = bf.load_data(model.image)
         data = tuple(a[:n] for a in data)
         w = model.weights(np.random.default_rng(42))
         for policy in args.policies.split(","):

@@ -11,6 +11,7 @@ from jax import lax
 
 from .. import activations, initializers, regularizers
 from . import serialization
+from ..variables import Variable
 from .base import Layer, shape_str
 
 
@@ -317,6 +318,39 @@ class GRU(_RNN):
                 "reset_after": self.reset_after, "use_cudnn": self.use_cudnn}
 
 
+class _Direction:
+    """One copy of a Bidirectional layer as its `weights` list it: views of the wrapper's
+    params under `key`, so reading or assigning them reads or writes the wrapper's values."""
+
+    def __init__(self, wrapper, key, layer):
+        self.wrapper, self.key, self.layer = wrapper, key, layer
+
+    @property
+    def name(self) -> str:
+        return f"{self.wrapper.name}/{self.layer.name}"
+
+    def own_values(self, collection: str) -> dict:
+        return self.wrapper.own_values(collection).get(self.key, {})
+
+    def set_own_values(self, collection: str, values: dict) -> None:
+        self.wrapper.set_own_values(collection, {**self.wrapper.own_values(collection),
+                                                 self.key: values})
+
+    @property
+    def weights(self) -> list:
+        params = self.own_values("params")
+        return [Variable(self, n, params[n].shape, params[n].dtype, True)
+                for n in self.layer.weight_names if n in params]
+
+    @property
+    def trainable_weights(self) -> list:
+        return self.weights
+
+    @property
+    def non_trainable_weights(self) -> list:
+        return []
+
+
 class Bidirectional(Layer):
     """Keras Bidirectional(layer, merge_mode="concat"): a forward and a backward copy.
 
@@ -369,6 +403,10 @@ class Bidirectional(Layer):
     @property
     def parts(self):
         return {"forward": self.forward_layer, "backward": self.backward_layer}
+
+    def _sub_weights_owners(self) -> list:
+        # `weights`, `trainable_weights` and the stateless API list both copies' weights
+        return [_Direction(self, key, sub) for key, sub in self.parts.items()]
 
     def build(self, input_shape, *, generator):
         params = {}

@@ -146,6 +146,27 @@ def test_bidirectional_states_and_numpy():
     np.testing.assert_allclose(out, np.concatenate([h_fwd, h_bwd], -1), rtol=1e-6)
 
 
+def test_bidirectional_weights_are_both_copies_in_keras_order():
+    i = gn.Input((5, 3))
+    model = gn.Model(i, layers.Bidirectional(layers.LSTM(2, name="enc"), name="bi")(i))
+    bi = model.get_layer("bi")
+    # Keras 3: kernel (features, 4u), recurrent_kernel (u, 4u), bias (4u,), forward first
+    assert [tuple(w.shape) for w in model.weights] == [(3, 8), (2, 8), (8,)] * 2
+    assert [w.path for w in bi.weights][::3] == ["bi/forward_enc/kernel", "bi/backward_enc/kernel"]
+    assert len(model.trainable_variables) == 6 and model.non_trainable_variables == []
+    # the Variables are views of the layer's weights: assigning one changes what it computes
+    new = np.ones((3, 8), "float32")
+    bi.weights[3].assign(new)
+    np.testing.assert_array_equal(bi.get_weights()[3], new)
+    np.testing.assert_array_equal(model.trainable_variables[3].numpy(), new)
+    # the stateless API runs on values given for both copies
+    x = data((4, 5, 3))
+    doubled = [2 * v.numpy() for v in model.trainable_variables]
+    out, _ = model.stateless_call(doubled, [], x)
+    model.set_weights(doubled)
+    np.testing.assert_allclose(out, model.predict(x), rtol=1e-6, atol=1e-7)
+
+
 # ---- masking ---------------------------------------------------------------------------
 IDS = np.array([[3, 1, 4, 0, 0], [2, 5, 6, 1, 0], [1, 2, 3, 4, 5]], "int32")
 
