@@ -18,6 +18,10 @@ from .classes import (CTC, BinaryCrossentropy, CategoricalCrossentropy, Categori
                       CosineSimilarity, Hinge, Huber, KLDivergence, LogCosh, MeanAbsoluteError,
                       MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
                       Poisson, SparseCategoricalCrossentropy, SquaredHinge)
+from .focal import (BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
+                    CategoricalGeneralizedCrossEntropy, binary_focal_crossentropy,
+                    categorical_focal_crossentropy, categorical_generalized_cross_entropy)
+from .similarity import Circle, Dice, Tversky, circle, dice, tversky
 
 LOSSES = {
     "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
@@ -34,13 +38,17 @@ LOSSES = {
     "kullback_leibler_divergence": kl_divergence, "poisson": poisson,
     "hinge": hinge, "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
     "cosine_similarity": cosine_similarity, "ctc": ctc,
+    "binary_focal_crossentropy": binary_focal_crossentropy,
+    "categorical_focal_crossentropy": categorical_focal_crossentropy,
+    "dice": dice, "tversky": tversky, "circle": circle,
 }
 
 CLASSES = {cls.__name__: cls for cls in (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, Huber, LogCosh, KLDivergence, Poisson, Hinge, SquaredHinge,
-    CategoricalHinge, CosineSimilarity, CTC)}
+    CategoricalHinge, CosineSimilarity, CTC, BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, Dice, Tversky, Circle)}
 
 
 def _from_name(name):

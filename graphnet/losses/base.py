@@ -59,6 +59,11 @@ def _prepare(y_true, y_pred):
     return match_ranks(_float(y_true, y_pred.dtype), y_pred)
 
 
+# The other loss modules start as these functions do: float predictions, targets cast to
+# their dtype, ranks matched as Keras's LossFunctionWrapper does.
+prepare = _prepare
+
+
 # ---- per-sample functions --------------------------------------------------------------
 def mean_squared_error(y_true, y_pred):
     """Per sample: the mean of `(y_pred - y_true) ** 2` over the last axis (alias `mse`)."""
@@ -296,6 +301,9 @@ def _with_mask(values, valid, sample_weight, reduction):
 
 class Loss:
     """Keras Loss base: `call(y_true, y_pred)` per sample, `__call__` reduces it."""
+    # True where a sample's value depends on the other samples of the batch (Dice over the
+    # whole batch, Circle's pairs): padding a batch would change it.
+    couples_samples = False
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.dtype = dtype
@@ -441,6 +449,8 @@ def maskable(loss) -> bool:
     """Whether `loss` on a batch padded with rows of sample weight 0 gives the unpadded
     batch's value once multiplied by `padding_scale`: true for Loss's own reduction."""
     if not isinstance(loss, Loss) or type(loss).__call__ is not Loss.__call__:
+        return False
+    if loss.couples_samples:
         return False
     if loss.reduction not in MASKABLE_REDUCTIONS:
         return False
