@@ -19,6 +19,7 @@ from .rules import (clip_by_global_norm, clip_by_norm, clip_by_value, inject_lea
                     keras_adam, keras_adamw, keras_nadam)
 from .base import Optimizer, check_learning_rate, standard_promotion
 from .more import Adadelta, Adafactor, Adamax, Ftrl, Lamb, Lion
+from .recent import Muon, ScheduleFreeAdamW
 
 
 def _is_injected(x):
@@ -277,7 +278,8 @@ class LossScaleOptimizer(Optimizer):
 
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad,
               "nadam": Nadam, "adamax": Adamax, "adadelta": Adadelta, "ftrl": Ftrl, "lion": Lion,
-              "lamb": Lamb, "adafactor": Adafactor}
+              "lamb": Lamb, "adafactor": Adafactor, "muon": Muon,
+              "schedulefreeadamw": ScheduleFreeAdamW}
 CLASSES = {cls.__name__: cls for cls in (*OPTIMIZERS.values(), LossScaleOptimizer)}
 
 
