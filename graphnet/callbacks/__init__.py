@@ -7,3 +7,4 @@ the index of the dispatch's last batch and the running logs.
 from .base import (CallbackList, CSVLogger, Callback, EarlyStopping, History, LambdaCallback,
                    LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN,
                    wants_batch_logs)
+from .backup import BackupAndRestore
