@@ -8,3 +8,4 @@ from .base import (CallbackList, CSVLogger, Callback, EarlyStopping, History, La
                    LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN,
                    wants_batch_logs)
 from .backup import BackupAndRestore
+from .tensorboard import TensorBoard
