@@ -8,4 +8,5 @@ from .base import (CallbackList, CSVLogger, Callback, EarlyStopping, History, La
                    LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN,
                    wants_batch_logs)
 from .backup import BackupAndRestore
+from .remote import RemoteMonitor
 from .tensorboard import TensorBoard
