@@ -136,7 +136,7 @@ class History(Callback):
 
     def plot(self, to_file="history.png"):
         """Draw each loss and metric per epoch (training and validation together) to PNG/SVG."""
-        from .plot import plot_history
+        from ..plot import plot_history
         return plot_history(self, to_file)
 
 
