@@ -109,3 +109,23 @@ def test_configs_strings_and_training_with_saving(tmp_path):
 def test_docstring_examples_run():
     failed, attempted = doctest.testmod(recent)
     assert attempted and not failed
+
+
+def test_muon_in_fit_routes_weights_by_their_paths_like_keras():
+    """An embedding (AdamW by path), a 2-D kernel (Muon) and a bias (AdamW): two steps of
+    fit from the same weights as Keras."""
+    tokens = rng.integers(0, 6, (8, 3))
+    y = rng.normal(size=(8, 3, 4)).astype("float32")
+
+    def build(lib):
+        inputs = lib.Input((3,), dtype="int32")
+        hidden = lib.layers.Embedding(6, 5, name="embedding")(inputs)
+        return lib.Model(inputs, lib.layers.Dense(4, name="dense")(hidden))
+    ours, theirs = build(gn), build(keras)
+    theirs.set_weights([w.astype("float32") for w in ours.get_weights()])
+    ours.compile(optimizers.Muon(learning_rate=0.05), loss="mse")
+    theirs.compile(keras.optimizers.Muon(learning_rate=0.05), loss="mse")
+    ours.fit(tokens, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    theirs.fit(tokens, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

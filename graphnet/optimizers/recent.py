@@ -77,13 +77,31 @@ def _path(keys) -> str:
     return "/".join(parts)
 
 
+def variable_paths(tree, names=None) -> list:
+    """Each leaf's path as Keras writes it ("dense/kernel"), in flatten order.
+
+    `fit` hands the optimizer a flat list of the trainable weights (with the learned loss
+    weights after them when there are some) and their paths as `names`; any other tree
+    (a dict of weights) gives its own key paths."""
+    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+    if names is not None:
+        names = list(names)
+        if isinstance(tree, list) and len(tree) == len(names):
+            return names
+        if (isinstance(tree, tuple) and len(tree) == 2 and isinstance(tree[0], list)
+                and len(tree[0]) == len(names)):
+            return names + ["loss_weights"] * (len(flat) - len(names))
+    return [_path(keys) for keys, _ in flat]
+
+
 class Muon(Optimizer):
     """Keras Muon: momentum orthogonalized by Newton-Schulz iterations for 2-D weights, and
     Keras's AdamW step for every other variable (biases, embeddings, excluded layers).
 
     Which rule a variable gets depends on its path, `"layer/weight"` as Keras names it:
     `exclude_embeddings` sends paths containing "embedding" to AdamW, `exclude_layers` are
-    regular expressions searched in the path.
+    regular expressions searched in the path. `fit` tells the optimizer the paths of the
+    weights it trains (`variable_paths`).
 
     >>> import numpy as np
     >>> from graphnet import optimizers
@@ -110,6 +128,8 @@ class Muon(Optimizer):
         self.adam_lr_ratio, self.momentum, self.ns_steps = adam_lr_ratio, momentum, ns_steps
         self.nesterov, self.rms_rate = nesterov, rms_rate
 
+    variable_paths = None        # set by fit: the trained weights' paths, in order
+
     def uses_adamw(self, path: str, shape) -> bool:
         """Whether the variable at `path` gets the AdamW step rather than Muon's."""
         if len(shape) != 2:
@@ -128,12 +148,13 @@ class Muon(Optimizer):
                 raise ValueError("Muon reads the parameters: call update(grads, state, params)")
             value = learning_rate(state.count) if callable(learning_rate) else learning_rate
             lr, t = jnp.asarray(value, F32), (state.count + 1).astype(F32)
-            paths, treedef = jax.tree_util.tree_flatten_with_path(grads)
+            leaves, treedef = jax.tree_util.tree_flatten(grads)
+            paths = variable_paths(grads, self.variable_paths)
             originals = treedef.flatten_up_to(params)
             ms, vs = treedef.flatten_up_to(state.momentums), treedef.flatten_up_to(state.velocities)
             updates, new_ms, new_vs = [], [], []
-            for (keys, g), p, m, v in zip(paths, originals, ms, vs):
-                adam = self.uses_adamw(_path(keys), jnp.shape(p))
+            for path, g, p, m, v in zip(paths, leaves, originals, ms, vs):
+                adam = self.uses_adamw(path, jnp.shape(p))
                 decay = self.adam_weight_decay if adam else self.weight_decay
                 decayed = p if decay is None else p - p * jnp.asarray(decay, F32) * lr
                 g = g.astype(F32)
