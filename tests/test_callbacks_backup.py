@@ -16,7 +16,9 @@ Y = rng.normal(size=(24, 2)).astype("float32")
 
 def model_from(weights):
     inputs = gn.Input((3,))
-    model = gn.Model(inputs, layers.Dense(2)(layers.Dense(4, activation="tanh")(inputs)))
+    # Named as a rerun of the same script names them (the optimizer state is by path).
+    hidden = layers.Dense(4, activation="tanh", name="hidden")(inputs)
+    model = gn.Model(inputs, layers.Dense(2, name="out")(hidden))
     model.set_weights(weights)
     model.compile(gn.optimizers.Adam(0.05), loss="mse")
     return model
@@ -61,7 +63,8 @@ def test_interrupted_fit_resumes_at_its_epoch_and_ends_as_an_uninterrupted_one(t
 def _fresh():
     gn.utils.set_random_seed(0)
     inputs = gn.Input((3,))
-    return gn.Model(inputs, layers.Dense(2)(layers.Dense(4, activation="tanh")(inputs)))
+    hidden = layers.Dense(4, activation="tanh", name="hidden")(inputs)
+    return gn.Model(inputs, layers.Dense(2, name="out")(hidden))
 
 
 def test_batch_frequency_double_checkpoint_and_arguments(tmp_path):

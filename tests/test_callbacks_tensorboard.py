@@ -45,7 +45,7 @@ def test_scalars_histograms_and_graph(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(12, 3)).astype("float32")
     y = rng.normal(size=(12, 1)).astype("float32")
-    inputs = gn.Input((3,))
+    inputs = gn.Input((3,), name="input_layer")
     model = gn.Model(inputs, layers.Dense(1, name="out")(layers.Dense(4, name="hidden")(inputs)))
     model.compile(gn.optimizers.SGD(0.01), loss="mse")
     board = callbacks.TensorBoard(tmp_path, histogram_freq=1, update_freq=2)

@@ -166,6 +166,7 @@ def test_new_names_are_accepted_as_strings_like_keras():
         np.testing.assert_allclose(float(losses.get(name)(y, p)), theirs, **TOL, err_msg=name)
 
 
+@pytest.mark.slow
 def test_focal_loss_trains_and_saves_with_a_model(tmp_path):
     x = rng.normal(size=(16, 3)).astype("float32")
     y = (x[:, :1] > 0).astype("float32")

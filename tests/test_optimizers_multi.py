@@ -68,6 +68,7 @@ def test_optimizer_map_lookup_errors_and_config():
         optimizers.MultiOptimizer(lambda v: optimizers.SGD()).get_config()
 
 
+@pytest.mark.slow
 def test_a_selector_function_trains_a_model_and_saves(tmp_path):
     x = rng.normal(size=(16, 3)).astype("float32")
     y = rng.normal(size=(16, 2)).astype("float32")

@@ -2,6 +2,8 @@
 gradients, written out by hand for one step, configs, strings and saving."""
 import doctest
 
+import jax
+
 import numpy as np
 import pytest
 
@@ -16,12 +18,16 @@ rng = np.random.default_rng(21)
 TOL = dict(rtol=1e-5, atol=1e-6)
 
 
-def keras_steps(opt, params, grads, names=None):
-    names = names or [f"v{i}" for i in range(len(params))]
-    variables = [keras.Variable(np.asarray(p), name=n) for p, n in zip(params, names)]
+def keras_steps(opt, params, grads):
+    """Keras's optimizer on variables named v0, v1, ...: its stateless_apply, jitted (one
+    compile instead of one per eager op; the same update_step)."""
+    variables = [keras.Variable(np.asarray(p), name=f"v{i}") for i, p in enumerate(params)]
+    opt.build(variables)
+    step = jax.jit(opt.stateless_apply)
+    opt_vars, values = [v.value for v in opt.variables], [v.value for v in variables]
     for g in grads:
-        opt.apply_gradients(zip([np.asarray(x) for x in g], variables))
-    return [np.asarray(v.value) for v in variables]
+        values, opt_vars = step(opt_vars, [np.asarray(x) for x in g], values)
+    return [np.asarray(v) for v in values]
 
 
 PARAMS = [rng.normal(size=(3, 5)).astype("float32"), rng.normal(size=(4, 2)).astype("float32"),
@@ -80,7 +86,7 @@ def test_muon_one_step_by_hand_and_its_variable_choice():
     assert not opt.uses_adamw("dense/kernel", (4, 4))
 
 
-def test_configs_strings_and_training_with_saving(tmp_path):
+def test_configs_and_strings():
     for ours, theirs in [(optimizers.Muon(exclude_layers=["head"]),
                           keras.optimizers.Muon(exclude_layers=["head"])),
                          (optimizers.ScheduleFreeAdamW(warmup_steps=3),
@@ -93,6 +99,10 @@ def test_configs_strings_and_training_with_saving(tmp_path):
         assert type(again) is type(ours) and again.get_config() == config
     assert isinstance(optimizers.get("muon"), optimizers.Muon)
     assert isinstance(optimizers.get("schedulefreeadamw"), optimizers.ScheduleFreeAdamW)
+
+
+@pytest.mark.slow
+def test_training_and_saving_with_muon(tmp_path):
     x = rng.normal(size=(16, 4)).astype("float32")
     y = rng.normal(size=(16, 2)).astype("float32")
     inputs = gn.Input((4,))
@@ -111,6 +121,7 @@ def test_docstring_examples_run():
     assert attempted and not failed
 
 
+@pytest.mark.slow
 def test_muon_in_fit_routes_weights_by_their_paths_like_keras():
     """An embedding (AdamW by path), a 2-D kernel (Muon) and a bias (AdamW): two steps of
     fit from the same weights as Keras."""
