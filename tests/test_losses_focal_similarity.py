@@ -196,3 +196,13 @@ def test_docstring_examples_run():
 def test_focal_functions_are_metric_functions_as_in_keras():
     assert gn.metrics.binary_focal_crossentropy is losses.binary_focal_crossentropy
     assert gn.metrics.categorical_focal_crossentropy is losses.categorical_focal_crossentropy
+
+
+def test_masked_losses_average_over_the_valid_values_under_mean_too():
+    """Keras rescales the mask for "mean" as for "sum_over_batch_size" (ignore_class,
+    Circle's zero losses)."""
+    labels = np.array([0, 1, 2, 1])
+    probs_ = np.full((4, 3), 1 / 3, "float32")
+    for reduction in ("mean", "sum_over_batch_size"):
+        ours = losses.SparseCategoricalCrossentropy(ignore_class=0, reduction=reduction)
+        np.testing.assert_allclose(float(ours(labels, probs_)), np.log(3), **TOL)

@@ -287,9 +287,10 @@ def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size")
 
 def _with_mask(values, valid, sample_weight, reduction):
     """Keras's apply_mask: the sample weights times the mask, rescaled under
-    "sum_over_batch_size" so the average runs over the valid values: sum / (valid + 1e-7)."""
+    "sum_over_batch_size" and "mean" so the average runs over the valid values:
+    sum / (valid + 1e-7)."""
     mask = valid.astype(values.dtype)
-    if reduction == "sum_over_batch_size":
+    if reduction in ("sum_over_batch_size", "mean"):
         mask = mask * (mask.size / (jnp.sum(mask) + 1e-7))
     if sample_weight is None:
         return mask
