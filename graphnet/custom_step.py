@@ -289,6 +289,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, sh
     model.stop_training, model.history = False, history
     rng = np.random.default_rng(naming.next_seed())
     cbs.on_train_begin(None)
+    initial_epoch = cbs.initial_epoch(initial_epoch)     # BackupAndRestore resumes
     logs = {}
     done = [0]
 

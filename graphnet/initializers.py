@@ -255,13 +255,93 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+class STFT(Initializer):
+    """Keras STFT: the real or imaginary part of a Fourier basis, windowed, as a conv kernel
+    of shape (frame_length, 1, fft_length // 2 + 1).
+
+    Keras computes it in the kernel's dtype, phases rounded there; so does this, so the
+    values agree to the last bits. A window given by name comes from
+    `scipy.signal.get_window` (SciPy needed); values or `None` need nothing.
+
+    >>> from graphnet import initializers
+    >>> kernel = initializers.STFT("real", window=None)((4, 1, 3))
+    >>> print(kernel[:, 0, 2].round(3))
+    [ 1. -1.  1. -1.]
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"STFT: side should be 'real' or 'imag', received {side!r}")
+        if isinstance(window, str):
+            _window(window, 1, periodic)             # an unknown name fails here
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(f"STFT: scaling must be None, 'density' or 'spectrum', "
+                             f"received {scaling!r}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype="float32", generator=None):
+        if _drawing.get() is not True:
+            return _uninitialized(tuple(shape), dtype)
+        return jnp.asarray(self.values(tuple(shape), dtype))
+
+    def sample(self, generator, shape):
+        """The kernel of `shape` in float32 (nothing is drawn)."""
+        return self.values(shape, "float32")
+
+    def values(self, shape, dtype):
+        """The kernel of `shape` (frame_length, channels, bins), computed in `dtype`."""
+        if len(shape) != 3:
+            raise ValueError(f"STFT initializer needs a shape (frame_length, channels, "
+                             f"fft_length // 2 + 1), received {shape}")
+        dtype = np.dtype(dtype)
+        frames, _, bins = shape
+        freq = np.arange(bins, dtype=dtype).reshape(1, 1, bins) / dtype.type((bins - 1) * 2)
+        time = np.arange(frames, dtype=dtype).reshape(frames, 1, 1)
+        phase = (dtype.type(-2) * time) * freq * np.arccos(dtype.type(-1))
+        kernel = (np.cos(phase) if self.side == "real" else np.sin(phase)).astype(dtype)
+        if self.window is None:
+            return kernel
+        win = self.window
+        if isinstance(win, str):
+            win = _window(win, frames, self.periodic)
+        win = np.asarray(win, dtype)
+        if win.shape != (frames,):
+            raise ValueError(f"STFT: the window must have shape ({frames},) (frame_length), "
+                             f"received {win.shape}")
+        win = win.reshape(frames, 1, 1)
+        scale = dtype.type(1)
+        if self.scaling == "density":
+            scale = np.sqrt(np.sum(np.square(win)))
+        elif self.scaling == "spectrum":
+            scale = np.sum(np.abs(win))
+        return (kernel * win / scale).astype(dtype)
+
+    def get_config(self):
+        """The constructor's arguments, for saving."""
+        window = self.window
+        if not (window is None or isinstance(window, str)):
+            window = np.asarray(window).tolist()
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
+def _window(name, length, periodic):
+    try:
+        from scipy import signal
+    except ImportError as error:
+        raise ImportError(f"STFT window={name!r} comes from scipy.signal.get_window: install "
+                          f"scipy (pip install scipy), or pass the window's values as an "
+                          f"array") from error
+    return signal.get_window(name, length, periodic)
+
+
 INITIALIZERS = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
-    "identity": Identity,
+    "identity": Identity, "stft": STFT,
     # Keras's short aliases (Embedding's default is "uniform"); after the full names, so
     # `serialize` still writes those.
     "uniform": RandomUniform, "normal": RandomNormal,
@@ -301,9 +381,9 @@ def deserialize(config):
 
 
 # Keras's other names for the same classes.
-IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
 constant, zeros, ones = Constant, Zeros, Ones
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
-variance_scaling, orthogonal, identity = VarianceScaling, Orthogonal, Identity
+variance_scaling, orthogonal, identity, stft = VarianceScaling, Orthogonal, Identity, STFT
 glorot_normal, glorot_uniform = GlorotNormal, GlorotUniform
 he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform

@@ -26,8 +26,9 @@ from .thresholds import (FalseNegatives, FalsePositives, PrecisionAtRecall, Reca
                          TruePositives)
 
 # Keras's metric functions under their own names (keras.metrics.huber, ...).
-from ..losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge, hinge,
-                      huber, kl_divergence, log_cosh, mean_absolute_error,
+from ..losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+                      categorical_focal_crossentropy, categorical_hinge, hinge, huber,
+                      kl_divergence, log_cosh, mean_absolute_error,
                       mean_absolute_percentage_error, mean_squared_error,
                       mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
                       squared_hinge)

@@ -8,8 +8,13 @@ available: pass any `optax.GradientTransformation` to `compile`. The learning ra
 the optimizer state (`rules.LearningRateState`), so reading or changing it between epochs
 (ReduceLROnPlateau, LearningRateScheduler) never recompiles the training step.
 """
+import re
+from collections.abc import MutableMapping
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from .. import registry
@@ -19,6 +24,7 @@ from .rules import (clip_by_global_norm, clip_by_norm, clip_by_value, inject_lea
                     keras_adam, keras_adamw, keras_nadam)
 from .base import Optimizer, check_learning_rate, standard_promotion
 from .more import Adadelta, Adafactor, Adamax, Ftrl, Lamb, Lion
+from .recent import Muon, ScheduleFreeAdamW, variable_paths
 
 
 def _is_injected(x):
@@ -275,10 +281,223 @@ class LossScaleOptimizer(Optimizer):
         return f"<LossScaleOptimizer inner={self.inner_optimizer!r}>"
 
 
+class OptimizerMap(MutableMapping):
+    """Keras OptimizerMap(default_optimizer, optimizer_map=None): variable paths
+    (`"layer/weight"`) or regular expressions (matched whole) to optimizers, for
+    `MultiOptimizer`; unmatched paths get `default_optimizer`.
+
+    >>> from graphnet import optimizers
+    >>> mapping = optimizers.OptimizerMap(optimizers.SGD(), {"encoder/.*": optimizers.Adam()})
+    >>> type(mapping["encoder/kernel"]).__name__, type(mapping["head/kernel"]).__name__
+    ('Adam', 'SGD')
+    """
+
+    def __init__(self, default_optimizer, optimizer_map=None):
+        if not isinstance(default_optimizer, Optimizer):
+            raise TypeError(f"OptimizerMap: default_optimizer must be a graphnet optimizer, "
+                            f"received {default_optimizer!r}")
+        if optimizer_map is not None and not isinstance(optimizer_map, dict):
+            raise TypeError(f"OptimizerMap: optimizer_map must be a dict, received "
+                            f"{optimizer_map!r}")
+        self.default_optimizer = default_optimizer
+        self.optimizer_map = {}
+        for key, optimizer in (optimizer_map or {}).items():
+            self[key] = optimizer
+
+    def __getitem__(self, key):
+        if key in self.optimizer_map:
+            return self.optimizer_map[key]
+        matching = [pattern for pattern in self.optimizer_map if re.fullmatch(pattern, key)]
+        if len(matching) > 1:
+            raise ValueError(f"OptimizerMap: several optimizers match variable {key!r} "
+                             f"(patterns {matching})")
+        return self.optimizer_map[matching[0]] if matching else self.default_optimizer
+
+    def __setitem__(self, key, optimizer):
+        if key in self.optimizer_map:
+            raise ValueError(f"OptimizerMap: {key!r} already maps to "
+                             f"{self.optimizer_map[key]!r}; keys must not repeat")
+        if not isinstance(key, str):
+            raise ValueError(f"OptimizerMap: a key must be a string, received {key!r}")
+        _check_inner(optimizer, f"OptimizerMap[{key!r}]")
+        self.optimizer_map[key] = optimizer
+
+    def __delitem__(self, key):
+        del self.optimizer_map[key]
+
+    def __len__(self):
+        return len(self.optimizer_map)
+
+    def __iter__(self):
+        return iter(self.optimizer_map)
+
+    def __call__(self, variable):
+        return self[variable.path]
+
+    def get_config(self):
+        """The default optimizer and the map, each optimizer serialized."""
+        return {"default_optimizer": serialize(self.default_optimizer),
+                "optimizer_map": {k: serialize(v) for k, v in self.optimizer_map.items()}}
+
+    @classmethod
+    def from_config(cls, config):
+        """A new map (fresh optimizers) from the dict `get_config` returned."""
+        return cls(deserialize(config["default_optimizer"]),
+                   {k: deserialize(v) for k, v in config["optimizer_map"].items()})
+
+
+def _check_inner(optimizer, who):
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError(f"{who}: expected a graphnet optimizer, received {optimizer!r}")
+    if isinstance(optimizer, (LossScaleOptimizer, MultiOptimizer)):
+        raise ValueError(f"{who}: a {type(optimizer).__name__} cannot be used inside a "
+                         f"MultiOptimizer")
+
+
+class VariableInfo(NamedTuple):
+    """What a MultiOptimizer's selector function is given for each trainable variable."""
+    path: str
+    shape: tuple
+    dtype: object
+
+
+class MultiOptimizer(Optimizer):
+    """Keras MultiOptimizer(optimizer_map, loss_scale_factor=None, name=None): each variable
+    updated by the optimizer an `OptimizerMap` (or a function of the variable, given its
+    `path`, `shape` and `dtype`) chooses for it.
+
+    The combined state is optax's `multi_transform` of the optimizers' own states, and each
+    optimizer keeps its part (`optimizers[i].state`): setting one's `learning_rate` changes
+    its steps only. As in Keras, the MultiOptimizer itself has no learning rate.
+
+    >>> import numpy as np
+    >>> from graphnet import optimizers
+    >>> multi = optimizers.MultiOptimizer(optimizers.OptimizerMap(
+    ...     optimizers.SGD(0.1), {"head/.*": optimizers.SGD(1.0)}))
+    >>> params = {"body": {"w": np.ones(2, "float32")}, "head": {"w": np.ones(2, "float32")}}
+    >>> updates, _ = multi.tx.update(params, multi.init(params), params)
+    >>> print(updates["body"]["w"], updates["head"]["w"])
+    [-0.1 -0.1] [-1. -1.]
+    """
+
+    def __init__(self, optimizer_map, loss_scale_factor=None, name=None):
+        if loss_scale_factor is not None:
+            raise NotImplementedError("MultiOptimizer: loss_scale_factor is not supported; "
+                                      "leave it None")
+        if not (isinstance(optimizer_map, OptimizerMap) or callable(optimizer_map)):
+            raise TypeError(f"MultiOptimizer: optimizer_map must be an OptimizerMap or a "
+                            f"function of a variable, received {optimizer_map!r}")
+        self.optimizer_map, self.loss_scale_factor = optimizer_map, loss_scale_factor
+        self.name = name or "multi_optimizer"
+        self.clipnorm = self.clipvalue = self.global_clipnorm = None
+        self.optimizers = []
+        if isinstance(optimizer_map, OptimizerMap):
+            for optimizer in (*optimizer_map.values(), optimizer_map.default_optimizer):
+                if optimizer not in self.optimizers:
+                    self.optimizers.append(optimizer)
+        self._choices = {}           # variable path -> index in self.optimizers
+        self._combined = None
+        self._tx = None
+
+    variable_paths = None        # set by fit: the trained weights' paths, in order
+
+    def _label(self, path, leaf):
+        if path not in self._choices:
+            info = VariableInfo(path, tuple(np.shape(leaf)), np.dtype(leaf.dtype))
+            chosen = self.optimizer_map(info)
+            _check_inner(chosen, f"MultiOptimizer (variable {path!r})")
+            if chosen not in self.optimizers:
+                self.optimizers.append(chosen)
+            self._choices[path] = self.optimizers.index(chosen)
+        return self._choices[path]
+
+    def _labels(self, params):
+        leaves, treedef = jax.tree_util.tree_flatten(params)
+        paths = variable_paths(params, self.variable_paths)
+        return treedef.unflatten([self._label(p, leaf) for p, leaf in zip(paths, leaves)])
+
+    @property
+    def tx(self) -> optax.GradientTransformation:
+        """optax's multi_transform of the chosen optimizers' transformations."""
+        def init(params):
+            self._labels(params)         # every variable's optimizer chosen first
+            return self._multi().init(params)
+
+        def update(updates, state, params=None):
+            return self._multi().update(updates, state, params)
+        return optax.GradientTransformation(init, update)
+
+    def _multi(self):
+        return optax.multi_transform({i: opt.tx for i, opt in enumerate(self.optimizers)},
+                                     self._labels)
+
+    def init(self, params):
+        """A fresh state: each optimizer's own state for its variables."""
+        state = self.tx.init(params)
+        inner = {label: optax.MaskedState(inner_state=rules.replace_learning_rate(
+                    masked.inner_state, self.optimizers[label].configured_learning_rate))
+                 for label, masked in state.inner_states.items()}
+        self.state, self._built_for = type(state)(inner_states=inner), None
+        return self.state
+
+    @property
+    def state(self):
+        """The combined optax state, read from the optimizers' own parts."""
+        if self._combined is None:
+            return None
+        inner = {label: optax.MaskedState(inner_state=self.optimizers[label].state)
+                 for label in self._combined.inner_states}
+        return type(self._combined)(inner_states=inner)
+
+    @state.setter
+    def state(self, value):
+        self._combined = value
+        if value is not None:
+            for label, masked in value.inner_states.items():
+                self.optimizers[label].state = masked.inner_state
+
+    @property
+    def learning_rate(self):
+        """Not defined, as in Keras: each optimizer in `optimizers` has its own."""
+        raise AttributeError("MultiOptimizer has no learning rate: read or set it on its "
+                             "optimizers (multi.optimizers[i].learning_rate)")
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        raise AttributeError("MultiOptimizer has no learning rate: read or set it on its "
+                             "optimizers (multi.optimizers[i].learning_rate)")
+
+    @property
+    def iterations(self) -> int:
+        """Number of updates applied so far."""
+        return 0 if self._combined is None else int(self._lr_state().count)
+
+    def get_config(self):
+        """The optimizer map (an OptimizerMap; a selector function cannot be saved)."""
+        if not isinstance(self.optimizer_map, OptimizerMap):
+            raise ValueError("MultiOptimizer: a selector function cannot be saved; use an "
+                             "OptimizerMap to save the optimizer")
+        return {"optimizer_map": {"class_name": "OptimizerMap",
+                                  "config": self.optimizer_map.get_config()},
+                "loss_scale_factor": self.loss_scale_factor, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        """A new MultiOptimizer (fresh state) from the dict `get_config` returned."""
+        config = dict(config)
+        config["optimizer_map"] = OptimizerMap.from_config(config["optimizer_map"]["config"])
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<MultiOptimizer optimizers={self.optimizers!r}>"
+
+
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad,
               "nadam": Nadam, "adamax": Adamax, "adadelta": Adadelta, "ftrl": Ftrl, "lion": Lion,
-              "lamb": Lamb, "adafactor": Adafactor}
-CLASSES = {cls.__name__: cls for cls in (*OPTIMIZERS.values(), LossScaleOptimizer)}
+              "lamb": Lamb, "adafactor": Adafactor, "muon": Muon,
+              "schedulefreeadamw": ScheduleFreeAdamW}
+CLASSES = {cls.__name__: cls for cls in (*OPTIMIZERS.values(), LossScaleOptimizer,
+                                         MultiOptimizer)}
 
 
 KIND = registry.Kind("optimizer", CLASSES)

@@ -228,4 +228,4 @@ def model_from_json(json_string, custom_objects=None):
 # Model.save and its siblings call these: the model does not import saving (see files.py).
 files.provide(save_model=save_model, save_weights=save_weights, load_weights=load_weights,
               model_config=model_config, model_from_config=model_from_config,
-              model_to_json=model_to_json)
+              model_to_json=model_to_json, load_optimizer_state=load_optimizer_state)

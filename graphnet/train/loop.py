@@ -79,6 +79,7 @@ def fit(model, trainer, x=None, y=None, batch_size=None, epochs=1, verbose="auto
     model.stop_training = False
     model.history = history
     cbs.on_train_begin(None)
+    initial_epoch = cbs.initial_epoch(initial_epoch)     # BackupAndRestore resumes
     logs = {}
     for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch, None)

@@ -142,6 +142,10 @@ class Trainer:
         if self.trainable_key != trainable or self.optimizer.state is None:
             leaves = jax.tree_util.tree_leaves(self.model.params)
             train = [leaf for leaf, t in zip(leaves, trainable) if t]
+            # Path-routed optimizers (Muon, MultiOptimizer) learn which weight is which.
+            paths = ["/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in keys)
+                     for keys, _ in jax.tree_util.tree_flatten_with_path(self.model.params)[0]]
+            self.optimizer.variable_paths = [p for p, t in zip(paths, trainable) if t]
             self.optimizer.init((train, self.loss_weights) if spec.learned_weights else train)
             self.trainable_key = trainable
 

@@ -1,4 +1,5 @@
-"""Losses with Keras 3's names, arguments and numerics: per-sample functions and classes.
+"""Losses with Keras 3's names, arguments and numerics: the per-sample functions and the
+`Loss` base with its reduction.
 
 A function returns one value per sample (the last axis reduced, as Keras); a `Loss` object
 reduces those with `sample_weight` like Keras's "sum_over_batch_size". Probabilities are
@@ -9,9 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import registry
-from .loss_masks import apply_mask
-from .registry import lookup
+from ..loss_masks import apply_mask
 
 EPSILON = 1e-7
 # log of Keras's clip bounds as float32 holds them (1 - 1e-7 rounds to 1 - 2**-23).
@@ -60,6 +59,11 @@ def _prepare(y_true, y_pred):
     if not jnp.issubdtype(y_pred.dtype, jnp.floating):
         y_pred = y_pred.astype(jnp.float32)
     return match_ranks(_float(y_true, y_pred.dtype), y_pred)
+
+
+# The other loss modules start as these functions do: float predictions, targets cast to
+# their dtype, ranks matched as Keras's LossFunctionWrapper does.
+prepare = _prepare
 
 
 # ---- per-sample functions --------------------------------------------------------------
@@ -285,6 +289,9 @@ def reduce_weighted(values, sample_weight=None, reduction="sum_over_batch_size")
 
 class Loss:
     """Keras Loss base: `call(y_true, y_pred)` per sample, `__call__` reduces it."""
+    # True where a sample's value depends on the other samples of the batch (Dice over the
+    # whole batch, Circle's pairs): padding a batch would change it.
+    couples_samples = False
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.dtype = dtype
@@ -330,7 +337,7 @@ def _at_least_float32(x):
 
 
 def _snake(name):
-    from .naming import snake_case
+    from ..naming import snake_case
     return snake_case(name)
 
 
@@ -360,7 +367,7 @@ class LossFunctionWrapper(Loss):
         return f"<{type(self).__name__} name='{self.name}'>"
 
 
-def _wrapper(fn, default_name, arg_names=()):
+def wrapper_init(fn, default_name, arg_names=()):
     """A Keras loss class over `fn` whose constructor takes `arg_names` (Keras order)."""
     defaults = dict(arg_names)
 
@@ -378,91 +385,6 @@ def _wrapper(fn, default_name, arg_names=()):
         LossFunctionWrapper.__init__(self, fn, name=name, reduction=reduction, **values)
 
     return __init__
-
-
-class MeanSquaredError(LossFunctionWrapper):
-    """Mean of squared errors over the last axis, averaged over the batch (`"mse"`)."""
-    __init__ = _wrapper(mean_squared_error, "mean_squared_error")
-
-
-class MeanAbsoluteError(LossFunctionWrapper):
-    """Mean of absolute errors over the last axis, averaged over the batch (`"mae"`)."""
-    __init__ = _wrapper(mean_absolute_error, "mean_absolute_error")
-
-
-class MeanAbsolutePercentageError(LossFunctionWrapper):
-    """100 * mean(|y_true - y_pred| / |y_true|) over the last axis (`"mape"`)."""
-    __init__ = _wrapper(mean_absolute_percentage_error, "mean_absolute_percentage_error")
-
-
-class MeanSquaredLogarithmicError(LossFunctionWrapper):
-    """Mean squared error of log(1 + y) over the last axis (`"msle"`)."""
-    __init__ = _wrapper(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
-
-
-class BinaryCrossentropy(LossFunctionWrapper):
-    """Crossentropy between 0/1 labels and probabilities (or logits with `from_logits=True`)."""
-    __init__ = _wrapper(binary_crossentropy, "binary_crossentropy",
-                        (("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)))
-
-
-class CategoricalCrossentropy(LossFunctionWrapper):
-    """Crossentropy between one-hot labels and class probabilities (or logits)."""
-    __init__ = _wrapper(categorical_crossentropy, "categorical_crossentropy",
-                        (("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)))
-
-
-class SparseCategoricalCrossentropy(LossFunctionWrapper):
-    """Crossentropy between integer labels and class probabilities (or logits). With
-    `ignore_class`, targets of that class count neither in the loss nor in the
-    "sum_over_batch_size" average (Keras's mask: sum / valid)."""
-    __init__ = _wrapper(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-                        (("from_logits", False), ("ignore_class", None)))
-
-
-class Huber(LossFunctionWrapper):
-    """Huber loss: squared error below `delta`, linear above it; robust to outliers."""
-    __init__ = _wrapper(huber, "huber_loss", (("delta", 1.0),))
-
-
-class LogCosh(LossFunctionWrapper):
-    """log(cosh(error)): like mean squared error for small errors, absolute error for large."""
-    __init__ = _wrapper(log_cosh, "log_cosh")
-
-
-class KLDivergence(LossFunctionWrapper):
-    """Kullback-Leibler divergence between y_true and y_pred distributions (`"kld"`)."""
-    __init__ = _wrapper(kl_divergence, "kl_divergence")
-
-
-class Poisson(LossFunctionWrapper):
-    """Poisson loss, for counts: mean of y_pred - y_true * log(y_pred)."""
-    __init__ = _wrapper(poisson, "poisson")
-
-
-class Hinge(LossFunctionWrapper):
-    """Hinge loss for labels in {-1, 1} (or {0, 1}, mapped): mean of max(1 - y_true * y_pred, 0)."""
-    __init__ = _wrapper(hinge, "hinge")
-
-
-class SquaredHinge(LossFunctionWrapper):
-    """Squared hinge loss: mean of max(1 - y_true * y_pred, 0) ** 2."""
-    __init__ = _wrapper(squared_hinge, "squared_hinge")
-
-
-class CategoricalHinge(LossFunctionWrapper):
-    """Categorical hinge loss for one-hot labels."""
-    __init__ = _wrapper(categorical_hinge, "categorical_hinge")
-
-
-class CosineSimilarity(LossFunctionWrapper):
-    """Negative cosine similarity between y_true and y_pred along `axis`."""
-    __init__ = _wrapper(cosine_similarity, "cosine_similarity", (("axis", -1),))
-
-
-class CTC(LossFunctionWrapper):
-    """Connectionist temporal classification loss: integer labels (0 = blank), logits (batch, time, classes)."""
-    __init__ = _wrapper(ctc, "ctc")
 
 
 # Probability crossentropies and the output activation whose logits they can start from.
@@ -508,30 +430,6 @@ def one_hot_rows(y) -> bool:
     return bool(((y == 0) | (y == 1)).all() and (y.sum(axis=-1) == 1).all())
 
 
-LOSSES = {
-    "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
-    "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
-    "mape": mean_absolute_percentage_error,
-    "mean_absolute_percentage_error": mean_absolute_percentage_error,
-    "msle": mean_squared_logarithmic_error,
-    "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
-    "binary_crossentropy": binary_crossentropy, "bce": binary_crossentropy,
-    "categorical_crossentropy": categorical_crossentropy,
-    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
-    "huber": huber, "huber_loss": huber, "log_cosh": log_cosh, "logcosh": log_cosh,
-    "kld": kl_divergence, "kl_divergence": kl_divergence,
-    "kullback_leibler_divergence": kl_divergence, "poisson": poisson,
-    "hinge": hinge, "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
-    "cosine_similarity": cosine_similarity, "ctc": ctc,
-}
-
-CLASSES = {cls.__name__: cls for cls in (
-    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, Huber, LogCosh, KLDivergence, Poisson, Hinge, SquaredHinge,
-    CategoricalHinge, CosineSimilarity, CTC)}
-
-
 MASKABLE_REDUCTIONS = ("sum_over_batch_size", "sum", "mean_with_sample_weight")
 
 
@@ -539,6 +437,8 @@ def maskable(loss) -> bool:
     """Whether `loss` on a batch padded with rows of sample weight 0 gives the unpadded
     batch's value once multiplied by `padding_scale`: true for Loss's own reduction."""
     if not isinstance(loss, Loss) or type(loss).__call__ is not Loss.__call__:
+        return False
+    if loss.couples_samples:
         return False
     if loss.reduction not in MASKABLE_REDUCTIONS:
         return False
@@ -551,32 +451,3 @@ def padding_scale(loss, padded, rows):
     """The factor that turns `loss` over a padded batch (padding weighted 0) into its value
     over the `rows` real samples: only a mean over the batch's size needs one."""
     return padded / rows if loss.reduction == "sum_over_batch_size" else 1.0
-
-
-def _from_name(name):
-    """A loss class's name (Keras accepts "MeanSquaredError") or a function's."""
-    if name in CLASSES:
-        return CLASSES[name]()
-    return LossFunctionWrapper(lookup(LOSSES, name, "loss function"), name=name)
-
-
-def get(identifier):
-    """A Loss object from a name, a Loss, a Loss class or a function `fn(y_true, y_pred)`."""
-    return registry.get(
-        identifier, KIND, base=Loss, none=None, from_callable=LossFunctionWrapper,
-        from_name=_from_name,
-        expected="A loss must be a string, a graphnet.losses.Loss or a function "
-                 "(y_true, y_pred)")
-
-
-KIND = registry.Kind("loss", CLASSES, LOSSES, LossFunctionWrapper)
-
-
-def serialize(loss):
-    """A JSON-able description (the registry's one shape); custom ones must be registered."""
-    return registry.serialize(loss, KIND)
-
-
-def deserialize(config):
-    """A loss from the dict `serialize` made (or a registered custom loss)."""
-    return registry.deserialize(config, KIND)

@@ -97,6 +97,15 @@ class CallbackList:
         self.wants_test_batch_logs = any(wants_batch_logs(cb, _TEST_BATCH_HOOKS)
                                          for cb in self.callbacks)
 
+    def initial_epoch(self, requested: int) -> int:
+        """The epoch `fit` starts at: a callback's `resume_epoch` (BackupAndRestore's, set
+        in `on_train_begin`) when it has one, else the one `fit` was given."""
+        for cb in self.callbacks:
+            resume = getattr(cb, "resume_epoch", None)
+            if resume:
+                return resume
+        return requested
+
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
             raise AttributeError(hook)
@@ -127,7 +136,7 @@ class History(Callback):
 
     def plot(self, to_file="history.png"):
         """Draw each loss and metric per epoch (training and validation together) to PNG/SVG."""
-        from .plot import plot_history
+        from ..plot import plot_history
         return plot_history(self, to_file)
 
 

@@ -1,0 +1,12 @@
+"""Keras callbacks: hooks around epochs and dispatches, with `self.model` set by fit,
+evaluate and predict.
+
+Batch hooks run once per dispatch of K steps (as Keras's with steps_per_execution), with
+the index of the dispatch's last batch and the running logs.
+"""
+from .base import (CallbackList, CSVLogger, Callback, EarlyStopping, History, LambdaCallback,
+                   LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN,
+                   wants_batch_logs)
+from .backup import BackupAndRestore
+from .remote import RemoteMonitor
+from .tensorboard import TensorBoard
