@@ -57,6 +57,15 @@ def metrics_variables(model) -> list:
     return [v for m in step_metrics(model) for v in m.variables]
 
 
+def held_optimizers(model) -> list:
+    """Built optimizers held in the model's attributes besides `model.optimizer` (a GAN's
+    `d_optimizer` and `g_optimizer`), in attribute order. Keras's state has no place for
+    their variables, so a step reads them (`[v.value for v in opt.variables]`) and
+    assigns them; here they travel through the compiled steps beside the state."""
+    return [v for v in vars(model).values()
+            if hasattr(v, "stateless_apply") and v is not model.optimizer and v.built]
+
+
 # ---- the data ---------------------------------------------------------------------------
 def refuse_options(**given):
     """fit's options that a custom train_step does not take yet: a ValueError names them."""
@@ -111,9 +120,31 @@ class _Runner:
         self.name, self.step, self.treedef = model.name, step, treedef
         check_signature(model, step)
         self.fn = weakref.WeakMethod(getattr(model, step))
+        self.held = held_optimizers(model)
         self._jitted = jax.jit(self._scan)
 
-    def _one(self, state, leaves):
+    def _one(self, carry, leaves):
+        """One step on `carry = (state, held optimizers' values)`: the held optimizers
+        stand for their traced values while the step runs (reads and `assign`s)."""
+        state, held = carry
+        saved = [opt.state for opt in self.held]
+        try:
+            for opt, values_ in zip(self.held, held):
+                opt.state = jax.tree_util.tree_unflatten(
+                    jax.tree_util.tree_structure(opt.state), values_)
+            logs, new_state = self._checked(state, leaves)
+            new_held = [jax.tree_util.tree_leaves(opt.state) for opt in self.held]
+        finally:
+            for opt, value in zip(self.held, saved):
+                opt.state = value
+        for opt, new, old in zip(self.held, new_held, held):
+            if tree_signature(new) != tree_signature(old):
+                raise ValueError(f"Model '{self.name}' {self.step}() changed the shapes or "
+                                 f"dtypes of the variables of {type(opt).__name__} "
+                                 f"optimizer it holds")
+        return logs, (new_state, new_held)
+
+    def _checked(self, state, leaves):
         data = jax.tree_util.tree_unflatten(self.treedef, leaves)
         out = self.fn()(state, data)
         predict = self.step == "predict_step"
@@ -190,7 +221,8 @@ def forget(model):
 
 
 def _state(model, step: str):
-    """The state `step` receives: lists of the current values (see PARTS)."""
+    """What the compiled steps carry: the state `step` receives (lists of the current
+    values, see PARTS) and the values of the optimizers the model holds."""
     optimizer = model.optimizer
     if step == "train_step":
         t_vars = model.trainable_variables
@@ -200,7 +232,8 @@ def _state(model, step: str):
         shapes = [(tuple(v.shape), np.dtype(v.dtype)) for v in t_vars]
         if optimizer.built_for != shapes:
             optimizer.build(t_vars)
-    return tuple(values(v) for v in _variables(model, step))
+    return (tuple(values(v) for v in _variables(model, step)),
+            [jax.tree_util.tree_leaves(opt.state) for opt in held_optimizers(model)])
 
 
 def _variables(model, step: str) -> list:
@@ -212,10 +245,13 @@ def _variables(model, step: str) -> list:
     return [found[part] for part in PARTS[step]]
 
 
-def _write_back(model, step, state):
+def _write_back(model, step, carry):
+    state, held = carry
     for group, new in zip(_variables(model, step), state):
         for variable, value in zip(group, new):
             variable.assign(value)
+    for opt, new in zip(held_optimizers(model), held):
+        opt.state = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(opt.state), new)
 
 
 def _reset_metrics(model):

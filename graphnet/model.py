@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import custom_step, files
 from .costing import cost_summary, remat_plan
-from .functional import Functional, from_graph
+from .functional import Functional, from_graph, leaf_layers
 from .interpret import make_run
 from .layers.base import Layer
 from .optimizers import LossScaleOptimizer
@@ -37,10 +37,17 @@ class Model(Functional):
         cls.subclassed = cls._keras_form
         cls._keras_form = False
 
+    _holds_models = False     # a subclass with its own train_step and no call (a GAN)
+
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
-        if inputs is None and outputs is None and self.subclassed:
+        holds = not self.subclassed and custom_step.overrides(self, "train_step")
+        if inputs is None and outputs is None and (self.subclassed or holds):
             Layer.__init__(self, name=self._default_name(name), trainable=trainable, **kwargs)
             self.built = False      # layers come in the subclass's __init__; traced later
+            # Without a call, the model is what its attributes hold (sub-models, metrics),
+            # as a Keras GAN is: its step calls them; there is nothing to trace.
+            self._holds_models = holds
+            self._graph_layers = self._all_layers = ()
             return
         if inputs is None or outputs is None:
             name = self._default_name(name)
@@ -73,7 +80,7 @@ class Model(Functional):
         return self.params, self.state
 
     def _require_built(self, x=None):
-        if self.built:
+        if self.built or self._holds_models:
             return
         if x is None:
             raise ValueError(f"Model '{self.name}' is not built yet: call it on data, or call "
@@ -99,9 +106,12 @@ class Model(Functional):
     @property
     def layers(self) -> list:
         """The model's layers in Keras's order (inputs first), each once even if called twice."""
-        if not self.built:
+        if not self.built or self._holds_models:
             return [v for v in vars(self).values() if isinstance(v, Layer)]
         return list(self._all_layers)
+
+    def _sub_weights_owners(self) -> list:
+        return self.layers if self._holds_models else super()._sub_weights_owners()
 
     def get_layer(self, name=None, index=None):
         """A layer by `name` (or by position `index` in `layers`); a ValueError lists the names."""
@@ -149,13 +159,20 @@ class Model(Functional):
         return custom_step.metrics_variables(self)
 
     def stateless_call(self, trainable_variables, non_trainable_variables, x, training=False,
-                       rng=None):
+                       rng=None, return_losses=False):
         """Keras `stateless_call`: `(y_pred, non_trainable_variables)` computed from the
         values given (lists in the order of the model's variable lists), no variable
-        touched. With random layers, training=True takes `rng` (a JAX key)."""
+        touched; `return_losses=True` adds the list of the call's losses (add_loss,
+        activity and weight penalties), whose sum is what Keras's list sums to. With
+        random layers, training=True takes `rng` (a JAX key)."""
         self._require_built(x)
+        # graphnet's random layers draw from `rng`; a custom layer that draws with seed=None
+        # and gets no key says so itself (seed generators need none).
+        draws = any(layer.uses_rng and type(layer).__module__.startswith("graphnet.")
+                    for layer in leaf_layers(self))
         return stateless_call(self, trainable_variables, non_trainable_variables, x,
-                              training=training, rng=rng)
+                              training=training, rng=rng, return_losses=return_losses,
+                              draws=draws)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Keras `compute_loss`: the loss given to compile, on `y` and `y_pred` (traceable).
