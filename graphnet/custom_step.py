@@ -40,17 +40,10 @@ def overrides(model, step: str) -> bool:
 
 
 def step_metrics(model) -> list:
-    """The metrics a custom step updates, in `metrics_variables` order: the subclass's own
-    `metrics` property (Model's lists compile's trackers, which hold no variables). Without it, metrics held in attributes are refused rather than guessed at: Keras puts
-    compile's own loss tracker before them, so their order would differ from Keras's."""
-    if overrides(model, "metrics"):
-        return list(model.metrics)
-    held = [name for name, v in vars(model).items() if hasattr(v, "stateless_update_state")]
-    if held:
-        raise TypeError(f"Model '{model.name}' holds the metrics {held}: define a `metrics` "
-                        f"property that lists them (as the Keras guides do), so that "
-                        f"metrics_variables has their variables in that order")
-    return []
+    """The metrics a custom step updates, in `metrics_variables` order: `model.metrics`
+    (the subclass's own property, or Keras's list: compile's loss tracker and metrics, then
+    those held in attributes)."""
+    return list(model.metrics)
 
 
 def metrics_variables(model) -> list:
@@ -121,6 +114,7 @@ class _Runner:
         check_signature(model, step)
         self.fn = weakref.WeakMethod(getattr(model, step))
         self.held = held_optimizers(model)
+        self.order = None
         self._jitted = jax.jit(self._scan)
 
     def _one(self, carry, leaves):
@@ -154,6 +148,7 @@ class _Runner:
             raise TypeError(f"Model '{self.name}' {self.step}() must return {wanted}, as in "
                             f"Keras 3, received {type(out).__name__}{length}")
         logs, new_state = out
+        self.order = _key_order(logs)
         if predict:
             self._check_state((state[0], new_state), state)
             return logs, (state[0], list(new_state))
@@ -196,7 +191,23 @@ class _Runner:
                             f"traced value; use jax.lax.cond or ops.where: {err}") from None
 
     def run(self, state, stacked):
-        return self._jitted(state, stacked)
+        """The new state and the stacked outputs, logs in the order the step wrote them
+        (JAX returns a dict's keys sorted)."""
+        state, outs = self._jitted(state, stacked)
+        return state, _in_order(outs, self.order)
+
+
+def _key_order(tree):
+    """The keys of a dict of logs (and of dicts in it), in the order they were written."""
+    if not isinstance(tree, dict):
+        return None
+    return [(k, _key_order(v)) for k, v in tree.items()]
+
+
+def _in_order(tree, order):
+    if order is None or not isinstance(tree, dict):
+        return tree
+    return {k: _in_order(tree[k], sub) for k, sub in order}
 
 
 # model -> {(step, data structure, state and batch signature): a runner already checked}:

@@ -7,7 +7,7 @@ saving imports the model).
 """
 from __future__ import annotations
 
-from . import custom_step, files
+from . import custom_step, files, step_metrics
 from .costing import cost_summary, remat_plan
 from .functional import Functional, from_graph, leaf_layers
 from .interpret import make_run
@@ -174,6 +174,21 @@ class Model(Functional):
                               training=training, rng=rng, return_losses=return_losses,
                               draws=draws)
 
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                               metrics_variables, x=None, y=None, y_pred=None,
+                               sample_weight=None, training=True):
+        """Keras `stateless_compute_loss`: `(loss, (trainable_variables,
+        non_trainable_variables, metrics_variables))`, the loss as `compute_loss` gives it.
+        With one output nothing else changes (Keras updates per-output loss trackers only
+        for several outputs, which this refuses)."""
+        if len(self._compiled("stateless_compute_loss").spec.trained_outputs) > 1:
+            raise NotImplementedError(
+                f"Model '{self.name}' stateless_compute_loss with several trained outputs: "
+                f"the per-output loss trackers are not updated yet; call compute_loss and "
+                f"update the `<output>_loss` trackers in your step")
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training)
+        return loss, (trainable_variables, non_trainable_variables, metrics_variables)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Keras `compute_loss`: the loss given to compile, on `y` and `y_pred` (traceable).
         Several outputs combine as compile combines them."""
@@ -254,6 +269,7 @@ class Model(Functional):
         self._trainer = Trainer(self, args, self._view)
         self.optimizer = args.optimizer
         custom_step.forget(self)
+        step_metrics.forget(self)
         if self.built and not custom_step.overrides(self, "train_step"):
             self._trainer.check()
 
@@ -300,7 +316,13 @@ class Model(Functional):
     def metrics(self) -> list:
         """Keras's `model.metrics`: [] before compile, then the `loss` tracker, the compiled
         metrics as one `compile_metrics` and each output's `<output>_loss` (several
-        outputs), holding the values the last fit, evaluate or *_on_batch ended with."""
+        outputs), holding the values the last fit, evaluate or *_on_batch ended with.
+        With a step of your own they are the metric objects the step updates, followed
+        by the metrics the model holds in its attributes, as in Keras."""
+        if self._custom_steps:
+            made = [] if self._trainer is None else \
+                step_metrics.compiled_metrics(self, self._trainer)
+            return made + step_metrics.held_metrics(self)
         if self._trainer is None:
             return []
         trainer = self._trainer
@@ -321,6 +343,11 @@ class Model(Functional):
         evaluate start their running metrics afresh, and train_on_batch/test_on_batch report
         their own batch (as Keras 3 does, resetting first), so there is nothing to reset."""
 
+    @property
+    def _custom_steps(self) -> bool:
+        return custom_step.overrides(self, "train_step") or custom_step.overrides(self,
+                                                                                 "test_step")
+
     def _compiled(self, what):
         if self._trainer is None:
             raise ValueError(f"Model '{self.name}' is not compiled: call compile before you "
@@ -336,6 +363,7 @@ class Model(Functional):
         self._require_built(first_inputs(x, y))
         if custom_step.overrides(self, "train_step"):
             self._compiled("fit")
+            step_metrics.compiled_metrics(self, self._trainer, y)   # y: "accuracy"'s kind
             custom_step.refuse_options(validation_split=validation_split,
                                        class_weight=class_weight,
                                        steps_per_epoch=steps_per_epoch,
@@ -352,6 +380,8 @@ class Model(Functional):
         """Keras evaluate: the loss (and metrics) as a scalar, a list or a dict."""
         self._require_built(first_inputs(x, y))
         if custom_step.overrides(self, "test_step"):
+            if self._trainer is not None:
+                step_metrics.compiled_metrics(self, self._trainer, y)
             return custom_step.evaluate(self, x, y, batch_size, verbose, sample_weight,
                                         return_dict, callbacks)
         return loop.evaluate(self, self._trainer, x, y, batch_size, verbose, sample_weight,

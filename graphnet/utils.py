@@ -174,3 +174,38 @@ class PyDataset:
         for index in range(len(self)):
             yield self[index]
         self.on_epoch_end()
+
+
+def unpack_x_y_sample_weight(data):
+    """Keras `unpack_x_y_sample_weight`: `(x, y, sample_weight)` from a step's `data`.
+
+    `x` alone, `(x,)`, `(x, y)` or `(x, y, sample_weight)`; what is missing is None, so
+    one custom step takes data with or without targets and weights.
+
+    >>> from graphnet.utils import unpack_x_y_sample_weight
+    >>> unpack_x_y_sample_weight(([1.0], [0.0]))
+    ([1.0], [0.0], None)
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if 1 <= len(data) <= 3:
+        return (*data, *([None] * (3 - len(data))))
+    raise ValueError(f"unpack_x_y_sample_weight: data must be x, (x,), (x, y) or "
+                     f"(x, y, sample_weight), received a tuple of length {len(data)}")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Keras `pack_x_y_sample_weight`: the `data` a step receives for these parts.
+
+    `x` alone is passed as `(x,)`, then `(x, y)` and `(x, y, sample_weight)`, the inverse
+    of `unpack_x_y_sample_weight`.
+
+    >>> from graphnet.utils import pack_x_y_sample_weight
+    >>> pack_x_y_sample_weight([1.0], [0.0])
+    ([1.0], [0.0])
+    """
+    if y is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)

@@ -358,21 +358,109 @@ def test_what_a_custom_step_does_not_take_yet_is_named():
         model.fit(X, Y, verbose=0)
 
 
-def test_metrics_held_without_a_metrics_property_are_refused_not_guessed():
-    class Held(gn.Model):
+def _held_metric_model(lib, mean):
+    class Held(lib.Model):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self.tracker = Mean(name="loss")
+            self.tracker = mean(name="tracker")
 
         def train_step(self, state, data):
             return {}, state
 
-    inputs = gn.Input(shape=(6,))
-    model = Held(inputs, layers.Dense(1)(inputs), name="held")
-    model.compile(optimizer="sgd")
-    with pytest.raises(TypeError, match=r"'held' holds the metrics \['tracker'\]: define a "
-                                        r"`metrics` property"):
-        model.fit(X, Y, verbose=0)
+    inputs = lib.Input(shape=(6,))
+    return Held(inputs, lib.layers.Dense(1)(inputs), name="held")
+
+
+def test_metrics_held_without_a_metrics_property_follow_compiles_as_in_keras():
+    ours, theirs = _held_metric_model(gn, Mean), _held_metric_model(keras, keras.metrics.Mean)
+    assert ours.metrics_names == theirs.metrics_names == ["tracker"]    # before compile
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    assert ours.metrics_names == theirs.metrics_names == ["loss", "compile_metrics", "tracker"]
+    assert ours.metrics[0] is ours.metrics[0]       # the same objects a step updates
+
+
+def _guide_first_class(lib):
+    """The guide's first example (compile's loss and metrics in `self.metrics`) and its
+    evaluation step, verbatim but for the library."""
+    class CustomModel(lib.Model):
+        def compute_loss_and_updates(self, trainable_variables, non_trainable_variables,
+                                     metrics_variables, x, y, sample_weight, training=False):
+            y_pred, non_trainable_variables = self.stateless_call(
+                trainable_variables, non_trainable_variables, x, training=training)
+            loss, (trainable_variables, non_trainable_variables, metrics_variables) = \
+                self.stateless_compute_loss(trainable_variables, non_trainable_variables,
+                                            metrics_variables, x=x, y=y, y_pred=y_pred,
+                                            sample_weight=sample_weight, training=training)
+            return loss, (y_pred, non_trainable_variables, metrics_variables)
+
+        def update_metrics(self, metrics_variables, loss, y, y_pred, sample_weight):
+            new_metrics_vars, logs = [], {}
+            for metric in self.metrics:
+                this_metric_vars = metrics_variables[
+                    len(new_metrics_vars):len(new_metrics_vars) + len(metric.variables)]
+                if metric.name == "loss":
+                    this_metric_vars = metric.stateless_update_state(
+                        this_metric_vars, loss, sample_weight=sample_weight)
+                else:
+                    this_metric_vars = metric.stateless_update_state(
+                        this_metric_vars, y, y_pred, sample_weight=sample_weight)
+                logs[metric.name] = metric.stateless_result(this_metric_vars)
+                new_metrics_vars += this_metric_vars
+            return logs, new_metrics_vars
+
+        def train_step(self, state, data):
+            (trainable_variables, non_trainable_variables, optimizer_variables,
+             metrics_variables) = state
+            x, y, sample_weight = lib.utils.unpack_x_y_sample_weight(data)
+            grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+            (loss, (y_pred, non_trainable_variables, metrics_variables)), grads = grad_fn(
+                trainable_variables, non_trainable_variables, metrics_variables, x, y,
+                sample_weight, training=True)
+            trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+                optimizer_variables, grads, trainable_variables)
+            logs, new_metrics_vars = self.update_metrics(metrics_variables, loss, y, y_pred,
+                                                         sample_weight)
+            return logs, (trainable_variables, non_trainable_variables, optimizer_variables,
+                          new_metrics_vars)
+
+        def test_step(self, state, data):
+            x, y, sample_weight = lib.utils.unpack_x_y_sample_weight(data)
+            trainable_variables, non_trainable_variables, metrics_variables = state
+            y_pred, non_trainable_variables = self.stateless_call(
+                trainable_variables, non_trainable_variables, x, training=False)
+            loss, (trainable_variables, non_trainable_variables, metrics_variables) = \
+                self.stateless_compute_loss(trainable_variables, non_trainable_variables,
+                                            metrics_variables, x=x, y=y, y_pred=y_pred,
+                                            sample_weight=sample_weight, training=False)
+            logs, new_metrics_vars = self.update_metrics(metrics_variables, loss, y, y_pred,
+                                                         sample_weight)
+            return logs, (trainable_variables, non_trainable_variables, new_metrics_vars)
+    return CustomModel
+
+
+@pytest.mark.slow
+def test_compiles_metrics_are_real_metrics_a_step_updates_as_in_the_guide():
+    models = []
+    for lib in (gn, keras):
+        inputs = lib.Input(shape=(6,))
+        model = _guide_first_class(lib)(inputs, lib.layers.Dense(1)(inputs))
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        models.append(model)
+    ours, theirs = models
+    theirs.set_weights(ours.get_weights())
+    h1 = ours.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    h2 = theirs.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    assert list(h1) == list(h2) == ["mae", "loss"]
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5, atol=1e-6)
+    assert len(ours.metrics_variables) == len(theirs.metrics_variables) == 4
+    for lhs, rhs in ((ours.get_metrics_result(), theirs.get_metrics_result()),
+                     (ours.evaluate(X, Y, batch_size=32, verbose=0, return_dict=True),
+                      theirs.evaluate(X, Y, batch_size=32, verbose=0, return_dict=True))):
+        assert lhs.keys() == rhs.keys() == {"loss", "mae"}
+        for key in lhs:
+            np.testing.assert_allclose(lhs[key], rhs[key], rtol=1e-5, atol=1e-6)
 
 
 def test_a_frozen_layers_weights_are_non_trainable_variables_as_in_keras():
