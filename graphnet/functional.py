@@ -363,12 +363,17 @@ class Functional(Layer):
         arrays = self._prepare_inputs(args[0], "Model call")
         # An eager call updates the model's state, as Keras's eager calls update its
         # variables (moving statistics when training, SeedGenerator counters always).
+        added = 0.0
         if training:
             rng = jax.random.key(naming.next_seed())
-            outputs, self.state, _ = self._run(self.params, self.state, arrays, True, rng)
+            outputs, self.state, added = self._run(self.params, self.state, arrays, True, rng)
+        elif self.has_activity_regularizer:     # the losses the call adds: `model.losses`
+            outputs, self.state, added = self._run(self.params, self.state, arrays, False,
+                                                   self._inference_key())
         else:
             outputs, self.state = self._jit_forward(self.params, self.state, arrays,
                                                     self._inference_key())
+        self._eager_losses = [] if isinstance(added, float) else [added]
         return self._pack_outputs(outputs)
 
     def _inference_key(self):

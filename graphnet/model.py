@@ -197,7 +197,9 @@ class Model(Functional):
                 self.weight_penalty(self.params), float):
             raise NotImplementedError(
                 f"Model '{self.name}' compute_loss: the model has regularizers or add_loss "
-                f"losses, which compute_loss does not add yet; add them in your step")
+                f"losses, which compute_loss does not add yet (Keras's adds the penalties of "
+                f"the weights as they were when the step was traced); add them in your step: "
+                f"stateless_call(..., return_losses=True) returns them for the values given")
         if len(spec.output_names) == 1:
             y, y_pred = [y], [y_pred]
         weights = [spec.loss_weights[i] for i in spec.trained_outputs]

@@ -511,3 +511,30 @@ def test_test_and_predict_batch_hooks_run_around_custom_steps():
                                      ("predict", 0), ("predict", 1), ("predict", 2)]
     assert seen[2][2] == pytest.approx(loss, rel=1e-5)     # the running mean over all batches
     assert [s[2] for s in seen[3:]] == [(32, 1), (32, 1), (8, 1)]
+
+
+def _regularized(lib):
+    inputs = lib.Input(shape=(6,))
+    hidden = lib.layers.Dense(4, kernel_regularizer="l2", activity_regularizer="l1")(inputs)
+    return lib.Model(inputs, lib.layers.Dense(1, bias_regularizer="l1")(hidden))
+
+
+def test_build_without_a_key_and_the_losses_keras_code_reads():
+    layer, reference = gn.layers.Dense(3, kernel_regularizer="l2"), keras.layers.Dense(3)
+    assert layer.build((None, 6)) is None and layer.built       # Keras's build(input_shape)
+    assert [w.shape for w in layer.get_weights()] == [(6, 3), (3,)]
+    reference.build((None, 6))
+    kernel = layer.get_weights()[0]
+    np.testing.assert_allclose(layer.losses, [0.01 * np.sum(kernel ** 2)], rtol=1e-6)
+    ours, theirs = _regularized(gn), _regularized(keras)
+    theirs.set_weights(ours.get_weights())
+    for call in (False, True):           # the weights' penalties, then the call's too
+        if call:
+            ours(X), theirs(X)
+        assert len(ours.losses) == len(theirs.losses) == 2 + call
+        np.testing.assert_allclose(ours.losses, theirs.losses, rtol=1e-5, atol=1e-6)
+    # stateless_call(return_losses=True): the penalties on the values given, as Keras's.
+    trainable = [v.value * 2 for v in ours.trainable_variables]
+    _, _, ours_losses = ours.stateless_call(trainable, [], X, return_losses=True)
+    _, _, theirs_losses = theirs.stateless_call(trainable, [], X, return_losses=True)
+    np.testing.assert_allclose(sum(ours_losses), sum(theirs_losses), rtol=1e-5, atol=1e-6)
