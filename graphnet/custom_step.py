@@ -148,6 +148,8 @@ class _Runner:
             raise TypeError(f"Model '{self.name}' {self.step}() must return {wanted}, as in "
                             f"Keras 3, received {type(out).__name__}{length}")
         logs, new_state = out
+        if not predict:
+            _check_logs(f"Model '{self.name}' {self.step}()", logs)
         self.order = _key_order(logs)
         if predict:
             self._check_state((state[0], new_state), state)
@@ -195,6 +197,19 @@ class _Runner:
         (JAX returns a dict's keys sorted)."""
         state, outs = self._jitted(state, stacked)
         return state, _in_order(outs, self.order)
+
+
+def _check_logs(who, logs):
+    """A step's logs: a dict of scalars (a dict of them under one name, as Keras's
+    compile_metrics gives), checked when the step is traced, before anything runs."""
+    if not isinstance(logs, dict):
+        raise TypeError(f"{who} must return logs as a dict name -> scalar, received "
+                        f"{type(logs).__name__}")
+    for name, value in logs.items():
+        for key, leaf in (value.items() if isinstance(value, dict) else [(name, value)]):
+            if np.size(leaf) != 1:
+                raise ValueError(f"{who} returned logs['{key}'] with shape "
+                                 f"{tuple(np.shape(leaf))}: a log is one number")
 
 
 def _key_order(tree):

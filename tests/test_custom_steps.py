@@ -304,6 +304,13 @@ def test_a_wrong_step_is_refused_before_any_weight_changes():
             if self.mode == "branch":
                 if trainable[0].sum() > 0:
                     pass
+            if self.mode == "logs":
+                return [trainable[0].sum()], state
+            if self.mode == "vector":
+                return {"loss": trainable[0][:, 0]}, state
+            if self.mode == "dtype":
+                return {}, ([t.astype("float16") for t in trainable], non_trainable, opt,
+                            metric)
             return {"loss": trainable[0].sum()}, (trainable, non_trainable, opt)
 
     inputs = gn.Input(shape=(6,))
@@ -315,7 +322,12 @@ def test_a_wrong_step_is_refused_before_any_weight_changes():
             ("shape", ValueError, r"train_step\(\) returned trainable_variables\[0\] with "
                                   r"shape \(1, 1\)"),
             ("branch", TypeError, r"branches in Python on a traced value"),
-            ("tuple", TypeError, r"received tuple of length 3")):
+            ("tuple", TypeError, r"received tuple of length 3"),
+            ("logs", TypeError, r"train_step\(\) must return logs as a dict name -> scalar, "
+                                r"received list"),
+            ("vector", ValueError, r"returned logs\['loss'\] with shape \(6,\)"),
+            ("dtype", ValueError, r"trainable_variables\[0\] with shape \(6, 1\) and dtype "
+                                  r"float16, received shape \(6, 1\) and dtype float32")):
         model.mode = mode
         with pytest.raises(error, match=text):
             model.fit(X, Y, verbose=0)
