@@ -299,6 +299,18 @@ def _floats(logs):
     return out
 
 
+def _metrics_or_logs(model, logs):
+    """Keras's rule for an epoch's (or evaluate's) logs: the metrics' results when the
+    step's last logs have exactly their names, else those logs."""
+    results = {}
+    for metric in step_metrics(model):
+        value = metric.result()
+        results.update(value if isinstance(value, dict) else {metric.name: value})
+    if set(results) != set(logs):
+        return logs
+    return {name: float(np.asarray(results[name])) for name in logs}
+
+
 def _dispatches(leaves, n, batch_size, order, k):
     """(stacked leaves, steps) per dispatch: full batches K at a time, then the ragged tail
     as a dispatch of its own. `leaves` are on the device already; `order` None keeps the
@@ -370,7 +382,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, sh
         outs, _ = _run_steps(model, "train_step", leaves, treedef, n, batch_size, k,
                              _state(model, "train_step"), order, on_dispatch,
                              lambda: cbs.on_train_batch_begin(done[0], None))
-        logs = _floats(jax.tree_util.tree_map(lambda v: v[-1], outs))
+        logs = _metrics_or_logs(model, _floats(jax.tree_util.tree_map(lambda v: v[-1], outs)))
         if validation_data is not None:
             val = model.evaluate(*validation_data, batch_size=batch_size, verbose=0,
                                  return_dict=True)
@@ -403,7 +415,7 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, return_dict, callb
                              on_dispatch if per_batch else None,
                              lambda: cbs.on_test_batch_begin(done[0], None))
     _write_back(model, "test_step", state)
-    logs = _floats(jax.tree_util.tree_map(lambda v: v[-1], outs))
+    logs = _metrics_or_logs(model, _floats(jax.tree_util.tree_map(lambda v: v[-1], outs)))
     cbs.on_test_end(logs)
     return _result(logs, return_dict)
 

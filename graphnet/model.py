@@ -10,7 +10,8 @@ from __future__ import annotations
 from . import custom_step, files, step_metrics
 from .costing import cost_summary, remat_plan
 from .functional import Functional, from_graph, leaf_layers
-from .interpret import make_run
+from .interpret import logits_plan, make_run
+from .losses import behind_activation
 from .layers.base import Layer
 from .optimizers import LossScaleOptimizer
 from .plot import model_svg, to_dot, to_mermaid
@@ -172,7 +173,17 @@ class Model(Functional):
                     for layer in leaf_layers(self))
         return stateless_call(self, trainable_variables, non_trainable_variables, x,
                               training=training, rng=rng, return_losses=return_losses,
-                              draws=draws)
+                              draws=draws, run=self._run_keeping_logits)
+
+    def _run_keeping_logits(self, params, state, x, training, rng):
+        """`(outputs, new_state, added_loss)`, remembering the logits behind each softmax or
+        sigmoid output, so that `compute_loss` on these very outputs starts from them (as
+        built-in training does: Keras's values, the cost of logits)."""
+        flat, state, added, logits = self._run_graph(
+            params, state, self._flatten_inputs(x, "stateless_call"), training, rng, logits=True)
+        self._logits_seen = [(y, z, activation) for y, z, activation in
+                             zip(flat, logits, logits_plan(self.graph)) if z is not None]
+        return self._pack_outputs(flat), state, added
 
     def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
                                metrics_variables, x=None, y=None, y_pred=None,
@@ -203,9 +214,19 @@ class Model(Functional):
         if len(spec.output_names) == 1:
             y, y_pred = [y], [y_pred]
         weights = [spec.loss_weights[i] for i in spec.trained_outputs]
-        total = sum(w * spec.losses[i](y[i], y_pred[i], sample_weight)
+        total = sum(w * self._loss_term(spec.losses[i], y[i], y_pred[i], sample_weight)
                     for w, i in zip(weights, spec.trained_outputs))
         return total / sum(weights) if spec.loss_reduction == "mean" else total
+
+    def _loss_term(self, loss, y, y_pred, sample_weight):
+        """`loss(y, y_pred)`, from the logits behind `y_pred` when it is an output the last
+        `stateless_call` returned and the loss is a crossentropy on its activation."""
+        for seen, logits, activation in self.__dict__.get("_logits_seen", ()):
+            if seen is y_pred:
+                from_logits = behind_activation(loss, activation)
+                if from_logits is not None:
+                    return from_logits(y, logits, sample_weight)
+        return loss(y, y_pred, sample_weight)
 
     # ---- inference -------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):

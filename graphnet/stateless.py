@@ -48,7 +48,7 @@ def _assign_all(variables, given):
 
 
 def stateless_call(model, trainable, non_trainable, inputs, training=False, rng=None,
-                   return_losses=False, draws=True):
+                   return_losses=False, draws=True, run=None):
     """Keras `model.stateless_call`: `(outputs, new_non_trainable)` computed from the values
     given, touching no variable; with `return_losses`, also the losses the call adds
     (add_loss, activity penalties: summed into one) and the weight regularizers' penalty
@@ -70,8 +70,11 @@ def stateless_call(model, trainable, non_trainable, inputs, training=False, rng=
         params, state = model.params, model.state
     finally:
         model.params, model.state = saved
-    outputs, new_state, added = model.call_with_losses(params, state, inputs,
-                                                       training=training, rng=rng)
+    if run is None:
+        outputs, new_state, added = model.call_with_losses(params, state, inputs,
+                                                           training=training, rng=rng)
+    else:                           # the model's own run, `(outputs, new_state, added)`
+        outputs, new_state, added = run(params, state, inputs, training, rng)
     try:
         model.params, model.state = params, new_state
         new_non_trainable = values(n_vars)

@@ -494,15 +494,20 @@ def test_a_frozen_layers_weights_are_non_trainable_variables_as_in_keras():
 def test_callbacks_and_the_progress_bar_run_around_a_custom_step(capsys):
     class Constant(gn.Model):
         def train_step(self, state, data):
-            return {"loss": jax.numpy.ones(())}, state
+            return {"constant": jax.numpy.ones(())}, state
 
     inputs = gn.Input(shape=(6,))
     model = Constant(inputs, layers.Dense(1)(inputs))
     model.compile(optimizer="sgd")
-    stop = gn.callbacks.EarlyStopping(monitor="loss", patience=1)
+    stop = gn.callbacks.EarlyStopping(monitor="constant", patience=1)
     history = model.fit(X, Y, epochs=10, verbose=1, callbacks=[stop])
-    assert history.history["loss"] == [1.0, 1.0]          # no improvement: stopped after 2
+    assert history.history["constant"] == [1.0, 1.0]      # no improvement: stopped after 2
     assert "Epoch 2/10" in capsys.readouterr().out
+    # Logs named as the metrics are are the metrics' results, as in Keras: a step that
+    # logs "loss" without updating compile's loss tracker reports the tracker (0).
+    Constant.train_step = lambda self, state, data: ({"loss": jax.numpy.ones(())}, state)
+    model.compile(optimizer="sgd")
+    assert model.fit(X, Y, verbose=0).history["loss"] == [0.0]
 
 
 @pytest.mark.slow
@@ -550,3 +555,39 @@ def test_build_without_a_key_and_the_losses_keras_code_reads():
     _, _, ours_losses = ours.stateless_call(trainable, [], X, return_losses=True)
     _, _, theirs_losses = theirs.stateless_call(trainable, [], X, return_losses=True)
     np.testing.assert_allclose(sum(ours_losses), sum(theirs_losses), rtol=1e-5, atol=1e-6)
+
+
+def test_compute_loss_on_a_softmax_output_gives_keras_numbers():
+    """compute_loss on the outputs stateless_call returned starts from the logits behind the
+    softmax (the cost of built-in training), with Keras's values."""
+    histories = []
+    for lib in (gn, keras):
+        class Softmax(lib.Model):
+            def train_step(self, state, data):
+                trainable, non_trainable, optimizer_variables, metrics_variables = state
+                x, y = data
+
+                def loss_fn(trainable, non_trainable):
+                    y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x,
+                                                                training=True)
+                    return self.compute_loss(x, y, y_pred), non_trainable
+                (loss, non_trainable), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+                    trainable, non_trainable)
+                trainable, optimizer_variables = self.optimizer.stateless_apply(
+                    optimizer_variables, grads, trainable)
+                tracker = self.metrics[0]            # compile's loss tracker
+                metrics_variables = tracker.stateless_update_state(metrics_variables, loss)
+                return {"loss": tracker.stateless_result(metrics_variables)}, (
+                    trainable, non_trainable, optimizer_variables, metrics_variables)
+
+        inputs = lib.Input(shape=(6,))
+        model = Softmax(inputs, lib.layers.Dense(4, activation="softmax")(inputs))
+        model.compile(optimizer=lib.optimizers.SGD(0.5), loss="categorical_crossentropy")
+        histories.append(model)
+    ours, theirs = histories
+    theirs.set_weights(ours.get_weights())
+    h1, h2 = (m.fit(X, LABELS, batch_size=24, shuffle=False, epochs=2, verbose=0).history
+              for m in (ours, theirs))
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
