@@ -7,7 +7,7 @@ saving imports the model).
 """
 from __future__ import annotations
 
-from . import custom_step, files, step_metrics
+from . import custom_step, files, naming, step_metrics
 from .costing import cost_summary, remat_plan
 from .functional import Functional, from_graph, leaf_layers
 from .interpret import logits_plan, make_run
@@ -43,6 +43,8 @@ class Model(Functional):
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         holds = not self.subclassed and custom_step.overrides(self, "train_step")
         if inputs is None and outputs is None and (self.subclassed or holds):
+            if holds and name is None:          # Keras names it after its class: "gan"
+                name = naming.unique_name(naming.snake_case(type(self).__name__))
             Layer.__init__(self, name=self._default_name(name), trainable=trainable, **kwargs)
             self.built = False      # layers come in the subclass's __init__; traced later
             # Without a call, the model is what its attributes hold (sub-models, metrics),
@@ -238,6 +240,10 @@ class Model(Functional):
         self._require_built(x)
         if custom_step.overrides(self, "predict_step"):
             return custom_step.predict(self, x, batch_size, callbacks)
+        if self._holds_models:
+            raise TypeError(f"Model '{self.name}' has no call(): it holds other models "
+                            f"(its train_step uses them); call those, or define "
+                            f"predict_step(self, state, data)")
         placement = self._trainer.placement if self._trainer is not None else None
         return predict_loop.predict(self, self._view(), x, batch_size, verbose, callbacks,
                                     placement)

@@ -536,6 +536,7 @@ def _regularized(lib):
     return lib.Model(inputs, lib.layers.Dense(1, bias_regularizer="l1")(hidden))
 
 
+@pytest.mark.slow
 def test_build_without_a_key_and_the_losses_keras_code_reads():
     layer, reference = gn.layers.Dense(3, kernel_regularizer="l2"), keras.layers.Dense(3)
     assert layer.build((None, 6)) is None and layer.built       # Keras's build(input_shape)

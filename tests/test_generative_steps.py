@@ -211,6 +211,8 @@ def test_the_gan_with_two_optimizers_gives_keras_numbers():
     h1 = ours.fit(IMAGES, latents, batch_size=16, epochs=2, shuffle=False, verbose=0)
     h2 = _keras_gan_fit(theirs, IMAGES, latents, batch_size=16, epochs=2)
     _assert_same(ours, theirs, h1.history, h2, parts)
+    with pytest.raises(TypeError, match=r"Model 'gan(_\d+)?' has no call\(\): it holds other models"):
+        ours.predict(latents)
     # Both optimizers' moments were carried through the compiled steps and written back.
     for name in ("d_optimizer", "g_optimizer"):
         assert int(getattr(ours, name).iterations) == 6
