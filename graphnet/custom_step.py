@@ -40,21 +40,23 @@ def overrides(model, step: str) -> bool:
 
 
 def step_metrics(model) -> list:
-    """The metrics a custom step updates, in `metrics_variables` order: the subclass's own
-    `metrics` property (Model's lists compile's trackers, which hold no variables). Without it, metrics held in attributes are refused rather than guessed at: Keras puts
-    compile's own loss tracker before them, so their order would differ from Keras's."""
-    if overrides(model, "metrics"):
-        return list(model.metrics)
-    held = [name for name, v in vars(model).items() if hasattr(v, "stateless_update_state")]
-    if held:
-        raise TypeError(f"Model '{model.name}' holds the metrics {held}: define a `metrics` "
-                        f"property that lists them (as the Keras guides do), so that "
-                        f"metrics_variables has their variables in that order")
-    return []
+    """The metrics a custom step updates, in `metrics_variables` order: `model.metrics`
+    (the subclass's own property, or Keras's list: compile's loss tracker and metrics, then
+    those held in attributes)."""
+    return list(model.metrics)
 
 
 def metrics_variables(model) -> list:
     return [v for m in step_metrics(model) for v in m.variables]
+
+
+def held_optimizers(model) -> list:
+    """Built optimizers held in the model's attributes besides `model.optimizer` (a GAN's
+    `d_optimizer` and `g_optimizer`), in attribute order. Keras's state has no place for
+    their variables, so a step reads them (`[v.value for v in opt.variables]`) and
+    assigns them; here they travel through the compiled steps beside the state."""
+    return [v for v in vars(model).values()
+            if hasattr(v, "stateless_apply") and v is not model.optimizer and v.built]
 
 
 # ---- the data ---------------------------------------------------------------------------
@@ -111,9 +113,32 @@ class _Runner:
         self.name, self.step, self.treedef = model.name, step, treedef
         check_signature(model, step)
         self.fn = weakref.WeakMethod(getattr(model, step))
+        self.held = held_optimizers(model)
+        self.order = None
         self._jitted = jax.jit(self._scan)
 
-    def _one(self, state, leaves):
+    def _one(self, carry, leaves):
+        """One step on `carry = (state, held optimizers' values)`: the held optimizers
+        stand for their traced values while the step runs (reads and `assign`s)."""
+        state, held = carry
+        saved = [opt.state for opt in self.held]
+        try:
+            for opt, values_ in zip(self.held, held):
+                opt.state = jax.tree_util.tree_unflatten(
+                    jax.tree_util.tree_structure(opt.state), values_)
+            logs, new_state = self._checked(state, leaves)
+            new_held = [jax.tree_util.tree_leaves(opt.state) for opt in self.held]
+        finally:
+            for opt, value in zip(self.held, saved):
+                opt.state = value
+        for opt, new, old in zip(self.held, new_held, held):
+            if tree_signature(new) != tree_signature(old):
+                raise ValueError(f"Model '{self.name}' {self.step}() changed the shapes or "
+                                 f"dtypes of the variables of {type(opt).__name__} "
+                                 f"optimizer it holds")
+        return logs, (new_state, new_held)
+
+    def _checked(self, state, leaves):
         data = jax.tree_util.tree_unflatten(self.treedef, leaves)
         out = self.fn()(state, data)
         predict = self.step == "predict_step"
@@ -123,6 +148,9 @@ class _Runner:
             raise TypeError(f"Model '{self.name}' {self.step}() must return {wanted}, as in "
                             f"Keras 3, received {type(out).__name__}{length}")
         logs, new_state = out
+        if not predict:
+            _check_logs(f"Model '{self.name}' {self.step}()", logs)
+        self.order = _key_order(logs)
         if predict:
             self._check_state((state[0], new_state), state)
             return logs, (state[0], list(new_state))
@@ -165,7 +193,36 @@ class _Runner:
                             f"traced value; use jax.lax.cond or ops.where: {err}") from None
 
     def run(self, state, stacked):
-        return self._jitted(state, stacked)
+        """The new state and the stacked outputs, logs in the order the step wrote them
+        (JAX returns a dict's keys sorted)."""
+        state, outs = self._jitted(state, stacked)
+        return state, _in_order(outs, self.order)
+
+
+def _check_logs(who, logs):
+    """A step's logs: a dict of scalars (a dict of them under one name, as Keras's
+    compile_metrics gives), checked when the step is traced, before anything runs."""
+    if not isinstance(logs, dict):
+        raise TypeError(f"{who} must return logs as a dict name -> scalar, received "
+                        f"{type(logs).__name__}")
+    for name, value in logs.items():
+        for key, leaf in (value.items() if isinstance(value, dict) else [(name, value)]):
+            if np.size(leaf) != 1:
+                raise ValueError(f"{who} returned logs['{key}'] with shape "
+                                 f"{tuple(np.shape(leaf))}: a log is one number")
+
+
+def _key_order(tree):
+    """The keys of a dict of logs (and of dicts in it), in the order they were written."""
+    if not isinstance(tree, dict):
+        return None
+    return [(k, _key_order(v)) for k, v in tree.items()]
+
+
+def _in_order(tree, order):
+    if order is None or not isinstance(tree, dict):
+        return tree
+    return {k: _in_order(tree[k], sub) for k, sub in order}
 
 
 # model -> {(step, data structure, state and batch signature): a runner already checked}:
@@ -190,7 +247,8 @@ def forget(model):
 
 
 def _state(model, step: str):
-    """The state `step` receives: lists of the current values (see PARTS)."""
+    """What the compiled steps carry: the state `step` receives (lists of the current
+    values, see PARTS) and the values of the optimizers the model holds."""
     optimizer = model.optimizer
     if step == "train_step":
         t_vars = model.trainable_variables
@@ -200,7 +258,8 @@ def _state(model, step: str):
         shapes = [(tuple(v.shape), np.dtype(v.dtype)) for v in t_vars]
         if optimizer.built_for != shapes:
             optimizer.build(t_vars)
-    return tuple(values(v) for v in _variables(model, step))
+    return (tuple(values(v) for v in _variables(model, step)),
+            [jax.tree_util.tree_leaves(opt.state) for opt in held_optimizers(model)])
 
 
 def _variables(model, step: str) -> list:
@@ -212,10 +271,13 @@ def _variables(model, step: str) -> list:
     return [found[part] for part in PARTS[step]]
 
 
-def _write_back(model, step, state):
+def _write_back(model, step, carry):
+    state, held = carry
     for group, new in zip(_variables(model, step), state):
         for variable, value in zip(group, new):
             variable.assign(value)
+    for opt, new in zip(held_optimizers(model), held):
+        opt.state = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(opt.state), new)
 
 
 def _reset_metrics(model):
@@ -235,6 +297,18 @@ def _floats(logs):
         else:
             out[k] = float(np.asarray(v))
     return out
+
+
+def _metrics_or_logs(model, logs):
+    """Keras's rule for an epoch's (or evaluate's) logs: the metrics' results when the
+    step's last logs have exactly their names, else those logs."""
+    results = {}
+    for metric in step_metrics(model):
+        value = metric.result()
+        results.update(value if isinstance(value, dict) else {metric.name: value})
+    if set(results) != set(logs):
+        return logs
+    return {name: float(np.asarray(results[name])) for name in logs}
 
 
 def _dispatches(leaves, n, batch_size, order, k):
@@ -309,7 +383,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_data, sh
         outs, _ = _run_steps(model, "train_step", leaves, treedef, n, batch_size, k,
                              _state(model, "train_step"), order, on_dispatch,
                              lambda: cbs.on_train_batch_begin(done[0], None))
-        logs = _floats(jax.tree_util.tree_map(lambda v: v[-1], outs))
+        logs = _metrics_or_logs(model, _floats(jax.tree_util.tree_map(lambda v: v[-1], outs)))
         if validation_data is not None:
             val = model.evaluate(*validation_data, batch_size=batch_size, verbose=0,
                                  return_dict=True)
@@ -342,7 +416,7 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, return_dict, callb
                              on_dispatch if per_batch else None,
                              lambda: cbs.on_test_batch_begin(done[0], None))
     _write_back(model, "test_step", state)
-    logs = _floats(jax.tree_util.tree_map(lambda v: v[-1], outs))
+    logs = _metrics_or_logs(model, _floats(jax.tree_util.tree_map(lambda v: v[-1], outs)))
     cbs.on_test_end(logs)
     return _result(logs, return_dict)
 

@@ -381,15 +381,21 @@ class Functional(Layer):
         arrays = self._prepare_inputs(args[0], "Model call")
         # An eager call updates the model's state, as Keras's eager calls update its
         # variables (moving statistics when training, SeedGenerator counters always).
+        added = 0.0
         if training:
             rng = jax.random.key(naming.next_seed())
-            outputs, self.state, masks = _without_penalty(
-                self._run(self.params, self.state, arrays, True, rng, masks=True))
+            outputs, self.state, added, masks = self._run(self.params, self.state, arrays,
+                                                          True, rng, masks=True)
+        elif self.has_activity_regularizer:     # the losses the call adds: `model.losses`
+            outputs, self.state, added, masks = self._run(self.params, self.state, arrays,
+                                                          False, self._inference_key(),
+                                                          masks=True)
         else:
             outputs, self.state, masks = self._jit_forward(self.params, self.state, arrays,
                                                            self._inference_key())
         for output, mask in zip(outputs, masks):     # Keras's `_keras_mask` on the outputs
             attach(output, mask)
+        self._eager_losses = [] if isinstance(added, float) else [added]
         return self._pack_outputs(outputs)
 
     def _inference_key(self):

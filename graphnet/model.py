@@ -7,10 +7,11 @@ saving imports the model).
 """
 from __future__ import annotations
 
-from . import custom_step, files
+from . import custom_step, files, naming, step_metrics
 from .costing import cost_summary, remat_plan
-from .functional import Functional, from_graph
-from .interpret import make_run
+from .functional import Functional, from_graph, leaf_layers
+from .interpret import logits_plan, make_run
+from .losses import behind_activation
 from .layers.base import Layer
 from .optimizers import LossScaleOptimizer
 from .plot import model_svg, to_dot, to_mermaid
@@ -37,10 +38,19 @@ class Model(Functional):
         cls.subclassed = cls._keras_form
         cls._keras_form = False
 
+    _holds_models = False     # a subclass with its own train_step and no call (a GAN)
+
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
-        if inputs is None and outputs is None and self.subclassed:
+        holds = not self.subclassed and custom_step.overrides(self, "train_step")
+        if inputs is None and outputs is None and (self.subclassed or holds):
+            if holds and name is None:          # Keras names it after its class: "gan"
+                name = naming.unique_name(naming.snake_case(type(self).__name__))
             Layer.__init__(self, name=self._default_name(name), trainable=trainable, **kwargs)
             self.built = False      # layers come in the subclass's __init__; traced later
+            # Without a call, the model is what its attributes hold (sub-models, metrics),
+            # as a Keras GAN is: its step calls them; there is nothing to trace.
+            self._holds_models = holds
+            self._graph_layers = self._all_layers = ()
             return
         if inputs is None or outputs is None:
             name = self._default_name(name)
@@ -73,7 +83,7 @@ class Model(Functional):
         return self.params, self.state
 
     def _require_built(self, x=None):
-        if self.built:
+        if self.built or self._holds_models:
             return
         if x is None:
             raise ValueError(f"Model '{self.name}' is not built yet: call it on data, or call "
@@ -99,9 +109,12 @@ class Model(Functional):
     @property
     def layers(self) -> list:
         """The model's layers in Keras's order (inputs first), each once even if called twice."""
-        if not self.built:
+        if not self.built or self._holds_models:
             return [v for v in vars(self).values() if isinstance(v, Layer)]
         return list(self._all_layers)
+
+    def _sub_weights_owners(self) -> list:
+        return self.layers if self._holds_models else super()._sub_weights_owners()
 
     def get_layer(self, name=None, index=None):
         """A layer by `name` (or by position `index` in `layers`); a ValueError lists the names."""
@@ -149,13 +162,45 @@ class Model(Functional):
         return custom_step.metrics_variables(self)
 
     def stateless_call(self, trainable_variables, non_trainable_variables, x, training=False,
-                       rng=None):
+                       rng=None, return_losses=False):
         """Keras `stateless_call`: `(y_pred, non_trainable_variables)` computed from the
         values given (lists in the order of the model's variable lists), no variable
-        touched. With random layers, training=True takes `rng` (a JAX key)."""
+        touched; `return_losses=True` adds the list of the call's losses (add_loss,
+        activity and weight penalties), whose sum is what Keras's list sums to. With
+        random layers, training=True takes `rng` (a JAX key)."""
         self._require_built(x)
+        # graphnet's random layers draw from `rng`; a custom layer that draws with seed=None
+        # and gets no key says so itself (seed generators need none).
+        draws = any(layer.uses_rng and type(layer).__module__.startswith("graphnet.")
+                    for layer in leaf_layers(self))
         return stateless_call(self, trainable_variables, non_trainable_variables, x,
-                              training=training, rng=rng)
+                              training=training, rng=rng, return_losses=return_losses,
+                              draws=draws, run=self._run_keeping_logits)
+
+    def _run_keeping_logits(self, params, state, x, training, rng):
+        """`(outputs, new_state, added_loss)`, remembering the logits behind each softmax or
+        sigmoid output, so that `compute_loss` on these very outputs starts from them (as
+        built-in training does: Keras's values, the cost of logits)."""
+        flat, state, added, logits = self._run_graph(
+            params, state, self._flatten_inputs(x, "stateless_call"), training, rng, logits=True)
+        self._logits_seen = [(y, z, activation) for y, z, activation in
+                             zip(flat, logits, logits_plan(self.graph)) if z is not None]
+        return self._pack_outputs(flat), state, added
+
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                               metrics_variables, x=None, y=None, y_pred=None,
+                               sample_weight=None, training=True):
+        """Keras `stateless_compute_loss`: `(loss, (trainable_variables,
+        non_trainable_variables, metrics_variables))`, the loss as `compute_loss` gives it.
+        With one output nothing else changes (Keras updates per-output loss trackers only
+        for several outputs, which this refuses)."""
+        if len(self._compiled("stateless_compute_loss").spec.trained_outputs) > 1:
+            raise NotImplementedError(
+                f"Model '{self.name}' stateless_compute_loss with several trained outputs: "
+                f"the per-output loss trackers are not updated yet; call compute_loss and "
+                f"update the `<output>_loss` trackers in your step")
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training)
+        return loss, (trainable_variables, non_trainable_variables, metrics_variables)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Keras `compute_loss`: the loss given to compile, on `y` and `y_pred` (traceable).
@@ -165,13 +210,25 @@ class Model(Functional):
                 self.weight_penalty(self.params), float):
             raise NotImplementedError(
                 f"Model '{self.name}' compute_loss: the model has regularizers or add_loss "
-                f"losses, which compute_loss does not add yet; add them in your step")
+                f"losses, which compute_loss does not add yet (Keras's adds the penalties of "
+                f"the weights as they were when the step was traced); add them in your step: "
+                f"stateless_call(..., return_losses=True) returns them for the values given")
         if len(spec.output_names) == 1:
             y, y_pred = [y], [y_pred]
         weights = [spec.loss_weights[i] for i in spec.trained_outputs]
-        total = sum(w * spec.losses[i](y[i], y_pred[i], sample_weight)
+        total = sum(w * self._loss_term(spec.losses[i], y[i], y_pred[i], sample_weight)
                     for w, i in zip(weights, spec.trained_outputs))
         return total / sum(weights) if spec.loss_reduction == "mean" else total
+
+    def _loss_term(self, loss, y, y_pred, sample_weight):
+        """`loss(y, y_pred)`, from the logits behind `y_pred` when it is an output the last
+        `stateless_call` returned and the loss is a crossentropy on its activation."""
+        for seen, logits, activation in self.__dict__.get("_logits_seen", ()):
+            if seen is y_pred:
+                from_logits = behind_activation(loss, activation)
+                if from_logits is not None:
+                    return from_logits(y, logits, sample_weight)
+        return loss(y, y_pred, sample_weight)
 
     # ---- inference -------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -183,6 +240,10 @@ class Model(Functional):
         self._require_built(x)
         if custom_step.overrides(self, "predict_step"):
             return custom_step.predict(self, x, batch_size, callbacks)
+        if self._holds_models:
+            raise TypeError(f"Model '{self.name}' has no call(): it holds other models "
+                            f"(its train_step uses them); call those, or define "
+                            f"predict_step(self, state, data)")
         placement = self._trainer.placement if self._trainer is not None else None
         return predict_loop.predict(self, self._view(), x, batch_size, verbose, callbacks,
                                     placement)
@@ -237,6 +298,7 @@ class Model(Functional):
         self._trainer = Trainer(self, args, self._view)
         self.optimizer = args.optimizer
         custom_step.forget(self)
+        step_metrics.forget(self)
         if self.built and not custom_step.overrides(self, "train_step"):
             self._trainer.check()
 
@@ -283,7 +345,13 @@ class Model(Functional):
     def metrics(self) -> list:
         """Keras's `model.metrics`: [] before compile, then the `loss` tracker, the compiled
         metrics as one `compile_metrics` and each output's `<output>_loss` (several
-        outputs), holding the values the last fit, evaluate or *_on_batch ended with."""
+        outputs), holding the values the last fit, evaluate or *_on_batch ended with.
+        With a step of your own they are the metric objects the step updates, followed
+        by the metrics the model holds in its attributes, as in Keras."""
+        if self._custom_steps:
+            made = [] if self._trainer is None else \
+                step_metrics.compiled_metrics(self, self._trainer)
+            return made + step_metrics.held_metrics(self)
         if self._trainer is None:
             return []
         trainer = self._trainer
@@ -304,6 +372,11 @@ class Model(Functional):
         evaluate start their running metrics afresh, and train_on_batch/test_on_batch report
         their own batch (as Keras 3 does, resetting first), so there is nothing to reset."""
 
+    @property
+    def _custom_steps(self) -> bool:
+        return custom_step.overrides(self, "train_step") or custom_step.overrides(self,
+                                                                                 "test_step")
+
     def _compiled(self, what):
         if self._trainer is None:
             raise ValueError(f"Model '{self.name}' is not compiled: call compile before you "
@@ -319,6 +392,7 @@ class Model(Functional):
         self._require_built(first_inputs(x, y))
         if custom_step.overrides(self, "train_step"):
             self._compiled("fit")
+            step_metrics.compiled_metrics(self, self._trainer, y)   # y: "accuracy"'s kind
             custom_step.refuse_options(validation_split=validation_split,
                                        class_weight=class_weight,
                                        steps_per_epoch=steps_per_epoch,
@@ -335,6 +409,8 @@ class Model(Functional):
         """Keras evaluate: the loss (and metrics) as a scalar, a list or a dict."""
         self._require_built(first_inputs(x, y))
         if custom_step.overrides(self, "test_step"):
+            if self._trainer is not None:
+                step_metrics.compiled_metrics(self, self._trainer, y)
             return custom_step.evaluate(self, x, y, batch_size, verbose, sample_weight,
                                         return_dict, callbacks)
         return loop.evaluate(self, self._trainer, x, y, batch_size, verbose, sample_weight,

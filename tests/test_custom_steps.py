@@ -304,6 +304,13 @@ def test_a_wrong_step_is_refused_before_any_weight_changes():
             if self.mode == "branch":
                 if trainable[0].sum() > 0:
                     pass
+            if self.mode == "logs":
+                return [trainable[0].sum()], state
+            if self.mode == "vector":
+                return {"loss": trainable[0][:, 0]}, state
+            if self.mode == "dtype":
+                return {}, ([t.astype("float16") for t in trainable], non_trainable, opt,
+                            metric)
             return {"loss": trainable[0].sum()}, (trainable, non_trainable, opt)
 
     inputs = gn.Input(shape=(6,))
@@ -315,7 +322,12 @@ def test_a_wrong_step_is_refused_before_any_weight_changes():
             ("shape", ValueError, r"train_step\(\) returned trainable_variables\[0\] with "
                                   r"shape \(1, 1\)"),
             ("branch", TypeError, r"branches in Python on a traced value"),
-            ("tuple", TypeError, r"received tuple of length 3")):
+            ("tuple", TypeError, r"received tuple of length 3"),
+            ("logs", TypeError, r"train_step\(\) must return logs as a dict name -> scalar, "
+                                r"received list"),
+            ("vector", ValueError, r"returned logs\['loss'\] with shape \(6,\)"),
+            ("dtype", ValueError, r"trainable_variables\[0\] with shape \(6, 1\) and dtype "
+                                  r"float16, received shape \(6, 1\) and dtype float32")):
         model.mode = mode
         with pytest.raises(error, match=text):
             model.fit(X, Y, verbose=0)
@@ -358,21 +370,109 @@ def test_what_a_custom_step_does_not_take_yet_is_named():
         model.fit(X, Y, verbose=0)
 
 
-def test_metrics_held_without_a_metrics_property_are_refused_not_guessed():
-    class Held(gn.Model):
+def _held_metric_model(lib, mean):
+    class Held(lib.Model):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self.tracker = Mean(name="loss")
+            self.tracker = mean(name="tracker")
 
         def train_step(self, state, data):
             return {}, state
 
-    inputs = gn.Input(shape=(6,))
-    model = Held(inputs, layers.Dense(1)(inputs), name="held")
-    model.compile(optimizer="sgd")
-    with pytest.raises(TypeError, match=r"'held' holds the metrics \['tracker'\]: define a "
-                                        r"`metrics` property"):
-        model.fit(X, Y, verbose=0)
+    inputs = lib.Input(shape=(6,))
+    return Held(inputs, lib.layers.Dense(1)(inputs), name="held")
+
+
+def test_metrics_held_without_a_metrics_property_follow_compiles_as_in_keras():
+    ours, theirs = _held_metric_model(gn, Mean), _held_metric_model(keras, keras.metrics.Mean)
+    assert ours.metrics_names == theirs.metrics_names == ["tracker"]    # before compile
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    assert ours.metrics_names == theirs.metrics_names == ["loss", "compile_metrics", "tracker"]
+    assert ours.metrics[0] is ours.metrics[0]       # the same objects a step updates
+
+
+def _guide_first_class(lib):
+    """The guide's first example (compile's loss and metrics in `self.metrics`) and its
+    evaluation step, verbatim but for the library."""
+    class CustomModel(lib.Model):
+        def compute_loss_and_updates(self, trainable_variables, non_trainable_variables,
+                                     metrics_variables, x, y, sample_weight, training=False):
+            y_pred, non_trainable_variables = self.stateless_call(
+                trainable_variables, non_trainable_variables, x, training=training)
+            loss, (trainable_variables, non_trainable_variables, metrics_variables) = \
+                self.stateless_compute_loss(trainable_variables, non_trainable_variables,
+                                            metrics_variables, x=x, y=y, y_pred=y_pred,
+                                            sample_weight=sample_weight, training=training)
+            return loss, (y_pred, non_trainable_variables, metrics_variables)
+
+        def update_metrics(self, metrics_variables, loss, y, y_pred, sample_weight):
+            new_metrics_vars, logs = [], {}
+            for metric in self.metrics:
+                this_metric_vars = metrics_variables[
+                    len(new_metrics_vars):len(new_metrics_vars) + len(metric.variables)]
+                if metric.name == "loss":
+                    this_metric_vars = metric.stateless_update_state(
+                        this_metric_vars, loss, sample_weight=sample_weight)
+                else:
+                    this_metric_vars = metric.stateless_update_state(
+                        this_metric_vars, y, y_pred, sample_weight=sample_weight)
+                logs[metric.name] = metric.stateless_result(this_metric_vars)
+                new_metrics_vars += this_metric_vars
+            return logs, new_metrics_vars
+
+        def train_step(self, state, data):
+            (trainable_variables, non_trainable_variables, optimizer_variables,
+             metrics_variables) = state
+            x, y, sample_weight = lib.utils.unpack_x_y_sample_weight(data)
+            grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+            (loss, (y_pred, non_trainable_variables, metrics_variables)), grads = grad_fn(
+                trainable_variables, non_trainable_variables, metrics_variables, x, y,
+                sample_weight, training=True)
+            trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+                optimizer_variables, grads, trainable_variables)
+            logs, new_metrics_vars = self.update_metrics(metrics_variables, loss, y, y_pred,
+                                                         sample_weight)
+            return logs, (trainable_variables, non_trainable_variables, optimizer_variables,
+                          new_metrics_vars)
+
+        def test_step(self, state, data):
+            x, y, sample_weight = lib.utils.unpack_x_y_sample_weight(data)
+            trainable_variables, non_trainable_variables, metrics_variables = state
+            y_pred, non_trainable_variables = self.stateless_call(
+                trainable_variables, non_trainable_variables, x, training=False)
+            loss, (trainable_variables, non_trainable_variables, metrics_variables) = \
+                self.stateless_compute_loss(trainable_variables, non_trainable_variables,
+                                            metrics_variables, x=x, y=y, y_pred=y_pred,
+                                            sample_weight=sample_weight, training=False)
+            logs, new_metrics_vars = self.update_metrics(metrics_variables, loss, y, y_pred,
+                                                         sample_weight)
+            return logs, (trainable_variables, non_trainable_variables, new_metrics_vars)
+    return CustomModel
+
+
+@pytest.mark.slow
+def test_compiles_metrics_are_real_metrics_a_step_updates_as_in_the_guide():
+    models = []
+    for lib in (gn, keras):
+        inputs = lib.Input(shape=(6,))
+        model = _guide_first_class(lib)(inputs, lib.layers.Dense(1)(inputs))
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        models.append(model)
+    ours, theirs = models
+    theirs.set_weights(ours.get_weights())
+    h1 = ours.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    h2 = theirs.fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    assert list(h1) == list(h2) == ["mae", "loss"]
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5, atol=1e-6)
+    assert len(ours.metrics_variables) == len(theirs.metrics_variables) == 4
+    for lhs, rhs in ((ours.get_metrics_result(), theirs.get_metrics_result()),
+                     (ours.evaluate(X, Y, batch_size=32, verbose=0, return_dict=True),
+                      theirs.evaluate(X, Y, batch_size=32, verbose=0, return_dict=True))):
+        assert lhs.keys() == rhs.keys() == {"loss", "mae"}
+        for key in lhs:
+            np.testing.assert_allclose(lhs[key], rhs[key], rtol=1e-5, atol=1e-6)
 
 
 def test_a_frozen_layers_weights_are_non_trainable_variables_as_in_keras():
@@ -394,15 +494,20 @@ def test_a_frozen_layers_weights_are_non_trainable_variables_as_in_keras():
 def test_callbacks_and_the_progress_bar_run_around_a_custom_step(capsys):
     class Constant(gn.Model):
         def train_step(self, state, data):
-            return {"loss": jax.numpy.ones(())}, state
+            return {"constant": jax.numpy.ones(())}, state
 
     inputs = gn.Input(shape=(6,))
     model = Constant(inputs, layers.Dense(1)(inputs))
     model.compile(optimizer="sgd")
-    stop = gn.callbacks.EarlyStopping(monitor="loss", patience=1)
+    stop = gn.callbacks.EarlyStopping(monitor="constant", patience=1)
     history = model.fit(X, Y, epochs=10, verbose=1, callbacks=[stop])
-    assert history.history["loss"] == [1.0, 1.0]          # no improvement: stopped after 2
+    assert history.history["constant"] == [1.0, 1.0]      # no improvement: stopped after 2
     assert "Epoch 2/10" in capsys.readouterr().out
+    # Logs named as the metrics are are the metrics' results, as in Keras: a step that
+    # logs "loss" without updating compile's loss tracker reports the tracker (0).
+    Constant.train_step = lambda self, state, data: ({"loss": jax.numpy.ones(())}, state)
+    model.compile(optimizer="sgd")
+    assert model.fit(X, Y, verbose=0).history["loss"] == [0.0]
 
 
 @pytest.mark.slow
@@ -423,3 +528,67 @@ def test_test_and_predict_batch_hooks_run_around_custom_steps():
                                      ("predict", 0), ("predict", 1), ("predict", 2)]
     assert seen[2][2] == pytest.approx(loss, rel=1e-5)     # the running mean over all batches
     assert [s[2] for s in seen[3:]] == [(32, 1), (32, 1), (8, 1)]
+
+
+def _regularized(lib):
+    inputs = lib.Input(shape=(6,))
+    hidden = lib.layers.Dense(4, kernel_regularizer="l2", activity_regularizer="l1")(inputs)
+    return lib.Model(inputs, lib.layers.Dense(1, bias_regularizer="l1")(hidden))
+
+
+@pytest.mark.slow
+def test_build_without_a_key_and_the_losses_keras_code_reads():
+    layer, reference = gn.layers.Dense(3, kernel_regularizer="l2"), keras.layers.Dense(3)
+    assert layer.build((None, 6)) is None and layer.built       # Keras's build(input_shape)
+    assert [w.shape for w in layer.get_weights()] == [(6, 3), (3,)]
+    reference.build((None, 6))
+    kernel = layer.get_weights()[0]
+    np.testing.assert_allclose(layer.losses, [0.01 * np.sum(kernel ** 2)], rtol=1e-6)
+    ours, theirs = _regularized(gn), _regularized(keras)
+    theirs.set_weights(ours.get_weights())
+    for call in (False, True):           # the weights' penalties, then the call's too
+        if call:
+            ours(X), theirs(X)
+        assert len(ours.losses) == len(theirs.losses) == 2 + call
+        np.testing.assert_allclose(ours.losses, theirs.losses, rtol=1e-5, atol=1e-6)
+    # stateless_call(return_losses=True): the penalties on the values given, as Keras's.
+    trainable = [v.value * 2 for v in ours.trainable_variables]
+    _, _, ours_losses = ours.stateless_call(trainable, [], X, return_losses=True)
+    _, _, theirs_losses = theirs.stateless_call(trainable, [], X, return_losses=True)
+    np.testing.assert_allclose(sum(ours_losses), sum(theirs_losses), rtol=1e-5, atol=1e-6)
+
+
+def test_compute_loss_on_a_softmax_output_gives_keras_numbers():
+    """compute_loss on the outputs stateless_call returned starts from the logits behind the
+    softmax (the cost of built-in training), with Keras's values."""
+    histories = []
+    for lib in (gn, keras):
+        class Softmax(lib.Model):
+            def train_step(self, state, data):
+                trainable, non_trainable, optimizer_variables, metrics_variables = state
+                x, y = data
+
+                def loss_fn(trainable, non_trainable):
+                    y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x,
+                                                                training=True)
+                    return self.compute_loss(x, y, y_pred), non_trainable
+                (loss, non_trainable), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+                    trainable, non_trainable)
+                trainable, optimizer_variables = self.optimizer.stateless_apply(
+                    optimizer_variables, grads, trainable)
+                tracker = self.metrics[0]            # compile's loss tracker
+                metrics_variables = tracker.stateless_update_state(metrics_variables, loss)
+                return {"loss": tracker.stateless_result(metrics_variables)}, (
+                    trainable, non_trainable, optimizer_variables, metrics_variables)
+
+        inputs = lib.Input(shape=(6,))
+        model = Softmax(inputs, lib.layers.Dense(4, activation="softmax")(inputs))
+        model.compile(optimizer=lib.optimizers.SGD(0.5), loss="categorical_crossentropy")
+        histories.append(model)
+    ours, theirs = histories
+    theirs.set_weights(ours.get_weights())
+    h1, h2 = (m.fit(X, LABELS, batch_size=24, shuffle=False, epochs=2, verbose=0).history
+              for m in (ours, theirs))
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

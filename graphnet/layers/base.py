@@ -19,7 +19,8 @@ from .call_masks import check_mask, eager_call
 from .input_spec import InputSpec, check_inputs
 from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope, generator_keyword,
                          held_in_attributes, is_keras_form, make_weight, pure_keras_call)
-from .penalties import activity_loss, apply_constraints, weight_penalty
+from .building import keyless_build
+from .penalties import activity_loss, apply_constraints, weight_losses, weight_penalty
 from .tracing import device_value, is_symbolic, mark_masks, output_specs, shapes_of, with_mask
 from .weights import each_once, get_weights, own_weights, set_weights
 
@@ -52,6 +53,7 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._keras_form = is_keras_form(cls)
+        keyless_build(cls)            # Keras's `layer.build(input_shape)`, no generator
         if "compute_mask" in cls.__dict__ and "supports_masking" not in cls.__dict__:
             cls.supports_masking = True     # Keras: a layer with its own compute_mask masks
 
@@ -306,9 +308,9 @@ class Layer:
 
     @property
     def losses(self) -> list:
-        """Keras's `layer.losses`: always empty here. Losses from `add_loss` and weight
-        penalties are computed inside the compiled training step, not kept on the layer."""
-        return []
+        """Keras's `layer.losses`: the last eager call's added losses (add_loss, activity),
+        then each regularized weight's penalty on its current value (training has its own)."""
+        return list(self.__dict__.get("_eager_losses", ())) + weight_losses(self)
 
     def __getattr__(self, name):
         # `layer.kernel`, `layer.bias`: graphnet's built-in layers hold weights in dicts;
@@ -452,7 +454,7 @@ class Layer:
         training = bool(kwargs.pop("training", False))
         # Eager training calls draw their own key (reproducible), as Keras's layers do.
         rng = jax.random.key(naming.next_seed()) if training else None
-        outputs, new_state = eager_call(self, args, kwargs, training, rng)
+        outputs, new_state, self._eager_losses = eager_call(self, args, kwargs, training, rng)
         if self._keras_form:
             self.state = new_state      # Keras: an eager call updates the layer's variables
         return outputs

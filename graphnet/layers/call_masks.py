@@ -54,20 +54,22 @@ def _check_one(layer, x, mask):
 
 
 def eager_call(layer, args, kwargs, training, rng):
-    """`(outputs, new_state)` of a call on arrays: the first argument's `_keras_mask` (or
-    the `mask=` given) reaches a `call` that takes it, and the outputs carry the mask
-    `compute_mask` gives where the layer `supports_masking`, as in Keras."""
+    """`(outputs, new_state, losses)` of a call on arrays: the first argument's
+    `_keras_mask` (or the `mask=` given) reaches a `call` that takes it, and the outputs
+    carry the mask `compute_mask` gives where the layer `supports_masking`, as in Keras.
+    `losses` is what the call added (add_loss, activity penalties) as Keras's list, kept
+    for `layer.losses`."""
     mask = kwargs.get("mask")
     mask = incoming_mask(args, "_keras_mask") if mask is None else mask
     others = [*args[1:], *(v for k, v in kwargs.items() if k not in ("mask", "training"))]
     only_one = not any(hasattr(leaf, "shape") for leaf in jax.tree_util.tree_leaves(others))
     if mask is not None and "mask" not in kwargs and layer.receives_mask and only_one:
         kwargs = {**kwargs, "mask": mask}      # Keras: only a call of one tensor argument
-    outputs, new_state, _ = layer.pure_call(layer.params, layer.state, *args,
-                                            training=training, rng=rng, **kwargs)
+    outputs, new_state, added = layer.call_with_losses(layer.params, layer.state, *args,
+                                                       training=training, rng=rng, **kwargs)
     if layer.supports_masking:
         attach(outputs, layer.output_mask(args, mask))
-    return outputs, new_state
+    return outputs, new_state, [] if isinstance(added, float) else [added]
 
 
 def attach(outputs, masks):

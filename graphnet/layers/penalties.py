@@ -42,3 +42,27 @@ def apply_constraints(layer, params):
         if sub.name in params:
             params[sub.name] = sub.apply_constraints(params[sub.name])
     return params
+
+
+def weight_losses(layer) -> list:
+    """Keras's regularization part of `layer.losses`: each regularized trainable weight's
+    penalty on its current value, in `trainable_weights` order (sub-layers included)."""
+    out = []
+    for owner in _owners(layer):
+        params = owner.params
+        for name, reg in owner.weight_regularizers.items():
+            if reg is not None and name in params and owner.trainable:
+                out.append(reg(params[name]))
+    return out
+
+
+def _owners(layer, seen=None) -> list:
+    """`layer` and every layer under it (sub-layers, a model's layers), each once."""
+    seen = set() if seen is None else seen
+    if id(layer) in seen:
+        return []
+    seen.add(id(layer))
+    found = [layer] if hasattr(layer, "weight_regularizers") else []
+    for sub in (*getattr(layer, "sublayers", ()), *getattr(layer, "layers", ())):
+        found += _owners(sub, seen)
+    return found

@@ -6,7 +6,7 @@ import numpy as np
 from .. import losses
 from ..losses import match_weight
 from ..naming import snake_case
-from ..stateless import StatelessMetric
+from ..stateless import StatelessMetric, state_by_name, state_from
 from ..variables import CallScope, Variable, unique_name
 from .functions import (as_float, binary_accuracy, categorical_accuracy, accuracy,
                         sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
@@ -77,18 +77,33 @@ class Metric(StatelessMetric):
         self._values[name] = self._initial[name] = value
         return variable
 
+    @property
+    def keras_form(self) -> bool:
+        """Whether the metric is written Keras's way (`add_weight`, `update_state`)."""
+        return self._keras_form
+
     def own_values(self, collection):
-        """The state variables' values (Keras's form): what its `Variable`s read."""
-        return self._values
+        """The state variables' values: what its `Variable`s read (a pure metric's are
+        its state's leaves)."""
+        if self._keras_form:
+            return self._values
+        return state_by_name(self._current(None))
 
     def set_own_values(self, collection, values):
         """Replaces the state variables' values (a `Variable`'s `assign`)."""
-        self._values = values
+        if self._keras_form:
+            self._values = values
+        else:
+            self._state = state_from(self._current(None), values)
 
     @property
     def variables(self) -> list:
-        """The metric's state variables (Keras's form)."""
-        return list(self._variables)
+        """Keras's `metric.variables`: the `add_weight` variables, or a pure metric's state
+        leaves as variables (Keras's Mean: total, count), for the stateless methods."""
+        if self._keras_form:
+            return list(self._variables)
+        return [Variable(self, name, np.shape(leaf), np.dtype(leaf.dtype), False)
+                for name, leaf in state_by_name(self._current(None)).items()]
 
     # Keras's stateful API, for use outside `fit`.
     def update_state(self, y_true, y_pred, sample_weight=None):
