@@ -44,17 +44,35 @@ class _Pooling(Layer):
 
 
 class MaxPooling1D(_Pooling):
-    """Keras MaxPooling1D(pool_size=2) over (batch, steps, channels)."""
+    """Keras MaxPooling1D(pool_size=2) over (batch, steps, channels).
+
+    Example:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.MaxPooling1D(2)(x).shape
+        (None, 3, 2)
+    """
     rank, kind = 1, "max"
 
 
 class AveragePooling1D(_Pooling):
-    """Keras AveragePooling1D(pool_size=2); "same" windows average their real elements."""
+    """Keras AveragePooling1D(pool_size=2); "same" windows average their real elements.
+
+    Example:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.AveragePooling1D(2)(x).shape
+        (None, 3, 2)
+    """
     rank, kind = 1, "average"
 
 
 class MaxPooling2D(_Pooling):
-    """Keras MaxPooling2D(pool_size=(2, 2)) over (batch, rows, cols, channels)."""
+    """Keras MaxPooling2D(pool_size=(2, 2)) over (batch, rows, cols, channels).
+
+    Example:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.MaxPooling2D(2)(x).shape
+        (None, 2, 2, 2)
+    """
     rank, kind = 2, "max"
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
@@ -62,7 +80,13 @@ class MaxPooling2D(_Pooling):
 
 
 class AveragePooling2D(_Pooling):
-    """Keras AveragePooling2D(pool_size=(2, 2)); "same" windows average their real elements."""
+    """Keras AveragePooling2D(pool_size=(2, 2)); "same" windows average their real elements.
+
+    Example:
+        >>> x = graphnet.Input(shape=(5, 5, 2))
+        >>> layers.AveragePooling2D(2, padding="same")(x).shape
+        (None, 3, 3, 2)
+    """
     rank, kind = 2, "average"
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
@@ -70,7 +94,13 @@ class AveragePooling2D(_Pooling):
 
 
 class MaxPooling3D(_Pooling):
-    """Keras MaxPooling3D(pool_size=(2, 2, 2)) over (batch, depth, rows, cols, channels)."""
+    """Keras MaxPooling3D(pool_size=(2, 2, 2)) over (batch, depth, rows, cols, channels).
+
+    Example:
+        >>> x = graphnet.Input(shape=(4, 4, 4, 2))
+        >>> layers.MaxPooling3D(2)(x).shape
+        (None, 2, 2, 2, 2)
+    """
     rank, kind = 3, "max"
 
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
@@ -80,7 +110,13 @@ class MaxPooling3D(_Pooling):
 
 class AveragePooling3D(_Pooling):
     """Keras AveragePooling3D(pool_size=(2, 2, 2)); "same" windows average their real
-    elements."""
+    elements.
+
+    Example:
+        >>> x = graphnet.Input(shape=(3, 3, 3, 2))
+        >>> layers.AveragePooling3D(2, padding="same")(x).shape
+        (None, 2, 2, 2, 2)
+    """
     rank, kind = 3, "average"
 
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
@@ -116,22 +152,46 @@ class _GlobalPooling(Layer):
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
-    """Keras GlobalMaxPooling1D: max over steps."""
+    """Keras GlobalMaxPooling1D: max over steps.
+
+    Example:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.GlobalMaxPooling1D()(x).shape
+        (None, 2)
+    """
     rank, kind = 1, "max"
 
 
 class GlobalMaxPooling2D(_GlobalPooling):
-    """Keras GlobalMaxPooling2D: max over rows and cols."""
+    """Keras GlobalMaxPooling2D: max over rows and cols.
+
+    Example:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.GlobalMaxPooling2D()(x).shape
+        (None, 2)
+    """
     rank, kind = 2, "max"
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
-    """Keras GlobalAveragePooling2D: mean over rows and cols."""
+    """Keras GlobalAveragePooling2D: mean over rows and cols.
+
+    Example:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.GlobalAveragePooling2D()(x).shape
+        (None, 2)
+    """
     rank, kind = 2, "average"
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Keras GlobalAveragePooling1D: mean over steps, over unmasked steps only given a mask."""
+    """Keras GlobalAveragePooling1D: mean over steps, over unmasked steps only given a mask.
+
+    Example:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.GlobalAveragePooling1D()(x).shape
+        (None, 2)
+    """
     rank, kind = 1, "average"
     supports_masking = True
 
@@ -147,10 +207,22 @@ class GlobalAveragePooling1D(_GlobalPooling):
 
 
 class GlobalMaxPooling3D(_GlobalPooling):
-    """Keras GlobalMaxPooling3D: max over depth, rows and cols."""
+    """Keras GlobalMaxPooling3D: max over depth, rows and cols.
+
+    Example:
+        >>> x = graphnet.Input(shape=(3, 3, 3, 2))
+        >>> layers.GlobalMaxPooling3D()(x).shape
+        (None, 2)
+    """
     rank, kind = 3, "max"
 
 
 class GlobalAveragePooling3D(_GlobalPooling):
-    """Keras GlobalAveragePooling3D: mean over depth, rows and cols."""
+    """Keras GlobalAveragePooling3D: mean over depth, rows and cols.
+
+    Example:
+        >>> x = graphnet.Input(shape=(3, 3, 3, 2))
+        >>> layers.GlobalAveragePooling3D()(x).shape
+        (None, 2)
+    """
     rank, kind = 3, "average"

@@ -19,7 +19,8 @@ import networkx as nx
 from .. import registry
 from ..functional import fresh_call, from_graph
 from ..graph import Arg, node_key
-from ..layers.base import InputLayer, Layer
+from ..layers.base import Layer
+from ..layers.input_layer import InputLayer
 from ..model import Model
 from ..sequential import Sequential
 from ..symbolic import SymbolicTensor
