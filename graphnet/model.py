@@ -7,7 +7,7 @@ inference loops are train/; the summary, pictures and files are `model_files.Mod
 """
 from __future__ import annotations
 
-from . import custom_step
+from . import custom_step, metrics as metrics_module
 from .costing import remat_plan
 from .functional import Functional, from_graph
 from .interpret import make_run
@@ -305,6 +305,8 @@ class Model(ModelFiles, Functional):
             >>> model.optimizer.learning_rate
             0.001
         """
+        metrics_module.check_names(metrics, "metrics")
+        metrics_module.check_names(weighted_metrics, "weighted_metrics")
         args = make_args(optimizer, loss, metrics, loss_weights, loss_reduction,
                          steps_per_execution, devices, head_diagnostics, grad_combine,
                          weighted_metrics)

@@ -55,7 +55,8 @@ class MaxPooling1D(_Pooling):
 
 
 class AveragePooling1D(_Pooling):
-    """Keras AveragePooling1D(pool_size=2); "same" windows average their real elements.
+    """Keras AveragePooling1D(pool_size); "same" windows average their real elements.
+    `pool_size` has no default, as in Keras.
 
     Example:
         >>> x = graphnet.Input(shape=(6, 2))
@@ -63,6 +64,9 @@ class AveragePooling1D(_Pooling):
         (None, 3, 2)
     """
     rank, kind = 1, "average"
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class MaxPooling2D(_Pooling):
@@ -80,7 +84,8 @@ class MaxPooling2D(_Pooling):
 
 
 class AveragePooling2D(_Pooling):
-    """Keras AveragePooling2D(pool_size=(2, 2)); "same" windows average their real elements.
+    """Keras AveragePooling2D(pool_size); "same" windows average their real elements.
+    `pool_size` has no default, as in Keras.
 
     Example:
         >>> x = graphnet.Input(shape=(5, 5, 2))
@@ -89,7 +94,7 @@ class AveragePooling2D(_Pooling):
     """
     rank, kind = 2, "average"
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
@@ -109,8 +114,8 @@ class MaxPooling3D(_Pooling):
 
 
 class AveragePooling3D(_Pooling):
-    """Keras AveragePooling3D(pool_size=(2, 2, 2)); "same" windows average their real
-    elements.
+    """Keras AveragePooling3D(pool_size); "same" windows average their real elements.
+    `pool_size` has no default, as in Keras.
 
     Example:
         >>> x = graphnet.Input(shape=(3, 3, 3, 2))
@@ -119,7 +124,7 @@ class AveragePooling3D(_Pooling):
     """
     rank, kind = 3, "average"
 
-    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None,
                  **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
