@@ -1,13 +1,11 @@
 """Mistakes refused where they are made, with Keras's signatures: an unknown metric name at
-compile (not first at fit), AveragePooling without its pool_size, and the install hint of
-the Keras-file support naming the distribution."""
+compile (not first at fit), AveragePooling without its pool_size."""
 import inspect
 
 import pytest
 
 import graphnet as gn
 from graphnet import layers
-from graphnet.saving import keras_format
 
 
 def small_model():
@@ -52,15 +50,3 @@ def test_average_pooling_needs_pool_size_as_in_keras(name):
 def test_max_pooling_keeps_its_keras_default():
     assert layers.MaxPooling2D().pool_size == (2, 2)
 
-
-def test_the_h5py_hint_names_the_distribution(monkeypatch):
-    import builtins
-    real_import = builtins.__import__
-
-    def no_h5py(name, *args, **kwargs):
-        if name == "h5py":
-            raise ImportError("no h5py")
-        return real_import(name, *args, **kwargs)
-    monkeypatch.setattr(builtins, "__import__", no_h5py)
-    with pytest.raises(ImportError, match=r"pip install 'graphnet-jax\[keras\]'"):
-        keras_format.h5py_module()
