@@ -107,7 +107,7 @@ class Initializer:
 
 
 class Zeros(Initializer):
-    """All zeros.
+    """Keras Zeros: every value 0 (Keras's default bias initializer).
 
     Example:
         >>> print(np.asarray(initializers.Zeros()((2, 2))))
@@ -120,7 +120,7 @@ class Zeros(Initializer):
 
 
 class Ones(Initializer):
-    """All ones.
+    """Keras Ones: every value 1 (the default scale of the normalization layers).
 
     Example:
         >>> print(np.asarray(initializers.Ones()((2, 2))))

@@ -298,6 +298,18 @@ def examples():
     return found
 
 
+# graphnet/losses.py is at the line limit until it becomes a package: its classes get their
+# examples then. Nothing else is let off.
+EXAMPLE_PENDING = ("graphnet.losses.",)
+
+
+def test_every_object_of_the_reference_has_an_example():
+    missing = sorted({path for path, obj in example_scope() if ">>>" not in doc_of(obj)
+                      and not path.startswith(EXAMPLE_PENDING)})
+    assert not missing, f"add an `Example:` with >>> lines to: {missing}"
+
+
+@pytest.mark.slow                    # ~300 examples: about 20 s of CPU
 def test_the_examples_run_and_print_what_they_show(tmp_path, monkeypatch):
     """Every example of the reference, run in one process with the names of
     `example_globals` only (a file an example writes lands in a temporary folder)."""

@@ -114,7 +114,8 @@ def squared_norm(x, axis=None, keepdims=False):
 
 @_op
 def norm(x, ord=None, axis=None, keepdims=False):
-    """Keras `ops.norm` (`keras.ops.linalg.norm`)."""
+    """Keras `ops.norm` (`keras.ops.linalg.norm`): the vector or matrix norm of `x` over
+    `axis`, `ord` as in NumPy (None: the 2-norm of a vector, Frobenius of a matrix)."""
     return jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 

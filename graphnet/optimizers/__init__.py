@@ -48,7 +48,17 @@ def _set_lr(state, value, name):
 
 
 class SGD(Optimizer):
-    """Keras SGD(learning_rate=0.01, momentum=0.0, nesterov=False)."""
+    """Keras SGD(learning_rate=0.01, momentum=0.0, nesterov=False).
+
+    Example:
+        >>> opt = optimizers.SGD(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.05 -0.05]
+    """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -65,7 +75,17 @@ class SGD(Optimizer):
 
 class RMSprop(Optimizer):
     """Keras RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False);
-    epsilon inside the square root and a zero initial accumulator, as Keras."""
+    epsilon inside the square root and a zero initial accumulator, as Keras.
+
+    Example:
+        >>> opt = optimizers.RMSprop(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.3162 -0.3162]
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  **kwargs):
@@ -84,7 +104,17 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Keras Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)."""
+    """Keras Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False).
+
+    Example:
+        >>> opt = optimizers.Adam(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1 -0.1]
+    """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
                  **kwargs):
@@ -101,7 +131,17 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Keras AdamW(learning_rate=0.001, weight_decay=0.004, ...): decoupled decay."""
+    """Keras AdamW(learning_rate=0.001, weight_decay=0.004, ...): decoupled decay.
+
+    Example:
+        >>> opt = optimizers.AdamW(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1004 -0.0992]
+    """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, amsgrad=False, **kwargs):
@@ -117,7 +157,17 @@ class AdamW(Adam):
 
 
 class Adagrad(Optimizer):
-    """Keras Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)."""
+    """Keras Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7).
+
+    Example:
+        >>> opt = optimizers.Adagrad(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.0845 -0.0845]
+    """
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  **kwargs):
@@ -136,7 +186,17 @@ class Adagrad(Optimizer):
 
 class Nadam(Optimizer):
     """Keras Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7), with Keras's
-    momentum schedule."""
+    momentum schedule.
+
+    Example:
+        >>> opt = optimizers.Nadam(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1063 -0.1063]
+    """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -150,7 +210,14 @@ class Nadam(Optimizer):
 
 
 class OptaxOptimizer(Optimizer):
-    """Any optax.GradientTransformation, used as it is (no clipping or LR injection added)."""
+    """Any optax.GradientTransformation, used as it is (no clipping or LR injection added).
+
+    Example:
+        >>> import optax
+        >>> opt = optimizers.OptaxOptimizer(optax.sgd(0.1))
+        >>> model = graphnet.Sequential([graphnet.Input(shape=(2,)), layers.Dense(1)])
+        >>> model.compile(optimizer=opt, loss="mse")
+    """
 
     def __init__(self, tx, name="optax"):
         self._tx_given = standard_promotion(tx)
@@ -210,6 +277,11 @@ class LossScaleOptimizer(Optimizer):
     `dynamic_scale` before taking gradients; the update divides them again, skips a step
     whose gradients are not finite and halves the scale, and doubles it after
     `dynamic_growth_steps` finite steps in a row (see `loss_scale.py`).
+
+    Example:
+        >>> opt = optimizers.LossScaleOptimizer(optimizers.Adam(), initial_scale=1024.0)
+        >>> model = graphnet.Sequential([graphnet.Input(shape=(2,)), layers.Dense(1)])
+        >>> model.compile(optimizer=opt, loss="mse")
     """
 
     def __init__(self, inner_optimizer, initial_scale=2.0 ** 15, dynamic_growth_steps=2000,
