@@ -9,7 +9,7 @@ from .registry import get_registered, lookup, registered_name
 def linear(x):
     """The identity: `x` unchanged (`activation=None` or `"linear"`).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.linear(x)).round(3))
         [-2.  -0.5  0.   0.5  2. ]
@@ -20,7 +20,7 @@ def linear(x):
 def relu(x):
     """Rectified linear unit: max(x, 0).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.relu(x)).round(3))
         [0.  0.  0.  0.5 2. ]
@@ -31,7 +31,7 @@ def relu(x):
 def relu6(x):
     """ReLU capped at 6: min(max(x, 0), 6).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.relu6(x)).round(3))
         [0.  0.  0.  0.5 2. ]
@@ -42,7 +42,7 @@ def relu6(x):
 def sigmoid(x):
     """Logistic sigmoid: 1 / (1 + exp(-x)).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.sigmoid(x)).round(3))
         [0.119 0.378 0.5   0.622 0.881]
@@ -53,7 +53,7 @@ def sigmoid(x):
 def hard_sigmoid(x):
     """Keras 3's piecewise-linear sigmoid: relu6(x + 3) / 6.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.hard_sigmoid(x)).round(3))
         [0.167 0.417 0.5   0.583 0.833]
@@ -64,7 +64,7 @@ def hard_sigmoid(x):
 def softmax(x, axis=-1):
     """Softmax along `axis`: exp(x) / sum(exp(x)), each row sums to 1.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.softmax(x)).round(3))
         [0.013 0.056 0.093 0.153 0.685]
@@ -75,7 +75,7 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     """Logarithm of the softmax along `axis`, computed stably.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.log_softmax(x)).round(3))
         [-4.378 -2.878 -2.378 -1.878 -0.378]
@@ -86,7 +86,7 @@ def log_softmax(x, axis=-1):
 def tanh(x):
     """Hyperbolic tangent: (exp(x) - exp(-x)) / (exp(x) + exp(-x)), values in (-1, 1).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.tanh(x)).round(3))
         [-0.964 -0.462  0.     0.462  0.964]
@@ -97,7 +97,7 @@ def tanh(x):
 def gelu(x, approximate=False):
     """Keras's default is the exact (erf) GELU, unlike `jax.nn.gelu`'s tanh default.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.gelu(x)).round(3))
         [-0.046 -0.154  0.     0.346  1.954]
@@ -108,7 +108,7 @@ def gelu(x, approximate=False):
 def elu(x, alpha=1.0):
     """Exponential linear unit: x if x > 0 else alpha * (exp(x) - 1).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.elu(x)).round(3))
         [-0.865 -0.393  0.     0.5    2.   ]
@@ -119,7 +119,7 @@ def elu(x, alpha=1.0):
 def selu(x):
     """Scaled ELU with the self-normalizing constants of Klambauer et al. (2017).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.selu(x)).round(3))
         [-1.52  -0.692  0.     0.525  2.101]
@@ -130,7 +130,7 @@ def selu(x):
 def softplus(x):
     """Smooth ReLU: log(1 + exp(x)).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.softplus(x)).round(3))
         [0.127 0.474 0.693 0.974 2.127]
@@ -141,7 +141,7 @@ def softplus(x):
 def softsign(x):
     """x / (1 + |x|).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.softsign(x)).round(3))
         [-0.667 -0.333  0.     0.333  0.667]
@@ -152,7 +152,7 @@ def softsign(x):
 def silu(x):
     """Sigmoid-weighted linear unit: x * sigmoid(x) (also `"swish"`).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.swish(x)).round(3))
         [-0.238 -0.189  0.     0.311  1.762]
@@ -166,7 +166,7 @@ swish = silu
 def leaky_relu(x, negative_slope=0.2):
     """Keras 3's default slope is 0.2 (jax.nn uses 0.01).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.leaky_relu(x)).round(3))
         [-0.4 -0.1  0.   0.5  2. ]
@@ -177,7 +177,7 @@ def leaky_relu(x, negative_slope=0.2):
 def exponential(x):
     """Keras `exponential`: exp(x), e.g. for a positive rate (a Poisson output).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.exponential(x)).round(3))
         [0.135 0.607 1.    1.649 7.389]
@@ -188,7 +188,7 @@ def exponential(x):
 def mish(x):
     """Mish: x * tanh(softplus(x)).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.mish(x)).round(3))
         [-0.253 -0.221  0.     0.375  1.944]
@@ -200,7 +200,7 @@ def mish(x):
 def celu(x, alpha=1.0):
     """Continuously differentiable ELU: max(x, 0) + min(0, alpha * (exp(x / alpha) - 1)).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.celu(x)).round(3))
         [-0.865 -0.393  0.     0.5    2.   ]
@@ -211,7 +211,7 @@ def celu(x, alpha=1.0):
 def glu(x, axis=-1):
     """Gated linear unit: the first half of `axis` times the sigmoid of the second half.
 
-    Example:
+    Examples:
         >>> x = np.array([1.0, 2.0, 0.0, 3.0], dtype="float32")
         >>> print(np.asarray(activations.glu(x)).round(3))
         [0.5   1.905]
@@ -222,7 +222,7 @@ def glu(x, axis=-1):
 def hard_silu(x):
     """Hard SiLU (hard swish): x * relu6(x + 3) / 6.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.hard_silu(x)).round(3))
         [-0.333 -0.208  0.     0.292  1.667]
@@ -236,7 +236,7 @@ hard_swish = hard_silu
 def hard_tanh(x):
     """tanh's piecewise-linear form: clip(x, -1, 1).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.hard_tanh(x)).round(3))
         [-1.  -0.5  0.   0.5  1. ]
@@ -247,7 +247,7 @@ def hard_tanh(x):
 def hard_shrink(x, threshold=0.5):
     """x where |x| > threshold, else 0.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.hard_shrink(x)).round(3))
         [-2.  0.  0.  0.  2.]
@@ -258,7 +258,7 @@ def hard_shrink(x, threshold=0.5):
 def soft_shrink(x, threshold=0.5):
     """x moved `threshold` towards 0, and 0 within [-threshold, threshold].
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.soft_shrink(x)).round(3))
         [-1.5  0.   0.   0.   1.5]
@@ -270,7 +270,7 @@ def soft_shrink(x, threshold=0.5):
 def tanh_shrink(x):
     """Keras `tanh_shrink`: x - tanh(x), near 0 for small inputs and close to x for large ones.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.tanh_shrink(x)).round(3))
         [-1.036 -0.038  0.     0.038  1.036]
@@ -281,7 +281,7 @@ def tanh_shrink(x):
 def threshold(x, threshold, default_value):
     """x where x > threshold, else `default_value`.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.threshold(x, 0.0, -1.0)).round(3))
         [-1.  -1.  -1.   0.5  2. ]
@@ -292,7 +292,7 @@ def threshold(x, threshold, default_value):
 def log_sigmoid(x):
     """log(sigmoid(x)), computed stably as -softplus(-x).
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.log_sigmoid(x)).round(3))
         [-2.127 -0.974 -0.693 -0.474 -0.127]
@@ -303,7 +303,7 @@ def log_sigmoid(x):
 def sparse_plus(x):
     """0 below -1, x above 1, (x + 1)^2 / 4 between: a piecewise softplus.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.sparse_plus(x)).round(3))
         [0.    0.062 0.25  0.562 2.   ]
@@ -314,7 +314,7 @@ def sparse_plus(x):
 def sparse_sigmoid(x):
     """0 below -1, 1 above 1, (x + 1) / 2 between: a piecewise sigmoid.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.sparse_sigmoid(x)).round(3))
         [0.   0.25 0.5  0.75 1.  ]
@@ -325,7 +325,7 @@ def sparse_sigmoid(x):
 def squareplus(x, b=4):
     """(x + sqrt(x^2 + b)) / 2: a smooth ReLU.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.squareplus(x)).round(3))
         [0.414 0.781 1.    1.281 2.414]
@@ -337,7 +337,7 @@ def sparsemax(x, axis=-1):
     """Sparsemax: the Euclidean projection of x onto the simplex along `axis` (a softmax whose
     small entries are exactly 0), written as Keras's JAX backend computes it.
 
-    Example:
+    Examples:
         >>> x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype="float32")
         >>> print(np.asarray(activations.sparsemax(x)).round(3))
         [0. 0. 0. 0. 1.]
@@ -406,7 +406,7 @@ def serialize(fn):
 def deserialize(config):
     """Keras `activations.deserialize`: the function a name or a `serialize` entry stands for.
 
-    Example:
+    Examples:
         >>> activations.deserialize("relu") is activations.relu
         True
     """

@@ -17,7 +17,7 @@ import numpy as np
 class Callback:
     """Keras Callback: override any of the hooks; `self.model` and `self.params` are set.
 
-    Example:
+    Examples:
         >>> class Count(callbacks.Callback):
         ...     def on_epoch_end(self, epoch, logs=None):
         ...         print(epoch, sorted(logs))
@@ -119,7 +119,7 @@ class CallbackList:
 class History(Callback):
     """Records the epoch logs: `history.history` is a dict of lists, `history.epoch` a list.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> x = np.ones((8, 3), dtype="float32")
@@ -186,7 +186,7 @@ class EarlyStopping(_Monitor):
     """Keras EarlyStopping: stop after `patience` epochs without improvement; with
     `restore_best_weights`, the best epoch's weights are put back at the end.
 
-    Example:
+    Examples:
         >>> stop = callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
         >>> stop.patience
         2
@@ -239,7 +239,7 @@ class ModelCheckpoint(_Monitor):
     weights (with `save_weights_only=True`), `.graphnet` graphnet's file. Saves are atomic, so
     a crash mid-save leaves the previous checkpoint intact.
 
-    Example:
+    Examples:
         >>> save = callbacks.ModelCheckpoint("best.weights.h5", save_best_only=True, save_weights_only=True)
         >>> save.monitor
         'val_loss'
@@ -296,7 +296,7 @@ class ReduceLROnPlateau(_Monitor):
     """Keras ReduceLROnPlateau: multiply the optimizer's learning rate by `factor` after
     `patience` epochs without improvement (the new rate takes effect without a recompile).
 
-    Example:
+    Examples:
         >>> reduce = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)
         >>> reduce.factor
         0.5
@@ -346,7 +346,7 @@ class LearningRateScheduler(Callback):
     """Keras LearningRateScheduler: at each epoch's start, sets the optimizer's learning rate
     to `schedule(epoch, lr)` (or `schedule(epoch)`); logs `learning_rate` at its end.
 
-    Example:
+    Examples:
         >>> schedule = callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.9)
         >>> round(schedule.schedule(1, 0.1), 4)
         0.09
@@ -384,7 +384,7 @@ class TerminateOnNaN(Callback):
     With this callback, fit ends each compiled dispatch right after the first step whose
     loss is not finite, and reports that batch: no further step runs on broken weights.
 
-    Example:
+    Examples:
         >>> isinstance(callbacks.TerminateOnNaN(), callbacks.Callback)
         True
     """
@@ -404,7 +404,7 @@ class TerminateOnNaN(Callback):
 class CSVLogger(Callback):
     """Keras CSVLogger: one row per epoch, columns `epoch` then the sorted log keys.
 
-    Example:
+    Examples:
         >>> log = callbacks.CSVLogger("training.csv", append=False)
         >>> log.filename
         'training.csv'
@@ -442,7 +442,7 @@ class CSVLogger(Callback):
 class LambdaCallback(Callback):
     """Keras LambdaCallback: hooks given as functions, e.g. on_epoch_end=lambda epoch, logs: ...
 
-    Example:
+    Examples:
         >>> seen = []
         >>> cb = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
         >>> cb.on_epoch_end(0, {})

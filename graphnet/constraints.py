@@ -20,7 +20,7 @@ def _norms(w, axis):
 class Constraint:
     """Base class of weight constraints: `__call__(w)` returns the projected weight.
 
-    Example:
+    Examples:
         >>> class Clip(constraints.Constraint):
         ...     def __call__(self, w):
         ...         return ops.clip(w, -1.0, 1.0)
@@ -48,7 +48,7 @@ class Constraint:
 class NonNeg(Constraint):
     """Weights below zero become zero.
 
-    Example:
+    Examples:
         >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
         >>> print(np.asarray(constraints.NonNeg()(w)))
         [[1.  0. ]
@@ -63,7 +63,7 @@ class MaxNorm(Constraint):
     """Each slice along `axis` (Dense: each unit's incoming weights) scaled down to a norm of
     at most `max_value`.
 
-    Example:
+    Examples:
         >>> w = np.array([[3.0, 0.0], [4.0, 1.0]], dtype="float32")
         >>> print(np.asarray(constraints.MaxNorm(max_value=1.0)(w)).round(3))
         [[0.6 0. ]
@@ -85,7 +85,7 @@ class MinMaxNorm(Constraint):
     """Norms along `axis` moved into [min_value, max_value]: fully with rate 1, a fraction
     `rate` of the way otherwise.
 
-    Example:
+    Examples:
         >>> w = np.array([[3.0, 0.0], [4.0, 0.1]], dtype="float32")
         >>> print(np.asarray(constraints.MinMaxNorm(min_value=0.5, max_value=1.0)(w)).round(3))
         [[0.6 0. ]
@@ -109,7 +109,7 @@ class MinMaxNorm(Constraint):
 class UnitNorm(Constraint):
     """Each slice along `axis` scaled to norm 1.
 
-    Example:
+    Examples:
         >>> w = np.array([[3.0, 0.0], [4.0, 2.0]], dtype="float32")
         >>> print(np.asarray(constraints.UnitNorm()(w)).round(3))
         [[0.6 0. ]

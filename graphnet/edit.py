@@ -7,7 +7,7 @@ called at node `encoder` (that call only). Every edit is a plain networkx change
 weights are shared with the original) and shapes are inferred again from the edit on, so a
 kept layer that cannot take its new input is a ValueError naming it and both shapes.
 
-Example:
+Examples:
     >>> inputs = graphnet.Input(shape=(3,), name="x")
     >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
     >>> bigger = graphnet.edit.insert_after(model, "dense", layers.Dense(4, name="wider"))
@@ -166,7 +166,7 @@ def insert_after(model, node, layer):
     """A new model with `layer` called on `node`'s output, feeding all of `node`'s consumers
     (and the model output it was).
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> bigger = graphnet.edit.insert_after(model, "dense", layers.Dense(4, name="wider"))
@@ -196,7 +196,7 @@ def insert_before(model, node, layer):
     """A new model with `layer` between `node` and its one tensor argument (that call only:
     other consumers of the argument still read it).
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> bigger = graphnet.edit.insert_before(model, "dense", layers.Dense(3, name="first"))
@@ -229,7 +229,7 @@ def replace(model, node, layer):
     Replacing a model input with another `graphnet.Input` changes the input (its shape,
     dtype or name); shapes downstream are inferred again.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> swapped = graphnet.edit.replace(model, "dense", layers.Dense(4, name="dense4"))
@@ -266,7 +266,7 @@ def remove(model, node):
     """A new model without `node`: its consumers (and the model output it was) take its one
     tensor argument instead.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> hidden = layers.Dense(3, name="hidden")(inputs)
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(hidden))
@@ -302,7 +302,7 @@ def cut(model, outputs):
     outputs gives them all, `(node, i)` gives its output i. Inputs no output needs are
     dropped.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> hidden = layers.Dense(3, name="hidden")(inputs)
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(hidden))
@@ -376,7 +376,7 @@ class Diff:
     both whose layer type, config, output shapes or inputs differ (changed: key -> list of
     (what, before, after)). Print it, or draw it: `plot_model(b, ..., highlight=diff(a, b))`.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> bigger = graphnet.edit.insert_after(model, "dense", layers.Dense(4, name="wider"))
@@ -427,7 +427,7 @@ def _config(layer):
 def diff(a, b) -> Diff:
     """What changed from model `a` to model `b`, node by node (keys of their graphs).
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> bigger = graphnet.edit.insert_after(model, "dense", layers.Dense(4, name="wider"))
@@ -482,7 +482,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     add layers around it. `recursive=True` clones nested models with the same functions.
     A compiled model's clone is compiled the same way.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> clone = graphnet.clone_model(model)

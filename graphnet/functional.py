@@ -193,7 +193,7 @@ class Functional(Layer):
     def params(self) -> dict:
         """The current weights: a dict layer name -> dict of arrays (the pytree `apply` takes); assignable.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> sorted(model.params["dense"])
@@ -215,7 +215,7 @@ class Functional(Layer):
     def state(self) -> dict:
         """The current non-weight state (e.g. moving statistics), a dict like `params`; assignable.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,))
             >>> model = graphnet.Model(inputs, layers.BatchNormalization(name="bn")(inputs))
             >>> sorted(model.state["bn"])
@@ -237,7 +237,7 @@ class Functional(Layer):
     def get_weights(self) -> list:
         """Every weight as a NumPy array, in Keras's order and layouts.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> [w.shape for w in model.get_weights()]
@@ -248,7 +248,7 @@ class Functional(Layer):
     def set_weights(self, weights) -> None:
         """Set every weight from a list in `get_weights`'s order; shapes are checked.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> model.set_weights([np.ones((3, 2)), np.zeros(2)])
@@ -269,7 +269,7 @@ class Functional(Layer):
     def count_params(self) -> int:
         """Weights of every layer, each layer once (also one both nested and called directly).
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> model.count_params()
@@ -338,7 +338,7 @@ class Functional(Layer):
     def input(self):
         """The input tensor (a list or dict of them for several inputs), as Keras's `model.input`.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> model.input.shape
@@ -350,7 +350,7 @@ class Functional(Layer):
     def output(self):
         """The output tensor (a list or dict of them for several outputs).
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> model.output.shape

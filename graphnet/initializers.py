@@ -83,7 +83,7 @@ def _uninitialized(shape, dtype) -> np.ndarray:
 class Initializer:
     """Base: `init(shape, dtype="float32", generator=None)` returns a jax array.
 
-    Example:
+    Examples:
         >>> init = initializers.get("he_normal")
         >>> isinstance(init, initializers.Initializer)
         True
@@ -109,7 +109,7 @@ class Initializer:
 class Zeros(Initializer):
     """Keras Zeros: every value 0 (Keras's default bias initializer).
 
-    Example:
+    Examples:
         >>> print(np.asarray(initializers.Zeros()((2, 2))))
         [[0. 0.]
          [0. 0.]]
@@ -122,7 +122,7 @@ class Zeros(Initializer):
 class Ones(Initializer):
     """Keras Ones: every value 1 (the default scale of the normalization layers).
 
-    Example:
+    Examples:
         >>> print(np.asarray(initializers.Ones()((2, 2))))
         [[1. 1.]
          [1. 1.]]
@@ -135,7 +135,7 @@ class Ones(Initializer):
 class Constant(Initializer):
     """Every value equal to `value`.
 
-    Example:
+    Examples:
         >>> print(np.asarray(initializers.Constant(0.5)((3,))))
         [0.5 0.5 0.5]
     """
@@ -154,7 +154,7 @@ class Constant(Initializer):
 class RandomNormal(Initializer):
     """Normal draws with mean `mean` and standard deviation `stddev`.
 
-    Example:
+    Examples:
         >>> w = initializers.RandomNormal(mean=0.0, stddev=0.05, seed=0)((2, 3))
         >>> w.shape
         (2, 3)
@@ -175,7 +175,7 @@ class RandomNormal(Initializer):
 class TruncatedNormal(RandomNormal):
     """Normal draws, redrawn when more than two standard deviations from the mean.
 
-    Example:
+    Examples:
         >>> w = initializers.TruncatedNormal(stddev=1.0, seed=0)((100,))
         >>> bool(np.all(np.abs(w) <= 2.0))
         True
@@ -189,7 +189,7 @@ class TruncatedNormal(RandomNormal):
 class RandomUniform(Initializer):
     """Uniform draws in [minval, maxval).
 
-    Example:
+    Examples:
         >>> w = initializers.RandomUniform(minval=-1.0, maxval=1.0, seed=0)((2, 3))
         >>> bool(np.all(np.abs(w) <= 1.0))
         True
@@ -210,7 +210,7 @@ class RandomUniform(Initializer):
 class VarianceScaling(Initializer):
     """scale / fan, drawn uniform, truncated normal or normal (Keras's formulas).
 
-    Example:
+    Examples:
         >>> init = initializers.VarianceScaling(scale=2.0, mode="fan_in", seed=0)
         >>> init((4, 3)).shape
         (4, 3)
@@ -263,7 +263,7 @@ class GlorotUniform(_Preset):
     """Keras GlorotUniform (Xavier): uniform in ±sqrt(6 / (fan_in + fan_out)), Keras's default
     kernel initializer, so a layer's outputs keep the variance of its inputs.
 
-    Example:
+    Examples:
         >>> w = initializers.GlorotUniform(seed=0)((3, 2))
         >>> w.shape
         (3, 2)
@@ -274,7 +274,7 @@ class GlorotUniform(_Preset):
 class GlorotNormal(_Preset):
     """Keras GlorotNormal (Xavier): truncated normal with variance 2 / (fan_in + fan_out).
 
-    Example:
+    Examples:
         >>> w = initializers.GlorotNormal(seed=0)((3, 2))
         >>> w.shape
         (3, 2)
@@ -285,7 +285,7 @@ class GlorotNormal(_Preset):
 class HeUniform(_Preset):
     """Keras HeUniform: uniform in ±sqrt(6 / fan_in), for layers followed by ReLU (He et al., 2015).
 
-    Example:
+    Examples:
         >>> w = initializers.HeUniform(seed=0)((3, 2))
         >>> w.shape
         (3, 2)
@@ -296,7 +296,7 @@ class HeUniform(_Preset):
 class HeNormal(_Preset):
     """Keras HeNormal: truncated normal with variance 2 / fan_in, for layers followed by ReLU.
 
-    Example:
+    Examples:
         >>> w = initializers.HeNormal(seed=0)((3, 2))
         >>> w.shape
         (3, 2)
@@ -307,7 +307,7 @@ class HeNormal(_Preset):
 class LecunUniform(_Preset):
     """Keras LecunUniform: uniform in ±sqrt(3 / fan_in), for SELU networks.
 
-    Example:
+    Examples:
         >>> w = initializers.LecunUniform(seed=0)((3, 2))
         >>> w.shape
         (3, 2)
@@ -318,7 +318,7 @@ class LecunUniform(_Preset):
 class LecunNormal(_Preset):
     """Keras LecunNormal: truncated normal with variance 1 / fan_in, for SELU networks.
 
-    Example:
+    Examples:
         >>> w = initializers.LecunNormal(seed=0)((3, 2))
         >>> w.shape
         (3, 2)
@@ -329,7 +329,7 @@ class LecunNormal(_Preset):
 class Orthogonal(Initializer):
     """QR of a normal matrix, signs fixed by R's diagonal (Keras's recurrent default).
 
-    Example:
+    Examples:
         >>> w = initializers.Orthogonal(seed=0)((3, 2))
         >>> w.shape
         (3, 2)
@@ -358,7 +358,7 @@ class Orthogonal(Initializer):
 class Identity(Initializer):
     """`gain` times the identity matrix (2-D shapes only).
 
-    Example:
+    Examples:
         >>> print(np.asarray(initializers.Identity(gain=2.0)((2, 3))))
         [[2. 0. 0.]
          [0. 2. 0.]]

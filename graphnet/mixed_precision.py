@@ -27,7 +27,7 @@ def _dtype_name(name) -> str:
 class DTypePolicy:
     """Keras's DTypePolicy: `name`, `compute_dtype` and `variable_dtype` (strings).
 
-    Example:
+    Examples:
         >>> policy = graphnet.mixed_precision.DTypePolicy("mixed_float16")
         >>> policy.compute_dtype, policy.variable_dtype
         ('float16', 'float32')
@@ -97,7 +97,7 @@ def set_global_policy(policy) -> None:
     """Keras's set_global_policy / set_dtype_policy: a name or a DTypePolicy; None resets
     to float32. Only layers created afterwards follow it.
 
-    Example:
+    Examples:
         >>> graphnet.mixed_precision.set_global_policy("mixed_bfloat16")
         >>> layer = layers.Dense(2)
         >>> layer.compute_dtype, layer.variable_dtype
@@ -112,7 +112,7 @@ def global_policy() -> DTypePolicy:
     """The policy new layers take when given no `dtype=` (Keras's `global_policy`, alias
     `dtype_policy`).
 
-    Example:
+    Examples:
         >>> graphnet.mixed_precision.global_policy().name
         'float32'
     """

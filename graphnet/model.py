@@ -29,7 +29,7 @@ class Model(ModelFiles, Functional):
     function, derived from that graph alone. `Model.from_graph` builds a model from an
     edited copy of it.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(4,))
         >>> hidden = layers.Dense(8, activation="relu")(inputs)
         >>> model = graphnet.Model(inputs, layers.Dense(1)(hidden))
@@ -75,7 +75,7 @@ class Model(ModelFiles, Functional):
             ValueError: a layer cannot take its new input (the message names it and both
                 shapes), the graph has a cycle, or an output does not depend on the inputs.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,), name="x"), layers.Dense(2)])
             >>> graph = model.graph.copy()
             >>> graphnet.Model.from_graph(graph, name="copy").output_shape
@@ -123,7 +123,7 @@ class Model(ModelFiles, Functional):
     def layers(self) -> list:
         """The model's layers in Keras's order (inputs first), each once even if called twice.
 
-        Example:
+        Examples:
 >>> inputs = graphnet.Input((3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs))
             >>> [layer.name for layer in model.layers]
@@ -136,7 +136,7 @@ class Model(ModelFiles, Functional):
     def get_layer(self, name=None, index=None):
         """A layer by `name` (or by position `index` in `layers`); a ValueError lists the names.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.get_layer("dense").units
             2
@@ -156,7 +156,7 @@ class Model(ModelFiles, Functional):
         Works under jax.jit, grad, vmap and export; reads nothing from the layers.
         Dropout and other random layers need `rng` when `training=True`.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> outputs, state = model.apply(model.params, model.state, np.ones((4, 3), "float32"))
             >>> outputs.shape
@@ -237,7 +237,7 @@ class Model(ModelFiles, Functional):
         Raises:
             ValueError: an input is missing or has the wrong shape (the message names it).
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.predict(np.ones((5, 3), "float32"), verbose=0).shape
             (5, 2)
@@ -299,7 +299,7 @@ class Model(ModelFiles, Functional):
             KeyError: a dict key that names no output, or an unknown metric name (the message
                 gives close matches).
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
             >>> model.optimizer.learning_rate
@@ -337,7 +337,7 @@ class Model(ModelFiles, Functional):
     def opt_state(self):
         """The optimizer's optax state (made on first read after compile), or None.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.opt_state is None
             True
@@ -369,7 +369,7 @@ class Model(ModelFiles, Functional):
         ValueError; a key naming no trained output is a KeyError; a non-finite or negative
         weight is a ValueError.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,))
             >>> a, b = layers.Dense(1, name="a")(inputs), layers.Dense(1, name="b")(inputs)
             >>> model = graphnet.Model(inputs, [a, b])
@@ -450,7 +450,7 @@ class Model(ModelFiles, Functional):
             KeyError: a dict of inputs, targets or class weights with a key that names
                 nothing in the model.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.compile(optimizer="sgd", loss="mse")
             >>> x, y = np.ones((8, 3), "float32"), np.zeros((8, 2), "float32")
@@ -493,7 +493,7 @@ class Model(ModelFiles, Functional):
             ValueError: the model is not compiled, or the data do not fit its inputs and
                 outputs (the message names them).
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
             >>> x, y = np.ones((8, 3), "float32"), np.zeros((8, 2), "float32")
@@ -511,7 +511,7 @@ class Model(ModelFiles, Functional):
                        return_dict=False):
         """One optimizer step on one batch; returns the loss (and metrics), as Keras.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.compile(optimizer="sgd", loss="mse")
             >>> x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")
@@ -528,7 +528,7 @@ class Model(ModelFiles, Functional):
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) on one batch, without training, as Keras.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.compile(optimizer="sgd", loss="mse")
             >>> x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")

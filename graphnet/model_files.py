@@ -17,7 +17,7 @@ class ModelFiles:
     def to_dot(self, **options) -> str:
         """The model's picture as Graphviz DOT text; options as in `graphnet.plot_model`.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2)], name="tiny")
             >>> model.to_dot().splitlines()[0]
             'digraph "tiny" {'
@@ -27,7 +27,7 @@ class ModelFiles:
     def to_mermaid(self, **options) -> str:
         """The model's picture as a Mermaid flowchart; options as in `graphnet.plot_model`.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.to_mermaid().splitlines()[0]
             'flowchart TB'
@@ -44,7 +44,7 @@ class ModelFiles:
         """Print a table of layers: name and type, output shape, parameters, inbound layers.
         `cost=True` adds FLOPs and activation memory per node (`graphnet.cost`).
 
-        Example:
+        Examples:
 >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.summary(print_fn=lambda text: print(text.splitlines()[-3]))
             Total params: 8
@@ -74,7 +74,7 @@ class ModelFiles:
             ValueError: a `Lambda` or custom layer is not registered with
                 `graphnet.register_serializable` (the message names it).
 
-        Example:
+        Examples:
             >>> import os, tempfile; path = os.path.join(tempfile.mkdtemp(), "m.graphnet")
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.save(path)
@@ -87,7 +87,7 @@ class ModelFiles:
     def save_weights(self, filepath, overwrite=True):
         """Write the weights alone to a file (see `load_weights`).
 
-        Example:
+        Examples:
             >>> import os, tempfile; path = os.path.join(tempfile.mkdtemp(), "m.weights.h5")
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.save_weights(path); os.path.exists(path)
@@ -98,7 +98,7 @@ class ModelFiles:
     def load_weights(self, filepath):
         """Read weights written by `save_weights` into this model (same architecture).
 
-        Example:
+        Examples:
             >>> import os, tempfile; path = os.path.join(tempfile.mkdtemp(), "m.weights.h5")
             >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
             >>> model.save_weights(path); model.load_weights(path)
@@ -108,7 +108,7 @@ class ModelFiles:
     def get_config(self) -> dict:
         """The architecture as JSON-able data: layers, their configs and connections.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input((3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs))
             >>> graphnet.Model.from_config(model.get_config()).count_params()
@@ -125,7 +125,7 @@ class ModelFiles:
         """A new model (fresh weights) from the dict `get_config` returned; registered custom
         layers are found by name (`register_serializable`).
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input((3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs))
             >>> clone = graphnet.Model.from_config(model.get_config())

@@ -65,7 +65,7 @@ def register_serializable(name: str | None = None, package: str = "Custom"):
     `@register_serializable()` on a class or function, or
     `register_serializable(name="my_fn")(fn)`.
 
-    Example:
+    Examples:
         >>> @graphnet.register_serializable(package="Docs")
         ... class Double(layers.Layer):
         ...     def call(self, inputs):

@@ -9,7 +9,7 @@ from .registry import lookup
 class Regularizer:
     """Base class of weight penalties: `__call__(x)` returns a scalar added to the loss.
 
-    Example:
+    Examples:
         >>> class Sparse(regularizers.Regularizer):
         ...     def __call__(self, w):
         ...         return 0.01 * ops.sum(ops.abs(w))
@@ -30,7 +30,7 @@ class Regularizer:
 class L1L2(Regularizer):
     """l1 * sum(|x|) + l2 * sum(x^2).
 
-    Example:
+    Examples:
         >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
         >>> round(float(regularizers.L1L2(l1=0.01, l2=0.01)(w)), 4)
         0.0875
@@ -55,7 +55,7 @@ class L1L2(Regularizer):
 class L1(L1L2):
     """l1 * sum(|x|): pushes weights to exactly zero.
 
-    Example:
+    Examples:
         >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
         >>> round(float(regularizers.L1(0.01)(w)), 4)
         0.035
@@ -71,7 +71,7 @@ class L1(L1L2):
 class L2(L1L2):
     """l2 * sum(x^2): weight decay through the loss.
 
-    Example:
+    Examples:
         >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
         >>> round(float(regularizers.L2(0.01)(w)), 4)
         0.0525
@@ -87,7 +87,7 @@ class L2(L1L2):
 def l1(l1=0.01):
     """An `L1` penalty with factor `l1` (Keras's `regularizers.l1`).
 
-    Example:
+    Examples:
         >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
         >>> round(float(regularizers.l1(0.01)(w)), 4)
         0.035
@@ -98,7 +98,7 @@ def l1(l1=0.01):
 def l2(l2=0.01):
     """An `L2` penalty with factor `l2` (Keras's `regularizers.l2`).
 
-    Example:
+    Examples:
         >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
         >>> round(float(regularizers.l2(0.01)(w)), 4)
         0.0525
@@ -109,7 +109,7 @@ def l2(l2=0.01):
 def l1_l2(l1=0.0, l2=0.0):
     """Keras 3's `l1_l2`, whose factors default to 0 (Keras 2's were 0.01).
 
-    Example:
+    Examples:
         >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
         >>> round(float(regularizers.l1_l2(l1=0.01, l2=0.01)(w)), 4)
         0.0875
@@ -121,7 +121,7 @@ class OrthogonalRegularizer(Regularizer):
     """Keras OrthogonalRegularizer(factor=0.01, mode="rows"): `factor` times the mean |cosine|
     between pairs of L2-normalized rows (or columns) of a rank-2 weight.
 
-    Example:
+    Examples:
         >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
         >>> round(float(regularizers.OrthogonalRegularizer(factor=0.01)(w)), 6)
         0.004472

@@ -14,7 +14,7 @@ from .symbolic import SymbolicTensor
 class Sequential(Model):
     """Keras Sequential: a stack of layers, built once its input shape is known.
 
-    Example:
+    Examples:
         >>> model = graphnet.Sequential([graphnet.Input(shape=(4,)), layers.Dense(8, activation="relu"), layers.Dense(1)])
         >>> model.output_shape
         (None, 1)
@@ -37,7 +37,7 @@ class Sequential(Model):
     def add(self, layer):
         """Append a layer (or an `Input`) to the stack; shapes are checked when known.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential()
             >>> model.add(graphnet.Input(shape=(4,)))
             >>> model.add(layers.Dense(2))
@@ -73,7 +73,7 @@ class Sequential(Model):
     def pop(self):
         """Remove the last layer of the stack.
 
-        Example:
+        Examples:
             >>> model = graphnet.Sequential([graphnet.Input(shape=(4,)), layers.Dense(8), layers.Dense(1, name="last")])
             >>> model.pop().name
             'last'

@@ -9,7 +9,7 @@ from .timeseries import timeseries_dataset_from_array
 def set_random_seed(seed: int) -> None:
     """Seed everything graphnet draws: initial weights, dropout and shuffling.
 
-    Example:
+    Examples:
         >>> graphnet.utils.set_random_seed(42)
         >>> a = layers.Dense(2)(graphnet.Input(shape=(3,)))
     """
@@ -21,7 +21,7 @@ def set_random_seed(seed: int) -> None:
 def to_categorical(y, num_classes=None, dtype="float32"):
     """One-hot encode integer labels, as `keras.utils.to_categorical`.
 
-    Example:
+    Examples:
         >>> graphnet.utils.to_categorical([0, 2, 1], num_classes=3)
         array([[1., 0., 0.],
                [0., 0., 1.],
@@ -56,7 +56,7 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         ValueError: `padding` or `truncating` is not "pre"/"post", the items' shapes differ,
             or `value` is a string for a non-text dtype.
 
-    Example:
+    Examples:
         >>> graphnet.utils.pad_sequences([[1, 2], [3, 4, 5]], maxlen=3)
         array([[0, 1, 2],
                [3, 4, 5]], dtype=int32)
@@ -141,7 +141,7 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
         ValueError: the arrays' lengths differ, or the sizes do not split the dataset into
             two non-empty parts.
 
-    Example:
+    Examples:
         >>> left, right = graphnet.utils.split_dataset(np.arange(10), left_size=0.8)
         >>> len(left), len(right)
         (8, 2)
@@ -172,7 +172,7 @@ class PyDataset:
     like any re-iterable of batches. (Keras's `workers`/`use_multiprocessing` are accepted
     and ignored: batches are read on the host while the device runs the previous chunk.)
 
-    Example:
+    Examples:
         >>> class Ones(graphnet.utils.PyDataset):
         ...     def __len__(self):
         ...         return 2

@@ -287,7 +287,7 @@ def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
     `input_shape`: the sizes without the batch axis (one tuple, a list per input or a dict
     by input name), needed when an input has unknown sizes besides the batch.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> table = graphnet.cost(model, batch_size=4)
@@ -419,7 +419,7 @@ def whole_model(model, batch_size=1, training=False, input_shape=None) -> dict:
     backward with `training=True`) and the bytes its backward pass keeps: the numbers the
     table is checked against.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> sorted(graphnet.costing.whole_model(model, batch_size=4))

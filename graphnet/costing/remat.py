@@ -21,7 +21,7 @@ AUTO_EXTRA_FLOPS = 0.1     # "auto": recompute while the step does at most 10% m
 class RematPlan:
     """The nodes to recompute and the estimates that chose them (bytes per step).
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> plan = graphnet.costing.remat_plan(model, ["dense"], batch_size=4)
@@ -78,7 +78,7 @@ def choose_remat(table, budget) -> RematPlan:
     peak fits `budget` (bytes); with "auto", the best nodes while the recomputed forward
     FLOPs stay within `AUTO_EXTRA_FLOPS` of the step's (forward and backward) FLOPs.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> table = graphnet.cost(model, batch_size=4, training=True)
@@ -120,7 +120,7 @@ def remat_plan(model, remat, batch_size=32, input_shape=None) -> RematPlan:
     a budget / "auto" planned on a training cost table for `batch_size` rows (fit's default
     batch size; plan for another with this function and pass the plan to compile).
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> plan = graphnet.costing.remat_plan(model, ["dense"], batch_size=4)

@@ -19,7 +19,7 @@ class NodeCost:
     saves it, so each tensor is counted once over the table. `None` is "n/a": `note` says
     why, never a silent zero.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> row = graphnet.cost(model, batch_size=4).rows[-1]
@@ -51,7 +51,7 @@ class NodeCost:
     def to_dict(self) -> dict:
         """The row as a dict of plain values (tuples as lists), ready for JSON.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> row = graphnet.cost(model, batch_size=4).rows[-1]
@@ -74,7 +74,7 @@ class Cost:
     `str()` is an aligned table; `to_dicts()` / `to_json()` give plain data. Index by node
     key (`table["dense"]`) or iterate the rows.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> table = graphnet.cost(model, batch_size=4)
@@ -105,7 +105,7 @@ class Cost:
     def unknown(self) -> list:
         """Nodes XLA could not cost alone ("n/a" rows).
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> graphnet.cost(model, batch_size=4).unknown
@@ -118,7 +118,7 @@ class Cost:
         """Sums over the rows; FLOPs and saved bytes over the rows that have them (see
         `unknown`). Saved bytes add up because each tensor is counted by one row.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> sorted(graphnet.cost(model, batch_size=4).totals)
@@ -135,7 +135,7 @@ class Cost:
     def to_dicts(self) -> list:
         """One dict per row, in graph order.
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> rows = graphnet.cost(model, batch_size=4).to_dicts()
@@ -147,7 +147,7 @@ class Cost:
     def to_json(self, **kwargs) -> str:
         """The rows and totals as JSON; `kwargs` go to `json.dumps` (e.g. `indent=1`).
 
-        Example:
+        Examples:
             >>> inputs = graphnet.Input(shape=(3,), name="x")
             >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
             >>> text = graphnet.cost(model, batch_size=4).to_json()

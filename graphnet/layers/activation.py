@@ -20,7 +20,7 @@ class ReLU(_Elementwise):
     """Keras ReLU(max_value=None, negative_slope=0.0, threshold=0.0):
     `x` above `threshold`, `negative_slope * (x - threshold)` below, capped at `max_value`.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.ReLU(max_value=0.8, threshold=0.1)(x).shape
         (None, 4)
@@ -53,7 +53,7 @@ class LeakyReLU(_Elementwise):
     """Keras LeakyReLU: x where x >= 0, else negative_slope * x (default 0.3, unlike the
     `leaky_relu` function's 0.2, as in Keras).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.LeakyReLU(negative_slope=0.2)(x).shape
         (None, 4)
@@ -78,7 +78,7 @@ class LeakyReLU(_Elementwise):
 class ELU(_Elementwise):
     """Keras ELU(alpha=1.0): x for x > 0, alpha * (exp(x) - 1) otherwise.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.ELU(alpha=0.7)(x).shape
         (None, 4)
@@ -99,7 +99,7 @@ class Softmax(_Elementwise):
     """Keras Softmax(axis=-1); masked positions get a large negative logit first (Keras's
     rule), so they receive ~0 probability.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 2))
         >>> layers.Softmax(axis=1)(x).shape
         (None, 3, 2)
@@ -127,7 +127,7 @@ class PReLU(Layer):
     """Keras PReLU: `max(x, 0) - alpha * max(-x, 0)`, a learned `alpha` per element of the
     sample shape (size 1 along `shared_axes`, 1-indexed like Keras).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.PReLU()(x).shape
         (None, 4)

@@ -75,7 +75,7 @@ class _AdaptivePooling(Layer):
 class AdaptiveAveragePooling1D(_AdaptivePooling):
     """Keras AdaptiveAveragePooling1D(output_size): the mean over adaptive windows of steps.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(7, 2))
         >>> layers.AdaptiveAveragePooling1D(3)(x).shape
         (None, 3, 2)
@@ -87,7 +87,7 @@ class AdaptiveAveragePooling2D(_AdaptivePooling):
     """Keras AdaptiveAveragePooling2D(output_size): the mean over adaptive boxes of rows and
     columns.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 5, 2))
         >>> layers.AdaptiveAveragePooling2D(2)(x).shape
         (None, 2, 2, 2)
@@ -98,7 +98,7 @@ class AdaptiveAveragePooling2D(_AdaptivePooling):
 class AdaptiveAveragePooling3D(_AdaptivePooling):
     """Keras AdaptiveAveragePooling3D(output_size): the mean over adaptive 3D boxes.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 3, 3, 2))
         >>> layers.AdaptiveAveragePooling3D(2)(x).shape
         (None, 2, 2, 2, 2)
@@ -109,7 +109,7 @@ class AdaptiveAveragePooling3D(_AdaptivePooling):
 class AdaptiveMaxPooling1D(_AdaptivePooling):
     """Keras AdaptiveMaxPooling1D(output_size): the maximum over adaptive windows of steps.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(7, 2))
         >>> layers.AdaptiveMaxPooling1D(3)(x).shape
         (None, 3, 2)
@@ -121,7 +121,7 @@ class AdaptiveMaxPooling2D(_AdaptivePooling):
     """Keras AdaptiveMaxPooling2D(output_size): the maximum over adaptive boxes of rows and
     columns.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 5, 2))
         >>> layers.AdaptiveMaxPooling2D(2)(x).shape
         (None, 2, 2, 2)
@@ -132,7 +132,7 @@ class AdaptiveMaxPooling2D(_AdaptivePooling):
 class AdaptiveMaxPooling3D(_AdaptivePooling):
     """Keras AdaptiveMaxPooling3D(output_size): the maximum over adaptive 3D boxes.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 3, 3, 2))
         >>> layers.AdaptiveMaxPooling3D(2)(x).shape
         (None, 2, 2, 2, 2)

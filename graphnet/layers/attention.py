@@ -20,7 +20,7 @@ class MultiHeadAttention(Layer):
     Embedding with mask_zero, passed as query_mask/value_mask/key_mask) restrict the
     attention as in Keras; the output carries the query's mask.
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(5, 4))
         >>> b = graphnet.Input(shape=(5, 4))
         >>> layers.MultiHeadAttention(num_heads=2, key_dim=3)(a, b).shape
@@ -321,7 +321,7 @@ class Attention(_BaseDenseAttention):
         seed: an int, for the same dropout draws every run, or None.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(3, 4))
         >>> b = graphnet.Input(shape=(5, 4))
         >>> layers.Attention()([a, b]).shape
@@ -375,7 +375,7 @@ class AdditiveAttention(_BaseDenseAttention):
         dropout: the fraction of attention weights dropped when training.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(3, 4))
         >>> b = graphnet.Input(shape=(5, 4))
         >>> layers.AdditiveAttention()([a, b]).shape

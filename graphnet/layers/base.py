@@ -39,7 +39,7 @@ class Layer:
     assigned in `call` become the call's new state. Layers held in attributes are
     sub-layers: their weights nest under their names.
 
-    Example:
+    Examples:
         >>> class Double(layers.Layer):
         ...     def call(self, inputs):
         ...         return 2.0 * inputs
@@ -285,7 +285,7 @@ class Layer:
     def weights(self) -> list:
         """Keras `layer.weights`: Variables, own first, then sub-layers' (each once).
 
-        Example:
+        Examples:
             >>> layer = layers.Dense(2); _ = layer(graphnet.Input(shape=(3,)))
             >>> [w.shape for w in layer.weights]
             [(3, 2), (2,)]
@@ -297,7 +297,7 @@ class Layer:
     def trainable_weights(self) -> list:
         """The trainable weights as Keras `Variable`s; none for a frozen layer.
 
-        Example:
+        Examples:
             >>> layer = layers.Dense(2); _ = layer(graphnet.Input(shape=(3,)))
             >>> layer.trainable = False; len(layer.trainable_weights)
             0
@@ -308,7 +308,7 @@ class Layer:
     def non_trainable_weights(self) -> list:
         """The weights training does not change, as `Variable`s (all of a frozen layer's).
 
-        Example:
+        Examples:
             >>> layer = layers.BatchNormalization(); _ = layer(graphnet.Input(shape=(3,)))
             >>> [w.shape for w in layer.non_trainable_weights]
             [(3,), (3,)]

@@ -188,7 +188,7 @@ class Conv1D(_PlainConv):
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6, 2))
         >>> layers.Conv1D(2, 3, padding="same")(x).shape
         (None, 6, 2)
@@ -220,7 +220,7 @@ class Conv2D(_PlainConv):
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6, 6, 2))
         >>> layers.Conv2D(2, 2, strides=2, activation="relu")(x).shape
         (None, 3, 3, 2)
@@ -251,7 +251,7 @@ class Conv3D(_PlainConv):
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 3, 3, 2))
         >>> layers.Conv3D(2, 2)(x).shape
         (None, 2, 2, 2, 2)
@@ -265,7 +265,7 @@ class DepthwiseConv2D(_Conv):
     Output channel `c * depth_multiplier + m` is input channel c through filter m, as Keras
     orders them.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 5, 2))
         >>> layers.DepthwiseConv2D(2, depth_multiplier=2)(x).shape
         (None, 4, 4, 4)
@@ -314,7 +314,7 @@ class SeparableConv2D(_Conv):
     Weights `[depthwise_kernel (kh, kw, in, multiplier), pointwise_kernel (1, 1, in *
     multiplier, filters), bias]`.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 5, 2))
         >>> layers.SeparableConv2D(3, 2, padding="same")(x).shape
         (None, 5, 5, 3)
@@ -368,7 +368,7 @@ class DepthwiseConv1D(DepthwiseConv2D):
     """Keras DepthwiseConv1D: one filter bank per input channel over the steps, kernel
     (k, in, multiplier).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6, 2))
         >>> layers.DepthwiseConv1D(3, depth_multiplier=2)(x).shape
         (None, 4, 4)
@@ -386,7 +386,7 @@ class SeparableConv1D(SeparableConv2D):
     `filters`; weights `[depthwise_kernel (k, in, multiplier), pointwise_kernel (1, in *
     multiplier, filters), bias]`.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6, 2))
         >>> layers.SeparableConv1D(3, 2, padding="same")(x).shape
         (None, 6, 3)
@@ -482,7 +482,7 @@ class Conv1DTranspose(_ConvTranspose):
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 2))
         >>> layers.Conv1DTranspose(2, 3, strides=2)(x).shape
         (None, 9, 2)
@@ -509,7 +509,7 @@ class Conv2DTranspose(_ConvTranspose):
             `kernel_regularizer` and `bias_regularizer` as for Conv2D, and the base layer's
             arguments (`name`, `trainable`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 2))
         >>> layers.Conv2DTranspose(2, 3, strides=2, padding="same")(x).shape
         (None, 8, 8, 2)
@@ -545,7 +545,7 @@ class Conv3DTranspose(_ConvTranspose):
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(2, 2, 2, 2))
         >>> layers.Conv3DTranspose(2, 2)(x).shape
         (None, 3, 3, 3, 2)

@@ -13,7 +13,7 @@ from .base import Layer, shape_str
 class Dense(Layer):
     """Keras Dense: activation(x @ kernel + bias) on the last axis.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.Dense(3, activation="relu")(x).shape
         (None, 3)
@@ -79,7 +79,7 @@ class Dense(Layer):
 class Activation(Layer):
     """Keras Activation: applies a named or callable activation.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.Activation("tanh")(x).shape
         (None, 4)
@@ -104,7 +104,7 @@ class Activation(Layer):
 class Dropout(Layer):
     """Keras Dropout: zeroes a fraction `rate` when training, scaling the rest by 1/(1-rate).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.Dropout(0.3)(x).shape
         (None, 4)
@@ -143,7 +143,7 @@ class Dropout(Layer):
 class Flatten(Layer):
     """Keras Flatten: (batch, ...) to (batch, prod(...)).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(2, 3))
         >>> layers.Flatten()(x).shape
         (None, 6)
@@ -167,7 +167,7 @@ class Flatten(Layer):
 class Reshape(Layer):
     """Keras Reshape: `target_shape` excludes the batch axis; one -1 is inferred.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6,))
         >>> layers.Reshape((3, 2))(x).shape
         (None, 3, 2)
@@ -202,7 +202,7 @@ class Reshape(Layer):
 class Permute(Layer):
     """Keras Permute: `dims` are 1-indexed and exclude the batch axis.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(2, 3))
         >>> layers.Permute((2, 1))(x).shape
         (None, 3, 2)
@@ -231,7 +231,7 @@ class Permute(Layer):
 class RepeatVector(Layer):
     """Keras RepeatVector: (batch, features) to (batch, n, features).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3,))
         >>> layers.RepeatVector(2)(x).shape
         (None, 2, 3)
@@ -257,7 +257,7 @@ class RepeatVector(Layer):
 class Identity(Layer):
     """Keras Identity: returns its input unchanged.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3,))
         >>> layers.Identity()(x).shape
         (None, 3)
@@ -278,7 +278,7 @@ class Lambda(Layer):
     an unregistered function, as its compiled Python code, as Keras does. Loading code
     runs it, so `load_model` refuses it unless given `safe_mode=False`.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3,))
         >>> layers.Lambda(lambda t: t * 2.0 + 1.0)(x).shape
         (None, 3)

@@ -13,7 +13,7 @@ class Embedding(Layer):
     which the recurrent layers after it honour. `input_length` (Keras 2) only fixes the
     input shape, so a Sequential model is built as soon as it is added.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5,), dtype="int32")
         >>> layers.Embedding(10, 4)(x).shape
         (None, 5, 4)

@@ -13,7 +13,7 @@ __all__ = ["Input", "InputLayer"]
 class InputLayer(Layer):
     """The layer behind `Input`: holds the shape and dtype the model is fed with.
 
-    Example:
+    Examples:
         >>> model = graphnet.Sequential([layers.InputLayer(shape=(3,)), layers.Dense(2)])
         >>> model.input_shape
         (None, 3)
@@ -49,7 +49,7 @@ class InputLayer(Layer):
 def Input(shape=None, dtype="float32", name=None, batch_size=None, batch_shape=None):
     """A symbolic model input; `shape` excludes the batch axis (None for variable sizes).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(None, 8), name="tokens")
         >>> x.shape
         (None, None, 8)

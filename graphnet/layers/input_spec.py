@@ -11,7 +11,7 @@ class InputSpec:
     A layer sets `self.input_spec` (one spec, or a list with one per input tensor) and gets
     Keras's error naming the layer, the input, what it expected and what it received.
 
-    Example:
+    Examples:
         >>> spec = layers.InputSpec(ndim=3, axes={-1: 4})
         >>> spec.ndim
         3

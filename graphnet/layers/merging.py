@@ -67,7 +67,7 @@ class _Merge(Layer):
 class Add(_Merge):
     """Keras Add: element-wise sum of the inputs.
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(4,))
         >>> b = graphnet.Input(shape=(4,))
         >>> layers.Add()([a, b]).shape
@@ -79,7 +79,7 @@ class Add(_Merge):
 class Subtract(_Merge):
     """Keras Subtract: inputs[0] - inputs[1].
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(4,))
         >>> b = graphnet.Input(shape=(4,))
         >>> layers.Subtract()([a, b]).shape
@@ -92,7 +92,7 @@ class Subtract(_Merge):
 class Multiply(_Merge):
     """Keras Multiply: element-wise product.
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(4,))
         >>> b = graphnet.Input(shape=(4,))
         >>> layers.Multiply()([a, b]).shape
@@ -104,7 +104,7 @@ class Multiply(_Merge):
 class Maximum(_Merge):
     """Keras Maximum: element-wise maximum.
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(4,))
         >>> b = graphnet.Input(shape=(4,))
         >>> layers.Maximum()([a, b]).shape
@@ -116,7 +116,7 @@ class Maximum(_Merge):
 class Minimum(_Merge):
     """Keras Minimum: element-wise minimum.
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(4,))
         >>> b = graphnet.Input(shape=(4,))
         >>> layers.Minimum()([a, b]).shape
@@ -128,7 +128,7 @@ class Minimum(_Merge):
 class Average(_Merge):
     """Keras Average: element-wise mean.
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(4,))
         >>> b = graphnet.Input(shape=(4,))
         >>> layers.Average()([a, b]).shape
@@ -142,7 +142,7 @@ class Average(_Merge):
 class Concatenate(_Merge):
     """Keras Concatenate(axis=-1): all other axes must agree.
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(4,))
         >>> b = graphnet.Input(shape=(3,))
         >>> layers.Concatenate()([a, b]).shape
@@ -199,7 +199,7 @@ class Dot(_Merge):
     Contracts `axes[0]` of the first with `axes[1]` of the second, sharing the batch axis;
     a result with only the batch axis left gets a trailing axis of 1, as Keras's batch_dot.
 
-    Example:
+    Examples:
         >>> a = graphnet.Input(shape=(4,))
         >>> b = graphnet.Input(shape=(4,))
         >>> layers.Dot(axes=1)([a, b]).shape

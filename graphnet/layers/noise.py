@@ -17,7 +17,7 @@ class GaussianNoise(Layer):
     """Keras GaussianNoise(stddev): adds N(0, stddev^2) noise when training; identity
     otherwise.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.GaussianNoise(0.5)(x).shape
         (None, 4)
@@ -52,7 +52,7 @@ class GaussianDropout(Layer):
     """Keras GaussianDropout(rate): multiplies by N(1, rate / (1 - rate)) noise when
     training; identity otherwise.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.GaussianDropout(0.3)(x).shape
         (None, 4)
@@ -113,7 +113,7 @@ class _SpatialDropout(Dropout):
 class SpatialDropout1D(_SpatialDropout):
     """Keras SpatialDropout1D(rate): drops whole channels of (batch, steps, channels).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 2))
         >>> layers.SpatialDropout1D(0.3)(x).shape
         (None, 5, 2)
@@ -124,7 +124,7 @@ class SpatialDropout1D(_SpatialDropout):
 class SpatialDropout2D(_SpatialDropout):
     """Keras SpatialDropout2D(rate): drops whole channels of (batch, rows, cols, channels).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 3, 2))
         >>> layers.SpatialDropout2D(0.3)(x).shape
         (None, 3, 3, 2)
@@ -138,7 +138,7 @@ class SpatialDropout2D(_SpatialDropout):
 class SpatialDropout3D(_SpatialDropout):
     """Keras SpatialDropout3D(rate): drops whole channels of 3D feature maps.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(2, 2, 2, 2))
         >>> layers.SpatialDropout3D(0.3)(x).shape
         (None, 2, 2, 2, 2)
@@ -156,7 +156,7 @@ class AlphaDropout(Layer):
     saturation, then an affine map that keeps the mean and variance (self-normalizing
     networks); identity when not training.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.AlphaDropout(0.3)(x).shape
         (None, 4)
@@ -200,7 +200,7 @@ class ActivityRegularization(Layer):
     """Keras ActivityRegularization(l1=0.0, l2=0.0): the identity, adding
     `l1 * sum|x| + l2 * sum x^2` of its output (divided by the batch size) to the loss.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.ActivityRegularization(l1=0.1)(x).shape
         (None, 4)

@@ -104,7 +104,7 @@ class BatchNormalization(_Normalization):
     as `m * momentum + batch_stat * (1 - momentum)`. The variance is the biased one, as Keras.
     A frozen layer (`trainable=False`) always uses and keeps its moving statistics (Keras 3).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.BatchNormalization()(x).shape
         (None, 4)
@@ -166,7 +166,7 @@ class LayerNormalization(_Normalization):
 
     Its inputs are not cast to compute_dtype (Keras sets autocast off for it).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.LayerNormalization()(x).shape
         (None, 4)
@@ -193,7 +193,7 @@ class GroupNormalization(_Normalization):
     Written as Keras computes it (`x * inv + (beta - mean * inv)`, `inv = gamma /
     sqrt(var + epsilon)`), in float32 under a 16-bit policy.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 4))
         >>> layers.GroupNormalization(groups=2)(x).shape
         (None, 3, 4)
@@ -255,7 +255,7 @@ class UnitNormalization(Layer):
     """Keras UnitNormalization(axis=-1): each sample scaled to unit L2 norm over `axis`,
     as `x * min(rsqrt(sum(x^2)), 1e12)` (a zero vector stays zero).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.UnitNormalization()(x).shape
         (None, 4)
@@ -289,7 +289,7 @@ class RMSNormalization(Layer):
     The axes must be the last ones: Keras multiplies by `scale` by broadcasting from the
     right, so other axes would scale the wrong positions.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.RMSNormalization()(x).shape
         (None, 4)

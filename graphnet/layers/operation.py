@@ -97,7 +97,7 @@ def decode(value):
 class Operation(Layer):
     """One `graphnet.ops` call in a graph: `op` by name, its constant arguments in config.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3,))
         >>> y = ops.exp(x)
         >>> type(y.node.layer).__name__

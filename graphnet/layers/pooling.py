@@ -46,7 +46,7 @@ class _Pooling(Layer):
 class MaxPooling1D(_Pooling):
     """Keras MaxPooling1D(pool_size=2) over (batch, steps, channels).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6, 2))
         >>> layers.MaxPooling1D(2)(x).shape
         (None, 3, 2)
@@ -58,7 +58,7 @@ class AveragePooling1D(_Pooling):
     """Keras AveragePooling1D(pool_size); "same" windows average their real elements.
     `pool_size` has no default, as in Keras.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6, 2))
         >>> layers.AveragePooling1D(2)(x).shape
         (None, 3, 2)
@@ -72,7 +72,7 @@ class AveragePooling1D(_Pooling):
 class MaxPooling2D(_Pooling):
     """Keras MaxPooling2D(pool_size=(2, 2)) over (batch, rows, cols, channels).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 2))
         >>> layers.MaxPooling2D(2)(x).shape
         (None, 2, 2, 2)
@@ -87,7 +87,7 @@ class AveragePooling2D(_Pooling):
     """Keras AveragePooling2D(pool_size); "same" windows average their real elements.
     `pool_size` has no default, as in Keras.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 5, 2))
         >>> layers.AveragePooling2D(2, padding="same")(x).shape
         (None, 3, 3, 2)
@@ -101,7 +101,7 @@ class AveragePooling2D(_Pooling):
 class MaxPooling3D(_Pooling):
     """Keras MaxPooling3D(pool_size=(2, 2, 2)) over (batch, depth, rows, cols, channels).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 4, 2))
         >>> layers.MaxPooling3D(2)(x).shape
         (None, 2, 2, 2, 2)
@@ -117,7 +117,7 @@ class AveragePooling3D(_Pooling):
     """Keras AveragePooling3D(pool_size); "same" windows average their real elements.
     `pool_size` has no default, as in Keras.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 3, 3, 2))
         >>> layers.AveragePooling3D(2, padding="same")(x).shape
         (None, 2, 2, 2, 2)
@@ -159,7 +159,7 @@ class _GlobalPooling(Layer):
 class GlobalMaxPooling1D(_GlobalPooling):
     """Keras GlobalMaxPooling1D: max over steps.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6, 2))
         >>> layers.GlobalMaxPooling1D()(x).shape
         (None, 2)
@@ -170,7 +170,7 @@ class GlobalMaxPooling1D(_GlobalPooling):
 class GlobalMaxPooling2D(_GlobalPooling):
     """Keras GlobalMaxPooling2D: max over rows and cols.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 2))
         >>> layers.GlobalMaxPooling2D()(x).shape
         (None, 2)
@@ -181,7 +181,7 @@ class GlobalMaxPooling2D(_GlobalPooling):
 class GlobalAveragePooling2D(_GlobalPooling):
     """Keras GlobalAveragePooling2D: mean over rows and cols.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 2))
         >>> layers.GlobalAveragePooling2D()(x).shape
         (None, 2)
@@ -192,7 +192,7 @@ class GlobalAveragePooling2D(_GlobalPooling):
 class GlobalAveragePooling1D(_GlobalPooling):
     """Keras GlobalAveragePooling1D: mean over steps, over unmasked steps only given a mask.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6, 2))
         >>> layers.GlobalAveragePooling1D()(x).shape
         (None, 2)
@@ -214,7 +214,7 @@ class GlobalAveragePooling1D(_GlobalPooling):
 class GlobalMaxPooling3D(_GlobalPooling):
     """Keras GlobalMaxPooling3D: max over depth, rows and cols.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 3, 3, 2))
         >>> layers.GlobalMaxPooling3D()(x).shape
         (None, 2)
@@ -225,7 +225,7 @@ class GlobalMaxPooling3D(_GlobalPooling):
 class GlobalAveragePooling3D(_GlobalPooling):
     """Keras GlobalAveragePooling3D: mean over depth, rows and cols.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 3, 3, 2))
         >>> layers.GlobalAveragePooling3D()(x).shape
         (None, 2)

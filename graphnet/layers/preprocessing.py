@@ -16,7 +16,7 @@ KERAS_EPSILON = 1e-7
 class Rescaling(Layer):
     """Keras Rescaling(scale, offset=0.0): `x * scale + offset` (e.g. 1/255 for pixels).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4,))
         >>> layers.Rescaling(0.5, offset=-1.0)(x).shape
         (None, 4)
@@ -45,7 +45,7 @@ class Normalization(Layer):
     undoes it. Without `mean`/`variance`, `adapt(data)` computes them (population variance)
     and they are the layer's weights `[mean, variance, count]`, as in Keras.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(2,))
         >>> layers.Normalization(mean=[0.5, -1.0], variance=[4.0, 1.0])(x).shape
         (None, 2)
@@ -157,7 +157,7 @@ class CategoryEncoding(Layer):
     "one_hot", "multi_hot" or "count" vectors of length `num_tokens` (weighted counts with
     `count_weights`).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3,), dtype="int32")
         >>> layers.CategoryEncoding(6, output_mode="multi_hot")(x).shape
         (None, 6)
@@ -325,7 +325,7 @@ class RandomFlip(_Augmentation):
         seed: an int, for the same draws every run, or None.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 2))
         >>> layers.RandomFlip()(x).shape
         (None, 4, 4, 2)
@@ -366,7 +366,7 @@ class RandomRotation(_Geometric):
         fill_value: the value of "constant" filling.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 2))
         >>> layers.RandomRotation(0.1)(x).shape
         (None, 4, 4, 2)
@@ -406,7 +406,7 @@ class RandomZoom(_Geometric):
         fill_value: the value of "constant" filling.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 2))
         >>> layers.RandomZoom(0.1)(x).shape
         (None, 4, 4, 2)
@@ -452,7 +452,7 @@ class RandomTranslation(_Geometric):
         fill_value: the value of "constant" filling.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 2))
         >>> layers.RandomTranslation(0.1, 0.1)(x).shape
         (None, 4, 4, 2)
@@ -495,7 +495,7 @@ class RandomContrast(_Augmentation):
         seed: an int, for the same draws every run, or None.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 2))
         >>> layers.RandomContrast(0.2)(x).shape
         (None, 4, 4, 2)

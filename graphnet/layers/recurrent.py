@@ -220,7 +220,7 @@ def _recurrent_input(h, h_dropout):
 class SimpleRNN(_RNN):
     """Keras SimpleRNN: h = activation(x @ kernel + h @ recurrent_kernel + bias).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 2))
         >>> layers.SimpleRNN(3, return_sequences=True)(x).shape
         (None, 5, 3)
@@ -234,7 +234,7 @@ class SimpleRNN(_RNN):
 class LSTM(_RNN):
     """Keras LSTM: gates i, f, c, o; `unit_forget_bias` starts the forget bias at 1.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 2))
         >>> layers.LSTM(3)(x).shape
         (None, 3)
@@ -280,7 +280,7 @@ class GRU(_RNN):
     `h @ recurrent_kernel + recurrent_bias`; reset_after=False: bias (3 * units,), the
     reset gate multiplies h before its matmul.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 2))
         >>> layers.GRU(3, go_backwards=True)(x).shape
         (None, 3)
@@ -341,7 +341,7 @@ class Bidirectional(Layer):
     is flipped back to input order before merging. As Keras does, both copies output
     zeros at masked steps when they return sequences.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 2))
         >>> layers.Bidirectional(layers.LSTM(2, return_sequences=True))(x).shape
         (None, 5, 4)

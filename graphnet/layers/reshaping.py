@@ -83,7 +83,7 @@ class _UpSampling(_Spatial):
 class UpSampling1D(_UpSampling):
     """Keras UpSampling1D(size=2): each step repeated `size` times.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 2))
         >>> layers.UpSampling1D(2)(x).shape
         (None, 6, 2)
@@ -101,7 +101,7 @@ class UpSampling2D(_UpSampling):
     """Keras UpSampling2D(size=(2, 2), interpolation="nearest"|"bilinear"); bilinear is
     `jax.image.resize`, as Keras's JAX backend does it.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(2, 3, 2))
         >>> layers.UpSampling2D((2, 1))(x).shape
         (None, 4, 3, 2)
@@ -119,7 +119,7 @@ class UpSampling2D(_UpSampling):
 class UpSampling3D(_UpSampling):
     """Keras UpSampling3D(size=(2, 2, 2)): each of the three spatial axes repeated.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(2, 2, 2, 2))
         >>> layers.UpSampling3D(2)(x).shape
         (None, 4, 4, 4, 2)
@@ -171,7 +171,7 @@ class _Padding(_Spatial):
 class ZeroPadding1D(_Padding):
     """Keras ZeroPadding1D(padding=1): zeros before/after the steps (an int or a pair).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 2))
         >>> layers.ZeroPadding1D((1, 2))(x).shape
         (None, 6, 2)
@@ -186,7 +186,7 @@ class ZeroPadding2D(_Padding):
     """Keras ZeroPadding2D(padding=(1, 1)): an int, (rows, cols) or ((top, bottom), (left,
     right)).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(2, 3, 2))
         >>> layers.ZeroPadding2D(((1, 0), (0, 2)))(x).shape
         (None, 3, 5, 2)
@@ -200,7 +200,7 @@ class ZeroPadding2D(_Padding):
 class Cropping1D(_Padding):
     """Keras Cropping1D(cropping=(1, 1)): steps removed before/after.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(6, 2))
         >>> layers.Cropping1D((1, 2))(x).shape
         (None, 3, 2)
@@ -214,7 +214,7 @@ class Cropping1D(_Padding):
 class Cropping2D(_Padding):
     """Keras Cropping2D(cropping=((0, 0), (0, 0))): rows and cols removed at each edge.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 5, 2))
         >>> layers.Cropping2D(((1, 0), (0, 2)))(x).shape
         (None, 3, 3, 2)
@@ -229,7 +229,7 @@ class ZeroPadding3D(_Padding):
     """Keras ZeroPadding3D(padding=((1, 1), (1, 1), (1, 1))): an int, three ints or three
     (before, after) pairs.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(2, 2, 2, 2))
         >>> layers.ZeroPadding3D(1)(x).shape
         (None, 4, 4, 4, 2)
@@ -244,7 +244,7 @@ class Cropping3D(_Padding):
     """Keras Cropping3D(cropping=((1, 1), (1, 1), (1, 1))): removed at each edge of the three
     spatial axes.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(4, 4, 4, 2))
         >>> layers.Cropping3D(1)(x).shape
         (None, 2, 2, 2, 2)

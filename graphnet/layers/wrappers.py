@@ -10,7 +10,7 @@ class Masking(Layer):
     """Keras Masking(mask_value=0.0): steps whose features all equal `mask_value` are
     masked (and zeroed), so the layers after it (RNNs, pooling, attention) skip them.
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(5, 2))
         >>> layers.Masking(0.0)(x).shape
         (None, 5, 2)
@@ -41,7 +41,7 @@ class TimeDistributed(Layer):
     """Keras TimeDistributed(layer): `layer` applied to every step of axis 1, with one set of
     weights (the wrapped layer's, in its order). Runs as one call on (batch * steps, ...).
 
-    Example:
+    Examples:
         >>> x = graphnet.Input(shape=(3, 4))
         >>> layers.TimeDistributed(layers.Dense(2))(x).shape
         (None, 3, 2)

@@ -96,7 +96,7 @@ class Precision(_ThresholdMetric):
         name: the metric's name in the logs.
         dtype: the dtype of the result.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.Precision()
@@ -124,7 +124,7 @@ class Recall(_ThresholdMetric):
         name: the metric's name in the logs.
         dtype: the dtype of the result.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.Recall()
@@ -161,7 +161,7 @@ class FBetaScore(Metric):
         ValueError: `average`, `beta` or `threshold` is not one of the values above, or (at
             the first batch) targets and predictions are not of shape (batch, classes).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.FBetaScore(beta=2.0, threshold=0.5)
@@ -245,7 +245,7 @@ class F1Score(FBetaScore):
         name: the metric's name in the logs.
         dtype: the dtype of the result.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.F1Score(threshold=0.5)
@@ -279,7 +279,7 @@ class MeanIoU(Metric):
         sparse_y_pred: the same for predictions.
         axis: the class axis of non-sparse targets or predictions.
 
-    Example:
+    Examples:
         >>> y_true = np.array([0, 1, 2, 2])
         >>> y_pred = np.array([0, 1, 1, 2])
         >>> m = metrics.MeanIoU(num_classes=3)
@@ -338,7 +338,7 @@ class AUC(Metric):
     """Keras AUC: confusion counts at `num_thresholds` thresholds, then a Riemann sum
     (ROC or PR curve; PR with "interpolation" uses Davis & Goadrich as Keras does).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.AUC()

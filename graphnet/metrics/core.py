@@ -24,7 +24,7 @@ class Metric(StatelessMetric):
     them. Inside `fit` the variables stand for the traced state (the same mechanism as a
     Keras-form layer's weights), so the metric runs in the compiled step.
 
-    Example:
+    Examples:
         >>> class Count(metrics.Metric):
         ...     def __init__(self, name="count", **kwargs):
         ...         super().__init__(name=name, **kwargs)
@@ -187,7 +187,7 @@ class _ValuesMetric(Metric):
 class Sum(_ValuesMetric):
     """Keras Sum: the (weighted) sum of every value seen since the last reset.
 
-    Example:
+    Examples:
         >>> m = metrics.Sum()
         >>> m.update_state([1.0, 2.0, 6.0])
         >>> float(m.result())
@@ -218,7 +218,7 @@ class Mean(_ValuesMetric):
     (batch, n) values adds each row's mean once: Keras's rule, not numpy's mean of all
     the numbers.
 
-    Example:
+    Examples:
         >>> m = metrics.Mean()
         >>> m.update_state([1.0, 2.0, 6.0])
         >>> float(m.result())
@@ -251,7 +251,7 @@ class Mean(_ValuesMetric):
 class MeanMetricWrapper(Mean):
     """Keras MeanMetricWrapper: the sample-weighted mean of `fn(y_true, y_pred, **kwargs)`.
 
-    Example:
+    Examples:
         >>> def abs_error(y_true, y_pred):
         ...     return ops.mean(ops.abs(y_true - y_pred), axis=-1)
         ...
@@ -300,7 +300,7 @@ def mean_wrapper_init(fn, default_name, arg_names=()):
 class Accuracy(MeanMetricWrapper):
     """Keras's `"accuracy"`: the fraction of predictions that equal the labels.
 
-    Example:
+    Examples:
         >>> y_true = np.array([1, 2, 3, 4])
         >>> y_pred = np.array([1, 2, 0, 4])
         >>> m = metrics.Accuracy()
@@ -314,7 +314,7 @@ class Accuracy(MeanMetricWrapper):
 class BinaryAccuracy(MeanMetricWrapper):
     """The fraction of 0/1 labels matched by `y_pred > threshold`.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.BinaryAccuracy()
@@ -328,7 +328,7 @@ class BinaryAccuracy(MeanMetricWrapper):
 class CategoricalAccuracy(MeanMetricWrapper):
     """The fraction of samples whose argmax matches the one-hot label.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.CategoricalAccuracy()
@@ -342,7 +342,7 @@ class CategoricalAccuracy(MeanMetricWrapper):
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """The fraction of samples whose argmax matches the integer label.
 
-    Example:
+    Examples:
         >>> y_true = np.array([1, 0])
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.SparseCategoricalAccuracy()
@@ -356,7 +356,7 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 class MeanSquaredError(MeanMetricWrapper):
     """The mean squared error, as a metric (averaged over the epoch).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.MeanSquaredError()
@@ -370,7 +370,7 @@ class MeanSquaredError(MeanMetricWrapper):
 class MeanAbsoluteError(MeanMetricWrapper):
     """The mean absolute error, as a metric (averaged over the epoch).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.MeanAbsoluteError()
@@ -384,7 +384,7 @@ class MeanAbsoluteError(MeanMetricWrapper):
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     """The fraction of samples whose one-hot label is among the `k` (default 5) highest scores.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.TopKCategoricalAccuracy(k=2)
@@ -399,7 +399,7 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """The fraction of samples whose integer label is among the `k` (default 5) highest
     scores (`from_sorted_ids=True`: `y_pred` already holds class ids, best first).
 
-    Example:
+    Examples:
         >>> y_true = np.array([1, 0])
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.SparseTopKCategoricalAccuracy(k=2)
@@ -415,7 +415,7 @@ class RootMeanSquaredError(MeanMetricWrapper):
     """Keras RootMeanSquaredError: the square root of the (weighted) mean squared error
     over everything seen since the last reset (not the mean of per-batch roots).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.RootMeanSquaredError()

@@ -18,7 +18,7 @@ class IoU(MeanIoU):
         num_classes: the number of classes (>= 1).
         target_class_ids: the class indices whose IoU is averaged.
 
-    Example:
+    Examples:
         >>> y_true = np.array([0, 1, 2, 2])
         >>> y_pred = np.array([0, 1, 1, 2])
         >>> m = metrics.IoU(num_classes=3, target_class_ids=[1])
@@ -62,7 +62,7 @@ class BinaryIoU(IoU):
         name: the metric's name in the logs.
         dtype: the dtype of the result.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.BinaryIoU(target_class_ids=[1], threshold=0.5)
@@ -89,7 +89,7 @@ class OneHotIoU(IoU):
 
     Args: as IoU, without `sparse_y_true`; `sparse_y_pred` defaults to False (scores).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.OneHotIoU(num_classes=3, target_class_ids=[0])
@@ -115,7 +115,7 @@ class OneHotMeanIoU(IoU):
 
     Args: as MeanIoU, without `sparse_y_true`; `sparse_y_pred` defaults to False (scores).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.OneHotMeanIoU(num_classes=3)

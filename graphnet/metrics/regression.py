@@ -15,7 +15,7 @@ from .functions import (as_float, concordance_correlation, cosine_similarity,
 class MeanAbsolutePercentageError(MeanMetricWrapper):
     """The mean of `100 * |y_true - y_pred| / |y_true|`, as a metric.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.MeanAbsolutePercentageError()
@@ -30,7 +30,7 @@ class MeanAbsolutePercentageError(MeanMetricWrapper):
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
     """The mean of `(log(y_pred + 1) - log(y_true + 1)) ** 2`, as a metric.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.MeanSquaredLogarithmicError()
@@ -46,7 +46,7 @@ class CosineSimilarity(MeanMetricWrapper):
     """The mean cosine similarity along `axis` (+1 for the same direction: the loss's
     negative).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.CosineSimilarity()
@@ -60,7 +60,7 @@ class CosineSimilarity(MeanMetricWrapper):
 class LogCoshError(MeanMetricWrapper):
     """The mean of `log(cosh(y_pred - y_true))`, as a metric.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.LogCoshError()
@@ -74,7 +74,7 @@ class LogCoshError(MeanMetricWrapper):
 class KLDivergence(MeanMetricWrapper):
     """The mean Kullback-Leibler divergence from `y_true` to `y_pred`, as a metric.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.KLDivergence()
@@ -88,7 +88,7 @@ class KLDivergence(MeanMetricWrapper):
 class Poisson(MeanMetricWrapper):
     """The mean of `y_pred - y_true * log(y_pred)`, as a metric.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.Poisson()
@@ -102,7 +102,7 @@ class Poisson(MeanMetricWrapper):
 class BinaryCrossentropy(MeanMetricWrapper):
     """The mean binary crossentropy, as a metric.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.BinaryCrossentropy()
@@ -117,7 +117,7 @@ class BinaryCrossentropy(MeanMetricWrapper):
 class CategoricalCrossentropy(MeanMetricWrapper):
     """The mean crossentropy of one-hot targets, as a metric.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.CategoricalCrossentropy()
@@ -132,7 +132,7 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """The mean crossentropy of integer targets, as a metric.
 
-    Example:
+    Examples:
         >>> y_true = np.array([1, 0])
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.SparseCategoricalCrossentropy()
@@ -148,7 +148,7 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
 class Hinge(MeanMetricWrapper):
     """The mean hinge loss, as a metric (0/1 labels become -1/1).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[-1.0, 1.0], [1.0, -1.0]], dtype="float32")
         >>> y_pred = np.array([[0.3, 0.8], [0.6, 0.4]], dtype="float32")
         >>> m = metrics.Hinge()
@@ -162,7 +162,7 @@ class Hinge(MeanMetricWrapper):
 class SquaredHinge(MeanMetricWrapper):
     """The mean squared hinge loss, as a metric (0/1 labels become -1/1).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[-1.0, 1.0], [1.0, -1.0]], dtype="float32")
         >>> y_pred = np.array([[0.3, 0.8], [0.6, 0.4]], dtype="float32")
         >>> m = metrics.SquaredHinge()
@@ -176,7 +176,7 @@ class SquaredHinge(MeanMetricWrapper):
 class CategoricalHinge(MeanMetricWrapper):
     """The mean categorical hinge loss, as a metric.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
         >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
         >>> m = metrics.CategoricalHinge()
@@ -190,7 +190,7 @@ class CategoricalHinge(MeanMetricWrapper):
 class PearsonCorrelation(MeanMetricWrapper):
     """The mean, over samples, of Pearson's correlation along `axis`.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.PearsonCorrelation()
@@ -204,7 +204,7 @@ class PearsonCorrelation(MeanMetricWrapper):
 class ConcordanceCorrelation(MeanMetricWrapper):
     """The mean, over samples, of the concordance correlation along `axis` (Keras's formula).
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.ConcordanceCorrelation()
@@ -231,7 +231,7 @@ class R2Score(Metric):
         name: the metric's name in the logs.
         dtype: the dtype of the result.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
         >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
         >>> m = metrics.R2Score()

@@ -51,7 +51,7 @@ class TruePositives(_Count):
         name: the metric's name in the logs.
         dtype: the dtype of the result.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.TruePositives()
@@ -67,7 +67,7 @@ class FalsePositives(_Count):
 
     Args: as TruePositives.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.FalsePositives()
@@ -83,7 +83,7 @@ class TrueNegatives(_Count):
 
     Args: as TruePositives.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.TrueNegatives()
@@ -99,7 +99,7 @@ class FalseNegatives(_Count):
 
     Args: as TruePositives.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.FalseNegatives()
@@ -184,7 +184,7 @@ class SensitivityAtSpecificity(_AtValue):
         name: the metric's name in the logs.
         dtype: the dtype of the result.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.SensitivityAtSpecificity(0.5)
@@ -209,7 +209,7 @@ class SpecificityAtSensitivity(_AtValue):
 
     Args: `sensitivity` (a float in [0, 1]), then as SensitivityAtSpecificity.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.SpecificityAtSensitivity(0.5)
@@ -234,7 +234,7 @@ class PrecisionAtRecall(_AtValue):
 
     Args: `recall` (a float in [0, 1]), then as SensitivityAtSpecificity.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.PrecisionAtRecall(0.5)
@@ -258,7 +258,7 @@ class RecallAtPrecision(_AtValue):
 
     Args: `precision` (a float in [0, 1]), then as SensitivityAtSpecificity.
 
-    Example:
+    Examples:
         >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
         >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
         >>> m = metrics.RecallAtPrecision(0.5)

@@ -50,7 +50,7 @@ def _set_lr(state, value, name):
 class SGD(Optimizer):
     """Keras SGD(learning_rate=0.01, momentum=0.0, nesterov=False).
 
-    Example:
+    Examples:
         >>> opt = optimizers.SGD(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -77,7 +77,7 @@ class RMSprop(Optimizer):
     """Keras RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False);
     epsilon inside the square root and a zero initial accumulator, as Keras.
 
-    Example:
+    Examples:
         >>> opt = optimizers.RMSprop(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -106,7 +106,7 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     """Keras Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False).
 
-    Example:
+    Examples:
         >>> opt = optimizers.Adam(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -133,7 +133,7 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Keras AdamW(learning_rate=0.001, weight_decay=0.004, ...): decoupled decay.
 
-    Example:
+    Examples:
         >>> opt = optimizers.AdamW(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -159,7 +159,7 @@ class AdamW(Adam):
 class Adagrad(Optimizer):
     """Keras Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7).
 
-    Example:
+    Examples:
         >>> opt = optimizers.Adagrad(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -188,7 +188,7 @@ class Nadam(Optimizer):
     """Keras Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7), with Keras's
     momentum schedule.
 
-    Example:
+    Examples:
         >>> opt = optimizers.Nadam(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -212,7 +212,7 @@ class Nadam(Optimizer):
 class OptaxOptimizer(Optimizer):
     """Any optax.GradientTransformation, used as it is (no clipping or LR injection added).
 
-    Example:
+    Examples:
         >>> import optax
         >>> opt = optimizers.OptaxOptimizer(optax.sgd(0.1))
         >>> model = graphnet.Sequential([graphnet.Input(shape=(2,)), layers.Dense(1)])
@@ -278,7 +278,7 @@ class LossScaleOptimizer(Optimizer):
     whose gradients are not finite and halves the scale, and doubles it after
     `dynamic_growth_steps` finite steps in a row (see `loss_scale.py`).
 
-    Example:
+    Examples:
         >>> opt = optimizers.LossScaleOptimizer(optimizers.Adam(), initial_scale=1024.0)
         >>> model = graphnet.Sequential([graphnet.Input(shape=(2,)), layers.Dense(1)])
         >>> model.compile(optimizer=opt, loss="mse")

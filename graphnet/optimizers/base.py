@@ -43,7 +43,7 @@ class Optimizer(StatelessOptimizer):
     `optimizer.learning_rate` reads the current rate and accepts a float or a schedule at
     any time, and a float change takes effect on the next step without a recompile.
 
-    Example:
+    Examples:
         >>> model = graphnet.Sequential([graphnet.Input(shape=(2,)), layers.Dense(1)])
         >>> model.compile(optimizer=optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
         >>> model.optimizer.learning_rate

@@ -93,7 +93,7 @@ class Adamax(_KerasRule):
     """Keras Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7): Adam with
     the infinity norm; epsilon added to u, the bias correction in the denominator.
 
-    Example:
+    Examples:
         >>> opt = optimizers.Adamax(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -123,7 +123,7 @@ class Adadelta(_KerasRule):
     """Keras Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7); epsilon inside both square
     roots, the step scaled by learning_rate as in Keras.
 
-    Example:
+    Examples:
         >>> opt = optimizers.Adadelta(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -156,7 +156,7 @@ class Ftrl(_KerasRule):
     l2_shrinkage_regularization_strength=0.0, beta=0.0): the variable is recomputed from the
     linear and accumulator slots each step, as Keras assigns it.
 
-    Example:
+    Examples:
         >>> opt = optimizers.Ftrl(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -219,7 +219,7 @@ class Lion(_KerasRule):
     """Keras Lion(learning_rate=0.001, beta_1=0.9, beta_2=0.99): the sign of the interpolated
     momentum, the momentum updated after the step.
 
-    Example:
+    Examples:
         >>> opt = optimizers.Lion(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -250,7 +250,7 @@ class Lamb(_KerasRule):
     """Keras Lamb(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7): Adam's step
     scaled per variable by the trust ratio ||w|| / ||step|| (1 where either is 0).
 
-    Example:
+    Examples:
         >>> opt = optimizers.Lamb(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)
@@ -289,7 +289,7 @@ class Adafactor(_KerasRule):
     The step size is `min(learning_rate, 1/sqrt(t))` whatever `relative_step` says, as in
     Keras 3 (which takes that minimum twice when it is True).
 
-    Example:
+    Examples:
         >>> opt = optimizers.Adafactor(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> state = opt.init(params)

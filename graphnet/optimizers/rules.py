@@ -48,7 +48,7 @@ def keras_adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsg
     `p -= m * alpha / (sqrt(v) + epsilon)`. The decay, as in Keras's AdamW, is
     `p -= p * weight_decay * lr`, taken before the Adam step (it needs `params`).
 
-    Example:
+    Examples:
         >>> tx = optimizers.keras_adam(learning_rate=0.1)
         >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
         >>> updates, _ = tx.update({"w": np.array([0.5, 0.5], dtype="float32")}, tx.init(params), params)

@@ -5,7 +5,7 @@ A schedule is a callable of the optimizer's step count (0 for the first update, 
 ExponentialDecay(...))` works. Each takes Keras's arguments and has `get_config`, so an
 optimizer with a schedule saves and loads.
 
-Example:
+Examples:
     >>> schedule = optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
     >>> round(float(schedule(10)), 4)
     0.05
@@ -25,7 +25,7 @@ class LearningRateSchedule:
     """Keras LearningRateSchedule: subclass it and define `__call__(step)` (and `get_config`
     to save it; register the class with `graphnet.register_serializable`).
 
-    Example:
+    Examples:
         >>> class Halving(optimizers.schedules.LearningRateSchedule):
         ...     def __call__(self, step):
         ...         return 0.1 * 0.5 ** (step // 10)
@@ -77,7 +77,7 @@ class ExponentialDecay(_OptaxSchedule):
     """Keras ExponentialDecay: `initial_learning_rate * decay_rate ** (step / decay_steps)`
     (the exponent floored with `staircase=True`).
 
-    Example:
+    Examples:
         >>> schedule = optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
         >>> round(float(schedule(5)), 4)
         0.0707
@@ -102,7 +102,7 @@ class PiecewiseConstantDecay(_OptaxSchedule):
     """Keras PiecewiseConstantDecay: `values[0]` while step <= boundaries[0], `values[1]`
     while step <= boundaries[1], ..., `values[-1]` after the last boundary.
 
-    Example:
+    Examples:
         >>> schedule = optimizers.schedules.PiecewiseConstantDecay([10, 20], [0.1, 0.01, 0.001])
         >>> [round(float(schedule(step)), 4) for step in (5, 15, 25)]
         [0.1, 0.01, 0.001]
@@ -129,7 +129,7 @@ class InverseTimeDecay(LearningRateSchedule):
     """Keras InverseTimeDecay: `initial_learning_rate / (1 + decay_rate * step / decay_steps)`
     (the ratio floored with `staircase=True`).
 
-    Example:
+    Examples:
         >>> schedule = optimizers.schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)
         >>> round(float(schedule(10)), 4)
         0.05
@@ -160,7 +160,7 @@ class CosineDecay(_OptaxSchedule):
     `warmup_target` over `warmup_steps`, then a cosine decay over `decay_steps` down to
     `alpha` times the starting rate.
 
-    Example:
+    Examples:
         >>> schedule = optimizers.schedules.CosineDecay(0.1, decay_steps=10)
         >>> round(float(schedule(5)), 4)
         0.05

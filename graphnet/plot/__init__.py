@@ -39,7 +39,7 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
     `cost="flops"` or `"memory"` shades each box by its share of the model's cost and
     writes the figure in it (`graphnet.cost`); a legend gives the scale.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> import os, tempfile; folder = tempfile.mkdtemp()

@@ -110,7 +110,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     before it is parsed; the arrays are read and checked in the background while the
     model is rebuilt, and all of them before any is used.
 
-    Example:
+    Examples:
         >>> inputs = graphnet.Input(shape=(3,), name="x")
         >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
         >>> import os, tempfile; folder = tempfile.mkdtemp()

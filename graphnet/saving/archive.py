@@ -44,7 +44,7 @@ _ML_DTYPES = {"bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3b11fnuz",
 class FileFormatError(ValueError):
     """A file that is not a readable graphnet file: truncated, altered, foreign or too new.
 
-    Example:
+    Examples:
         >>> import os, tempfile; folder = tempfile.mkdtemp()
         >>> path = os.path.join(folder, "broken.graphnet")
         >>> _ = open(path, "wb").write(b"not a model")
