@@ -4,7 +4,7 @@ from . import (activations, callbacks, constraints, initializers, layers, losses
 from . import edit
 from .costing import cost
 from .edit import clone_model
-from .layers.base import Input
+from .layers.input_layer import Input
 from .model import Model
 from .sequential import Sequential
 from .plot import plot_model

@@ -18,7 +18,19 @@ def _norms(w, axis):
 
 
 class Constraint:
-    """Base class of weight constraints: `__call__(w)` returns the projected weight."""
+    """Base class of weight constraints: `__call__(w)` returns the projected weight.
+
+    Examples:
+        >>> class Clip(constraints.Constraint):
+        ...     def __call__(self, w):
+        ...         return ops.clip(w, -1.0, 1.0)
+        ...
+        >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
+        >>> print(np.asarray(Clip()(w)))
+        [[ 1.  -1. ]
+         [ 0.5  0. ]]
+        >>> layer = layers.Dense(2, kernel_constraint=Clip())
+    """
 
     def __call__(self, w):
         return w
@@ -34,7 +46,14 @@ class Constraint:
 
 
 class NonNeg(Constraint):
-    """Weights below zero become zero."""
+    """Weights below zero become zero.
+
+    Examples:
+        >>> w = np.array([[1.0, -2.0], [0.5, 0.0]], dtype="float32")
+        >>> print(np.asarray(constraints.NonNeg()(w)))
+        [[1.  0. ]
+         [0.5 0. ]]
+    """
 
     def __call__(self, w):
         return jnp.maximum(w, 0)
@@ -42,7 +61,14 @@ class NonNeg(Constraint):
 
 class MaxNorm(Constraint):
     """Each slice along `axis` (Dense: each unit's incoming weights) scaled down to a norm of
-    at most `max_value`."""
+    at most `max_value`.
+
+    Examples:
+        >>> w = np.array([[3.0, 0.0], [4.0, 1.0]], dtype="float32")
+        >>> print(np.asarray(constraints.MaxNorm(max_value=1.0)(w)).round(3))
+        [[0.6 0. ]
+         [0.8 1. ]]
+    """
 
     def __init__(self, max_value=2, axis=0):
         self.max_value, self.axis = max_value, axis
@@ -57,7 +83,14 @@ class MaxNorm(Constraint):
 
 class MinMaxNorm(Constraint):
     """Norms along `axis` moved into [min_value, max_value]: fully with rate 1, a fraction
-    `rate` of the way otherwise."""
+    `rate` of the way otherwise.
+
+    Examples:
+        >>> w = np.array([[3.0, 0.0], [4.0, 0.1]], dtype="float32")
+        >>> print(np.asarray(constraints.MinMaxNorm(min_value=0.5, max_value=1.0)(w)).round(3))
+        [[0.6 0. ]
+         [0.8 0.5]]
+    """
 
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
@@ -74,7 +107,14 @@ class MinMaxNorm(Constraint):
 
 
 class UnitNorm(Constraint):
-    """Each slice along `axis` scaled to norm 1."""
+    """Each slice along `axis` scaled to norm 1.
+
+    Examples:
+        >>> w = np.array([[3.0, 0.0], [4.0, 2.0]], dtype="float32")
+        >>> print(np.asarray(constraints.UnitNorm()(w)).round(3))
+        [[0.6 0. ]
+         [0.8 1. ]]
+    """
 
     def __init__(self, axis=0):
         self.axis = axis

@@ -6,6 +6,13 @@ called at node `encoder` (that call only). Every edit is a plain networkx change
 `model.graph.copy()` followed by `Model.from_graph`: kept layers are the same objects (their
 weights are shared with the original) and shapes are inferred again from the edit on, so a
 kept layer that cannot take its new input is a ValueError naming it and both shapes.
+
+Examples:
+    >>> inputs = graphnet.Input(shape=(3,), name="x")
+    >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+    >>> bigger = graphnet.edit.insert_after(model, "dense", layers.Dense(4, name="wider"))
+    >>> [layer.name for layer in bigger.layers]
+    ['x', 'dense', 'wider']
 """
 from __future__ import annotations
 
@@ -16,7 +23,8 @@ import numpy as np
 
 from . import graph as graphs
 from .graph import Arg, argument_sources
-from .layers.base import InputLayer, Layer, shape_str
+from .layers.base import Layer, shape_str
+from .layers.input_layer import InputLayer
 from .functional import from_graph
 from .model import Model
 from .sequential import Sequential
@@ -156,7 +164,15 @@ def _as_it_was_on_failure(layer, edit):
 
 def insert_after(model, node, layer):
     """A new model with `layer` called on `node`'s output, feeding all of `node`'s consumers
-    (and the model output it was)."""
+    (and the model output it was).
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> bigger = graphnet.edit.insert_after(model, "dense", layers.Dense(4, name="wider"))
+        >>> bigger.output_shape
+        (None, 4)
+    """
     who = "insert_after"
     layer = _check_layer(layer, who)
 
@@ -178,7 +194,15 @@ def insert_after(model, node, layer):
 
 def insert_before(model, node, layer):
     """A new model with `layer` between `node` and its one tensor argument (that call only:
-    other consumers of the argument still read it)."""
+    other consumers of the argument still read it).
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> bigger = graphnet.edit.insert_before(model, "dense", layers.Dense(3, name="first"))
+        >>> [layer.name for layer in bigger.layers]
+        ['x', 'first', 'dense']
+    """
     who = "insert_before"
     layer = _check_layer(layer, who)
 
@@ -203,7 +227,15 @@ def replace(model, node, layer):
     """A new model where `layer` takes `node`'s arguments and feeds its consumers.
 
     Replacing a model input with another `graphnet.Input` changes the input (its shape,
-    dtype or name); shapes downstream are inferred again."""
+    dtype or name); shapes downstream are inferred again.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> swapped = graphnet.edit.replace(model, "dense", layers.Dense(4, name="dense4"))
+        >>> swapped.output_shape
+        (None, 4)
+    """
     who = "replace"
     layer = _check_layer(layer, who)
 
@@ -232,7 +264,16 @@ def replace(model, node, layer):
 
 def remove(model, node):
     """A new model without `node`: its consumers (and the model output it was) take its one
-    tensor argument instead."""
+    tensor argument instead.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> hidden = layers.Dense(3, name="hidden")(inputs)
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(hidden))
+        >>> smaller = graphnet.edit.remove(model, "hidden")
+        >>> [layer.name for layer in smaller.layers]
+        ['x', 'dense']
+    """
     who = "remove"
 
     def change(g, key):
@@ -259,7 +300,16 @@ def cut(model, outputs):
     """A model whose outputs are those nodes' outputs, keeping only what they need (feature
     extraction). `outputs`: a node, a list, or a dict name -> node; a node with several
     outputs gives them all, `(node, i)` gives its output i. Inputs no output needs are
-    dropped."""
+    dropped.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> hidden = layers.Dense(3, name="hidden")(inputs)
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(hidden))
+        >>> trunk = graphnet.edit.cut(model, ["hidden"])
+        >>> trunk.output_shape
+        (None, 3)
+    """
     who = "cut"
     _check_model(model, who)
     g = model.graph
@@ -324,7 +374,16 @@ def _top_key(model, node, who):
 class Diff:
     """Nodes of `b` that `a` lacks (added), of `a` that `b` lacks (removed), and nodes of
     both whose layer type, config, output shapes or inputs differ (changed: key -> list of
-    (what, before, after)). Print it, or draw it: `plot_model(b, ..., highlight=diff(a, b))`."""
+    (what, before, after)). Print it, or draw it: `plot_model(b, ..., highlight=diff(a, b))`.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> bigger = graphnet.edit.insert_after(model, "dense", layers.Dense(4, name="wider"))
+        >>> change = graphnet.edit.diff(model, bigger)
+        >>> change.added, change.removed
+        ({'wider': 'wider (Dense) -> (None, 4)'}, {})
+    """
     added: dict = field(default_factory=dict)       # key -> "name (Type) -> shapes"
     removed: dict = field(default_factory=dict)
     changed: dict = field(default_factory=dict)
@@ -366,7 +425,15 @@ def _config(layer):
 
 
 def diff(a, b) -> Diff:
-    """What changed from model `a` to model `b`, node by node (keys of their graphs)."""
+    """What changed from model `a` to model `b`, node by node (keys of their graphs).
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> bigger = graphnet.edit.insert_after(model, "dense", layers.Dense(4, name="wider"))
+        >>> graphnet.edit.diff(model, bigger).added
+        {'wider': 'wider (Dense) -> (None, 4)'}
+    """
     for m in (a, b):
         _check_model(m, "diff")
     ga, gb = a.graph, b.graph
@@ -414,6 +481,13 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     `call_function(layer, *args, **kwargs)` makes each call (functional models only): it may
     add layers around it. `recursive=True` clones nested models with the same functions.
     A compiled model's clone is compiled the same way.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> clone = graphnet.clone_model(model)
+        >>> clone.get_layer("dense") is model.get_layer("dense")
+        False
     """
     return _clone(model, input_tensors, clone_function, call_function, recursive, {})
 

@@ -17,8 +17,9 @@ from . import graph as graphs
 from .graph import build_graph, check_tensors, layer_order
 from .host_prefix import split as split_host_prefix
 from .interpret import make_run
-from .layers.base import InputLayer, Layer
+from .layers.base import Layer
 from .layers.call_masks import attach
+from .layers.input_layer import InputLayer
 from .symbolic import SymbolicTensor, TensorSpec, shape_str
 
 
@@ -203,7 +204,16 @@ class Functional(Layer):
     # ---- values: the params view ---------------------------------------------------------
     @property
     def params(self) -> dict:
-        """The current weights: a dict layer name -> dict of arrays (the pytree `apply` takes); assignable."""
+        """The current weights: a dict layer name -> dict of arrays (the pytree `apply` takes); assignable.
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> sorted(model.params["dense"])
+            ['bias', 'kernel']
+            >>> model.params["dense"]["kernel"].shape
+            (3, 2)
+        """
         return {layer.name: layer.params for layer in self._graph_layers}
 
     @params.setter
@@ -216,7 +226,14 @@ class Functional(Layer):
 
     @property
     def state(self) -> dict:
-        """The current non-weight state (e.g. moving statistics), a dict like `params`; assignable."""
+        """The current non-weight state (e.g. moving statistics), a dict like `params`; assignable.
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,))
+            >>> model = graphnet.Model(inputs, layers.BatchNormalization(name="bn")(inputs))
+            >>> sorted(model.state["bn"])
+            ['moving_mean', 'moving_variance']
+        """
         return {layer.name: layer.state for layer in self._graph_layers}
 
     @state.setter
@@ -231,11 +248,26 @@ class Functional(Layer):
         return list(self._graph_layers)
 
     def get_weights(self) -> list:
-        """Every weight as a NumPy array, in Keras's order and layouts."""
+        """Every weight as a NumPy array, in Keras's order and layouts.
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> [w.shape for w in model.get_weights()]
+            [(3, 2), (2,)]
+        """
         return [w for layer in self._graph_layers for w in layer.get_weights()]
 
     def set_weights(self, weights) -> None:
-        """Set every weight from a list in `get_weights`'s order; shapes are checked."""
+        """Set every weight from a list in `get_weights`'s order; shapes are checked.
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> model.set_weights([np.ones((3, 2)), np.zeros(2)])
+            >>> model.predict(np.ones((1, 3), dtype="float32"), verbose=0)
+            array([[3., 3.]], dtype=float32)
+        """
         weights = list(weights)
         expected = sum(len(layer.get_weights()) for layer in self._graph_layers)
         if len(weights) != expected:
@@ -248,7 +280,14 @@ class Functional(Layer):
             start += count
 
     def count_params(self) -> int:
-        """Weights of every layer, each layer once (also one both nested and called directly)."""
+        """Weights of every layer, each layer once (also one both nested and called directly).
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> model.count_params()
+            8
+        """
         return sum(layer.count_params() for layer in leaf_layers(self))
 
     # ---- Keras 3's stateless API ------------------------------------------------------
@@ -310,12 +349,26 @@ class Functional(Layer):
     # ---- Keras's views of the graph's ends ----------------------------------------------
     @property
     def input(self):
-        """The input tensor (a list or dict of them for several inputs), as Keras's `model.input`."""
+        """The input tensor (a list or dict of them for several inputs), as Keras's `model.input`.
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> model.input.shape
+            (None, 3)
+        """
         return self._pack_inputs(self.inputs)
 
     @property
     def output(self):
-        """The output tensor (a list or dict of them for several outputs)."""
+        """The output tensor (a list or dict of them for several outputs).
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> model.output.shape
+            (None, 2)
+        """
         return self._pack_outputs(self.outputs)
 
     @property

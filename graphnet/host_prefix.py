@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import argument_sources, flat
-from .layers.base import InputLayer
+from .layers.input_layer import InputLayer
 from .symbolic import shape_str
 
 

@@ -27,7 +27,13 @@ def _dtype_name(name) -> str:
 
 
 class DTypePolicy:
-    """Keras's DTypePolicy: `name`, `compute_dtype` and `variable_dtype` (strings)."""
+    """Keras's DTypePolicy: `name`, `compute_dtype` and `variable_dtype` (strings).
+
+    Examples:
+        >>> policy = graphnet.mixed_precision.DTypePolicy("mixed_float16")
+        >>> policy.compute_dtype, policy.variable_dtype
+        ('float16', 'float32')
+    """
 
     def __init__(self, name=None):
         if name is None:
@@ -91,14 +97,27 @@ _global = DTypePolicy("float32")
 
 def set_global_policy(policy) -> None:
     """Keras's set_global_policy / set_dtype_policy: a name or a DTypePolicy; None resets
-    to float32. Only layers created afterwards follow it."""
+    to float32. Only layers created afterwards follow it.
+
+    Examples:
+        >>> graphnet.mixed_precision.set_global_policy("mixed_bfloat16")
+        >>> layer = layers.Dense(2)
+        >>> layer.compute_dtype, layer.variable_dtype
+        ('bfloat16', 'float32')
+        >>> graphnet.mixed_precision.set_global_policy("float32")
+    """
     global _global
     _global = DTypePolicy("float32") if policy is None else get(policy)
 
 
 def global_policy() -> DTypePolicy:
     """The policy new layers take when given no `dtype=` (Keras's `global_policy`, alias
-    `dtype_policy`)."""
+    `dtype_policy`).
+
+    Examples:
+        >>> graphnet.mixed_precision.global_policy().name
+        'float32'
+    """
     return _global
 
 

@@ -2,34 +2,40 @@
 predict, files); everything else is delegated.
 
 The graph itself and the layer protocol over it are `functional.Functional`; training and
-inference loops are train/; files are graphnet.saving (reached through `files`, since
-saving imports the model).
+inference loops are train/; the summary, pictures and files are `model_files.ModelFiles`
+(files are graphnet.saving, reached through `files`, since saving imports the model).
 """
 from __future__ import annotations
 
-from . import custom_step, files, naming, step_metrics
-from .costing import cost_summary, remat_plan
-from .functional import Functional, from_graph, leaf_layers
-from .interpret import logits_plan, make_run
-from .losses import behind_activation
+from . import custom_step, naming, step_metrics
+from . import metrics as metrics_module
+from .costing import remat_plan
+from .functional import Functional, from_graph
+from .interpret import make_run
 from .layers.base import Layer
+from .model_files import ModelFiles
+from .model_stateless import ModelStateless
 from .optimizers import LossScaleOptimizer
-from .plot import model_svg, to_dot, to_mermaid
-from .stateless import stateless_call
 from .subclass import first_inputs, inputs_for_shape, inputs_like, trace
-from .summary import summary_text
 from .train import loop, predict as predict_loop, tracking
 from .train.spec import compile_config, from_config as compile_kwargs, make_args
 from .train.trainer import Trainer
 from .train.view import ModelView
 
 
-class Model(Functional):
+class Model(ModelFiles, ModelStateless, Functional):
     """Keras functional Model: `Model(inputs, outputs)`, callable like a layer.
 
     The graph is `self.graph` (networkx, read-only); `apply` is the whole graph as a pure
     function, derived from that graph alone. `Model.from_graph` builds a model from an
     edited copy of it.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(4,))
+        >>> hidden = layers.Dense(8, activation="relu")(inputs)
+        >>> model = graphnet.Model(inputs, layers.Dense(1)(hidden))
+        >>> model.count_params(), model.output_shape
+        (49, (None, 1))
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -64,9 +70,26 @@ class Model(Functional):
         """A model from a `networkx.DiGraph` in `model.graph`'s schema (docs: Editing models).
 
         `model.graph.copy()` edited with networkx calls is the intended input. Shapes are
-        inferred again from the inputs (stale `shape` attributes are ignored); a layer that
-        cannot take its new input is a ValueError naming it and both shapes. The layers are
+        inferred again from the inputs (stale `shape` attributes are ignored). The layers are
         the graph's own objects, so weights are shared with the model the graph came from.
+
+        Args:
+            graph: a `networkx.DiGraph` whose nodes carry `layer` (an `InputLayer` for each
+                input) and whose edges carry `args` as `model.graph`'s do.
+            name: the new model's name (a fresh `functional_N` when None).
+
+        Returns:
+            A new `Model` (of this class when it is a plain functional model).
+
+        Raises:
+            ValueError: a layer cannot take its new input (the message names it and both
+                shapes), the graph has a cycle, or an output does not depend on the inputs.
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,), name="x"), layers.Dense(2)])
+            >>> graph = model.graph.copy()
+            >>> graphnet.Model.from_graph(graph, name="copy").output_shape
+            (None, 2)
         """
         functional = cls.__init__ is Model.__init__ and not cls.subclassed
         return from_graph(graph, cls if functional else Model, name)
@@ -108,7 +131,14 @@ class Model(Functional):
     # ---- structure -----------------------------------------------------------------
     @property
     def layers(self) -> list:
-        """The model's layers in Keras's order (inputs first), each once even if called twice."""
+        """The model's layers in Keras's order (inputs first), each once even if called twice.
+
+        Examples:
+            >>> inputs = graphnet.Input((3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs))
+            >>> [layer.name for layer in model.layers]
+            ['x', 'dense']
+        """
         if not self.built or self._holds_models:
             return [v for v in vars(self).values() if isinstance(v, Layer)]
         return list(self._all_layers)
@@ -117,7 +147,13 @@ class Model(Functional):
         return self.layers if self._holds_models else super()._sub_weights_owners()
 
     def get_layer(self, name=None, index=None):
-        """A layer by `name` (or by position `index` in `layers`); a ValueError lists the names."""
+        """A layer by `name` (or by position `index` in `layers`); a ValueError lists the names.
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
+            >>> model.get_layer("dense").units
+            2
+        """
         if index is not None:
             return self.layers[index]
         for layer in self.layers:
@@ -132,6 +168,12 @@ class Model(Functional):
 
         Works under jax.jit, grad, vmap and export; reads nothing from the layers.
         Dropout and other random layers need `rng` when `training=True`.
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
+            >>> outputs, state = model.apply(model.params, model.state, np.ones((4, 3), "float32"))
+            >>> outputs.shape
+            (4, 2)
         """
         for what, tree in (("params", params), ("state", state)):
             missing = [layer.name for layer in self._graph_layers if layer.name not in tree]
@@ -155,88 +197,33 @@ class Model(Functional):
             uses_rng=self.uses_rng, batch_dependent=self.batch_dependent,
             activity=self.has_activity_regularizer)
 
-    # ---- Keras 3's stateless API (custom steps and hand-written JAX loops) ------------
-    @property
-    def metrics_variables(self) -> list:
-        """Keras `model.metrics_variables`: the variables of the metrics a custom step updates."""
-        return custom_step.metrics_variables(self)
-
-    def stateless_call(self, trainable_variables, non_trainable_variables, x, training=False,
-                       rng=None, return_losses=False):
-        """Keras `stateless_call`: `(y_pred, non_trainable_variables)` computed from the
-        values given (lists in the order of the model's variable lists), no variable
-        touched; `return_losses=True` adds the list of the call's losses (add_loss,
-        activity and weight penalties), whose sum is what Keras's list sums to. With
-        random layers, training=True takes `rng` (a JAX key)."""
-        self._require_built(x)
-        # graphnet's random layers draw from `rng`; a custom layer that draws with seed=None
-        # and gets no key says so itself (seed generators need none).
-        draws = any(layer.uses_rng and type(layer).__module__.startswith("graphnet.")
-                    for layer in leaf_layers(self))
-        return stateless_call(self, trainable_variables, non_trainable_variables, x,
-                              training=training, rng=rng, return_losses=return_losses,
-                              draws=draws, run=self._run_keeping_logits)
-
-    def _run_keeping_logits(self, params, state, x, training, rng):
-        """`(outputs, new_state, added_loss)`, remembering the logits behind each softmax or
-        sigmoid output, so that `compute_loss` on these very outputs starts from them (as
-        built-in training does: Keras's values, the cost of logits)."""
-        flat, state, added, logits = self._run_graph(
-            params, state, self._flatten_inputs(x, "stateless_call"), training, rng, logits=True)
-        self._logits_seen = [(y, z, activation) for y, z, activation in
-                             zip(flat, logits, logits_plan(self.graph)) if z is not None]
-        return self._pack_outputs(flat), state, added
-
-    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
-                               metrics_variables, x=None, y=None, y_pred=None,
-                               sample_weight=None, training=True):
-        """Keras `stateless_compute_loss`: `(loss, (trainable_variables,
-        non_trainable_variables, metrics_variables))`, the loss as `compute_loss` gives it.
-        With one output nothing else changes (Keras updates per-output loss trackers only
-        for several outputs, which this refuses)."""
-        if len(self._compiled("stateless_compute_loss").spec.trained_outputs) > 1:
-            raise NotImplementedError(
-                f"Model '{self.name}' stateless_compute_loss with several trained outputs: "
-                f"the per-output loss trackers are not updated yet; call compute_loss and "
-                f"update the `<output>_loss` trackers in your step")
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training)
-        return loss, (trainable_variables, non_trainable_variables, metrics_variables)
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Keras `compute_loss`: the loss given to compile, on `y` and `y_pred` (traceable).
-        Several outputs combine as compile combines them."""
-        spec = self._compiled("compute_loss").spec
-        if self.has_activity_regularizer or self.graph.graph.get("losses") or not isinstance(
-                self.weight_penalty(self.params), float):
-            raise NotImplementedError(
-                f"Model '{self.name}' compute_loss: the model has regularizers or add_loss "
-                f"losses, which compute_loss does not add yet (Keras's adds the penalties of "
-                f"the weights as they were when the step was traced); add them in your step: "
-                f"stateless_call(..., return_losses=True) returns them for the values given")
-        if len(spec.output_names) == 1:
-            y, y_pred = [y], [y_pred]
-        weights = [spec.loss_weights[i] for i in spec.trained_outputs]
-        total = sum(w * self._loss_term(spec.losses[i], y[i], y_pred[i], sample_weight)
-                    for w, i in zip(weights, spec.trained_outputs))
-        return total / sum(weights) if spec.loss_reduction == "mean" else total
-
-    def _loss_term(self, loss, y, y_pred, sample_weight):
-        """`loss(y, y_pred)`, from the logits behind `y_pred` when it is an output the last
-        `stateless_call` returned and the loss is a crossentropy on its activation."""
-        for seen, logits, activation in self.__dict__.get("_logits_seen", ()):
-            if seen is y_pred:
-                from_logits = behind_activation(loss, activation)
-                if from_logits is not None:
-                    return from_logits(y, logits, sample_weight)
-        return loss(y, y_pred, sample_weight)
-
     # ---- inference -------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Outputs as NumPy arrays, in the model's output structure; `on_predict_*` hooks
-        of `callbacks` run around it and each batch. A progress bar with verbose=1
-        ("auto": when there is more than one batch). Inputs are not checked against an
-        Embedding's vocabulary (fit and evaluate refuse ids outside [0, input_dim)): an id
-        outside gives that sample NaN outputs, never another row's vector."""
+        """Keras `predict`: the outputs for `x`, batch by batch, as NumPy arrays.
+
+        Inputs are not checked against an Embedding's vocabulary (fit and evaluate refuse
+        ids outside [0, input_dim)): an id outside gives that sample NaN outputs, never
+        another row's vector.
+
+        Args:
+            x: the inputs: an array, a list (by input position) or a dict (by `Input` name),
+                or a re-iterable of batches (a generator function's result, a `PyDataset`).
+            batch_size: samples per batch (32 when None); ignored for batches given as such.
+            verbose: 0 silent, 1 a progress bar; "auto" shows it when there are several batches.
+            steps: how many batches of an iterable to read (all when None).
+            callbacks: `Callback`s whose `on_predict_*` hooks run around it and each batch.
+
+        Returns:
+            The outputs in the model's output structure: one array, a list or a dict.
+
+        Raises:
+            ValueError: an input is missing or has the wrong shape (the message names it).
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
+            >>> model.predict(np.ones((5, 3), "float32"), verbose=0).shape
+            (5, 2)
+        """
         self._require_built(x)
         if custom_step.overrides(self, "predict_step"):
             return custom_step.predict(self, x, batch_size, callbacks)
@@ -263,26 +250,49 @@ class Model(Functional):
                 loss_reduction="mean", devices=None, steps_per_execution=None,
                 head_diagnostics=False, grad_combine=None, auto_scale_loss=True,
                 weighted_metrics=None, remat=None):
-        """Keras compile. The total loss is sum(w_i L_i) / sum(w_i) over the outputs with a
-        loss ("mean"), or Keras's sum(w_i L_i) with loss_reduction="sum"; dicts are matched
-        to outputs by name. `steps_per_execution` steps run per compiled dispatch.
-        As in Keras, `metrics` ignore sample and class weights and `weighted_metrics`
-        (same forms) are weighted by them.
+        """Keras compile: the optimizer, losses and metrics `fit` and `evaluate` use.
 
-        `devices`: None trains on the default device. "all" (jax.devices()), a list of jax
-        devices, or a jax.sharding.Mesh whose FIRST axis is the data axis makes fit,
-        evaluate and predict data-parallel: each batch is split over the data axis,
-        weights are replicated, and the numbers equal one device's up to float rounding.
-        fit's and evaluate's batch_size must then be a multiple of the number of data
-        devices (a ValueError says which sizes work); predict takes any. docs/devices.md.
+        The total loss is sum(w_i L_i) / sum(w_i) over the outputs with a loss, or Keras's
+        sum(w_i L_i) with `loss_reduction="sum"`; regularization penalties are added after.
+        Dicts (losses, metrics, loss weights) are matched to outputs by name.
 
-        Several outputs: `loss_weights` may be "uncertainty" (learned, Kendall et al. 2018)
-        and changes later through `model.loss_weights`; `head_diagnostics=True` logs each
-        output's loss share and trunk gradient norm and the gradients' agreement;
-        `grad_combine="pcgrad"` applies PCGrad to the shared trunk. docs/multi_output.md.
+        Args:
+            optimizer: a name ("rmsprop", "adam", ...), a `graphnet.optimizers` object or any
+                `optax.GradientTransformation`.
+            loss: a name, a `Loss` or a function `f(y_true, y_pred)`; for several outputs one
+                for all, a list by output position or a dict by output name (None: the output
+                is not trained).
+            metrics: names or `Metric`s, as a list (every output), a list of lists or a dict
+                by output name; unweighted, as in Keras.
+            loss_weights: a list or dict of floats, or "uncertainty" (learned, Kendall et al.
+                2018); read and changed later through `model.loss_weights`.
+            loss_reduction: "mean" (the weighted average above) or "sum" (Keras's total).
+            devices: None for the default device; "all", a list of devices or a
+                `jax.sharding.Mesh` (its first axis the data axis) makes fit, evaluate and
+                predict data-parallel, and fit's batch size a multiple of the device count.
+            steps_per_execution: training steps run per compiled dispatch.
+            head_diagnostics: log each output's loss share, trunk gradient norm and the
+                outputs' gradient agreement (docs: Multi-output models).
+            grad_combine: "pcgrad" applies PCGrad to the shared trunk's gradients.
+            auto_scale_loss: wrap the optimizer in `LossScaleOptimizer` under "mixed_float16".
+            weighted_metrics: metrics, in `metrics`' forms, weighted by sample and class weights.
+            remat: a memory budget in bytes, "auto", node keys or a `costing.RematPlan`: those
+                nodes are recomputed in the backward pass (docs: The cost of every node).
 
-        `remat`: a memory budget in bytes, "auto", node keys or a `graphnet.costing.RematPlan`;
-        the nodes chosen from the cost table are recomputed in the backward pass. docs/cost.md."""
+        Raises:
+            ValueError: an unknown optimizer or loss name (the message lists the valid ones),
+                a non-finite learning rate or loss weight, or a list of the wrong length.
+            KeyError: a dict key that names no output, or an unknown metric name (the message
+                gives close matches).
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> model.optimizer.learning_rate
+            0.001
+        """
+        metrics_module.check_names(metrics, "metrics")
+        metrics_module.check_names(weighted_metrics, "weighted_metrics")
         args = make_args(optimizer, loss, metrics, loss_weights, loss_reduction,
                          steps_per_execution, devices, head_diagnostics, grad_combine,
                          weighted_metrics)
@@ -312,7 +322,13 @@ class Model(Functional):
 
     @property
     def opt_state(self):
-        """The optimizer's optax state (made on first read after compile), or None."""
+        """The optimizer's optax state (made on first read after compile), or None.
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
+            >>> model.opt_state is None
+            True
+        """
         return None if self._trainer is None else self._trainer.opt_state
 
     @opt_state.setter
@@ -332,9 +348,23 @@ class Model(Functional):
 
     @property
     def loss_weights(self):
-        """Output name -> loss weight of each trained output (learned ones: exp(-s_i)).
-        Assigning a dict (all or some outputs) takes effect from the next step on, without
-        compiling again; a callback may do it between epochs or batches."""
+        """Output name -> loss weight of each trained output (None before compile).
+
+        Learned weights (`loss_weights="uncertainty"`) read as exp(-s_i). Assigning a dict
+        (all or some outputs) takes effect from the next step on, without compiling again;
+        a callback may do it between epochs or batches. Assigning before compile is a
+        ValueError; a key naming no trained output is a KeyError; a non-finite or negative
+        weight is a ValueError.
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,))
+            >>> a, b = layers.Dense(1, name="a")(inputs), layers.Dense(1, name="b")(inputs)
+            >>> model = graphnet.Model(inputs, [a, b])
+            >>> model.compile(optimizer="sgd", loss="mse", loss_weights={"a": 1.0, "b": 0.5})
+            >>> model.loss_weights = {"b": 2.0}
+            >>> model.loss_weights
+            {'a': 1.0, 'b': 2.0}
+        """
         return None if self._trainer is None else self._trainer.get_loss_weights()
 
     @loss_weights.setter
@@ -386,9 +416,46 @@ class Model(Functional):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None):
-        """Keras fit; returns a History whose `.history` is a dict of lists.
-        `steps_per_epoch`: each epoch takes the next that many batches (of arrays or of an
-        iterable of batches, such as an endless generator), continuing across epochs."""
+        """Keras fit: train for `epochs` passes over the data, `steps_per_execution` steps per
+        compiled dispatch.
+
+        Args:
+            x: the inputs, as in `predict`; or a re-iterable of `(x, y)` or
+                `(x, y, sample_weight)` batches, with `y` then None.
+            y: the targets: an array, a list by output position or a dict by output name.
+            batch_size: samples per step (32 when None); ignored for batches given as such.
+            epochs: the epoch to stop at (counting `initial_epoch`).
+            verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch; "auto" is 1.
+            callbacks: `Callback`s; a `History` is always added and returned.
+            validation_split: the fraction of the arrays, taken from the end before
+                shuffling, held out and evaluated after each epoch.
+            validation_data: `(x, y)` or `(x, y, sample_weight)` evaluated after each epoch.
+            shuffle: shuffle the training samples before each epoch.
+            class_weight: {class index: weight}, multiplied into the sample weights.
+            sample_weight: one weight per sample (or per timestep, for sequence targets).
+            initial_epoch: the epoch to start at (to resume a previous fit).
+            steps_per_epoch: each epoch takes the next that many batches (of arrays or of an
+                iterable of batches, such as an endless generator), continuing across epochs.
+
+        Returns:
+            A `History`: `history.history` maps "loss", each metric, each `<output>_loss` and
+            their "val_" forms to one value per epoch.
+
+        Raises:
+            ValueError: the model is not compiled; an input or target is missing, has the
+                wrong shape or is not finite; labels fall outside a sparse loss's classes
+                (each message names the input or output).
+            KeyError: a dict of inputs, targets or class weights with a key that names
+                nothing in the model.
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
+            >>> model.compile(optimizer="sgd", loss="mse")
+            >>> x, y = np.ones((8, 3), "float32"), np.zeros((8, 2), "float32")
+            >>> history = model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+            >>> len(history.history["loss"])
+            2
+        """
         self._require_built(first_inputs(x, y))
         if custom_step.overrides(self, "train_step"):
             self._compiled("fit")
@@ -406,7 +473,32 @@ class Model(Functional):
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  return_dict=False, callbacks=None):
-        """Keras evaluate: the loss (and metrics) as a scalar, a list or a dict."""
+        """Keras evaluate: the loss and metrics over the data, with the weights as they are.
+
+        Args:
+            x: the inputs, as in `fit`.
+            y: the targets, as in `fit`.
+            batch_size: samples per batch (32 when None).
+            verbose: 0 silent, 1 a progress bar; "auto" is 1.
+            sample_weight: one weight per sample, used by the loss and `weighted_metrics`.
+            return_dict: return {name: value} rather than a scalar or a list.
+            callbacks: `Callback`s whose `on_test_*` hooks run around it and each batch.
+
+        Returns:
+            The loss alone (no metrics), `[loss, *metrics]` in `metrics_names` order, or a
+            dict with `return_dict=True`.
+
+        Raises:
+            ValueError: the model is not compiled, or the data do not fit its inputs and
+                outputs (the message names them).
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
+            >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+            >>> x, y = np.ones((8, 3), "float32"), np.zeros((8, 2), "float32")
+            >>> sorted(model.evaluate(x, y, verbose=0, return_dict=True))
+            ['loss', 'mae']
+        """
         self._require_built(first_inputs(x, y))
         if custom_step.overrides(self, "test_step"):
             if self._trainer is not None:
@@ -418,7 +510,15 @@ class Model(Functional):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
-        """One optimizer step on one batch; returns the loss (and metrics), as Keras."""
+        """One optimizer step on one batch; returns the loss (and metrics), as Keras.
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
+            >>> model.compile(optimizer="sgd", loss="mse")
+            >>> x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")
+            >>> isinstance(model.train_on_batch(x, y), float)
+            True
+        """
         self._require_built(x)
         if custom_step.overrides(self, "train_step"):
             self._compiled("train_on_batch")
@@ -427,64 +527,20 @@ class Model(Functional):
                                    return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """The loss (and metrics) on one batch, without training, as Keras."""
+        """The loss (and metrics) on one batch, without training, as Keras.
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input((3,)), layers.Dense(2, name="dense")])
+            >>> model.compile(optimizer="sgd", loss="mse")
+            >>> x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")
+            >>> sorted(model.test_on_batch(x, y, return_dict=True))
+            ['loss']
+        """
         if custom_step.overrides(self, "test_step"):
             self._require_built(x)
             return custom_step.evaluate(self, x, y, predict_loop.batch_length(x), 0,
                                         sample_weight, return_dict, None)
         return loop.test_on_batch(self, self._trainer, x, y, sample_weight, return_dict)
-
-    # ---- description and files -----------------------------------------------------------
-    def to_dot(self, **options) -> str:
-        """The model's picture as Graphviz DOT text; options as in `graphnet.plot_model`."""
-        return to_dot(self, **options)
-
-    def to_mermaid(self, **options) -> str:
-        """The model's picture as a Mermaid flowchart; options as in `graphnet.plot_model`."""
-        return to_mermaid(self, **options)
-
-    def _repr_svg_(self):
-        """Jupyter shows a model as its picture (None before a Sequential knows its input)."""
-        if not self.built:
-            return None
-        return model_svg(self)
-
-    def summary(self, print_fn=None, cost=False):
-        """Print a table of layers: name and type, output shape, parameters, inbound layers.
-        `cost=True` adds FLOPs and activation memory per node (`graphnet.cost`)."""
-        self._require_built()
-        text = summary_text(self)
-        if cost:
-            text = cost_summary(self, text, self._remat_plan)
-        (print_fn or print)(text)
-
-    def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Keras `model.save`: one `.graphnet` file (architecture, weights, optimizer state)."""
-        files.entry("save_model")(self, filepath, overwrite=overwrite,
-                                  include_optimizer=include_optimizer)
-
-    def save_weights(self, filepath, overwrite=True):
-        """Write the weights alone to a file (see `load_weights`)."""
-        files.entry("save_weights")(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath):
-        """Read weights written by `save_weights` into this model (same architecture)."""
-        files.entry("load_weights")(self, filepath)
-
-    def get_config(self) -> dict:
-        """The architecture as JSON-able data: layers, their configs and connections."""
-        return files.entry("model_config")(self)
-
-    def to_json(self, **kwargs) -> str:
-        """Keras's `to_json()`: the architecture as JSON text (`models.model_from_json`)."""
-        return files.entry("model_to_json")(self, **kwargs)
-
-    @classmethod
-    def from_config(cls, config):
-        """A new model (fresh weights) from the dict `get_config` returned; registered custom
-        layers are found by name (`register_serializable`).
-        """
-        return files.entry("model_from_config")(config, cls)
 
     def __repr__(self):
         return f"<{type(self).__name__} name='{self.name}' layers={len(self._graph_layers)}>"

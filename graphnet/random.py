@@ -9,6 +9,11 @@ a jitted training step stays pure and still draws new numbers at every step.
 
 Keys, seeds and the algorithms are those of Keras's JAX backend (a `[seed, counter]`
 uint32 pair used as a threefry key), so a graphnet draw equals Keras's for the same seed.
+
+Examples:
+    >>> seed = graphnet.random.SeedGenerator(0)
+    >>> graphnet.random.normal((2, 3), seed=seed).shape
+    (2, 3)
 """
 from __future__ import annotations
 

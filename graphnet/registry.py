@@ -64,6 +64,15 @@ def register_serializable(name: str | None = None, package: str = "Custom"):
 
     `@register_serializable()` on a class or function, or
     `register_serializable(name="my_fn")(fn)`.
+
+    Examples:
+        >>> @graphnet.register_serializable(package="Docs")
+        ... class Double(layers.Layer):
+        ...     def call(self, inputs):
+        ...         return 2.0 * inputs
+        ...
+        >>> print(np.asarray(Double()(np.ones((1, 2), dtype="float32"))))
+        [[2. 2.]]
     """
     def register(obj):
         key = f"{package}>{name or obj.__name__}"

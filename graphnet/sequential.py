@@ -4,14 +4,21 @@ from __future__ import annotations
 import numpy as np
 
 from . import naming
-from .layers.base import Input, InputLayer, Layer
+from .layers.base import Layer
+from .layers.input_layer import Input, InputLayer
 from .model import Model
 from .subclass import first_inputs
 from .symbolic import SymbolicTensor
 
 
 class Sequential(Model):
-    """Keras Sequential: a stack of layers, built once its input shape is known."""
+    """Keras Sequential: a stack of layers, built once its input shape is known.
+
+    Examples:
+        >>> model = graphnet.Sequential([graphnet.Input(shape=(4,)), layers.Dense(8, activation="relu"), layers.Dense(1)])
+        >>> model.output_shape
+        (None, 1)
+    """
 
     def __init__(self, layers=None, name=None, trainable=True):
         Layer.__init__(self, name=name if name is not None else naming.unique_name("sequential"),
@@ -28,7 +35,15 @@ class Sequential(Model):
         return list(self._stack)
 
     def add(self, layer):
-        """Append a layer (or an `Input`) to the stack; shapes are checked when known."""
+        """Append a layer (or an `Input`) to the stack; shapes are checked when known.
+
+        Examples:
+            >>> model = graphnet.Sequential()
+            >>> model.add(graphnet.Input(shape=(4,)))
+            >>> model.add(layers.Dense(2))
+            >>> model.output_shape
+            (None, 2)
+        """
         if isinstance(layer, InputLayer):
             layer = layer.output
         if isinstance(layer, SymbolicTensor):
@@ -56,7 +71,15 @@ class Sequential(Model):
             self._init_graph(self._tensors[0], self._tensors[-1])
 
     def pop(self):
-        """Remove the last layer of the stack."""
+        """Remove the last layer of the stack.
+
+        Examples:
+            >>> model = graphnet.Sequential([graphnet.Input(shape=(4,)), layers.Dense(8), layers.Dense(1, name="last")])
+            >>> model.pop().name
+            'last'
+            >>> model.output_shape
+            (None, 8)
+        """
         if not self._stack:
             raise ValueError(f"Sequential '{self.name}' has no layer to pop")
         layer = self._stack.pop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers.base import Input
+from .layers.input_layer import Input
 from .symbolic import SymbolicTensor
 
 

@@ -93,6 +93,12 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
 
     Raises:
         ValueError: an index, stride or rate out of range, or targets shorter than needed.
+
+    Examples:
+        >>> data = np.arange(10, dtype="float32")
+        >>> batches = graphnet.utils.timeseries_dataset_from_array(data, None, sequence_length=3, batch_size=4)
+        >>> [batch.shape for batch in batches]
+        [(4, 3), (4, 3)]
     """
     data = np.asarray(data)
     if data.ndim == 0:

@@ -8,14 +8,26 @@ from .timeseries import timeseries_dataset_from_array
 
 
 def set_random_seed(seed: int) -> None:
-    """Seed everything graphnet draws: initial weights, dropout and shuffling."""
+    """Seed everything graphnet draws: initial weights, dropout and shuffling.
+
+    Examples:
+        >>> graphnet.utils.set_random_seed(42)
+        >>> a = layers.Dense(2)(graphnet.Input(shape=(3,)))
+    """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"set_random_seed expects an int, received {type(seed).__name__}")
     naming.reset(int(seed))
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
-    """One-hot encode integer labels, as `keras.utils.to_categorical`."""
+    """One-hot encode integer labels, as `keras.utils.to_categorical`.
+
+    Examples:
+        >>> graphnet.utils.to_categorical([0, 2, 1], num_classes=3)
+        array([[1., 0., 0.],
+               [0., 0., 1.],
+               [0., 1., 0.]], dtype=float32)
+    """
     y = np.asarray(y, dtype="int64")
     shape = y.shape[:-1] if y.ndim > 1 and y.shape[-1] == 1 else y.shape
     y = y.reshape(-1)
@@ -44,6 +56,11 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
     Raises:
         ValueError: `padding` or `truncating` is not "pre"/"post", the items' shapes differ,
             or `value` is a string for a non-text dtype.
+
+    Examples:
+        >>> graphnet.utils.pad_sequences([[1, 2], [3, 4, 5]], maxlen=3)
+        array([[0, 1, 2],
+               [3, 4, 5]], dtype=int32)
     """
     if padding not in ("pre", "post"):
         raise ValueError(f"pad_sequences: padding must be 'pre' or 'post', received {padding!r}")
@@ -124,6 +141,11 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
     Raises:
         ValueError: the arrays' lengths differ, or the sizes do not split the dataset into
             two non-empty parts.
+
+    Examples:
+        >>> left, right = graphnet.utils.split_dataset(np.arange(10), left_size=0.8)
+        >>> len(left), len(right)
+        (8, 2)
     """
     import jax
     leaves, treedef = jax.tree_util.tree_flatten(dataset)
@@ -149,7 +171,20 @@ class PyDataset:
     `__getitem__(index)` returning one batch `(x, y)` or `(x, y, sample_weight)`;
     `on_epoch_end()` runs after each full pass. `fit`, `evaluate` and `predict` take it
     like any re-iterable of batches. (Keras's `workers`/`use_multiprocessing` are accepted
-    and ignored: batches are read on the host while the device runs the previous chunk.)"""
+    and ignored: batches are read on the host while the device runs the previous chunk.)
+
+    Examples:
+        >>> class Ones(graphnet.utils.PyDataset):
+        ...     def __len__(self):
+        ...         return 2
+        ...     def __getitem__(self, index):
+        ...         return np.ones((4, 3), dtype="float32"), np.ones((4, 1), dtype="float32")
+        ...
+        >>> len(Ones())
+        2
+        >>> Ones()[0][0].shape
+        (4, 3)
+    """
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
         self.workers, self.use_multiprocessing = workers, use_multiprocessing

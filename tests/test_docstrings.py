@@ -5,6 +5,7 @@ The pages of docs/api/ list the objects mkdocstrings renders (`::: graphnet.laye
 its `members` option: `false` (the object's own docstring), a list, or absent (every public
 member the class or module defines itself, as mkdocstrings renders it).
 """
+import doctest
 import importlib
 import inspect
 import re
@@ -249,3 +250,76 @@ def test_args_sections_name_real_parameters():
     """A docstring's `Args:` lists the parameters of the signature, by their names."""
     wrong = wrong_args(shown_objects())
     assert not wrong, f"Args that name no parameter: {wrong}"
+
+
+# ---- examples: every object the reference shows has one, and they all run ---------------------
+def example_globals():
+    """The names every docstring example may use without importing them (docs/api/index.md)."""
+    import numpy as np
+
+    from graphnet import activations, constraints, ops
+    return dict(np=np, graphnet=graphnet, activations=activations, callbacks=callbacks,
+                constraints=constraints, initializers=initializers, layers=layers, losses=losses,
+                metrics=metrics, ops=ops, optimizers=optimizers, regularizers=regularizers)
+
+
+def doc_of(obj) -> str:
+    return (obj.fget.__doc__ if isinstance(obj, property) else getattr(obj, "__doc__", None)) or ""
+
+
+def example_scope():
+    """(dotted name, object) of what must carry an example: each object a `:::` line names and
+    each member a directive lists by name (Model's methods, the edits). Members rendered
+    wholesale (a base class's methods, every function of `graphnet.ops`) are not held to it."""
+    for path, members in directives().items():
+        obj = resolve(path)
+        yield path, obj
+        for name in members or ():
+            try:
+                member = inspect.getattr_static(obj, name)
+            except AttributeError:                      # an attribute set in __init__
+                continue
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            if inspect.isfunction(member) or inspect.isclass(member) or isinstance(member,
+                                                                                  property):
+                yield f"{path}.{name}", member
+
+
+def examples():
+    """One doctest per distinct docstring that has `>>>` lines, among all the reference shows."""
+    parser, seen, found = doctest.DocTestParser(), set(), []
+    for path, obj in [*shown_objects(), *example_scope()]:
+        doc = doc_of(obj)
+        if ">>>" not in doc or id(doc) in seen:
+            continue
+        seen.add(id(doc))
+        found.append(parser.get_doctest(doc, {}, path, None, 0))
+    return found
+
+
+# graphnet/losses.py is at the line limit until it becomes a package: its classes get their
+# examples then. Nothing else is let off.
+EXAMPLE_PENDING = ("graphnet.losses.",)
+
+
+def test_every_object_of_the_reference_has_an_example():
+    missing = sorted({path for path, obj in example_scope() if ">>>" not in doc_of(obj)
+                      and not path.startswith(EXAMPLE_PENDING)})
+    assert not missing, f"add an `Example:` with >>> lines to: {missing}"
+
+
+@pytest.mark.slow                    # ~300 examples: about 20 s of CPU
+def test_the_examples_run_and_print_what_they_show(tmp_path, monkeypatch):
+    """Every example of the reference, run in one process with the names of
+    `example_globals` only (a file an example writes lands in a temporary folder)."""
+    monkeypatch.chdir(tmp_path)
+    names = example_globals()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    report = []
+    found = examples()
+    assert len(found) > 200
+    for test in found:
+        test.globs = dict(names)
+        runner.run(test, out=report.append)
+    assert runner.failures == 0, "".join(report)

@@ -210,7 +210,7 @@ def test_the_graph_core_modules_do_not_import_each_other_in_circles():
     assert not any("layers" in m for m in imports("symbolic.py"))
     for path in (ROOT / "plot").glob("*.py"):
         assert not any(m.endswith("model") for m in imports(f"plot/{path.name}")), path
-    assert gn.Input is gn.layers.Input is gn.layers.base.Input
+    assert gn.Input is gn.layers.Input is gn.layers.input_layer.Input
 
 
 def test_masks_are_routed_once_per_argument():

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 import graphnet as gn
 from graphnet import layers
-from graphnet.layers.base import InputLayer, Layer
+from graphnet.layers.base import Layer
+from graphnet.layers.input_layer import InputLayer
 
 NP_ACT = {None: lambda z: z, "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh}
 MERGES = {

@@ -352,7 +352,7 @@ def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
         return real_import(name, *args, **kwargs)
     monkeypatch.setattr(builtins, "__import__", no_h5py)
     model = gn.Sequential([gn.Input((2,)), layers.Dense(1)])
-    with pytest.raises(ImportError, match=r"graphnet\[keras\]"):
+    with pytest.raises(ImportError, match=r"pip install .graphnet-jax\[keras\]"):
         model.save(tmp_path / "m.keras")
     assert not os.listdir(tmp_path)
 

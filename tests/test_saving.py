@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 import graphnet as gn
 from graphnet import layers, registry
-from graphnet.layers.base import InputLayer, Layer
+from graphnet.layers.base import Layer
+from graphnet.layers.input_layer import InputLayer
 from graphnet.saving import archive as archive_mod
 
 

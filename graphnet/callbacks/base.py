@@ -15,7 +15,16 @@ import numpy as np
 
 
 class Callback:
-    """Keras Callback: override any of the hooks; `self.model` and `self.params` are set."""
+    """Keras Callback: override any of the hooks; `self.model` and `self.params` are set.
+
+    Examples:
+        >>> class Count(callbacks.Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         print(epoch, sorted(logs))
+        ...
+        >>> Count().on_epoch_end(0, {"loss": 0.5})
+        0 ['loss']
+    """
 
     def __init__(self):
         self.model = None
@@ -117,7 +126,18 @@ class CallbackList:
 
 
 class History(Callback):
-    """Records the epoch logs: `history.history` is a dict of lists, `history.epoch` a list."""
+    """Records the epoch logs: `history.history` is a dict of lists, `history.epoch` a list.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> x = np.ones((8, 3), dtype="float32")
+        >>> y = np.zeros((8, 2), dtype="float32")
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(x, y, epochs=2, verbose=0)
+        >>> history.epoch, sorted(history.history)
+        ([0, 1], ['loss'])
+    """
 
     def __init__(self):
         super().__init__()
@@ -173,7 +193,13 @@ class _Monitor(Callback):
 
 class EarlyStopping(_Monitor):
     """Keras EarlyStopping: stop after `patience` epochs without improvement; with
-    `restore_best_weights`, the best epoch's weights are put back at the end."""
+    `restore_best_weights`, the best epoch's weights are put back at the end.
+
+    Examples:
+        >>> stop = callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+        >>> stop.patience
+        2
+    """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
@@ -221,6 +247,11 @@ class ModelCheckpoint(_Monitor):
     its ending names the format written: `.keras` a Keras model file, `.weights.h5` Keras
     weights (with `save_weights_only=True`), `.graphnet` graphnet's file. Saves are atomic, so
     a crash mid-save leaves the previous checkpoint intact.
+
+    Examples:
+        >>> save = callbacks.ModelCheckpoint("best.weights.h5", save_best_only=True, save_weights_only=True)
+        >>> save.monitor
+        'val_loss'
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -272,7 +303,13 @@ def _check_checkpoint_ending(filepath: str, save_weights_only: bool) -> None:
 
 class ReduceLROnPlateau(_Monitor):
     """Keras ReduceLROnPlateau: multiply the optimizer's learning rate by `factor` after
-    `patience` epochs without improvement (the new rate takes effect without a recompile)."""
+    `patience` epochs without improvement (the new rate takes effect without a recompile).
+
+    Examples:
+        >>> reduce = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)
+        >>> reduce.factor
+        0.5
+    """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
@@ -316,7 +353,13 @@ class ReduceLROnPlateau(_Monitor):
 
 class LearningRateScheduler(Callback):
     """Keras LearningRateScheduler: at each epoch's start, sets the optimizer's learning rate
-    to `schedule(epoch, lr)` (or `schedule(epoch)`); logs `learning_rate` at its end."""
+    to `schedule(epoch, lr)` (or `schedule(epoch)`); logs `learning_rate` at its end.
+
+    Examples:
+        >>> schedule = callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.9)
+        >>> round(schedule.schedule(1, 0.1), 4)
+        0.09
+    """
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
@@ -349,6 +392,10 @@ class TerminateOnNaN(Callback):
 
     With this callback, fit ends each compiled dispatch right after the first step whose
     loss is not finite, and reports that batch: no further step runs on broken weights.
+
+    Examples:
+        >>> isinstance(callbacks.TerminateOnNaN(), callbacks.Callback)
+        True
     """
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -364,7 +411,13 @@ class TerminateOnNaN(Callback):
 
 
 class CSVLogger(Callback):
-    """Keras CSVLogger: one row per epoch, columns `epoch` then the sorted log keys."""
+    """Keras CSVLogger: one row per epoch, columns `epoch` then the sorted log keys.
+
+    Examples:
+        >>> log = callbacks.CSVLogger("training.csv", append=False)
+        >>> log.filename
+        'training.csv'
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
@@ -396,7 +449,15 @@ class CSVLogger(Callback):
 
 
 class LambdaCallback(Callback):
-    """Keras LambdaCallback: hooks given as functions, e.g. on_epoch_end=lambda epoch, logs: ..."""
+    """Keras LambdaCallback: hooks given as functions, e.g. on_epoch_end=lambda epoch, logs: ...
+
+    Examples:
+        >>> seen = []
+        >>> cb = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+        >>> cb.on_epoch_end(0, {})
+        >>> seen
+        [0]
+    """
 
     _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
               "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",

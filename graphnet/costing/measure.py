@@ -286,6 +286,13 @@ def cost(model, batch_size=1, training=False, input_shape=None) -> Cost:
     `training=True` counts the forward and backward pass, with layers in training mode.
     `input_shape`: the sizes without the batch axis (one tuple, a list per input or a dict
     by input name), needed when an input has unknown sizes besides the batch.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> table = graphnet.cost(model, batch_size=4)
+        >>> len(table.rows), table.rows[-1].flops
+        (2, 56.0)
     """
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"cost: batch_size must be a positive int, received {batch_size!r}")
@@ -410,7 +417,14 @@ def attribute_saved(rows) -> None:
 def whole_model(model, batch_size=1, training=False, input_shape=None) -> dict:
     """XLA's count for the whole model compiled as one program (forward, or forward and
     backward with `training=True`) and the bytes its backward pass keeps: the numbers the
-    table is checked against."""
+    table is checked against.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> sorted(graphnet.costing.whole_model(model, batch_size=4))
+        ['flops', 'hlo_flops', 'saved_bytes', 'xla_bytes_accessed']
+    """
     _, avals = input_avals(model, batch_size, input_shape)
     params, state = abstract(model.params), abstract(model.state)
     rng = jax.eval_shape(lambda: jax.random.key(0)) if training and model.uses_rng else None

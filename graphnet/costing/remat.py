@@ -19,7 +19,15 @@ AUTO_EXTRA_FLOPS = 0.1     # "auto": recompute while the step does at most 10% m
 
 @dataclass
 class RematPlan:
-    """The nodes to recompute and the estimates that chose them (bytes per step)."""
+    """The nodes to recompute and the estimates that chose them (bytes per step).
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> plan = graphnet.costing.remat_plan(model, ["dense"], batch_size=4)
+        >>> isinstance(plan, graphnet.costing.RematPlan)
+        True
+    """
     nodes: tuple = ()
     budget: int | str | None = None
     batch_size: int | None = None
@@ -68,7 +76,16 @@ def candidates(table) -> list:
 def choose_remat(table, budget) -> RematPlan:
     """A pure function of a training cost table: the nodes to recompute so the estimated
     peak fits `budget` (bytes); with "auto", the best nodes while the recomputed forward
-    FLOPs stay within `AUTO_EXTRA_FLOPS` of the step's (forward and backward) FLOPs."""
+    FLOPs stay within `AUTO_EXTRA_FLOPS` of the step's (forward and backward) FLOPs.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> table = graphnet.cost(model, batch_size=4, training=True)
+        >>> plan = graphnet.costing.choose_remat(table, budget=10**9)
+        >>> isinstance(plan, graphnet.costing.RematPlan)
+        True
+    """
     if not (budget == "auto" or (isinstance(budget, int) and not isinstance(budget, bool)
                                  and budget > 0)):
         raise ValueError(f"remat must be None, a budget in bytes (a positive int), 'auto' or a "
@@ -101,7 +118,15 @@ def choose_remat(table, budget) -> RematPlan:
 def remat_plan(model, remat, batch_size=32, input_shape=None) -> RematPlan:
     """What `compile(remat=...)` recomputes: a `RematPlan` as given, a list of node keys, or
     a budget / "auto" planned on a training cost table for `batch_size` rows (fit's default
-    batch size; plan for another with this function and pass the plan to compile)."""
+    batch size; plan for another with this function and pass the plan to compile).
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> plan = graphnet.costing.remat_plan(model, ["dense"], batch_size=4)
+        >>> plan.nodes
+        ('dense',)
+    """
     if isinstance(remat, RematPlan):
         return remat
     if isinstance(remat, (list, tuple)):

@@ -18,6 +18,13 @@ class NodeCost:
     the backward pass keeps: its internal residuals, plus its output when it or a consumer
     saves it, so each tensor is counted once over the table. `None` is "n/a": `note` says
     why, never a silent zero.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> row = graphnet.cost(model, batch_size=4).rows[-1]
+        >>> row.flops, row.param_bytes
+        (56.0, 32)
     """
     node: str
     layer: str
@@ -42,7 +49,15 @@ class NodeCost:
     output_sizes: tuple = ()              # bytes per output
 
     def to_dict(self) -> dict:
-        """The row as a dict of plain values (tuples as lists), ready for JSON."""
+        """The row as a dict of plain values (tuples as lists), ready for JSON.
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> row = graphnet.cost(model, batch_size=4).rows[-1]
+            >>> row.to_dict()["flops"]
+            56.0
+        """
         out = asdict(self)
         out["output_shapes"] = [list(s) for s in self.output_shapes]
         out["saves_outputs"] = list(self.saves_outputs)
@@ -58,6 +73,13 @@ class Cost:
 
     `str()` is an aligned table; `to_dicts()` / `to_json()` give plain data. Index by node
     key (`table["dense"]`) or iterate the rows.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> table = graphnet.cost(model, batch_size=4)
+        >>> isinstance(table, graphnet.costing.Cost)
+        True
     """
     model: str
     batch_size: int
@@ -81,13 +103,27 @@ class Cost:
 
     @property
     def unknown(self) -> list:
-        """Nodes XLA could not cost alone ("n/a" rows)."""
+        """Nodes XLA could not cost alone ("n/a" rows).
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> graphnet.cost(model, batch_size=4).unknown
+            []
+        """
         return [r.node for r in self.rows if r.flops is None]
 
     @property
     def totals(self) -> dict:
         """Sums over the rows; FLOPs and saved bytes over the rows that have them (see
-        `unknown`). Saved bytes add up because each tensor is counted by one row."""
+        `unknown`). Saved bytes add up because each tensor is counted by one row.
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> sorted(graphnet.cost(model, batch_size=4).totals)
+            ['flops', 'forward_flops', 'hlo_flops', 'output_bytes', 'param_bytes', 'saved_bytes', 'unknown', 'xla_bytes_accessed']
+        """
         def total(name):
             return sum(getattr(r, name) or 0 for r in self.rows)
         return {"flops": total("flops"), "forward_flops": total("forward_flops"),
@@ -97,11 +133,27 @@ class Cost:
                 "xla_bytes_accessed": total("xla_bytes_accessed"), "unknown": self.unknown}
 
     def to_dicts(self) -> list:
-        """One dict per row, in graph order."""
+        """One dict per row, in graph order.
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> rows = graphnet.cost(model, batch_size=4).to_dicts()
+            >>> rows[-1]["flops"]
+            56.0
+        """
         return [row.to_dict() for row in self.rows]
 
     def to_json(self, **kwargs) -> str:
-        """The rows and totals as JSON; `kwargs` go to `json.dumps` (e.g. `indent=1`)."""
+        """The rows and totals as JSON; `kwargs` go to `json.dumps` (e.g. `indent=1`).
+
+        Examples:
+            >>> inputs = graphnet.Input(shape=(3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+            >>> text = graphnet.cost(model, batch_size=4).to_json()
+            >>> text[:1] in "[{"
+            True
+        """
         return json.dumps({"model": self.model, "batch_size": self.batch_size,
                            "training": self.training, "rows": self.to_dicts(),
                            "totals": self.totals}, **kwargs)

@@ -1,5 +1,6 @@
 """Keras-named layers."""
-from .base import Input, InputLayer, InputSpec, Layer
+from .base import InputSpec, Layer
+from .input_layer import Input, InputLayer
 from .core import (Activation, Dense, Dropout, Flatten, Identity, Lambda, Permute, RepeatVector,
                    Reshape)
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract)

@@ -18,7 +18,13 @@ class _Elementwise(Layer):
 
 class ReLU(_Elementwise):
     """Keras ReLU(max_value=None, negative_slope=0.0, threshold=0.0):
-    `x` above `threshold`, `negative_slope * (x - threshold)` below, capped at `max_value`."""
+    `x` above `threshold`, `negative_slope * (x - threshold)` below, capped at `max_value`.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.ReLU(max_value=0.8, threshold=0.1)(x).shape
+        (None, 4)
+    """
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -44,7 +50,14 @@ class ReLU(_Elementwise):
 
 
 class LeakyReLU(_Elementwise):
-    """Keras LeakyReLU(negative_slope=0.3)."""
+    """Keras LeakyReLU: x where x >= 0, else negative_slope * x (default 0.3, unlike the
+    `leaky_relu` function's 0.2, as in Keras).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.LeakyReLU(negative_slope=0.2)(x).shape
+        (None, 4)
+    """
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:                      # Keras 2's name, still accepted by Keras 3
@@ -63,7 +76,13 @@ class LeakyReLU(_Elementwise):
 
 
 class ELU(_Elementwise):
-    """Keras ELU(alpha=1.0): x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    """Keras ELU(alpha=1.0): x for x > 0, alpha * (exp(x) - 1) otherwise.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.ELU(alpha=0.7)(x).shape
+        (None, 4)
+    """
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -78,7 +97,13 @@ class ELU(_Elementwise):
 
 class Softmax(_Elementwise):
     """Keras Softmax(axis=-1); masked positions get a large negative logit first (Keras's
-    rule), so they receive ~0 probability."""
+    rule), so they receive ~0 probability.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 2))
+        >>> layers.Softmax(axis=1)(x).shape
+        (None, 3, 2)
+    """
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -100,7 +125,13 @@ class Softmax(_Elementwise):
 
 class PReLU(Layer):
     """Keras PReLU: `max(x, 0) - alpha * max(-x, 0)`, a learned `alpha` per element of the
-    sample shape (size 1 along `shared_axes`, 1-indexed like Keras)."""
+    sample shape (size 1 along `shared_axes`, 1-indexed like Keras).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.PReLU()(x).shape
+        (None, 4)
+    """
     weight_names = ("alpha",)
     supports_masking = True
 

@@ -73,32 +73,68 @@ class _AdaptivePooling(Layer):
 
 
 class AdaptiveAveragePooling1D(_AdaptivePooling):
-    """Keras AdaptiveAveragePooling1D(output_size): the mean over adaptive windows of steps."""
+    """Keras AdaptiveAveragePooling1D(output_size): the mean over adaptive windows of steps.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(7, 2))
+        >>> layers.AdaptiveAveragePooling1D(3)(x).shape
+        (None, 3, 2)
+    """
     rank, average = 1, True
 
 
 class AdaptiveAveragePooling2D(_AdaptivePooling):
     """Keras AdaptiveAveragePooling2D(output_size): the mean over adaptive boxes of rows and
-    columns."""
+    columns.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 5, 2))
+        >>> layers.AdaptiveAveragePooling2D(2)(x).shape
+        (None, 2, 2, 2)
+    """
     rank, average = 2, True
 
 
 class AdaptiveAveragePooling3D(_AdaptivePooling):
-    """Keras AdaptiveAveragePooling3D(output_size): the mean over adaptive 3D boxes."""
+    """Keras AdaptiveAveragePooling3D(output_size): the mean over adaptive 3D boxes.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 3, 3, 2))
+        >>> layers.AdaptiveAveragePooling3D(2)(x).shape
+        (None, 2, 2, 2, 2)
+    """
     rank, average = 3, True
 
 
 class AdaptiveMaxPooling1D(_AdaptivePooling):
-    """Keras AdaptiveMaxPooling1D(output_size): the maximum over adaptive windows of steps."""
+    """Keras AdaptiveMaxPooling1D(output_size): the maximum over adaptive windows of steps.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(7, 2))
+        >>> layers.AdaptiveMaxPooling1D(3)(x).shape
+        (None, 3, 2)
+    """
     rank, average = 1, False
 
 
 class AdaptiveMaxPooling2D(_AdaptivePooling):
     """Keras AdaptiveMaxPooling2D(output_size): the maximum over adaptive boxes of rows and
-    columns."""
+    columns.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 5, 2))
+        >>> layers.AdaptiveMaxPooling2D(2)(x).shape
+        (None, 2, 2, 2)
+    """
     rank, average = 2, False
 
 
 class AdaptiveMaxPooling3D(_AdaptivePooling):
-    """Keras AdaptiveMaxPooling3D(output_size): the maximum over adaptive 3D boxes."""
+    """Keras AdaptiveMaxPooling3D(output_size): the maximum over adaptive 3D boxes.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 3, 3, 2))
+        >>> layers.AdaptiveMaxPooling3D(2)(x).shape
+        (None, 2, 2, 2, 2)
+    """
     rank, average = 3, False

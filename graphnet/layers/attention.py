@@ -19,6 +19,12 @@ class MultiHeadAttention(Layer):
     value_dim, *output_shape) and bias. The masks of query, value and key (from an
     Embedding with mask_zero, passed as query_mask/value_mask/key_mask) restrict the
     attention as in Keras; the output carries the query's mask.
+
+    Examples:
+        >>> a = graphnet.Input(shape=(5, 4))
+        >>> b = graphnet.Input(shape=(5, 4))
+        >>> layers.MultiHeadAttention(num_heads=2, key_dim=3)(a, b).shape
+        (None, 5, 4)
     """
     weight_names = ("query_kernel", "query_bias", "key_kernel", "key_bias", "value_kernel",
                     "value_bias", "output_kernel", "output_bias")
@@ -314,6 +320,12 @@ class Attention(_BaseDenseAttention):
         dropout: the fraction of attention weights dropped when training.
         seed: an int, for the same dropout draws every run, or None.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> a = graphnet.Input(shape=(3, 4))
+        >>> b = graphnet.Input(shape=(5, 4))
+        >>> layers.Attention()([a, b]).shape
+        (None, 3, 4)
     """
     weight_names = ("scale", "concat_score_weight")
 
@@ -362,6 +374,12 @@ class AdditiveAttention(_BaseDenseAttention):
         use_scale: `scale` is a learned vector of the feature size (else 1).
         dropout: the fraction of attention weights dropped when training.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> a = graphnet.Input(shape=(3, 4))
+        >>> b = graphnet.Input(shape=(5, 4))
+        >>> layers.AdditiveAttention()([a, b]).shape
+        (None, 3, 4)
     """
     weight_names = ("scale",)
 

@@ -24,7 +24,7 @@ from .penalties import activity_loss, apply_constraints, weight_losses, weight_p
 from .tracing import device_value, is_symbolic, mark_masks, output_specs, shapes_of, with_mask
 from .weights import each_once, get_weights, own_weights, set_weights
 
-__all__ = ["Input", "InputLayer", "InputSpec", "Layer", "TensorSpec", "shape_str"]
+__all__ = ["InputSpec", "Layer", "TensorSpec", "shape_str"]
 
 
 class Layer:
@@ -40,6 +40,13 @@ class Layer:
     call was given (so the layer works under jit and grad), and non-trainable variables
     assigned in `call` become the call's new state. Layers held in attributes are
     sub-layers: their weights nest under their names.
+
+    Examples:
+        >>> class Double(layers.Layer):
+        ...     def call(self, inputs):
+        ...         return 2.0 * inputs
+        >>> Double()(graphnet.Input(shape=(3,))).shape
+        (None, 3)
     """
     weight_names: tuple = ()          # Keras get_weights() order, over params then state
     supports_masking = False           # its outputs carry `compute_mask`'s mask (Keras's rule)
@@ -279,18 +286,36 @@ class Layer:
 
     @property
     def weights(self) -> list:
-        """Keras `layer.weights`: Variables, own first, then sub-layers' (each once)."""
+        """Keras `layer.weights`: Variables, own first, then sub-layers' (each once).
+
+        Examples:
+            >>> layer = layers.Dense(2); _ = layer(graphnet.Input(shape=(3,)))
+            >>> [w.shape for w in layer.weights]
+            [(3, 2), (2,)]
+        """
         return each_once(own_weights(self, self._variables) +
                          [w for s in self._sub_weights_owners() for w in s.weights])
 
     @property
     def trainable_weights(self) -> list:
-        """The trainable weights as Keras `Variable`s; none for a frozen layer."""
+        """The trainable weights as Keras `Variable`s; none for a frozen layer.
+
+        Examples:
+            >>> layer = layers.Dense(2); _ = layer(graphnet.Input(shape=(3,)))
+            >>> layer.trainable = False; len(layer.trainable_weights)
+            0
+        """
         return self._weights_split(True)
 
     @property
     def non_trainable_weights(self) -> list:
-        """The weights training does not change, as `Variable`s (all of a frozen layer's)."""
+        """The weights training does not change, as `Variable`s (all of a frozen layer's).
+
+        Examples:
+            >>> layer = layers.BatchNormalization(); _ = layer(graphnet.Input(shape=(3,)))
+            >>> [w.shape for w in layer.non_trainable_weights]
+            [(3,), (3,)]
+        """
         return self._weights_split(False)
 
     def _weights_split(self, trainable: bool) -> list:
@@ -563,39 +588,3 @@ class Layer:
     def __repr__(self):
         return f"<{type(self).__name__} name='{self.name}' built={self.built}>"
 
-
-class InputLayer(Layer):
-    """The layer behind `Input`: holds the shape and dtype the model is fed with."""
-
-    def __init__(self, shape=None, dtype="float32", name=None, batch_size=None,
-                 batch_shape=None, **kwargs):
-        if batch_shape is not None:
-            batch_size, shape = batch_shape[0], tuple(batch_shape)[1:]
-        if shape is None:
-            raise ValueError("Input needs shape= (the shape of one sample, without the batch axis)")
-        super().__init__(name=name if name is not None else naming.unique_name("input_layer"),
-                         dtype=dtype, **kwargs)
-        self.shape = normalize_shape(shape, f"Input '{self.name}'")
-        self.batch_size = batch_size
-        self.built = True
-        node = CallNode(layer=self, treedef=jax.tree_util.tree_structure(((), {})), leaves=[],
-                        out_treedef=jax.tree_util.tree_structure(0))
-        node.outputs = [SymbolicTensor((batch_size, *self.shape), self.dtype, node, 0)]
-        self.call_nodes.append(node)
-
-    def call(self, params, state, x, *, training=False, rng=None):
-        return x, state
-
-    def get_config(self):
-        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype,
-                "batch_size": self.batch_size}
-
-    def __call__(self, *args, **kwargs):
-        raise TypeError(f"InputLayer '{self.name}' is not called; use graphnet.Input(shape=...)")
-
-
-def Input(shape=None, dtype="float32", name=None, batch_size=None, batch_shape=None):
-    """A symbolic model input; `shape` excludes the batch axis (None for variable sizes)."""
-    layer = InputLayer(shape=shape, dtype=dtype, name=name, batch_size=batch_size,
-                       batch_shape=batch_shape)
-    return layer.output

@@ -187,6 +187,11 @@ class Conv1D(_PlainConv):
         kernel_regularizer: a penalty on the kernel added to the training loss, or None.
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.Conv1D(2, 3, padding="same")(x).shape
+        (None, 6, 2)
     """
     rank = 1
     paddings = ("valid", "same", "causal")
@@ -214,6 +219,11 @@ class Conv2D(_PlainConv):
         kernel_regularizer: a penalty on the kernel added to the training loss, or None.
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6, 6, 2))
+        >>> layers.Conv2D(2, 2, strides=2, activation="relu")(x).shape
+        (None, 3, 3, 2)
     """
     rank = 2
 
@@ -240,6 +250,11 @@ class Conv3D(_PlainConv):
         kernel_regularizer: a penalty on the kernel added to the training loss, or None.
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 3, 3, 2))
+        >>> layers.Conv3D(2, 2)(x).shape
+        (None, 2, 2, 2, 2)
     """
     rank = 3
 
@@ -249,6 +264,11 @@ class DepthwiseConv2D(_Conv):
 
     Output channel `c * depth_multiplier + m` is input channel c through filter m, as Keras
     orders them.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 5, 2))
+        >>> layers.DepthwiseConv2D(2, depth_multiplier=2)(x).shape
+        (None, 4, 4, 4)
     """
     rank = 2
     weight_names = ("kernel", "bias")
@@ -293,6 +313,11 @@ class SeparableConv2D(_Conv):
 
     Weights `[depthwise_kernel (kh, kw, in, multiplier), pointwise_kernel (1, 1, in *
     multiplier, filters), bias]`.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 5, 2))
+        >>> layers.SeparableConv2D(3, 2, padding="same")(x).shape
+        (None, 5, 5, 3)
     """
     rank = 2
     weight_names = ("depthwise_kernel", "pointwise_kernel", "bias")
@@ -341,7 +366,13 @@ class SeparableConv2D(_Conv):
 
 class DepthwiseConv1D(DepthwiseConv2D):
     """Keras DepthwiseConv1D: one filter bank per input channel over the steps, kernel
-    (k, in, multiplier)."""
+    (k, in, multiplier).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.DepthwiseConv1D(3, depth_multiplier=2)(x).shape
+        (None, 4, 4)
+    """
     rank = 1
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
@@ -353,7 +384,13 @@ class DepthwiseConv1D(DepthwiseConv2D):
 class SeparableConv1D(SeparableConv2D):
     """Keras SeparableConv1D: a depthwise conv over the steps, then a size-1 conv to
     `filters`; weights `[depthwise_kernel (k, in, multiplier), pointwise_kernel (1, in *
-    multiplier, filters), bias]`."""
+    multiplier, filters), bias]`.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.SeparableConv1D(3, 2, padding="same")(x).shape
+        (None, 6, 3)
+    """
     rank = 1
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
@@ -436,6 +473,11 @@ class Conv1DTranspose(_ConvTranspose):
         kernel_regularizer: a penalty on the kernel added to the training loss, or None.
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 2))
+        >>> layers.Conv1DTranspose(2, 3, strides=2)(x).shape
+        (None, 9, 2)
     """
     rank = 1
 
@@ -458,6 +500,11 @@ class Conv2DTranspose(_ConvTranspose):
         **kwargs: `activation`, `use_bias`, `kernel_initializer`, `bias_initializer`,
             `kernel_regularizer` and `bias_regularizer` as for Conv2D, and the base layer's
             arguments (`name`, `trainable`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.Conv2DTranspose(2, 3, strides=2, padding="same")(x).shape
+        (None, 8, 8, 2)
     """
     rank = 2
 
@@ -489,5 +536,10 @@ class Conv3DTranspose(_ConvTranspose):
         kernel_regularizer: a penalty on the kernel added to the training loss, or None.
         bias_regularizer: a penalty on the bias added to the training loss, or None.
         **kwargs: the base layer's arguments (`name`, `trainable`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(2, 2, 2, 2))
+        >>> layers.Conv3DTranspose(2, 2)(x).shape
+        (None, 3, 3, 3, 2)
     """
     rank = 3

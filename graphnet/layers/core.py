@@ -12,7 +12,13 @@ from .base import Layer, shape_str
 
 
 class Dense(Layer):
-    """Keras Dense: activation(x @ kernel + bias) on the last axis."""
+    """Keras Dense: activation(x @ kernel + bias) on the last axis.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.Dense(3, activation="relu")(x).shape
+        (None, 3)
+    """
     weight_names = ("kernel", "bias")
     activation_last = True
     supports_masking = True
@@ -72,7 +78,13 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """Keras Activation: applies a named or callable activation."""
+    """Keras Activation: applies a named or callable activation.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.Activation("tanh")(x).shape
+        (None, 4)
+    """
     supports_masking = True
     activation_last = True
 
@@ -91,7 +103,13 @@ class Activation(Layer):
 
 
 class Dropout(Layer):
-    """Keras Dropout: zeroes a fraction `rate` when training, scaling the rest by 1/(1-rate)."""
+    """Keras Dropout: zeroes a fraction `rate` when training, scaling the rest by 1/(1-rate).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.Dropout(0.3)(x).shape
+        (None, 4)
+    """
     supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
@@ -124,7 +142,13 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
-    """Keras Flatten: (batch, ...) to (batch, prod(...))."""
+    """Keras Flatten: (batch, ...) to (batch, prod(...)).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(2, 3))
+        >>> layers.Flatten()(x).shape
+        (None, 6)
+    """
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -142,7 +166,13 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Keras Reshape: `target_shape` excludes the batch axis; one -1 is inferred."""
+    """Keras Reshape: `target_shape` excludes the batch axis; one -1 is inferred.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6,))
+        >>> layers.Reshape((3, 2))(x).shape
+        (None, 3, 2)
+    """
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
@@ -171,7 +201,13 @@ class Reshape(Layer):
 
 
 class Permute(Layer):
-    """Keras Permute: `dims` are 1-indexed and exclude the batch axis."""
+    """Keras Permute: `dims` are 1-indexed and exclude the batch axis.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(2, 3))
+        >>> layers.Permute((2, 1))(x).shape
+        (None, 3, 2)
+    """
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
@@ -194,7 +230,13 @@ class Permute(Layer):
 
 
 class RepeatVector(Layer):
-    """Keras RepeatVector: (batch, features) to (batch, n, features)."""
+    """Keras RepeatVector: (batch, features) to (batch, n, features).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3,))
+        >>> layers.RepeatVector(2)(x).shape
+        (None, 2, 3)
+    """
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
@@ -214,7 +256,13 @@ class RepeatVector(Layer):
 
 
 class Identity(Layer):
-    """Keras Identity: returns its input unchanged."""
+    """Keras Identity: returns its input unchanged.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3,))
+        >>> layers.Identity()(x).shape
+        (None, 3)
+    """
     supports_masking = True
 
     def output_shape(self, input_shape):
@@ -230,6 +278,11 @@ class Lambda(Layer):
     Saved by the name it was registered under (`graphnet.register_serializable`), or, for
     an unregistered function, as its compiled Python code, as Keras does. Loading code
     runs it, so `load_model` refuses it unless given `safe_mode=False`.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3,))
+        >>> layers.Lambda(lambda t: t * 2.0 + 1.0)(x).shape
+        (None, 3)
     """
     loads_code = True         # from_config takes safe_mode (the loader passes its own)
 

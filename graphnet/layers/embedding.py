@@ -12,6 +12,11 @@ class Embedding(Layer):
     With `mask_zero=True`, id 0 is padding: the layer's output carries the mask `ids != 0`,
     which the recurrent layers after it honour. `input_length` (Keras 2) only fixes the
     input shape, so a Sequential model is built as soon as it is added.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5,), dtype="int32")
+        >>> layers.Embedding(10, 4)(x).shape
+        (None, 5, 4)
     """
     weight_names = ("embeddings",)
 

@@ -10,6 +10,11 @@ class InputSpec:
 
     A layer sets `self.input_spec` (one spec, or a list with one per input tensor) and gets
     Keras's error naming the layer, the input, what it expected and what it received.
+
+    Examples:
+        >>> spec = layers.InputSpec(ndim=3, axes={-1: 4})
+        >>> spec.ndim
+        3
     """
 
     def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,

@@ -65,40 +65,89 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
-    """Keras Add: element-wise sum of the inputs."""
+    """Keras Add: element-wise sum of the inputs.
+
+    Examples:
+        >>> a = graphnet.Input(shape=(4,))
+        >>> b = graphnet.Input(shape=(4,))
+        >>> layers.Add()([a, b]).shape
+        (None, 4)
+    """
     combine = staticmethod(jnp.add)
 
 
 class Subtract(_Merge):
-    """Keras Subtract: inputs[0] - inputs[1]."""
+    """Keras Subtract: inputs[0] - inputs[1].
+
+    Examples:
+        >>> a = graphnet.Input(shape=(4,))
+        >>> b = graphnet.Input(shape=(4,))
+        >>> layers.Subtract()([a, b]).shape
+        (None, 4)
+    """
     min_inputs = max_inputs = 2
     combine = staticmethod(jnp.subtract)
 
 
 class Multiply(_Merge):
-    """Keras Multiply: element-wise product."""
+    """Keras Multiply: element-wise product.
+
+    Examples:
+        >>> a = graphnet.Input(shape=(4,))
+        >>> b = graphnet.Input(shape=(4,))
+        >>> layers.Multiply()([a, b]).shape
+        (None, 4)
+    """
     combine = staticmethod(jnp.multiply)
 
 
 class Maximum(_Merge):
-    """Keras Maximum: element-wise maximum."""
+    """Keras Maximum: element-wise maximum.
+
+    Examples:
+        >>> a = graphnet.Input(shape=(4,))
+        >>> b = graphnet.Input(shape=(4,))
+        >>> layers.Maximum()([a, b]).shape
+        (None, 4)
+    """
     combine = staticmethod(jnp.maximum)
 
 
 class Minimum(_Merge):
-    """Keras Minimum: element-wise minimum."""
+    """Keras Minimum: element-wise minimum.
+
+    Examples:
+        >>> a = graphnet.Input(shape=(4,))
+        >>> b = graphnet.Input(shape=(4,))
+        >>> layers.Minimum()([a, b]).shape
+        (None, 4)
+    """
     combine = staticmethod(jnp.minimum)
 
 
 class Average(_Merge):
-    """Keras Average: element-wise mean."""
+    """Keras Average: element-wise mean.
+
+    Examples:
+        >>> a = graphnet.Input(shape=(4,))
+        >>> b = graphnet.Input(shape=(4,))
+        >>> layers.Average()([a, b]).shape
+        (None, 4)
+    """
 
     def call(self, params, state, inputs, *, training=False, rng=None):
         return functools.reduce(jnp.add, inputs[1:], inputs[0]) / len(inputs), state
 
 
 class Concatenate(_Merge):
-    """Keras Concatenate(axis=-1): all other axes must agree."""
+    """Keras Concatenate(axis=-1): all other axes must agree.
+
+    Examples:
+        >>> a = graphnet.Input(shape=(4,))
+        >>> b = graphnet.Input(shape=(3,))
+        >>> layers.Concatenate()([a, b]).shape
+        (None, 7)
+    """
     min_inputs = 1
 
     def __init__(self, axis=-1, **kwargs):
@@ -149,6 +198,12 @@ class Dot(_Merge):
 
     Contracts `axes[0]` of the first with `axes[1]` of the second, sharing the batch axis;
     a result with only the batch axis left gets a trailing axis of 1, as Keras's batch_dot.
+
+    Examples:
+        >>> a = graphnet.Input(shape=(4,))
+        >>> b = graphnet.Input(shape=(4,))
+        >>> layers.Dot(axes=1)([a, b]).shape
+        (None, 1)
     """
     min_inputs = max_inputs = 2
 

@@ -15,7 +15,13 @@ def _need_rng(layer, rng):
 
 class GaussianNoise(Layer):
     """Keras GaussianNoise(stddev): adds N(0, stddev^2) noise when training; identity
-    otherwise."""
+    otherwise.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.GaussianNoise(0.5)(x).shape
+        (None, 4)
+    """
     supports_masking = True
 
     @property
@@ -44,7 +50,13 @@ class GaussianNoise(Layer):
 
 class GaussianDropout(Layer):
     """Keras GaussianDropout(rate): multiplies by N(1, rate / (1 - rate)) noise when
-    training; identity otherwise."""
+    training; identity otherwise.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.GaussianDropout(0.3)(x).shape
+        (None, 4)
+    """
     supports_masking = True
 
     @property
@@ -99,12 +111,24 @@ class _SpatialDropout(Dropout):
 
 
 class SpatialDropout1D(_SpatialDropout):
-    """Keras SpatialDropout1D(rate): drops whole channels of (batch, steps, channels)."""
+    """Keras SpatialDropout1D(rate): drops whole channels of (batch, steps, channels).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 2))
+        >>> layers.SpatialDropout1D(0.3)(x).shape
+        (None, 5, 2)
+    """
     rank = 1
 
 
 class SpatialDropout2D(_SpatialDropout):
-    """Keras SpatialDropout2D(rate): drops whole channels of (batch, rows, cols, channels)."""
+    """Keras SpatialDropout2D(rate): drops whole channels of (batch, rows, cols, channels).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 3, 2))
+        >>> layers.SpatialDropout2D(0.3)(x).shape
+        (None, 3, 3, 2)
+    """
     rank = 2
 
     def get_config(self):
@@ -112,7 +136,13 @@ class SpatialDropout2D(_SpatialDropout):
 
 
 class SpatialDropout3D(_SpatialDropout):
-    """Keras SpatialDropout3D(rate): drops whole channels of 3D feature maps."""
+    """Keras SpatialDropout3D(rate): drops whole channels of 3D feature maps.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(2, 2, 2, 2))
+        >>> layers.SpatialDropout3D(0.3)(x).shape
+        (None, 2, 2, 2, 2)
+    """
     rank = 3
 
     def get_config(self):
@@ -124,7 +154,13 @@ class SpatialDropout3D(_SpatialDropout):
 class AlphaDropout(Layer):
     """Keras AlphaDropout(rate, noise_shape=None): dropped values set to SELU's negative
     saturation, then an affine map that keeps the mean and variance (self-normalizing
-    networks); identity when not training."""
+    networks); identity when not training.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.AlphaDropout(0.3)(x).shape
+        (None, 4)
+    """
     supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
@@ -162,7 +198,13 @@ class AlphaDropout(Layer):
 
 class ActivityRegularization(Layer):
     """Keras ActivityRegularization(l1=0.0, l2=0.0): the identity, adding
-    `l1 * sum|x| + l2 * sum x^2` of its output (divided by the batch size) to the loss."""
+    `l1 * sum|x| + l2 * sum x^2` of its output (divided by the batch size) to the loss.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.ActivityRegularization(l1=0.1)(x).shape
+        (None, 4)
+    """
     supports_masking = True
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):

@@ -103,6 +103,11 @@ class BatchNormalization(_Normalization):
     `moving_mean`/`moving_variance` live in `state`; a training call returns them updated
     as `m * momentum + batch_stat * (1 - momentum)`. The variance is the biased one, as Keras.
     A frozen layer (`trainable=False`) always uses and keeps its moving statistics (Keras 3).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.BatchNormalization()(x).shape
+        (None, 4)
     """
     batch_dependent = True             # batch statistics: padded rows would shift them
     weight_names = ("gamma", "beta", "moving_mean", "moving_variance")
@@ -159,7 +164,13 @@ class BatchNormalization(_Normalization):
 class LayerNormalization(_Normalization):
     """Keras LayerNormalization: normalize each sample over `axis` (the last by default).
 
-    Its inputs are not cast to compute_dtype (Keras sets autocast off for it)."""
+    Its inputs are not cast to compute_dtype (Keras sets autocast off for it).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.LayerNormalization()(x).shape
+        (None, 4)
+    """
     weight_names = ("gamma", "beta")
     supports_masking = True
 
@@ -180,7 +191,13 @@ class GroupNormalization(_Normalization):
     groups of channels (`groups=-1`: one channel per group, instance normalization).
 
     Written as Keras computes it (`x * inv + (beta - mean * inv)`, `inv = gamma /
-    sqrt(var + epsilon)`), in float32 under a 16-bit policy."""
+    sqrt(var + epsilon)`), in float32 under a 16-bit policy.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 4))
+        >>> layers.GroupNormalization(groups=2)(x).shape
+        (None, 3, 4)
+    """
     weight_names = ("gamma", "beta")
     supports_masking = True
 
@@ -236,7 +253,13 @@ class GroupNormalization(_Normalization):
 
 class UnitNormalization(Layer):
     """Keras UnitNormalization(axis=-1): each sample scaled to unit L2 norm over `axis`,
-    as `x * min(rsqrt(sum(x^2)), 1e12)` (a zero vector stays zero)."""
+    as `x * min(rsqrt(sum(x^2)), 1e12)` (a zero vector stays zero).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.UnitNormalization()(x).shape
+        (None, 4)
+    """
     supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
@@ -264,7 +287,13 @@ class RMSNormalization(Layer):
     over `axis`, one `scale` weight per normalized position.
 
     The axes must be the last ones: Keras multiplies by `scale` by broadcasting from the
-    right, so other axes would scale the wrong positions."""
+    right, so other axes would scale the wrong positions.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.RMSNormalization()(x).shape
+        (None, 4)
+    """
     weight_names = ("scale",)
     supports_masking = False            # as Keras 3: a mask stops here
 

@@ -95,7 +95,14 @@ def decode(value):
 
 
 class Operation(Layer):
-    """One `graphnet.ops` call in a graph: `op` by name, its constant arguments in config."""
+    """One `graphnet.ops` call in a graph: `op` by name, its constant arguments in config.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3,))
+        >>> y = ops.exp(x)
+        >>> type(y.node.layer).__name__
+        'Operation'
+    """
 
     def __init__(self, op, args=(), kwargs=None, **base):
         if op not in OPS:

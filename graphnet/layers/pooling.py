@@ -44,17 +44,39 @@ class _Pooling(Layer):
 
 
 class MaxPooling1D(_Pooling):
-    """Keras MaxPooling1D(pool_size=2) over (batch, steps, channels)."""
+    """Keras MaxPooling1D(pool_size=2) over (batch, steps, channels).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.MaxPooling1D(2)(x).shape
+        (None, 3, 2)
+    """
     rank, kind = 1, "max"
 
 
 class AveragePooling1D(_Pooling):
-    """Keras AveragePooling1D(pool_size=2); "same" windows average their real elements."""
+    """Keras AveragePooling1D(pool_size); "same" windows average their real elements.
+    `pool_size` has no default, as in Keras.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.AveragePooling1D(2)(x).shape
+        (None, 3, 2)
+    """
     rank, kind = 1, "average"
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class MaxPooling2D(_Pooling):
-    """Keras MaxPooling2D(pool_size=(2, 2)) over (batch, rows, cols, channels)."""
+    """Keras MaxPooling2D(pool_size=(2, 2)) over (batch, rows, cols, channels).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.MaxPooling2D(2)(x).shape
+        (None, 2, 2, 2)
+    """
     rank, kind = 2, "max"
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
@@ -62,15 +84,28 @@ class MaxPooling2D(_Pooling):
 
 
 class AveragePooling2D(_Pooling):
-    """Keras AveragePooling2D(pool_size=(2, 2)); "same" windows average their real elements."""
+    """Keras AveragePooling2D(pool_size); "same" windows average their real elements.
+    `pool_size` has no default, as in Keras.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 5, 2))
+        >>> layers.AveragePooling2D(2, padding="same")(x).shape
+        (None, 3, 3, 2)
+    """
     rank, kind = 2, "average"
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class MaxPooling3D(_Pooling):
-    """Keras MaxPooling3D(pool_size=(2, 2, 2)) over (batch, depth, rows, cols, channels)."""
+    """Keras MaxPooling3D(pool_size=(2, 2, 2)) over (batch, depth, rows, cols, channels).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 4, 2))
+        >>> layers.MaxPooling3D(2)(x).shape
+        (None, 2, 2, 2, 2)
+    """
     rank, kind = 3, "max"
 
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
@@ -79,11 +114,17 @@ class MaxPooling3D(_Pooling):
 
 
 class AveragePooling3D(_Pooling):
-    """Keras AveragePooling3D(pool_size=(2, 2, 2)); "same" windows average their real
-    elements."""
+    """Keras AveragePooling3D(pool_size); "same" windows average their real elements.
+    `pool_size` has no default, as in Keras.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 3, 3, 2))
+        >>> layers.AveragePooling3D(2, padding="same")(x).shape
+        (None, 2, 2, 2, 2)
+    """
     rank, kind = 3, "average"
 
-    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None,
                  **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
@@ -116,22 +157,46 @@ class _GlobalPooling(Layer):
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
-    """Keras GlobalMaxPooling1D: max over steps."""
+    """Keras GlobalMaxPooling1D: max over steps.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.GlobalMaxPooling1D()(x).shape
+        (None, 2)
+    """
     rank, kind = 1, "max"
 
 
 class GlobalMaxPooling2D(_GlobalPooling):
-    """Keras GlobalMaxPooling2D: max over rows and cols."""
+    """Keras GlobalMaxPooling2D: max over rows and cols.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.GlobalMaxPooling2D()(x).shape
+        (None, 2)
+    """
     rank, kind = 2, "max"
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
-    """Keras GlobalAveragePooling2D: mean over rows and cols."""
+    """Keras GlobalAveragePooling2D: mean over rows and cols.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.GlobalAveragePooling2D()(x).shape
+        (None, 2)
+    """
     rank, kind = 2, "average"
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Keras GlobalAveragePooling1D: mean over steps, over unmasked steps only given a mask."""
+    """Keras GlobalAveragePooling1D: mean over steps, over unmasked steps only given a mask.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.GlobalAveragePooling1D()(x).shape
+        (None, 2)
+    """
     rank, kind = 1, "average"
     supports_masking = True
 
@@ -147,10 +212,22 @@ class GlobalAveragePooling1D(_GlobalPooling):
 
 
 class GlobalMaxPooling3D(_GlobalPooling):
-    """Keras GlobalMaxPooling3D: max over depth, rows and cols."""
+    """Keras GlobalMaxPooling3D: max over depth, rows and cols.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 3, 3, 2))
+        >>> layers.GlobalMaxPooling3D()(x).shape
+        (None, 2)
+    """
     rank, kind = 3, "max"
 
 
 class GlobalAveragePooling3D(_GlobalPooling):
-    """Keras GlobalAveragePooling3D: mean over depth, rows and cols."""
+    """Keras GlobalAveragePooling3D: mean over depth, rows and cols.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 3, 3, 2))
+        >>> layers.GlobalAveragePooling3D()(x).shape
+        (None, 2)
+    """
     rank, kind = 3, "average"

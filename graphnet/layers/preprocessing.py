@@ -14,7 +14,13 @@ KERAS_EPSILON = 1e-7
 
 
 class Rescaling(Layer):
-    """Keras Rescaling(scale, offset=0.0): `x * scale + offset` (e.g. 1/255 for pixels)."""
+    """Keras Rescaling(scale, offset=0.0): `x * scale + offset` (e.g. 1/255 for pixels).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4,))
+        >>> layers.Rescaling(0.5, offset=-1.0)(x).shape
+        (None, 4)
+    """
     supports_masking = True
 
     def __init__(self, scale, offset=0.0, **kwargs):
@@ -37,7 +43,13 @@ class Normalization(Layer):
     """Keras Normalization(axis=-1, mean=None, variance=None, invert=False):
     `(x - mean) / max(sqrt(variance), 1e-7)` per index of the kept `axis`; `invert=True`
     undoes it. Without `mean`/`variance`, `adapt(data)` computes them (population variance)
-    and they are the layer's weights `[mean, variance, count]`, as in Keras."""
+    and they are the layer's weights `[mean, variance, count]`, as in Keras.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(2,))
+        >>> layers.Normalization(mean=[0.5, -1.0], variance=[4.0, 1.0])(x).shape
+        (None, 2)
+    """
     supports_masking = True
     weight_names = ("mean", "variance", "count")
 
@@ -143,7 +155,13 @@ class Normalization(Layer):
 class CategoryEncoding(Layer):
     """Keras CategoryEncoding(num_tokens, output_mode="multi_hot"): integer ids to
     "one_hot", "multi_hot" or "count" vectors of length `num_tokens` (weighted counts with
-    `count_weights`)."""
+    `count_weights`).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3,), dtype="int32")
+        >>> layers.CategoryEncoding(6, output_mode="multi_hot")(x).shape
+        (None, 6)
+    """
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         super().__init__(**kwargs)
@@ -306,6 +324,11 @@ class RandomFlip(_Augmentation):
             "horizontal_and_vertical" (each drawn separately).
         seed: an int, for the same draws every run, or None.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.RandomFlip()(x).shape
+        (None, 4, 4, 2)
     """
     MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
@@ -342,6 +365,11 @@ class RandomRotation(_Geometric):
         seed: an int, for the same draws every run, or None.
         fill_value: the value of "constant" filling.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.RandomRotation(0.1)(x).shape
+        (None, 4, 4, 2)
     """
 
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
@@ -377,6 +405,11 @@ class RandomZoom(_Geometric):
         seed: an int, for the same draws every run, or None.
         fill_value: the value of "constant" filling.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.RandomZoom(0.1)(x).shape
+        (None, 4, 4, 2)
     """
 
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
@@ -418,6 +451,11 @@ class RandomTranslation(_Geometric):
         seed: an int, for the same draws every run, or None.
         fill_value: the value of "constant" filling.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.RandomTranslation(0.1, 0.1)(x).shape
+        (None, 4, 4, 2)
     """
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect",
@@ -456,6 +494,11 @@ class RandomContrast(_Augmentation):
         value_range: the (min, max) of the pixel values.
         seed: an int, for the same draws every run, or None.
         **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 2))
+        >>> layers.RandomContrast(0.2)(x).shape
+        (None, 4, 4, 2)
     """
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):

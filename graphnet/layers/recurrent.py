@@ -219,7 +219,13 @@ def _recurrent_input(h, h_dropout):
 
 
 class SimpleRNN(_RNN):
-    """Keras SimpleRNN: h = activation(x @ kernel + h @ recurrent_kernel + bias)."""
+    """Keras SimpleRNN: h = activation(x @ kernel + h @ recurrent_kernel + bias).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 2))
+        >>> layers.SimpleRNN(3, return_sequences=True)(x).shape
+        (None, 5, 3)
+    """
 
     def cell(self, params, x_t, states, h_dropout):
         h = self.activation(x_t + _recurrent_input(states[0], h_dropout) @ params["recurrent_kernel"])
@@ -227,7 +233,13 @@ class SimpleRNN(_RNN):
 
 
 class LSTM(_RNN):
-    """Keras LSTM: gates i, f, c, o; `unit_forget_bias` starts the forget bias at 1."""
+    """Keras LSTM: gates i, f, c, o; `unit_forget_bias` starts the forget bias at 1.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 2))
+        >>> layers.LSTM(3)(x).shape
+        (None, 3)
+    """
     gates, n_states = 4, 2
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -268,6 +280,11 @@ class GRU(_RNN):
     reset_after=True (Keras's default): bias (2, 3 * units), the reset gate multiplies
     `h @ recurrent_kernel + recurrent_bias`; reset_after=False: bias (3 * units,), the
     reset gate multiplies h before its matmul.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 2))
+        >>> layers.GRU(3, go_backwards=True)(x).shape
+        (None, 3)
     """
     gates = 3
 
@@ -357,6 +374,11 @@ class Bidirectional(Layer):
     Weights are the forward copy's then the backward copy's; the backward sequence output
     is flipped back to input order before merging. As Keras does, both copies output
     zeros at masked steps when they return sequences.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 2))
+        >>> layers.Bidirectional(layers.LSTM(2, return_sequences=True))(x).shape
+        (None, 5, 4)
     """
     supports_masking = True
     MERGE_MODES = ("concat", "sum", "mul", "ave", None)

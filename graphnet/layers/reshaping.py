@@ -81,7 +81,13 @@ class _UpSampling(_Spatial):
 
 
 class UpSampling1D(_UpSampling):
-    """Keras UpSampling1D(size=2): each step repeated `size` times."""
+    """Keras UpSampling1D(size=2): each step repeated `size` times.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 2))
+        >>> layers.UpSampling1D(2)(x).shape
+        (None, 6, 2)
+    """
     rank = 1
 
     def __init__(self, size=2, **kwargs):
@@ -93,7 +99,13 @@ class UpSampling1D(_UpSampling):
 
 class UpSampling2D(_UpSampling):
     """Keras UpSampling2D(size=(2, 2), interpolation="nearest"|"bilinear"); bilinear is
-    `jax.image.resize`, as Keras's JAX backend does it."""
+    `jax.image.resize`, as Keras's JAX backend does it.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(2, 3, 2))
+        >>> layers.UpSampling2D((2, 1))(x).shape
+        (None, 4, 3, 2)
+    """
     rank = 2
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
@@ -105,7 +117,13 @@ class UpSampling2D(_UpSampling):
 
 
 class UpSampling3D(_UpSampling):
-    """Keras UpSampling3D(size=(2, 2, 2)): each of the three spatial axes repeated."""
+    """Keras UpSampling3D(size=(2, 2, 2)): each of the three spatial axes repeated.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(2, 2, 2, 2))
+        >>> layers.UpSampling3D(2)(x).shape
+        (None, 4, 4, 4, 2)
+    """
     rank = 3
 
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
@@ -151,7 +169,13 @@ class _Padding(_Spatial):
 
 
 class ZeroPadding1D(_Padding):
-    """Keras ZeroPadding1D(padding=1): zeros before/after the steps (an int or a pair)."""
+    """Keras ZeroPadding1D(padding=1): zeros before/after the steps (an int or a pair).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 2))
+        >>> layers.ZeroPadding1D((1, 2))(x).shape
+        (None, 6, 2)
+    """
     rank = 1
 
     def __init__(self, padding=1, **kwargs):
@@ -160,7 +184,13 @@ class ZeroPadding1D(_Padding):
 
 class ZeroPadding2D(_Padding):
     """Keras ZeroPadding2D(padding=(1, 1)): an int, (rows, cols) or ((top, bottom), (left,
-    right))."""
+    right)).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(2, 3, 2))
+        >>> layers.ZeroPadding2D(((1, 0), (0, 2)))(x).shape
+        (None, 3, 5, 2)
+    """
     rank = 2
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
@@ -168,7 +198,13 @@ class ZeroPadding2D(_Padding):
 
 
 class Cropping1D(_Padding):
-    """Keras Cropping1D(cropping=(1, 1)): steps removed before/after."""
+    """Keras Cropping1D(cropping=(1, 1)): steps removed before/after.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(6, 2))
+        >>> layers.Cropping1D((1, 2))(x).shape
+        (None, 3, 2)
+    """
     rank, arg, sign = 1, "cropping", -1
 
     def __init__(self, cropping=(1, 1), **kwargs):
@@ -176,7 +212,13 @@ class Cropping1D(_Padding):
 
 
 class Cropping2D(_Padding):
-    """Keras Cropping2D(cropping=((0, 0), (0, 0))): rows and cols removed at each edge."""
+    """Keras Cropping2D(cropping=((0, 0), (0, 0))): rows and cols removed at each edge.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 5, 2))
+        >>> layers.Cropping2D(((1, 0), (0, 2)))(x).shape
+        (None, 3, 3, 2)
+    """
     rank, arg, sign = 2, "cropping", -1
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
@@ -185,7 +227,13 @@ class Cropping2D(_Padding):
 
 class ZeroPadding3D(_Padding):
     """Keras ZeroPadding3D(padding=((1, 1), (1, 1), (1, 1))): an int, three ints or three
-    (before, after) pairs."""
+    (before, after) pairs.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(2, 2, 2, 2))
+        >>> layers.ZeroPadding3D(1)(x).shape
+        (None, 4, 4, 4, 2)
+    """
     rank = 3
 
     def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
@@ -194,7 +242,13 @@ class ZeroPadding3D(_Padding):
 
 class Cropping3D(_Padding):
     """Keras Cropping3D(cropping=((1, 1), (1, 1), (1, 1))): removed at each edge of the three
-    spatial axes."""
+    spatial axes.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 4, 2))
+        >>> layers.Cropping3D(1)(x).shape
+        (None, 2, 2, 2, 2)
+    """
     rank, arg, sign = 3, "cropping", -1
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):

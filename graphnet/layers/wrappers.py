@@ -8,7 +8,13 @@ from .base import Layer, shape_str
 
 class Masking(Layer):
     """Keras Masking(mask_value=0.0): steps whose features all equal `mask_value` are
-    masked (and zeroed), so the layers after it (RNNs, pooling, attention) skip them."""
+    masked (and zeroed), so the layers after it (RNNs, pooling, attention) skip them.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(5, 2))
+        >>> layers.Masking(0.0)(x).shape
+        (None, 5, 2)
+    """
     supports_masking = True
 
     def __init__(self, mask_value=0.0, **kwargs):
@@ -33,7 +39,13 @@ class Masking(Layer):
 
 class TimeDistributed(Layer):
     """Keras TimeDistributed(layer): `layer` applied to every step of axis 1, with one set of
-    weights (the wrapped layer's, in its order). Runs as one call on (batch * steps, ...)."""
+    weights (the wrapped layer's, in its order). Runs as one call on (batch * steps, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3, 4))
+        >>> layers.TimeDistributed(layers.Dense(2))(x).shape
+        (None, 3, 2)
+    """
     supports_masking = True
 
     @property

@@ -3,6 +3,8 @@
 `fit` threads each metric's state through the compiled step, so a metric costs no host
 round trip; `update_state` / `result()` / `reset_state()` give Keras's stateful use outside.
 """
+import difflib
+
 from .. import losses, registry
 from ..naming import snake_case
 from ..registry import lookup
@@ -87,6 +89,32 @@ def resolve_accuracy(name, y_true_shape, y_pred_shape):
     if is_sparse:
         return SparseCategoricalAccuracy(name=name)
     return CategoricalAccuracy(name=name)
+
+
+class UnknownMetricError(KeyError, ValueError):
+    """A metric name compile does not know: a KeyError (the name is looked up) that is also
+    the ValueError an unknown string has always been, with its message as given."""
+
+    def __str__(self):
+        return str(self.args[0])
+
+
+def check_names(metrics, what="metrics"):
+    """Refuse, at compile, a metric string that names no metric: an `UnknownMetricError`
+    naming it, its close matches and the valid names. `metrics` in any of compile's forms
+    (a list, a list of lists, a dict by output)."""
+    if isinstance(metrics, dict):
+        for value in metrics.values():
+            check_names(value, what)
+    elif isinstance(metrics, (list, tuple)):
+        for value in metrics:
+            check_names(value, what)
+    elif isinstance(metrics, str) and metrics not in CLASSES and metrics.lower() not in _VALID:
+        names = sorted({*_VALID, *CLASSES})
+        close = difflib.get_close_matches(metrics.lower(), names, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise UnknownMetricError(f"Unknown metric {metrics!r} in compile's {what}{hint} "
+                                 f"(valid metrics are: {', '.join(sorted(_VALID))})")
 
 
 def get(identifier, y_true_shape=None, y_pred_shape=None):

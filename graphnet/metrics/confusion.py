@@ -95,6 +95,14 @@ class Precision(_ThresholdMetric):
         class_id: measure this one class of (batch, classes) predictions.
         name: the metric's name in the logs.
         dtype: the dtype of the result.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.Precision()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
     """
     _counts = ("tp", "fp")
 
@@ -115,6 +123,14 @@ class Recall(_ThresholdMetric):
         class_id: measure this one class of (batch, classes) predictions.
         name: the metric's name in the logs.
         dtype: the dtype of the result.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.Recall()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.5
     """
     _counts = ("tp", "fn")
 
@@ -144,6 +160,14 @@ class FBetaScore(Metric):
     Raises:
         ValueError: `average`, `beta` or `threshold` is not one of the values above, or (at
             the first batch) targets and predictions are not of shape (batch, classes).
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.FBetaScore(beta=2.0, threshold=0.5)
+        >>> m.update_state(y_true, y_pred)
+        >>> print(np.asarray(m.result()).round(4))
+        [1. 1. 0.]
     """
 
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score",
@@ -220,6 +244,14 @@ class F1Score(FBetaScore):
         threshold: a score above it is positive; None: each row's highest score.
         name: the metric's name in the logs.
         dtype: the dtype of the result.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.F1Score(threshold=0.5)
+        >>> m.update_state(y_true, y_pred)
+        >>> print(np.asarray(m.result()).round(4))
+        [1. 1. 0.]
     """
 
     def __init__(self, average=None, threshold=None, name="f1_score", dtype="float32"):
@@ -246,6 +278,14 @@ class MeanIoU(Metric):
         sparse_y_true: True: targets are class indices; False: scores, argmax over `axis`.
         sparse_y_pred: the same for predictions.
         axis: the class axis of non-sparse targets or predictions.
+
+    Examples:
+        >>> y_true = np.array([0, 1, 2, 2])
+        >>> y_pred = np.array([0, 1, 1, 2])
+        >>> m = metrics.MeanIoU(num_classes=3)
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.6667
     """
 
     def __init__(self, num_classes, name=None, dtype="float32", ignore_class=None,
@@ -296,7 +336,16 @@ class MeanIoU(Metric):
 
 class AUC(Metric):
     """Keras AUC: confusion counts at `num_thresholds` thresholds, then a Riemann sum
-    (ROC or PR curve; PR with "interpolation" uses Davis & Goadrich as Keras does)."""
+    (ROC or PR curve; PR with "interpolation" uses Davis & Goadrich as Keras does).
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.AUC()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
+    """
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
                  name=None, dtype="float32", thresholds=None, from_logits=False):

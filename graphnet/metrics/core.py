@@ -23,6 +23,21 @@ class Metric(StatelessMetric):
     `update_state(y_true, y_pred, sample_weight=None)` assigning them, `result()` reading
     them. Inside `fit` the variables stand for the traced state (the same mechanism as a
     Keras-form layer's weights), so the metric runs in the compiled step.
+
+    Examples:
+        >>> class Count(metrics.Metric):
+        ...     def __init__(self, name="count", **kwargs):
+        ...         super().__init__(name=name, **kwargs)
+        ...         self.n = self.add_weight(shape=(), initializer="zeros", name="n")
+        ...     def update_state(self, y_true, y_pred, sample_weight=None):
+        ...         self.n.assign(self.n + ops.shape(y_true)[0])
+        ...     def result(self):
+        ...         return self.n
+        ...
+        >>> m = Count()
+        >>> m.update_state(np.zeros((3, 1)), np.zeros((3, 1)))
+        >>> float(m.result())
+        3.0
     """
     _keras_form = False
 
@@ -185,7 +200,14 @@ class _ValuesMetric(Metric):
 
 
 class Sum(_ValuesMetric):
-    """Keras Sum: the (weighted) sum of every value seen since the last reset."""
+    """Keras Sum: the (weighted) sum of every value seen since the last reset.
+
+    Examples:
+        >>> m = metrics.Sum()
+        >>> m.update_state([1.0, 2.0, 6.0])
+        >>> float(m.result())
+        9.0
+    """
 
     def __init__(self, name="sum", dtype="float32"):
         super().__init__(name=name, dtype=dtype)
@@ -210,6 +232,12 @@ class Mean(_ValuesMetric):
     The count is the number of samples (or the sum of their weights), so a batch of
     (batch, n) values adds each row's mean once: Keras's rule, not numpy's mean of all
     the numbers.
+
+    Examples:
+        >>> m = metrics.Mean()
+        >>> m.update_state([1.0, 2.0, 6.0])
+        >>> float(m.result())
+        3.0
     """
 
     def __init__(self, name="mean", dtype="float32"):
@@ -236,7 +264,19 @@ class Mean(_ValuesMetric):
 
 
 class MeanMetricWrapper(Mean):
-    """Keras MeanMetricWrapper: the sample-weighted mean of `fn(y_true, y_pred, **kwargs)`."""
+    """Keras MeanMetricWrapper: the sample-weighted mean of `fn(y_true, y_pred, **kwargs)`.
+
+    Examples:
+        >>> def abs_error(y_true, y_pred):
+        ...     return ops.mean(ops.abs(y_true - y_pred), axis=-1)
+        ...
+        >>> m = metrics.MeanMetricWrapper(abs_error, name="abs_error")
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.4
+    """
 
     def __init__(self, fn, name=None, dtype="float32", **kwargs):
         Metric.__init__(self, name=name or getattr(fn, "__name__", None), dtype=dtype)
@@ -273,50 +313,131 @@ def mean_wrapper_init(fn, default_name, arg_names=()):
 
 
 class Accuracy(MeanMetricWrapper):
-    """Keras's `"accuracy"`: the fraction of predictions that equal the labels."""
+    """Keras's `"accuracy"`: the fraction of predictions that equal the labels.
+
+    Examples:
+        >>> y_true = np.array([1, 2, 3, 4])
+        >>> y_pred = np.array([1, 2, 0, 4])
+        >>> m = metrics.Accuracy()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.75
+    """
     __init__ = mean_wrapper_init(accuracy, "accuracy")
 
 
 class BinaryAccuracy(MeanMetricWrapper):
-    """The fraction of 0/1 labels matched by `y_pred > threshold`."""
+    """The fraction of 0/1 labels matched by `y_pred > threshold`.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.BinaryAccuracy()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.75
+    """
     __init__ = mean_wrapper_init(binary_accuracy, "binary_accuracy", (("threshold", 0.5),))
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
-    """The fraction of samples whose argmax matches the one-hot label."""
+    """The fraction of samples whose argmax matches the one-hot label.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.CategoricalAccuracy()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
+    """
     __init__ = mean_wrapper_init(categorical_accuracy, "categorical_accuracy")
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
-    """The fraction of samples whose argmax matches the integer label."""
+    """The fraction of samples whose argmax matches the integer label.
+
+    Examples:
+        >>> y_true = np.array([1, 0])
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.SparseCategoricalAccuracy()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
+    """
     __init__ = mean_wrapper_init(sparse_categorical_accuracy, "sparse_categorical_accuracy")
 
 
 class MeanSquaredError(MeanMetricWrapper):
-    """The mean squared error, as a metric (averaged over the epoch)."""
+    """The mean squared error, as a metric (averaged over the epoch).
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.MeanSquaredError()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.235
+    """
     __init__ = mean_wrapper_init(losses.mean_squared_error, "mean_squared_error")
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
-    """The mean absolute error, as a metric (averaged over the epoch)."""
+    """The mean absolute error, as a metric (averaged over the epoch).
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.MeanAbsoluteError()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.4
+    """
     __init__ = mean_wrapper_init(losses.mean_absolute_error, "mean_absolute_error")
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
-    """The fraction of samples whose one-hot label is among the `k` (default 5) highest scores."""
+    """The fraction of samples whose one-hot label is among the `k` (default 5) highest scores.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.TopKCategoricalAccuracy(k=2)
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
+    """
     __init__ = mean_wrapper_init(top_k_categorical_accuracy, "top_k_categorical_accuracy", (("k", 5),))
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """The fraction of samples whose integer label is among the `k` (default 5) highest
-    scores (`from_sorted_ids=True`: `y_pred` already holds class ids, best first)."""
+    scores (`from_sorted_ids=True`: `y_pred` already holds class ids, best first).
+
+    Examples:
+        >>> y_true = np.array([1, 0])
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.SparseTopKCategoricalAccuracy(k=2)
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
+    """
     __init__ = mean_wrapper_init(sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy",
                         (("k", 5), ("from_sorted_ids", False)))
 
 
 class RootMeanSquaredError(MeanMetricWrapper):
     """Keras RootMeanSquaredError: the square root of the (weighted) mean squared error
-    over everything seen since the last reset (not the mean of per-batch roots)."""
+    over everything seen since the last reset (not the mean of per-batch roots).
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.RootMeanSquaredError()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.4848
+    """
     __init__ = mean_wrapper_init(squared_error, "root_mean_squared_error")
 
     def result(self, state=None):

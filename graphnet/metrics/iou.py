@@ -17,6 +17,14 @@ class IoU(MeanIoU):
     Args:
         num_classes: the number of classes (>= 1).
         target_class_ids: the class indices whose IoU is averaged.
+
+    Examples:
+        >>> y_true = np.array([0, 1, 2, 2])
+        >>> y_pred = np.array([0, 1, 1, 2])
+        >>> m = metrics.IoU(num_classes=3, target_class_ids=[1])
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.5
     """
 
     def __init__(self, num_classes, target_class_ids, name=None, dtype="float32",
@@ -53,6 +61,14 @@ class BinaryIoU(IoU):
         threshold: a score at or above it is class 1.
         name: the metric's name in the logs.
         dtype: the dtype of the result.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.BinaryIoU(target_class_ids=[1], threshold=0.5)
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.5
     """
 
     def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype="float32"):
@@ -72,6 +88,14 @@ class OneHotIoU(IoU):
     """Keras OneHotIoU: IoU with one-hot targets (their argmax is the class).
 
     Args: as IoU, without `sparse_y_true`; `sparse_y_pred` defaults to False (scores).
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.OneHotIoU(num_classes=3, target_class_ids=[0])
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
     """
 
     def __init__(self, num_classes, target_class_ids, name=None, dtype="float32",
@@ -90,6 +114,14 @@ class OneHotMeanIoU(IoU):
     """Keras OneHotMeanIoU: MeanIoU with one-hot targets (their argmax is the class).
 
     Args: as MeanIoU, without `sparse_y_true`; `sparse_y_pred` defaults to False (scores).
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.OneHotMeanIoU(num_classes=3)
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
     """
 
     def __init__(self, num_classes, name=None, dtype="float32", ignore_class=None,

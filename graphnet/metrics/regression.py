@@ -13,79 +13,205 @@ from .functions import (as_float, concordance_correlation, cosine_similarity,
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
-    """The mean of `100 * |y_true - y_pred| / |y_true|`, as a metric."""
+    """The mean of `100 * |y_true - y_pred| / |y_true|`, as a metric.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.MeanAbsolutePercentageError()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        125000024.0
+    """
     __init__ = mean_wrapper_init(losses.mean_absolute_percentage_error,
                                  "mean_absolute_percentage_error")
 
 
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
-    """The mean of `(log(y_pred + 1) - log(y_true + 1)) ** 2`, as a metric."""
+    """The mean of `(log(y_pred + 1) - log(y_true + 1)) ** 2`, as a metric.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.MeanSquaredLogarithmicError()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.1098
+    """
     __init__ = mean_wrapper_init(losses.mean_squared_logarithmic_error,
                                  "mean_squared_logarithmic_error")
 
 
 class CosineSimilarity(MeanMetricWrapper):
     """The mean cosine similarity along `axis` (+1 for the same direction: the loss's
-    negative)."""
+    negative).
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.CosineSimilarity()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.8458
+    """
     __init__ = mean_wrapper_init(cosine_similarity, "cosine_similarity", (("axis", -1),))
 
 
 class LogCoshError(MeanMetricWrapper):
-    """The mean of `log(cosh(y_pred - y_true))`, as a metric."""
+    """The mean of `log(cosh(y_pred - y_true))`, as a metric.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.LogCoshError()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.1089
+    """
     __init__ = mean_wrapper_init(losses.log_cosh, "logcosh")
 
 
 class KLDivergence(MeanMetricWrapper):
-    """The mean Kullback-Leibler divergence from `y_true` to `y_pred`, as a metric."""
+    """The mean Kullback-Leibler divergence from `y_true` to `y_pred`, as a metric.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.KLDivergence()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.367
+    """
     __init__ = mean_wrapper_init(losses.kl_divergence, "kl_divergence")
 
 
 class Poisson(MeanMetricWrapper):
-    """The mean of `y_pred - y_true * log(y_pred)`, as a metric."""
+    """The mean of `y_pred - y_true * log(y_pred)`, as a metric.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.Poisson()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0845
+    """
     __init__ = mean_wrapper_init(losses.poisson, "poisson")
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
-    """The mean binary crossentropy, as a metric."""
+    """The mean binary crossentropy, as a metric.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.BinaryCrossentropy()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.4004
+    """
     __init__ = mean_wrapper_init(losses.binary_crossentropy, "binary_crossentropy",
                                  (("from_logits", False), ("label_smoothing", 0.0)))
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
-    """The mean crossentropy of one-hot targets, as a metric."""
+    """The mean crossentropy of one-hot targets, as a metric.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.CategoricalCrossentropy()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.367
+    """
     __init__ = mean_wrapper_init(losses.categorical_crossentropy, "categorical_crossentropy",
                                  (("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)))
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
-    """The mean crossentropy of integer targets, as a metric."""
+    """The mean crossentropy of integer targets, as a metric.
+
+    Examples:
+        >>> y_true = np.array([1, 0])
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.SparseCategoricalCrossentropy()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.367
+    """
     __init__ = mean_wrapper_init(losses.sparse_categorical_crossentropy,
                                  "sparse_categorical_crossentropy",
                                  (("from_logits", False), ("axis", -1)))
 
 
 class Hinge(MeanMetricWrapper):
-    """The mean hinge loss, as a metric (0/1 labels become -1/1)."""
+    """The mean hinge loss, as a metric (0/1 labels become -1/1).
+
+    Examples:
+        >>> y_true = np.array([[-1.0, 1.0], [1.0, -1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.3, 0.8], [0.6, 0.4]], dtype="float32")
+        >>> m = metrics.Hinge()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.825
+    """
     __init__ = mean_wrapper_init(losses.hinge, "hinge")
 
 
 class SquaredHinge(MeanMetricWrapper):
-    """The mean squared hinge loss, as a metric (0/1 labels become -1/1)."""
+    """The mean squared hinge loss, as a metric (0/1 labels become -1/1).
+
+    Examples:
+        >>> y_true = np.array([[-1.0, 1.0], [1.0, -1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.3, 0.8], [0.6, 0.4]], dtype="float32")
+        >>> m = metrics.SquaredHinge()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.9625
+    """
     __init__ = mean_wrapper_init(losses.squared_hinge, "squared_hinge")
 
 
 class CategoricalHinge(MeanMetricWrapper):
-    """The mean categorical hinge loss, as a metric."""
+    """The mean categorical hinge loss, as a metric.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]], dtype="float32")
+        >>> m = metrics.CategoricalHinge()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.5
+    """
     __init__ = mean_wrapper_init(losses.categorical_hinge, "categorical_hinge")
 
 
 class PearsonCorrelation(MeanMetricWrapper):
-    """The mean, over samples, of Pearson's correlation along `axis`."""
+    """The mean, over samples, of Pearson's correlation along `axis`.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.PearsonCorrelation()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        nan
+    """
     __init__ = mean_wrapper_init(pearson_correlation, "pearson_correlation", (("axis", -1),))
 
 
 class ConcordanceCorrelation(MeanMetricWrapper):
-    """The mean, over samples, of the concordance correlation along `axis` (Keras's formula)."""
+    """The mean, over samples, of the concordance correlation along `axis` (Keras's formula).
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.ConcordanceCorrelation()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.2542
+    """
     __init__ = mean_wrapper_init(concordance_correlation, "concordance_correlation",
                                  (("axis", -1),))
 
@@ -104,6 +230,14 @@ class R2Score(Metric):
             as in Keras it falls back to plain R2 when there are too few samples.
         name: the metric's name in the logs.
         dtype: the dtype of the result.
+
+    Examples:
+        >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], dtype="float32")
+        >>> y_pred = np.array([[0.5, 0.8], [0.9, 0.2]], dtype="float32")
+        >>> m = metrics.R2Score()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.24
     """
 
     def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score",

@@ -50,6 +50,14 @@ class TruePositives(_Count):
             list gives one count per threshold.
         name: the metric's name in the logs.
         dtype: the dtype of the result.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.TruePositives()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
     """
     _count = "tp"
 
@@ -58,6 +66,14 @@ class FalsePositives(_Count):
     """Keras FalsePositives: the (weighted) number of negatives predicted positive.
 
     Args: as TruePositives.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.FalsePositives()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        0.0
     """
     _count = "fp"
 
@@ -66,6 +82,14 @@ class TrueNegatives(_Count):
     """Keras TrueNegatives: the (weighted) number of negatives predicted negative.
 
     Args: as TruePositives.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.TrueNegatives()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        2.0
     """
     _count = "tn"
 
@@ -74,6 +98,14 @@ class FalseNegatives(_Count):
     """Keras FalseNegatives: the (weighted) number of positives predicted negative.
 
     Args: as TruePositives.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.FalseNegatives()
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
     """
     _count = "fn"
 
@@ -151,6 +183,14 @@ class SensitivityAtSpecificity(_AtValue):
         class_id: measure this one class of (batch, classes) predictions.
         name: the metric's name in the logs.
         dtype: the dtype of the result.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.SensitivityAtSpecificity(0.5)
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
     """
     _value_name = "specificity"
 
@@ -168,6 +208,14 @@ class SpecificityAtSensitivity(_AtValue):
     sensitivity (recall) is at least `sensitivity`.
 
     Args: `sensitivity` (a float in [0, 1]), then as SensitivityAtSpecificity.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.SpecificityAtSensitivity(0.5)
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
     """
     _value_name = "sensitivity"
 
@@ -185,6 +233,14 @@ class PrecisionAtRecall(_AtValue):
     least `recall`.
 
     Args: `recall` (a float in [0, 1]), then as SensitivityAtSpecificity.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.PrecisionAtRecall(0.5)
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
     """
     _value_name = "recall"
 
@@ -201,6 +257,14 @@ class RecallAtPrecision(_AtValue):
     least `precision`.
 
     Args: `precision` (a float in [0, 1]), then as SensitivityAtSpecificity.
+
+    Examples:
+        >>> y_true = np.array([[0.0], [1.0], [1.0], [0.0]], dtype="float32")
+        >>> y_pred = np.array([[0.2], [0.7], [0.4], [0.1]], dtype="float32")
+        >>> m = metrics.RecallAtPrecision(0.5)
+        >>> m.update_state(y_true, y_pred)
+        >>> round(float(m.result()), 4)
+        1.0
     """
     _value_name = "precision"
 

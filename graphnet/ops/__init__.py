@@ -5,6 +5,13 @@ and on symbolic tensors: given one, it adds a node to the graph (an `Operation` 
 after the op, drawn and saved like any layer) and returns its symbolic output. Semantics
 and defaults are Keras 3's (`ops.gelu` is approximate by default, `ops.leaky_relu`'s slope
 is 0.2, `ops.binary_crossentropy` is element-wise, `ops.shape` gives a tuple).
+
+Examples:
+    >>> print(np.asarray(ops.softmax(np.array([1.0, 2.0, 3.0], dtype="float32"))).round(3))
+    [0.09  0.245 0.665]
+    >>> x = graphnet.Input(shape=(4,))
+    >>> ops.mean(x, axis=-1).shape
+    (None,)
 """
 from __future__ import annotations
 

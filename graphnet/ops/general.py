@@ -120,7 +120,9 @@ def squared_norm(x, axis=None, keepdims=False):
 
 @_op
 def norm(x, ord=None, axis=None, keepdims=False):
-    """Keras `ops.norm` (`keras.ops.linalg.norm`); integers give float32, as Keras."""
+    """Keras `ops.norm` (`keras.ops.linalg.norm`): the vector or matrix norm of `x` over
+    `axis`, `ord` as in NumPy (None: the 2-norm of a vector, Frobenius of a matrix);
+    integers give float32, as Keras."""
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         x = x.astype(jnp.float32)

@@ -13,7 +13,6 @@ from collections.abc import MutableMapping
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -23,38 +22,23 @@ from . import loss_scale, rules, schedules
 from .rules import (clip_by_global_norm, clip_by_norm, clip_by_value, inject_learning_rate,
                     keras_adam, keras_adamw, keras_nadam)
 from .base import Optimizer, check_learning_rate, standard_promotion
+from .optax_wrapper import OptaxOptimizer
 from .more import Adadelta, Adafactor, Adamax, Ftrl, Lamb, Lion
 from .recent import Muon, ScheduleFreeAdamW, variable_paths
 
 
-def _is_injected(x):
-    return isinstance(x, (optax.InjectHyperparamsState, optax.InjectStatefulHyperparamsState))
-
-
-def _injected(state):
-    return [s for s in jax.tree_util.tree_leaves(state, is_leaf=_is_injected) if _is_injected(s)]
-
-
-def _set_lr(state, value, name):
-    replaced = []
-
-    def swap(s):
-        if _is_injected(s) and "learning_rate" in s.hyperparams:
-            old = s.hyperparams["learning_rate"]
-            replaced.append(True)
-            hyperparams = {**s.hyperparams, "learning_rate": jnp.asarray(value, old.dtype)}
-            # optax's state is a NamedTuple: rebuilt field by field, hyperparams replaced
-            return type(s)(*(hyperparams if field is s.hyperparams else field for field in s))
-        return s
-    state = jax.tree_util.tree_map(swap, state, is_leaf=_is_injected)
-    if not replaced:
-        raise ValueError(f"{name}: this optax transformation has no injected learning_rate; "
-                         f"wrap it with optax.inject_hyperparams to change it")
-    return state
-
-
 class SGD(Optimizer):
-    """Keras SGD(learning_rate=0.01, momentum=0.0, nesterov=False)."""
+    """Keras SGD(learning_rate=0.01, momentum=0.0, nesterov=False).
+
+    Examples:
+        >>> opt = optimizers.SGD(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.05 -0.05]
+    """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -71,7 +55,17 @@ class SGD(Optimizer):
 
 class RMSprop(Optimizer):
     """Keras RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False);
-    epsilon inside the square root and a zero initial accumulator, as Keras."""
+    epsilon inside the square root and a zero initial accumulator, as Keras.
+
+    Examples:
+        >>> opt = optimizers.RMSprop(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.3162 -0.3162]
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  **kwargs):
@@ -90,7 +84,17 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Keras Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)."""
+    """Keras Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False).
+
+    Examples:
+        >>> opt = optimizers.Adam(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1 -0.1]
+    """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
                  **kwargs):
@@ -107,7 +111,17 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Keras AdamW(learning_rate=0.001, weight_decay=0.004, ...): decoupled decay."""
+    """Keras AdamW(learning_rate=0.001, weight_decay=0.004, ...): decoupled decay.
+
+    Examples:
+        >>> opt = optimizers.AdamW(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1004 -0.0992]
+    """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, amsgrad=False, **kwargs):
@@ -123,7 +137,17 @@ class AdamW(Adam):
 
 
 class Adagrad(Optimizer):
-    """Keras Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)."""
+    """Keras Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7).
+
+    Examples:
+        >>> opt = optimizers.Adagrad(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.0845 -0.0845]
+    """
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  **kwargs):
@@ -142,7 +166,17 @@ class Adagrad(Optimizer):
 
 class Nadam(Optimizer):
     """Keras Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7), with Keras's
-    momentum schedule."""
+    momentum schedule.
+
+    Examples:
+        >>> opt = optimizers.Nadam(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1063 -0.1063]
+    """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -155,59 +189,6 @@ class Nadam(Optimizer):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
-class OptaxOptimizer(Optimizer):
-    """Any optax.GradientTransformation, used as it is (no clipping or LR injection added)."""
-
-    def __init__(self, tx, name="optax"):
-        self._tx_given = standard_promotion(tx)
-        super().__init__(0.0, name=name)
-
-    @property
-    def tx(self):
-        return self._tx_given
-
-    @property
-    def learning_rate(self) -> float:
-        if self.state is None:
-            raise ValueError(f"{self.name}: the learning rate of an optax transformation is "
-                             f"known once fit has initialized its state")
-        return float(self._lr_state()["learning_rate"])
-
-    @learning_rate.setter
-    def learning_rate(self, value):
-        if self.state is None:
-            raise ValueError(f"{self.name}: the learning rate of an optax transformation can be "
-                             f"set once fit has initialized its state")
-        if callable(value):
-            raise TypeError(f"{self.name}: a schedule cannot be set on an optax transformation; "
-                            f"build it with the schedule (optax.adam(schedule)) or compile with "
-                            f"a graphnet.optimizers class")
-        self.state = _set_lr(self.state, check_learning_rate(self.name, value), self.name)
-
-    lr = learning_rate
-
-    def _lr_state(self):
-        found = [s.hyperparams for s in _injected(self.state) if "learning_rate" in s.hyperparams]
-        if not found:
-            raise ValueError(f"{self.name}: this optax transformation has no injected "
-                             f"learning_rate; wrap it with optax.inject_hyperparams to read or "
-                             f"change it")
-        return found[0]
-
-    @property
-    def iterations(self) -> int:
-        counts = [s.count for s in _injected(self.state)] if self.state is not None else []
-        return int(counts[0]) if counts else 0
-
-    def init(self, params):
-        self.state, self._built_for = self.tx.init(params), None
-        return self.state
-
-    def get_config(self):
-        raise ValueError("An optax transformation given to compile cannot be saved by name; "
-                         "use a graphnet.optimizers class to save the optimizer")
-
-
 class LossScaleOptimizer(Optimizer):
     """Keras's LossScaleOptimizer: `inner_optimizer` with dynamic loss scaling.
 
@@ -216,6 +197,11 @@ class LossScaleOptimizer(Optimizer):
     `dynamic_scale` before taking gradients; the update divides them again, skips a step
     whose gradients are not finite and halves the scale, and doubles it after
     `dynamic_growth_steps` finite steps in a row (see `loss_scale.py`).
+
+    Examples:
+        >>> opt = optimizers.LossScaleOptimizer(optimizers.Adam(), initial_scale=1024.0)
+        >>> model = graphnet.Sequential([graphnet.Input(shape=(2,)), layers.Dense(1)])
+        >>> model.compile(optimizer=opt, loss="mse")
     """
 
     def __init__(self, inner_optimizer, initial_scale=2.0 ** 15, dynamic_growth_steps=2000,

@@ -42,6 +42,12 @@ class Optimizer(StatelessOptimizer):
     by the update rule, with the learning rate kept in the state (`rules.LearningRateState`):
     `optimizer.learning_rate` reads the current rate and accepts a float or a schedule at
     any time, and a float change takes effect on the next step without a recompile.
+
+    Examples:
+        >>> model = graphnet.Sequential([graphnet.Input(shape=(2,)), layers.Dense(1)])
+        >>> model.compile(optimizer=optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="mse")
+        >>> model.optimizer.learning_rate
+        0.01
     """
 
     def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None,

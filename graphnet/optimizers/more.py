@@ -91,7 +91,17 @@ class _KerasRule(Optimizer):
 
 class Adamax(_KerasRule):
     """Keras Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7): Adam with
-    the infinity norm; epsilon added to u, the bias correction in the denominator."""
+    the infinity norm; epsilon added to u, the bias correction in the denominator.
+
+    Examples:
+        >>> opt = optimizers.Adamax(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1 -0.1]
+    """
     slots = ("momentum", "norm")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
@@ -111,7 +121,17 @@ class Adamax(_KerasRule):
 
 class Adadelta(_KerasRule):
     """Keras Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7); epsilon inside both square
-    roots, the step scaled by learning_rate as in Keras."""
+    roots, the step scaled by learning_rate as in Keras.
+
+    Examples:
+        >>> opt = optimizers.Adadelta(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.0001 -0.0001]
+    """
     slots = ("accumulated_grad", "accumulated_delta_var")
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
@@ -134,7 +154,17 @@ class Ftrl(_KerasRule):
     """Keras Ftrl(learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
     l1_regularization_strength=0.0, l2_regularization_strength=0.0,
     l2_shrinkage_regularization_strength=0.0, beta=0.0): the variable is recomputed from the
-    linear and accumulator slots each step, as Keras assigns it."""
+    linear and accumulator slots each step, as Keras assigns it.
+
+    Examples:
+        >>> opt = optimizers.Ftrl(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.619   0.9845]
+    """
     slots = ("accumulator", "linear")
 
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
@@ -187,7 +217,17 @@ class Ftrl(_KerasRule):
 
 class Lion(_KerasRule):
     """Keras Lion(learning_rate=0.001, beta_1=0.9, beta_2=0.99): the sign of the interpolated
-    momentum, the momentum updated after the step."""
+    momentum, the momentum updated after the step.
+
+    Examples:
+        >>> opt = optimizers.Lion(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1 -0.1]
+    """
     slots = ("momentum",)
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
@@ -208,7 +248,17 @@ class Lion(_KerasRule):
 
 class Lamb(_KerasRule):
     """Keras Lamb(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7): Adam's step
-    scaled per variable by the trust ratio ||w|| / ||step|| (1 where either is 0)."""
+    scaled per variable by the trust ratio ||w|| / ||step|| (1 where either is 0).
+
+    Examples:
+        >>> opt = optimizers.Lamb(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1581 -0.1581]
+    """
     slots = ("momentum", "velocity")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
@@ -237,7 +287,17 @@ class Adafactor(_KerasRule):
     axes (row and column means) for variables of rank 2 and more.
 
     The step size is `min(learning_rate, 1/sqrt(t))` whatever `relative_step` says, as in
-    Keras 3 (which takes that minimum twice when it is True)."""
+    Keras 3 (which takes that minimum twice when it is True).
+
+    Examples:
+        >>> opt = optimizers.Adafactor(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> state = opt.init(params)
+        >>> grads = {"w": np.array([0.5, 0.5], dtype="float32")}
+        >>> updates, state = opt.tx.update(grads, state, params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1581 -0.1581]
+    """
     slots = ("r", "c", "velocity")
 
     def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,

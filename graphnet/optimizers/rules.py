@@ -46,7 +46,15 @@ def keras_adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsg
                weight_decay=None) -> optax.GradientTransformation:
     """Keras Adam (and AdamW with `weight_decay`): `alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)`,
     `p -= m * alpha / (sqrt(v) + epsilon)`. The decay, as in Keras's AdamW, is
-    `p -= p * weight_decay * lr`, taken before the Adam step (it needs `params`)."""
+    `p -= p * weight_decay * lr`, taken before the Adam step (it needs `params`).
+
+    Examples:
+        >>> tx = optimizers.keras_adam(learning_rate=0.1)
+        >>> params = {"w": np.array([1.0, -2.0], dtype="float32")}
+        >>> updates, _ = tx.update({"w": np.array([0.5, 0.5], dtype="float32")}, tx.init(params), params)
+        >>> print(np.asarray(updates["w"]).round(4))
+        [-0.1 -0.1]
+    """
     b1, b2, eps = float(beta_1), float(beta_2), float(epsilon)
 
     def init(params):

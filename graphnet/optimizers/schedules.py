@@ -4,6 +4,12 @@ A schedule is a callable of the optimizer's step count (0 for the first update, 
 `optimizer.iterations`), so an instance is also a plain optax schedule: `optax.adam(
 ExponentialDecay(...))` works. Each takes Keras's arguments and has `get_config`, so an
 optimizer with a schedule saves and loads.
+
+Examples:
+    >>> schedule = optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> round(float(schedule(10)), 4)
+    0.05
+    >>> opt = optimizers.SGD(learning_rate=schedule)
 """
 
 import jax
@@ -17,7 +23,17 @@ F32 = jnp.float32
 
 class LearningRateSchedule:
     """Keras LearningRateSchedule: subclass it and define `__call__(step)` (and `get_config`
-    to save it; register the class with `graphnet.register_serializable`)."""
+    to save it; register the class with `graphnet.register_serializable`).
+
+    Examples:
+        >>> class Halving(optimizers.schedules.LearningRateSchedule):
+        ...     def __call__(self, step):
+        ...         return 0.1 * 0.5 ** (step // 10)
+        ...
+        >>> round(float(Halving()(20)), 4)
+        0.025
+        >>> opt = optimizers.SGD(learning_rate=Halving())
+    """
 
     def __call__(self, step):
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
@@ -59,7 +75,13 @@ def _check_decay_steps(owner, decay_steps):
 
 class ExponentialDecay(_OptaxSchedule):
     """Keras ExponentialDecay: `initial_learning_rate * decay_rate ** (step / decay_steps)`
-    (the exponent floored with `staircase=True`)."""
+    (the exponent floored with `staircase=True`).
+
+    Examples:
+        >>> schedule = optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+        >>> round(float(schedule(5)), 4)
+        0.0707
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
@@ -78,7 +100,13 @@ class ExponentialDecay(_OptaxSchedule):
 
 class PiecewiseConstantDecay(_OptaxSchedule):
     """Keras PiecewiseConstantDecay: `values[0]` while step <= boundaries[0], `values[1]`
-    while step <= boundaries[1], ..., `values[-1]` after the last boundary."""
+    while step <= boundaries[1], ..., `values[-1]` after the last boundary.
+
+    Examples:
+        >>> schedule = optimizers.schedules.PiecewiseConstantDecay([10, 20], [0.1, 0.01, 0.001])
+        >>> [round(float(schedule(step)), 4) for step in (5, 15, 25)]
+        [0.1, 0.01, 0.001]
+    """
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
@@ -99,7 +127,13 @@ class PiecewiseConstantDecay(_OptaxSchedule):
 
 class InverseTimeDecay(LearningRateSchedule):
     """Keras InverseTimeDecay: `initial_learning_rate / (1 + decay_rate * step / decay_steps)`
-    (the ratio floored with `staircase=True`)."""
+    (the ratio floored with `staircase=True`).
+
+    Examples:
+        >>> schedule = optimizers.schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)
+        >>> round(float(schedule(10)), 4)
+        0.05
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
@@ -124,7 +158,13 @@ class InverseTimeDecay(LearningRateSchedule):
 class CosineDecay(_OptaxSchedule):
     """Keras CosineDecay: an optional linear warmup from `initial_learning_rate` to
     `warmup_target` over `warmup_steps`, then a cosine decay over `decay_steps` down to
-    `alpha` times the starting rate."""
+    `alpha` times the starting rate.
+
+    Examples:
+        >>> schedule = optimizers.schedules.CosineDecay(0.1, decay_steps=10)
+        >>> round(float(schedule(5)), 4)
+        0.05
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):

@@ -38,6 +38,14 @@ def plot_model(model, to_file="model.png", show_shapes=True, show_dtype=False,
     shared trunk of a multi-output model (the layers two or more trained outputs depend on).
     `cost="flops"` or `"memory"` shades each box by its share of the model's cost and
     writes the figure in it (`graphnet.cost`); a legend gives the scale.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> import os, tempfile; folder = tempfile.mkdtemp()
+        >>> graphnet.plot_model(model, os.path.join(folder, "model.svg"))
+        >>> open(os.path.join(folder, "model.svg")).read().rstrip().endswith("</svg>")
+        True
     """
     _check_model(model, "plot_model")
     path = Path(to_file)

@@ -1,14 +1,15 @@
 """`model.to_dot()`: the model's picture as Graphviz DOT text, written from `model.graph`.
 
-Labels are Graphviz HTML-like labels (bold name, grey type, monospace shapes). Fonts are
-Helvetica and Courier because the bundled renderer has their metrics (Arimo, Cousine) and
-SVG viewers have a matching font, so text fits its box everywhere.
+Labels are Graphviz HTML-like labels (bold name, grey type, monospace shapes). Graphviz
+measures them with Helvetica's and Courier's metrics, but a viewer draws them with whatever
+sans and monospace fonts it has: each box is therefore at least `safe_width` wide (room for
+a wide font), and the SVG writer lets the viewer place the text (`render.centre_text`).
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-from html import escape
+from html import escape, unescape
 
 from .layout import check_rankdir, marks, scene, shapes_text, trunk_boxes
 
@@ -44,6 +45,26 @@ def text(value) -> str:
     reads `\\\\` in a label as one and `\\N` as an escape, so each is doubled), then
     markup characters become entities."""
     return escape(str(value).replace("\\", "\\\\"), quote=True)
+
+
+# Widths of a character, in ems, wide enough for the common sans and monospace fonts
+# (Verdana and DejaVu Sans are the widest): bold, regular, monospace.
+EM_BOLD, EM_SANS, EM_MONO = 0.70, 0.64, 0.62
+MARGIN_IN = 0.16
+
+
+def safe_width(box_label: str) -> float:
+    """The width, in inches, a box needs for its HTML-like label in a wide font: the widest
+    line, each character at `EM_*` of its point size, plus the margins."""
+    widest = 0.0
+    for line in box_label.strip("<>").split("<BR/>"):
+        size = 10 if 'POINT-SIZE="10"' in line else 12
+        bold = "".join(re.findall(r"<B>(.*?)</B>", line))
+        plain = re.sub(r"<B>.*?</B>", "", line)
+        count = lambda t: len(unescape(re.sub(r"<[^>]*>", "", t)))  # noqa: E731
+        em = EM_MONO if f'FACE="{MONO}"' in line else EM_SANS
+        widest = max(widest, size * (EM_BOLD * count(bold) + em * count(plain)))
+    return round(widest / 72 + 2 * MARGIN_IN, 2)
 
 
 def role(box) -> str:
@@ -135,7 +156,7 @@ def to_dot(model, show_shapes=True, show_dtype=False, show_layer_names=True,
                 fill, line = shade["boxes"][box.id]
                 box_label = box_label[:-1] + f'<BR/><FONT POINT-SIZE="10"><B>{text(line)}</B></FONT>>'
             attrs = [f"label={box_label}", f'style="{style}"', f'fillcolor="{fill}"',
-                     f'color="{border}"']
+                     f'color="{border}"', f"width={safe_width(box_label)}"]
             if box.is_output or box.id in trunk:
                 attrs.append("penwidth=2.2")
             if box.mark is not None:

@@ -109,6 +109,15 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     Classes come from graphnet and the user's registrations only. The config is checked
     before it is parsed; the arrays are read and checked in the background while the
     model is rebuilt, and all of them before any is used.
+
+    Examples:
+        >>> inputs = graphnet.Input(shape=(3,), name="x")
+        >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs), name="tiny")
+        >>> import os, tempfile; folder = tempfile.mkdtemp()
+        >>> model.save(os.path.join(folder, "model.graphnet"))
+        >>> loaded = graphnet.load_model(os.path.join(folder, "model.graphnet"))
+        >>> [layer.name for layer in loaded.layers]
+        ['x', 'dense']
     """
     ending = _ending(filepath)
     if ending == ".keras":

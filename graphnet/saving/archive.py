@@ -42,7 +42,19 @@ _ML_DTYPES = {"bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3b11fnuz",
 
 
 class FileFormatError(ValueError):
-    """A file that is not a readable graphnet file: truncated, altered, foreign or too new."""
+    """A file that is not a readable graphnet file: truncated, altered, foreign or too new.
+
+    Examples:
+        >>> import os, tempfile; folder = tempfile.mkdtemp()
+        >>> path = os.path.join(folder, "broken.graphnet")
+        >>> _ = open(path, "wb").write(b"not a model")
+        >>> try:
+        ...     graphnet.load_model(path)
+        ... except graphnet.saving.FileFormatError as error:
+        ...     print(type(error).__name__)
+        ...
+        FileFormatError
+    """
 
 
 def dtype_from_name(name, who: str) -> np.dtype:

@@ -17,7 +17,8 @@ import networkx as nx
 
 from ..functional import fresh_call, from_graph
 from ..graph import Arg, argument_sources, node_key
-from ..layers.base import InputLayer, Layer
+from ..layers.base import Layer
+from ..layers.input_layer import InputLayer
 from ..model import Model
 from ..registry import get_registered, registered_name
 from ..sequential import Sequential

@@ -20,7 +20,8 @@ import numpy as np
 from .. import registry
 from ..functional import fresh_call, from_graph
 from ..graph import Arg, node_key
-from ..layers.base import InputLayer, Layer
+from ..layers.base import Layer
+from ..layers.input_layer import InputLayer
 from ..layers.operation import Operation
 from ..model import Model
 from ..sequential import Sequential

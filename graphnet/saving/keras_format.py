@@ -47,7 +47,7 @@ def h5py_module():
         import h5py
     except ImportError:
         raise ImportError("Keras files (.keras, .weights.h5) are HDF5 inside: install h5py "
-                          "(pip install 'graphnet[keras]', the 'keras' extra)") from None
+                          "(pip install 'graphnet-jax[keras]', the 'keras' extra)") from None
     return h5py
 
 

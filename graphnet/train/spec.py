@@ -26,9 +26,10 @@ def steps_per_dispatch(setting, steps, watched: bool, per_batch: bool = False) -
     batch hook (`per_batch`), one step per dispatch, so the hook runs after every batch
     with that batch's logs and what it changes applies to the next batch, as in Keras;
     when nothing reads the running logs between dispatches (verbose 0 or 2) the whole
-    epoch is one dispatch, the fused floor; under a progress bar max(32, steps / 20)
-    steps, so the bar moves about 20 times per epoch. Every K shares one compiled program
-    (the chunk length is a traced argument)."""
+    epoch is one dispatch, the fused floor; under a progress bar max(32, ceil(steps / 20))
+    steps, so the bar moves ceil(steps / K) times per epoch: 20 times for an epoch of more
+    than 640 steps, fewer for shorter ones (4 times for 100 steps, once for 32 or fewer).
+    Every K shares one compiled program (the chunk length is a traced argument)."""
     if setting != "auto":
         return setting
     if per_batch:

@@ -22,9 +22,18 @@ def parse_svg(data):
         shape = group.find(f"{SVG}path")
         if shape is None:
             shape = group.find(f"{SVG}polygon")
-        found[kind][title] = ([t.text for t in group.iter(f"{SVG}text")],
+        found[kind][title] = (runs(group),
                               bounds(shape.get("d") or shape.get("points")), shape.get("fill"))
     return found["node"], found["cluster"]
+
+
+def runs(group):
+    """The label's text runs in order: each `<tspan>` of a line (or a `<text>` without any)."""
+    found = []
+    for line in group.iter(f"{SVG}text"):
+        spans = list(line.iter(f"{SVG}tspan"))
+        found += [s.text for s in spans] if spans else [line.text]
+    return found
 
 
 def bounds(coordinates: str):

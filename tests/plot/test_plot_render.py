@@ -185,3 +185,27 @@ def test_render_reports_bad_dot_and_format():
         render.render("digraph { a -> }", "svg")
     with pytest.raises(ValueError, match="svg"):
         render.render("digraph { a }", "pdf")
+
+
+def test_svg_lines_are_placed_by_the_viewer_centred_on_their_box():
+    """A viewer without Helvetica draws the runs of a line one after another in its own font
+    (one `<text>` per line, a `<tspan>` per run), centred on the box, so they never overlap;
+    the box has room for a wide font (0.62 em per character at the label's 12 pt)."""
+    import xml.etree.ElementTree as ET
+
+    from plot_helpers import SVG, bounds
+    x = gn.Input((8,), name="a_rather_long_input_name")
+    model = gn.Model(x, layers.Dense(4, name="w" * 30)(x))
+    root = ET.fromstring(svg_of(model))
+    nodes = [g for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
+    assert len(nodes) == 2
+    for node in nodes:
+        x0, _, x1, _ = bounds(node.find(f"{SVG}path").get("d"))
+        lines = list(node.iter(f"{SVG}text"))
+        assert len(lines) == 2                               # name and type; shapes
+        assert len({line.get("y") for line in lines}) == 2
+        for line in lines:
+            assert line.get("text-anchor") == "middle"
+            assert float(line.get("x")) == pytest.approx((x0 + x1) / 2, abs=0.01)
+        head = "".join(s.text for s in lines[0].iter(f"{SVG}tspan"))
+        assert x1 - x0 >= 0.62 * 12 * len(head.strip()), (head, x1 - x0)
