@@ -239,8 +239,6 @@ def test_chapter_10_forecasters_and_chapter_11_bidirectional_classifier_fit_as_k
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the decoder's output mask does not yet weight the loss "
-                   "per timestep as Keras 3's does (Keras: the mean over unmasked steps)")
 def test_chapter_11_translator_fits_as_keras():
     x, y = translations()
     same_fit(*pair(gru_translator, 0.0), x, y, "sparse_categorical_crossentropy")

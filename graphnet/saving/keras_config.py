@@ -72,8 +72,10 @@ def _layer_class(name, registered_name, layer_name, custom_objects):
     table = layer_classes()
     if name in table:
         return table[name]
+    # As Keras: a registered class by its exact `package>Name`; a bare class name that only
+    # matches some registered class of another package is not that class.
     for key in (registered_name, name):
-        if key:
+        if key and (">" in key or key in registry.registered_objects()):
             try:
                 return registry.get_registered(key)
             except ValueError:
