@@ -34,6 +34,7 @@ class Discretization(Layer):
     `adapt` keeps Keras's approximate quantile summary (`epsilon`), merged batch by batch,
     so the boundaries equal Keras's, not exact quantiles. Example:
 
+    >>> from graphnet.layers import Discretization
     >>> Discretization(bin_boundaries=[0.0, 1.0])(np.array([[-1.0, 0.5, 2.0]])).tolist()
     [[0, 1, 2]]
     """

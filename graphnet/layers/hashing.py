@@ -40,6 +40,7 @@ class Hashing(HostLayer):
     decimal text, as Keras does. With `mask_value`, that value goes to bucket 0 and the
     others to 1 .. num_bins - 1. Example:
 
+    >>> from graphnet.layers import Hashing
     >>> Hashing(num_bins=3)([["A"], ["B"], ["C"]]).tolist()
     [[1], [0], [1]]
     """
@@ -114,6 +115,7 @@ class HashedCrossing(HostLayer):
     A string feature enters as its Fingerprint64, an integer as its value; the features
     are combined in order with FingerprintCat64 from TensorFlow's fixed key. Example:
 
+    >>> from graphnet.layers import HashedCrossing
     >>> cross = HashedCrossing(num_bins=5)
     >>> cross((["A", "B"], [1, 2])).tolist()
     [0, 1]

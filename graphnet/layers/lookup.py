@@ -356,6 +356,7 @@ class StringLookup(IndexLookup):
     (unknown strings are spread over them by FarmHash, as Keras does), then the
     vocabulary. Example:
 
+    >>> from graphnet.layers import StringLookup
     >>> lookup = StringLookup(vocabulary=["a", "b"])
     >>> lookup([["a", "z", "b"]]).tolist()
     [[1, 0, 2]]
@@ -385,6 +386,7 @@ class IntegerLookup(IndexLookup):
     "floormod"), or by FarmHash of their decimal text with `oov_method="farmhash"`.
     Example:
 
+    >>> from graphnet.layers import IntegerLookup
     >>> lookup = IntegerLookup(vocabulary=[12, 36])
     >>> lookup([12, 7, 36]).tolist()
     [1, 0, 2]
