@@ -89,7 +89,19 @@ class TensorBoard(Callback):
 
     def graph_def(self):
         """The model's graph (`model.graph`) as a TensorBoard GraphDef: a node per layer
-        call, named by its key, with its layer's type as the op."""
+        call, named by its key, with its layer's type as the op.
+
+        Examples:
+            >>> import tempfile
+            >>> import graphnet
+            >>> from graphnet import callbacks, layers
+            >>> inputs = graphnet.Input((3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs))
+            >>> board = callbacks.TensorBoard(tempfile.mkdtemp())
+            >>> board.set_model(model)
+            >>> [(node.name, node.op, list(node.input)) for node in board.graph_def().node]
+            [('x', 'InputLayer', []), ('dense', 'Dense', ['x'])]
+        """
         _, _, _, graph_pb2, node_def_pb2 = self._tbx
         graph = self.model.graph
         nodes = [node_def_pb2.NodeDef(name=str(node),

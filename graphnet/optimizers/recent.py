@@ -131,7 +131,16 @@ class Muon(Optimizer):
     variable_paths = None        # set by fit: the trained weights' paths, in order
 
     def uses_adamw(self, path: str, shape) -> bool:
-        """Whether the variable at `path` gets the AdamW step rather than Muon's."""
+        """Whether the variable at `path` gets the AdamW step rather than Muon's.
+
+        Examples:
+            >>> from graphnet import optimizers
+            >>> muon = optimizers.Muon()
+            >>> muon.uses_adamw("dense/kernel", (4, 3)), muon.uses_adamw("dense/bias", (3,))
+            (False, True)
+            >>> muon.uses_adamw("embedding/embeddings", (10, 4))     # exclude_embeddings
+            True
+        """
         if len(shape) != 2:
             return True
         if self.exclude_embeddings and "embedding" in path.lower():
