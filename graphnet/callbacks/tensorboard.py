@@ -30,11 +30,12 @@ class TensorBoard(Callback):
     NotImplementedError names them). With `update_freq` a number, batch logs are read back
     after every batch, as for any callback with batch hooks.
 
-    >>> import tempfile
-    >>> from graphnet import callbacks
-    >>> board = callbacks.TensorBoard(tempfile.mkdtemp(), update_freq=10)
-    >>> board.update_freq
-    10
+    Examples:
+        >>> import tempfile
+        >>> from graphnet import callbacks
+        >>> board = callbacks.TensorBoard(tempfile.mkdtemp(), update_freq=10)
+        >>> board.update_freq
+        10
     """
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,

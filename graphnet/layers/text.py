@@ -19,15 +19,16 @@ class TextVectorization(HostLayer):
     Lowercasing is ASCII-only and punctuation is ASCII's, byte for byte as TensorFlow does;
     "whitespace" splits on ASCII whitespace. A callable `standardize` receives a NumPy array
     of str (as Keras gives it on JAX); a callable `split` receives a 1-D NumPy array of str
-    and returns one list of tokens per string. Example:
+    and returns one list of tokens per string.
 
-    >>> from graphnet.layers import TextVectorization
-    >>> vectorize = TextVectorization(output_mode="int", output_sequence_length=4)
-    >>> vectorize.adapt(["The cat sat.", "The dog!"])
-    >>> vectorize.get_vocabulary()
-    ['', '[UNK]', 'the', 'sat', 'dog', 'cat']
-    >>> vectorize(["the dog sat"]).tolist()
-    [[2, 4, 3, 0]]
+    Examples:
+        >>> from graphnet.layers import TextVectorization
+        >>> vectorize = TextVectorization(output_mode="int", output_sequence_length=4)
+        >>> vectorize.adapt(["The cat sat.", "The dog!"])
+        >>> vectorize.get_vocabulary()
+        ['', '[UNK]', 'the', 'sat', 'dog', 'cat']
+        >>> vectorize(["the dog sat"]).tolist()
+        [[2, 4, 3, 0]]
     """
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",

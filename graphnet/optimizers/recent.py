@@ -17,13 +17,14 @@ class ScheduleFreeAdamW(Optimizer):
     slot, starting at the weights), the weights an interpolation of `z` and its running
     average, so no learning-rate schedule is needed.
 
-    >>> import numpy as np
-    >>> from graphnet import optimizers
-    >>> tx = optimizers.ScheduleFreeAdamW(learning_rate=0.1).tx
-    >>> params = {"w": np.ones(2, "float32")}
-    >>> updates, _ = tx.update({"w": np.ones(2, "float32")}, tx.init(params), params)
-    >>> print(np.round(np.asarray(updates["w"]), 4))
-    [-0.1 -0.1]
+    Examples:
+        >>> import numpy as np
+        >>> from graphnet import optimizers
+        >>> tx = optimizers.ScheduleFreeAdamW(learning_rate=0.1).tx
+        >>> params = {"w": np.ones(2, "float32")}
+        >>> updates, _ = tx.update({"w": np.ones(2, "float32")}, tx.init(params), params)
+        >>> print(np.round(np.asarray(updates["w"]), 4))
+        [-0.1 -0.1]
     """
 
     def __init__(self, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
@@ -103,14 +104,15 @@ class Muon(Optimizer):
     regular expressions searched in the path. `fit` tells the optimizer the paths of the
     weights it trains (`variable_paths`).
 
-    >>> import numpy as np
-    >>> from graphnet import optimizers
-    >>> tx = optimizers.Muon(learning_rate=0.1, weight_decay=None).tx
-    >>> params = {"dense": {"kernel": np.eye(2, dtype="float32")}}
-    >>> grads = {"dense": {"kernel": np.eye(2, dtype="float32")}}
-    >>> updates, _ = tx.update(grads, tx.init(params), params)
-    >>> print(updates["dense"]["kernel"].shape)
-    (2, 2)
+    Examples:
+        >>> import numpy as np
+        >>> from graphnet import optimizers
+        >>> tx = optimizers.Muon(learning_rate=0.1, weight_decay=None).tx
+        >>> params = {"dense": {"kernel": np.eye(2, dtype="float32")}}
+        >>> grads = {"dense": {"kernel": np.eye(2, dtype="float32")}}
+        >>> updates, _ = tx.update(grads, tx.init(params), params)
+        >>> print(updates["dense"]["kernel"].shape)
+        (2, 2)
     """
 
     def __init__(self, learning_rate=0.001, adam_beta_1=0.9, adam_beta_2=0.999,
