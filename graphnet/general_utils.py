@@ -29,13 +29,12 @@ class Progbar:
     is given as they are (Keras's logs are already means by then). `verbose=1` redraws one
     line, `verbose=2` writes one line at the end.
 
-    ```python
-    from graphnet.utils import Progbar
-
-    bar = Progbar(target=4, verbose=2)
-    for step in range(1, 5):
-        bar.update(step, values=[("loss", 1.0 / step)])
-    ```
+    Examples:
+        >>> from graphnet.utils import Progbar
+        >>> bar = Progbar(target=4, verbose=2)
+        >>> for step in range(1, 5):
+        ...     bar.update(step, values=[("loss", 1.0 / step)])
+        4/4 - ... - loss: 0.2500
     """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
@@ -49,7 +48,15 @@ class Progbar:
         self._last_update, self._after_first, self._width_shown = 0.0, None, 0
 
     def update(self, current, values=None, finalize=None):
-        """Moves the bar to step `current`; `values` is a list of `(name, value)`."""
+        """Moves the bar to step `current`; `values` is a list of `(name, value)`.
+
+        Examples:
+            >>> from graphnet.utils import Progbar
+            >>> bar = Progbar(target=2, verbose=2)
+            >>> bar.update(1, values=[("loss", 0.8)])
+            >>> bar.update(2, values=[("loss", 0.6)])           # the last step: shown
+            2/2 - ... - loss: 0.6000
+        """
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         for name, value in values or []:
@@ -74,7 +81,15 @@ class Progbar:
         self._last_update = now
 
     def add(self, n, values=None):
-        """Moves the bar `n` steps on."""
+        """Moves the bar `n` steps on.
+
+        Examples:
+            >>> from graphnet.utils import Progbar
+            >>> bar = Progbar(target=10, verbose=2)
+            >>> bar.add(5)
+            >>> bar.add(5, values=[("accuracy", 0.75)])
+            10/10 - ... - accuracy: 0.7500
+        """
         self.update(self._seen + n, values)
 
     def _draw(self, current, now, per_unit, finalize):
@@ -225,7 +240,16 @@ _FAMILIES = (("keras.losses", losses), ("keras.metrics", metrics),
 def serialize_keras_object(obj):
     """Keras's `serialize_keras_object`: `{"module", "class_name", "config",
     "registered_name"}` for a layer, model, loss, metric, optimizer, initializer,
-    regularizer, constraint or activation; plain values as they are."""
+    regularizer, constraint or activation; plain values as they are.
+
+    Examples:
+        >>> from graphnet.utils import serialize_keras_object
+        >>> entry = serialize_keras_object(layers.Dense(2))
+        >>> entry["module"], entry["class_name"], entry["config"]["units"]
+        ('keras.layers', 'Dense', 2)
+        >>> serialize_keras_object(3)
+        3
+    """
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, (list, tuple)):
@@ -261,7 +285,15 @@ def serialize_keras_object(obj):
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """Keras's `deserialize_keras_object`: the object a `serialize_keras_object` entry (or
     Keras's own) describes; names resolve through graphnet's catalogue, `custom_objects`
-    and registrations only."""
+    and registrations only.
+
+    Examples:
+        >>> from graphnet.utils import deserialize_keras_object, serialize_keras_object
+        >>> entry = serialize_keras_object(layers.Dense(2, activation="relu"))
+        >>> layer = deserialize_keras_object(entry)
+        >>> type(layer).__name__, layer.units
+        ('Dense', 2)
+    """
     if config is None or isinstance(config, (bool, int, float)):
         return config
     if isinstance(config, list):
@@ -298,7 +330,16 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
 # ---- data and tensors ------------------------------------------------------------------
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     """Keras's `pack_x_y_sample_weight`: `x` alone (a list or tuple `x` as `(x,)`), `(x, y)`
-    or `(x, y, sample_weight)`, as `fit` takes them."""
+    or `(x, y, sample_weight)`, as `fit` takes them.
+
+    Examples:
+        >>> from graphnet.utils import pack_x_y_sample_weight
+        >>> x, y = np.ones((4, 3)), np.zeros(4)
+        >>> pack_x_y_sample_weight(x) is x
+        True
+        >>> len(pack_x_y_sample_weight(x, y)), len(pack_x_y_sample_weight([x, x]))
+        (2, 1)
+    """
     if y is None:
         return (x,) if isinstance(x, (tuple, list)) else x
     return (x, y) if sample_weight is None else (x, y, sample_weight)
@@ -306,7 +347,15 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 def unpack_x_y_sample_weight(data):
     """Keras's `unpack_x_y_sample_weight`: `(x, y, sample_weight)` of `x`, `(x,)`, `(x, y)` or
-    `(x, y, sample_weight)`, None for what is missing."""
+    `(x, y, sample_weight)`, None for what is missing.
+
+    Examples:
+        >>> from graphnet.utils import unpack_x_y_sample_weight
+        >>> unpack_x_y_sample_weight(("x", "y"))
+        ('x', 'y', None)
+        >>> unpack_x_y_sample_weight("x")
+        ('x', None, None)
+    """
     if isinstance(data, list):
         data = tuple(data)
     if not isinstance(data, tuple):
@@ -374,7 +423,22 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
              archive_format="auto", cache_dir=None, force_download=False):
     """Keras's `get_file` without downloading: graphnet never fetches anything from the
     network. A file already at `cache_dir/cache_subdir/fname` (Keras's cache,
-    `~/.keras/datasets` by default) is returned; otherwise the error says where to put it."""
+    `~/.keras/datasets` by default) is returned; otherwise the error says where to put it.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from graphnet.utils import get_file
+        >>> cache = tempfile.mkdtemp()
+        >>> os.makedirs(os.path.join(cache, "datasets"))
+        >>> path = os.path.join(cache, "datasets", "data.csv")
+        >>> _ = open(path, "w").write("a,b")
+        >>> get_file("data.csv", origin="https://example.com/data.csv", cache_dir=cache) == path
+        True
+        >>> get_file("more.csv", origin="https://example.com/more.csv", cache_dir=cache)
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: get_file: graphnet does not download files; ...
+    """
     if fname is None and origin is not None:
         fname = os.path.basename(origin.split("?")[0])
     if not fname:
@@ -392,13 +456,17 @@ class Config:
     """Keras's `utils.Config`: a dict whose keys are also attributes; `freeze()` makes it
     read-only.
 
-    ```python
-    from graphnet.utils import Config
-
-    config = Config(learning_rate=0.1)
-    config.epochs = 3
-    assert config["epochs"] == 3 and config.learning_rate == 0.1
-    ```
+    Examples:
+        >>> from graphnet.utils import Config
+        >>> config = Config(learning_rate=0.1)
+        >>> config.epochs = 3
+        >>> config["epochs"], config.learning_rate
+        (3, 0.1)
+        >>> config.freeze()
+        >>> config.epochs = 4
+        Traceback (most recent call last):
+        ...
+        AttributeError: Config is frozen: cannot set 'epochs'; call unfreeze() first
     """
 
     def __init__(self, **kwargs):

@@ -165,6 +165,21 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
     Raises:
         ValueError: an argument out of Keras's range, labels that do not fit the files, or
             a directory with no .txt file.
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> from graphnet.utils import text_dataset_from_directory
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> for label, text in [("neg", "dull"), ("pos", "great")]:
+        ...     (root / label).mkdir()
+        ...     _ = (root / label / "review.txt").write_text(text)
+        >>> dataset = text_dataset_from_directory(root, batch_size=2, shuffle=False)
+        Found 2 files belonging to 2 classes.
+        >>> dataset.class_names
+        ['neg', 'pos']
+        >>> texts, labels = next(iter(dataset))
+        >>> texts.tolist(), labels.tolist()
+        ([b'dull', b'great'], [0, 1])
     """
     who = "text_dataset_from_directory"
     if labels not in ("inferred", None):

@@ -30,11 +30,12 @@ class TensorBoard(Callback):
     NotImplementedError names them). With `update_freq` a number, batch logs are read back
     after every batch, as for any callback with batch hooks.
 
-    >>> import tempfile
-    >>> from graphnet import callbacks
-    >>> board = callbacks.TensorBoard(tempfile.mkdtemp(), update_freq=10)
-    >>> board.update_freq
-    10
+    Examples:
+        >>> import tempfile
+        >>> from graphnet import callbacks
+        >>> board = callbacks.TensorBoard(tempfile.mkdtemp(), update_freq=10)
+        >>> board.update_freq
+        10
     """
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
@@ -89,7 +90,19 @@ class TensorBoard(Callback):
 
     def graph_def(self):
         """The model's graph (`model.graph`) as a TensorBoard GraphDef: a node per layer
-        call, named by its key, with its layer's type as the op."""
+        call, named by its key, with its layer's type as the op.
+
+        Examples:
+            >>> import tempfile
+            >>> import graphnet
+            >>> from graphnet import callbacks, layers
+            >>> inputs = graphnet.Input((3,), name="x")
+            >>> model = graphnet.Model(inputs, layers.Dense(2, name="dense")(inputs))
+            >>> board = callbacks.TensorBoard(tempfile.mkdtemp())
+            >>> board.set_model(model)
+            >>> [(node.name, node.op, list(node.input)) for node in board.graph_def().node]
+            [('x', 'InputLayer', []), ('dense', 'Dense', ['x'])]
+        """
         _, _, _, graph_pb2, node_def_pb2 = self._tbx
         graph = self.model.graph
         nodes = [node_def_pb2.NodeDef(name=str(node),

@@ -171,12 +171,10 @@ class ConvLSTM1D(_ConvLSTM):
     """Keras ConvLSTM1D: an LSTM over steps of shape (length, channels), gates by 1-D
     convolutions.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    y = layers.ConvLSTM1D(4, 3, padding="same")(np.ones((2, 5, 8, 3), "float32"))
-    print(y.shape)  # expected: (2, 8, 4)
-    ```
+    Examples:
+        >>> steps = np.ones((2, 5, 8, 3), "float32")      # (batch, time, length, channels)
+        >>> layers.ConvLSTM1D(4, 3, padding="same")(steps).shape
+        (2, 8, 4)
     """
     rank = 1
 
@@ -185,12 +183,10 @@ class ConvLSTM2D(_ConvLSTM):
     """Keras ConvLSTM2D: an LSTM over image steps (height, width, channels), gates by 2-D
     convolutions.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    y = layers.ConvLSTM2D(4, 3, return_sequences=True)(np.ones((2, 3, 6, 6, 1), "float32"))
-    print(y.shape)  # expected: (2, 3, 4, 4, 4)
-    ```
+    Examples:
+        >>> frames = np.ones((2, 3, 6, 6, 1), "float32")   # (batch, time, rows, cols, channels)
+        >>> layers.ConvLSTM2D(4, 3, return_sequences=True)(frames).shape
+        (2, 3, 4, 4, 4)
     """
     rank = 2
 
@@ -198,11 +194,8 @@ class ConvLSTM2D(_ConvLSTM):
 class ConvLSTM3D(_ConvLSTM):
     """Keras ConvLSTM3D: an LSTM over volume steps, gates by 3-D convolutions.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    y = layers.ConvLSTM3D(2, 2)(np.ones((1, 2, 3, 3, 3, 1), "float32"))
-    print(y.shape)  # expected: (1, 2, 2, 2, 2)
-    ```
+    Examples:
+        >>> layers.ConvLSTM3D(2, 2)(np.ones((1, 2, 3, 3, 3, 1), "float32")).shape
+        (1, 2, 2, 2, 2)
     """
     rank = 3

@@ -32,10 +32,12 @@ class Discretization(Layer):
     adapted (`num_bins`) from quantiles.
 
     `adapt` keeps Keras's approximate quantile summary (`epsilon`), merged batch by batch,
-    so the boundaries equal Keras's, not exact quantiles. Example:
+    so the boundaries equal Keras's, not exact quantiles.
 
-    >>> Discretization(bin_boundaries=[0.0, 1.0])(np.array([[-1.0, 0.5, 2.0]])).tolist()
-    [[0, 1, 2]]
+    Examples:
+        >>> from graphnet.layers import Discretization
+        >>> Discretization(bin_boundaries=[0.0, 1.0])(np.array([[-1.0, 0.5, 2.0]])).tolist()
+        [[0, 1, 2]]
     """
 
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",

@@ -97,12 +97,12 @@ class EinsumDense(Layer):
     A VarianceScaling initializer (Glorot by default) counts its fans over the kernel's
     input and output axes, as Keras's does.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    layer = layers.EinsumDense("abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de")
-    print(layer(np.ones((1, 4, 5), "float32")).shape)  # expected: (1, 4, 2, 3)
-    ```
+    Examples:
+        >>> layer = layers.EinsumDense("abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de")
+        >>> layer(np.ones((1, 4, 5), "float32")).shape
+        (1, 4, 2, 3)
+        >>> layer.kernel.shape, layer.bias.shape
+        ((5, 2, 3), (2, 3))
     """
     weight_names = ("kernel", "bias")
     activation_last = True

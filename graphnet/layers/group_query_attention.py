@@ -22,13 +22,11 @@ class GroupQueryAttention(Layer):
     and bias. Masks of query, value and key restrict the attention as in Keras; the output
     carries the query's mask.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    gqa = layers.GroupQueryAttention(head_dim=4, num_query_heads=4, num_key_value_heads=2)
-    x = np.ones((2, 5, 8), "float32")
-    print(gqa(x, x).shape)  # expected: (2, 5, 8)
-    ```
+    Examples:
+        >>> gqa = layers.GroupQueryAttention(head_dim=4, num_query_heads=4, num_key_value_heads=2)
+        >>> x = np.ones((2, 5, 8), "float32")
+        >>> gqa(x, x).shape
+        (2, 5, 8)
     """
     build_kwargs = ("key",)
     supports_masking = True

@@ -38,10 +38,12 @@ class Hashing(HostLayer):
     Without `salt`, FarmHash Fingerprint64 (TensorFlow's `to_hash_bucket_fast`); with it,
     SipHash-2-4 keyed by the salt (`to_hash_bucket_strong`). Numbers are hashed as their
     decimal text, as Keras does. With `mask_value`, that value goes to bucket 0 and the
-    others to 1 .. num_bins - 1. Example:
+    others to 1 .. num_bins - 1.
 
-    >>> Hashing(num_bins=3)([["A"], ["B"], ["C"]]).tolist()
-    [[1], [0], [1]]
+    Examples:
+        >>> from graphnet.layers import Hashing
+        >>> Hashing(num_bins=3)([["A"], ["B"], ["C"]]).tolist()
+        [[1], [0], [1]]
     """
 
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
@@ -112,11 +114,13 @@ class HashedCrossing(HostLayer):
     `num_bins` buckets, on the host (TensorFlow's `sparse.cross_hashed`).
 
     A string feature enters as its Fingerprint64, an integer as its value; the features
-    are combined in order with FingerprintCat64 from TensorFlow's fixed key. Example:
+    are combined in order with FingerprintCat64 from TensorFlow's fixed key.
 
-    >>> cross = HashedCrossing(num_bins=5)
-    >>> cross((["A", "B"], [1, 2])).tolist()
-    [0, 1]
+    Examples:
+        >>> from graphnet.layers import HashedCrossing
+        >>> cross = HashedCrossing(num_bins=5)
+        >>> cross((["A", "B"], [1, 2])).tolist()
+        [0, 1]
     """
 
     def __init__(self, num_bins, output_mode="int", sparse=False, name=None, dtype=None,

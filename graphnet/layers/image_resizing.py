@@ -59,11 +59,9 @@ class Resizing(Layer):
 
     Integer images are rounded and clipped back to their dtype, as Keras does.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    print(layers.Resizing(4, 6)(np.ones((2, 8, 8, 3), "float32")).shape)  # expected: (2, 4, 6, 3)
-    ```
+    Examples:
+        >>> layers.Resizing(4, 6)(np.ones((2, 8, 8, 3), "float32")).shape
+        (2, 4, 6, 3)
     """
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
@@ -116,11 +114,10 @@ class CenterCrop(Layer):
     """Keras CenterCrop(height, width): the central window of each image; an image smaller
     than the window is cropped to its aspect ratio and resized up (bilinear), as Keras.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    print(layers.CenterCrop(2, 3)(np.ones((1, 4, 5, 1), "float32")).shape)  # expected: (1, 2, 3, 1)
-    ```
+    Examples:
+        >>> images = np.arange(20.0).reshape(1, 4, 5, 1)
+        >>> np.asarray(layers.CenterCrop(2, 2)(images))[0, :, :, 0].tolist()
+        [[6.0, 7.0], [11.0, 12.0]]
     """
 
     def __init__(self, height, width, data_format=None, **kwargs):
@@ -153,17 +150,13 @@ class RandomCrop(Layer):
     model declares, (batch, height, width, channels), holds in training, so what follows
     should not depend on the spatial size (global pooling does not).
 
-    ```python
-    import jax
-    import numpy as np
-    import graphnet as gn
-    from graphnet import layers
-    inputs = gn.Input((6, 6, 1))
-    model = gn.Model(inputs, layers.RandomCrop(4, 4)(inputs))
-    out, _ = model.apply(model.params, model.state, np.ones((2, 6, 6, 1), "float32"),
-                         training=True, rng=jax.random.key(0))
-    print(out.shape)  # expected: (2, 4, 4, 1)
-    ```
+    Examples:
+        >>> crop = layers.RandomCrop(4, 4, seed=1)
+        >>> images = np.ones((2, 6, 6, 1), "float32")
+        >>> crop(images, training=True).shape
+        (2, 4, 4, 1)
+        >>> crop(images).shape                                  # inference: unchanged
+        (2, 6, 6, 1)
     """
 
     @property

@@ -65,20 +65,15 @@ class JaxLayer(Layer):
     returns beside its outputs, kept between calls as a non-trainable weight. `rng` is a
     key when training and None otherwise, as in Keras.
 
-    ```python
-    import jax
-    import numpy as np
-    from graphnet import layers
-
-    def init_fn(rng, inputs):
-        return {"w": jax.random.normal(rng, (inputs.shape[-1], 2))}
-
-    def call_fn(params, inputs):
-        return inputs @ params["w"]
-
-    layer = layers.JaxLayer(call_fn, init_fn)
-    print(layer(np.ones((3, 4), "float32")).shape)  # expected: (3, 2)
-    ```
+    Examples:
+        >>> import jax
+        >>> def init_fn(rng, inputs):
+        ...     return {"w": jax.random.normal(rng, (inputs.shape[-1], 2))}
+        >>> def call_fn(params, inputs):
+        ...     return inputs @ params["w"]
+        >>> layer = layers.JaxLayer(call_fn, init_fn)
+        >>> layer(np.ones((3, 4), "float32")).shape
+        (3, 2)
     """
 
     def __init__(self, call_fn, init_fn=None, params=None, state=None, seed=None, **kwargs):
@@ -182,7 +177,14 @@ class JaxLayer(Layer):
 class FlaxLayer(JaxLayer):
     """Keras FlaxLayer(module): a Flax Linen module as a layer, its variables as weights.
 
-    Needs the `flax` package, which graphnet does not install.
+    Needs the `flax` package, which graphnet does not install; without it, making one is
+    an ImportError that says what to do instead.
+
+    Examples:
+        >>> layers.FlaxLayer(module=None)
+        Traceback (most recent call last):
+        ...
+        ImportError: FlaxLayer needs the flax package, which graphnet does not install: ...
     """
 
     def __init__(self, module, method=None, variables=None, **kwargs):

@@ -354,11 +354,13 @@ class StringLookup(IndexLookup):
 
     Index 0 is the mask (when `mask_token` is set), then `num_oov_indices` OOV indices
     (unknown strings are spread over them by FarmHash, as Keras does), then the
-    vocabulary. Example:
+    vocabulary.
 
-    >>> lookup = StringLookup(vocabulary=["a", "b"])
-    >>> lookup([["a", "z", "b"]]).tolist()
-    [[1, 0, 2]]
+    Examples:
+        >>> from graphnet.layers import StringLookup
+        >>> lookup = StringLookup(vocabulary=["a", "b"])
+        >>> lookup([["a", "z", "b"]]).tolist()
+        [[1, 0, 2]]
     """
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]",
@@ -383,11 +385,12 @@ class IntegerLookup(IndexLookup):
 
     Unknown integers share the OOV indices by `value % num_oov_indices` (Keras's
     "floormod"), or by FarmHash of their decimal text with `oov_method="farmhash"`.
-    Example:
 
-    >>> lookup = IntegerLookup(vocabulary=[12, 36])
-    >>> lookup([12, 7, 36]).tolist()
-    [1, 0, 2]
+    Examples:
+        >>> from graphnet.layers import IntegerLookup
+        >>> lookup = IntegerLookup(vocabulary=[12, 36])
+        >>> lookup([12, 7, 36]).tolist()
+        [1, 0, 2]
     """
     kind = "int"
 

@@ -8,12 +8,10 @@ class Pipeline(Layer):
     call's `training`), as one node of the graph; its weights are the layers', under their
     names.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    pipeline = layers.Pipeline([layers.Rescaling(1 / 255), layers.Resizing(4, 4)])
-    print(pipeline(np.ones((2, 8, 8, 3), "float32")).shape)  # expected: (2, 4, 4, 3)
-    ```
+    Examples:
+        >>> pipeline = layers.Pipeline([layers.Rescaling(1 / 255), layers.Resizing(4, 4)])
+        >>> pipeline(np.ones((2, 8, 8, 3), "float32")).shape
+        (2, 4, 4, 3)
     """
 
     def __init__(self, layers, name=None, **kwargs):

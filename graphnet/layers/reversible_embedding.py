@@ -14,13 +14,11 @@ class ReversibleEmbedding(Embedding):
     With `mask_zero=True`, a forward call on integer ids carries the mask `ids != 0`; a
     reverse call carries none.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    layer = layers.ReversibleEmbedding(10, 4)
-    vectors = layer(np.array([[1, 2, 3]]))
-    print(layer(vectors, reverse=True).shape)  # expected: (1, 3, 10)
-    ```
+    Examples:
+        >>> layer = layers.ReversibleEmbedding(10, 4)
+        >>> vectors = layer(np.array([[1, 2, 3]]))
+        >>> vectors.shape, layer(vectors, reverse=True).shape
+        ((1, 3, 4), (1, 3, 10))
     """
     weight_names = ("embeddings", "reverse_embeddings")
 

@@ -29,13 +29,11 @@ class RNN(Layer):
     `(output, new_states)`. Its weights are the cell's, in the cell's order. A masked step
     keeps the states and repeats the previous output, as Keras's scan does.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    rnn = layers.RNN(layers.LSTMCell(4), return_sequences=True, return_state=True)
-    sequence, h, c = rnn(np.ones((2, 5, 3), "float32"))
-    print(sequence.shape, h.shape)  # expected: (2, 5, 4) (2, 4)
-    ```
+    Examples:
+        >>> rnn = layers.RNN(layers.LSTMCell(4), return_sequences=True, return_state=True)
+        >>> sequence, h, c = rnn(np.ones((2, 5, 3), "float32"))
+        >>> sequence.shape, h.shape
+        ((2, 5, 4), (2, 4))
     """
     supports_masking = True
 

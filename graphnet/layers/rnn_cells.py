@@ -172,13 +172,11 @@ class SimpleRNNCell(BaseRNNCell):
     """Keras SimpleRNNCell: one step of SimpleRNN, h = activation(x @ kernel + h @ recurrent
     + bias).
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    cell = layers.SimpleRNNCell(4)
-    output, state = cell(np.ones((2, 3), "float32"), [np.zeros((2, 4), "float32")])
-    print(output.shape)  # expected: (2, 4)
-    ```
+    Examples:
+        >>> cell = layers.SimpleRNNCell(4)
+        >>> output, states = cell(np.ones((2, 3), "float32"), [np.zeros((2, 4), "float32")])
+        >>> output.shape
+        (2, 4)
     """
 
     def __init__(self, units, activation="tanh", use_bias=True,
@@ -196,14 +194,12 @@ class SimpleRNNCell(BaseRNNCell):
 class LSTMCell(BaseRNNCell):
     """Keras LSTMCell: one step of LSTM (gates i, f, c, o); states `[h, c]`.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    cell = layers.LSTMCell(4)
-    zeros = np.zeros((2, 4), "float32")
-    output, (h, c) = cell(np.ones((2, 3), "float32"), [zeros, zeros])
-    print(c.shape)  # expected: (2, 4)
-    ```
+    Examples:
+        >>> cell = layers.LSTMCell(4)
+        >>> zeros = np.zeros((2, 4), "float32")
+        >>> output, (h, c) = cell(np.ones((2, 3), "float32"), [zeros, zeros])
+        >>> c.shape
+        (2, 4)
     """
     gates = 4
     arithmetic = LSTM
@@ -243,13 +239,11 @@ class LSTMCell(BaseRNNCell):
 class GRUCell(BaseRNNCell):
     """Keras GRUCell: one step of GRU (gates z, r, h), `reset_after` either way.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    cell = layers.GRUCell(4, reset_after=False)
-    output, state = cell(np.ones((2, 3), "float32"), np.zeros((2, 4), "float32"))
-    print(state.shape)  # expected: (2, 4)
-    ```
+    Examples:
+        >>> cell = layers.GRUCell(4, reset_after=False)
+        >>> output, state = cell(np.ones((2, 3), "float32"), np.zeros((2, 4), "float32"))
+        >>> state.shape
+        (2, 4)
     """
     gates = 3
     arithmetic = GRU
@@ -310,12 +304,10 @@ class StackedRNNCells(Layer):
     """Keras StackedRNNCells(cells): a stack of cells used as one cell; each cell's output is
     the next one's input, its states are the cells' states in order.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    rnn = layers.RNN(layers.StackedRNNCells([layers.LSTMCell(4), layers.GRUCell(2)]))
-    print(rnn(np.ones((1, 5, 3), "float32")).shape)  # expected: (1, 2)
-    ```
+    Examples:
+        >>> rnn = layers.RNN(layers.StackedRNNCells([layers.LSTMCell(4), layers.GRUCell(2)]))
+        >>> rnn(np.ones((1, 5, 3), "float32")).shape
+        (1, 2)
     """
 
     def __init__(self, cells, **kwargs):

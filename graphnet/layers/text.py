@@ -19,14 +19,16 @@ class TextVectorization(HostLayer):
     Lowercasing is ASCII-only and punctuation is ASCII's, byte for byte as TensorFlow does;
     "whitespace" splits on ASCII whitespace. A callable `standardize` receives a NumPy array
     of str (as Keras gives it on JAX); a callable `split` receives a 1-D NumPy array of str
-    and returns one list of tokens per string. Example:
+    and returns one list of tokens per string.
 
-    >>> vectorize = TextVectorization(output_mode="int", output_sequence_length=4)
-    >>> vectorize.adapt(["The cat sat.", "The dog!"])
-    >>> vectorize.get_vocabulary()
-    ['', '[UNK]', 'the', 'sat', 'dog', 'cat']
-    >>> vectorize(["the dog sat"]).tolist()
-    [[2, 4, 3, 0]]
+    Examples:
+        >>> from graphnet.layers import TextVectorization
+        >>> vectorize = TextVectorization(output_mode="int", output_sequence_length=4)
+        >>> vectorize.adapt(["The cat sat.", "The dog!"])
+        >>> vectorize.get_vocabulary()
+        ['', '[UNK]', 'the', 'sat', 'dog', 'cat']
+        >>> vectorize(["the dog sat"]).tolist()
+        [[2, 4, 3, 0]]
     """
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
@@ -71,20 +73,51 @@ class TextVectorization(HostLayer):
 
     # ---- the vocabulary (the inner StringLookup's) ------------------------------------
     def get_vocabulary(self, include_special_tokens=True):
-        """The tokens by index: '' (padding) and '[UNK]' first in "int" mode."""
+        """The tokens by index: '' (padding) and '[UNK]' first in "int" mode.
+
+        Examples:
+            >>> from graphnet.layers import TextVectorization
+            >>> vectorize = TextVectorization(vocabulary=["cat", "dog"])
+            >>> vectorize.get_vocabulary()
+            ['', '[UNK]', 'cat', 'dog']
+            >>> vectorize.get_vocabulary(include_special_tokens=False)
+            ['cat', 'dog']
+        """
         return self.lookup_layer.get_vocabulary(include_special_tokens)
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
-        """Keras `set_vocabulary`: a list of tokens or a text file of one per line."""
+        """Keras `set_vocabulary`: a list of tokens or a text file of one per line.
+
+        Examples:
+            >>> from graphnet.layers import TextVectorization
+            >>> vectorize = TextVectorization()
+            >>> vectorize.set_vocabulary(["a", "b"])
+            >>> vectorize(["b a c"]).tolist()
+            [[3, 2, 1]]
+        """
         self.lookup_layer.set_vocabulary(vocabulary, idf_weights)
 
     def vocabulary_size(self):
-        """The number of indices, padding and OOV included."""
+        """The number of indices, padding and OOV included.
+
+        Examples:
+            >>> from graphnet.layers import TextVectorization
+            >>> TextVectorization(vocabulary=["a", "b"]).vocabulary_size()
+            4
+        """
         return self.lookup_layer.vocabulary_size()
 
     def adapt(self, data, batch_size=None, steps=None):
         """Keras `adapt`: learns the vocabulary from `data` (a list or array of strings, or
-        an iterable of such batches): tokens by count, ties broken by the greater token."""
+        an iterable of such batches): tokens by count, ties broken by the greater token.
+
+        Examples:
+            >>> from graphnet.layers import TextVectorization
+            >>> vectorize = TextVectorization()
+            >>> vectorize.adapt(["the cat", "the dog", "a dog"])
+            >>> vectorize.get_vocabulary()
+            ['', '[UNK]', 'the', 'dog', 'cat', 'a']
+        """
         if self.lookup_layer.has_input_vocabulary:
             raise ValueError(f"{self.who}: cannot adapt after a vocabulary was given")
         docs = []

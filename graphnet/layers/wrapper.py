@@ -15,18 +15,15 @@ class Wrapper(Layer):
     layer's weights are then the wrapper's, under the wrapped layer's name. Its config holds
     the wrapped layer's, so it saves and loads with it.
 
-    ```python
-    import numpy as np
-    import graphnet as gn
-    from graphnet import layers
-
-    class Twice(layers.Wrapper):
-        def call(self, inputs):
-            return 2.0 * self.layer(inputs)
-
-    layer = Twice(layers.Dense(3))
-    print(layer(np.ones((1, 4), "float32")).shape)  # expected: (1, 3)
-    ```
+    Examples:
+        >>> class Twice(layers.Wrapper):
+        ...     def call(self, inputs):
+        ...         return 2.0 * self.layer(inputs)
+        >>> layer = Twice(layers.Dense(3, name="inner"))
+        >>> layer(np.ones((1, 4), "float32")).shape
+        (1, 3)
+        >>> [w.shape for w in layer.get_weights()]
+        [(4, 3), (3,)]
     """
 
     def __init__(self, layer, **kwargs):
@@ -64,12 +61,12 @@ class SpectralNormalization(Wrapper):
     makes it, and an inference call uses it as it is. Weights are Keras's order: the
     kernel, `vector_u`, then the wrapped layer's others.
 
-    ```python
-    import numpy as np
-    from graphnet import layers
-    layer = layers.SpectralNormalization(layers.Dense(3))
-    print(layer(np.ones((1, 4), "float32")).shape)  # expected: (1, 3)
-    ```
+    Examples:
+        >>> layer = layers.SpectralNormalization(layers.Dense(3))
+        >>> layer(np.ones((1, 4), "float32")).shape
+        (1, 3)
+        >>> [w.shape for w in layer.get_weights()]              # kernel, vector_u, bias
+        [(4, 3), (1, 3), (3,)]
     """
 
     def __init__(self, layer, power_iterations=1, **kwargs):

@@ -17,13 +17,14 @@ class ScheduleFreeAdamW(Optimizer):
     slot, starting at the weights), the weights an interpolation of `z` and its running
     average, so no learning-rate schedule is needed.
 
-    >>> import numpy as np
-    >>> from graphnet import optimizers
-    >>> tx = optimizers.ScheduleFreeAdamW(learning_rate=0.1).tx
-    >>> params = {"w": np.ones(2, "float32")}
-    >>> updates, _ = tx.update({"w": np.ones(2, "float32")}, tx.init(params), params)
-    >>> print(np.round(np.asarray(updates["w"]), 4))
-    [-0.1 -0.1]
+    Examples:
+        >>> import numpy as np
+        >>> from graphnet import optimizers
+        >>> tx = optimizers.ScheduleFreeAdamW(learning_rate=0.1).tx
+        >>> params = {"w": np.ones(2, "float32")}
+        >>> updates, _ = tx.update({"w": np.ones(2, "float32")}, tx.init(params), params)
+        >>> print(np.round(np.asarray(updates["w"]), 4))
+        [-0.1 -0.1]
     """
 
     def __init__(self, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
@@ -103,14 +104,15 @@ class Muon(Optimizer):
     regular expressions searched in the path. `fit` tells the optimizer the paths of the
     weights it trains (`variable_paths`).
 
-    >>> import numpy as np
-    >>> from graphnet import optimizers
-    >>> tx = optimizers.Muon(learning_rate=0.1, weight_decay=None).tx
-    >>> params = {"dense": {"kernel": np.eye(2, dtype="float32")}}
-    >>> grads = {"dense": {"kernel": np.eye(2, dtype="float32")}}
-    >>> updates, _ = tx.update(grads, tx.init(params), params)
-    >>> print(updates["dense"]["kernel"].shape)
-    (2, 2)
+    Examples:
+        >>> import numpy as np
+        >>> from graphnet import optimizers
+        >>> tx = optimizers.Muon(learning_rate=0.1, weight_decay=None).tx
+        >>> params = {"dense": {"kernel": np.eye(2, dtype="float32")}}
+        >>> grads = {"dense": {"kernel": np.eye(2, dtype="float32")}}
+        >>> updates, _ = tx.update(grads, tx.init(params), params)
+        >>> print(updates["dense"]["kernel"].shape)
+        (2, 2)
     """
 
     def __init__(self, learning_rate=0.001, adam_beta_1=0.9, adam_beta_2=0.999,
@@ -131,7 +133,16 @@ class Muon(Optimizer):
     variable_paths = None        # set by fit: the trained weights' paths, in order
 
     def uses_adamw(self, path: str, shape) -> bool:
-        """Whether the variable at `path` gets the AdamW step rather than Muon's."""
+        """Whether the variable at `path` gets the AdamW step rather than Muon's.
+
+        Examples:
+            >>> from graphnet import optimizers
+            >>> muon = optimizers.Muon()
+            >>> muon.uses_adamw("dense/kernel", (4, 3)), muon.uses_adamw("dense/bias", (3,))
+            (False, True)
+            >>> muon.uses_adamw("embedding/embeddings", (10, 4))     # exclude_embeddings
+            True
+        """
         if len(shape) != 2:
             return True
         if self.exclude_embeddings and "embedding" in path.lower():
