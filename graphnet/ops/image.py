@@ -4,6 +4,14 @@ transforms, blurs, edges and patches, on one image `(height, width, channels)` o
 Each works on arrays and on symbolic tensors (an `Operation` node, as every op). The
 arithmetic is Keras 3's JAX backend's, so the numbers match it: resizing is
 `jax.image.resize`, sampling is `jax.scipy.ndimage.map_coordinates`.
+
+Examples:
+    >>> images = np.random.default_rng(0).uniform(size=(2, 8, 8, 3)).astype("float32")
+    >>> ops.image.resize(images, (4, 6)).shape
+    (2, 4, 6, 3)
+    >>> x = graphnet.Input(shape=(8, 8, 3))
+    >>> ops.image.rgb_to_grayscale(x).shape
+    (None, 8, 8, 1)
 """
 from __future__ import annotations
 
