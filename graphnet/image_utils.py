@@ -180,10 +180,17 @@ class ImageBatchDataset(BatchDataset):
     `(batch, height, width, channels)`, a re-iterable that `fit`, `evaluate` and `predict`
     take; `len()` is the number of batches per pass.
 
+    `decode(path)` gives one image's array; `image_dataset_from_directory` makes these.
+
     Example:
         >>> from graphnet import utils
-        >>> utils.ImageBatchDataset.__name__
-        'ImageBatchDataset'
+        >>> data = utils.ImageBatchDataset(["a.png", "b.png"], [0, 1], "categorical", 2,
+        ...                                batch_size=2, shuffle=False, seed=0,
+        ...                                class_names=["a", "b"],
+        ...                                decode=lambda path: np.zeros((3, 3, 1), "float32"))
+        >>> images, labels = next(iter(data))
+        >>> images.shape, labels.tolist()
+        ((2, 3, 3, 1), [[1.0, 0.0], [0.0, 1.0]])
     """
 
     def __init__(self, paths, labels, label_mode, num_classes, batch_size, shuffle, seed,
