@@ -75,8 +75,9 @@ def test_image_op_matches_keras(name, args, kwargs):
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda: ops.image.affine_transform(IMG, SHIFT), "1 transforms for 2 images"),
-    (lambda: ops.image.perspective_transform(IMG, START, END), "1 sets of points for 2"),
+    (lambda: ops.image.affine_transform(IMG, np.stack([SHIFT] * 3)), "3 transforms for 2"),
+    (lambda: ops.image.perspective_transform(IMG, np.stack([START] * 3), np.stack([END] * 3)),
+     "3 sets of points for 2"),
     (lambda: ops.image.resize(IMG, (2, 2), interpolation="area"), "interpolation must be"),
     (lambda: ops.image.resize(IMG[0, 0], (2, 2)), r"rank 3 \(one image\) or 4"),
     (lambda: ops.image.pad_images(IMG, 1, 1, 1, 1, 9, 9), "exactly two of top_padding"),
@@ -90,7 +91,7 @@ def test_bad_arguments_name_the_op_and_what_was_expected(call, message):
         call()
 
 
-def test_image_ops_on_symbolic_tensors_make_a_model_with_keras_numbers():
+def test_image_ops_on_symbolic_tensors_make_a_model_with_keras_numbers(tmp_path):
     def build(o, inputs):
         gray = o.image.rgb_to_grayscale(o.image.resize(inputs, (4, 6)))
         return o.image.extract_patches(o.image.pad_images(gray, 1, 1, target_height=6,
@@ -104,3 +105,21 @@ def test_image_ops_on_symbolic_tensors_make_a_model_with_keras_numbers():
     with jax.numpy_dtype_promotion("standard"):
         expected = keras.Model(k_in, build(keras.ops, k_in)).predict(IMG, verbose=0)
     np.testing.assert_allclose(model.predict(IMG, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "image_ops.graphnet")
+    loaded = gn.load_model(tmp_path / "image_ops.graphnet")
+    np.testing.assert_array_equal(loaded.predict(IMG, verbose=0), model.predict(IMG, verbose=0))
+
+
+def test_one_transform_serves_every_image_of_a_batch():
+    """Keras's JAX backend wants one transform per image; one for all is each image's."""
+    with jax.numpy_dtype_promotion("standard"):
+        expected = [np.asarray(keras.ops.image.affine_transform(image, SHIFT)) for image in IMG]
+    np.testing.assert_allclose(ops.image.affine_transform(IMG, SHIFT), np.stack(expected),
+                               rtol=1e-5, atol=1e-6)
+    inputs = gn.Input(shape=(5, 7, 3))
+    model = gn.Model(inputs, ops.image.perspective_transform(inputs, START, END))
+    with jax.numpy_dtype_promotion("standard"):
+        expected = [np.asarray(keras.ops.image.perspective_transform(image, START, END))
+                    for image in IMG]
+    np.testing.assert_allclose(model.predict(IMG, verbose=0), np.stack(expected), rtol=1e-5,
+                               atol=1e-6)

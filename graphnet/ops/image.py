@@ -180,9 +180,11 @@ def _check_sampling(interpolation, fill_mode, who):
 def _affine(x, transform, order, fill_mode, fill_value):
     if transform.ndim == 1:
         transform = transform[None]
+    if transform.shape[0] == 1:         # one for all (Keras's JAX backend refuses this)
+        transform = jnp.broadcast_to(transform, (x.shape[0], 8))
     if transform.shape[0] != x.shape[0]:
         raise ValueError(f"ops.image.affine_transform: {transform.shape[0]} transforms for "
-                         f"{x.shape[0]} images; give one transform per image")
+                         f"{x.shape[0]} images; give one transform per image, or one for all")
     a0, a1, a2, b0, b1, b2, c0, c1 = (transform[:, i] for i in range(8))
     # (row, column, channel) of each output pixel times Keras's matrix: rows sample at
     # b0 x + b1 y + b2, columns at a0 x + a1 y + a2 (c0, c1 reach only the channel index).
@@ -203,7 +205,7 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
                      fill_value=0, data_format=None):
     """Keras `ops.image.affine_transform`: output pixel (x, y) samples the input at
     (a0 x + a1 y + a2, b0 x + b1 y + b2) for `transform = [a0, a1, a2, b0, b1, b2, c0, c1]`
-    (one row per image). As in Keras's JAX backend, c0 and c1 do not divide:
+    (one row per image, or one for all). As in Keras's JAX backend, c0 and c1 do not divide:
     keep them 0."""
     order = _check_sampling(interpolation, fill_mode, "affine_transform")
     transform = jnp.asarray(transform)
@@ -244,9 +246,11 @@ def _homographies(start, end):
 @_channels_last
 def _perspective(x, start, end, order, fill_value):
     height, width = x.shape[1], x.shape[2]
+    if start.shape[0] == 1:             # one for all (Keras's JAX backend refuses this)
+        start, end = (jnp.broadcast_to(p, (x.shape[0], 4, 2)) for p in (start, end))
     if start.shape[0] != x.shape[0]:
         raise ValueError(f"ops.image.perspective_transform: {start.shape[0]} sets of points "
-                         f"for {x.shape[0]} images; give one set per image")
+                         f"for {x.shape[0]} images; give one set per image, or one for all")
     h = _homographies(start, end)
     cols, rows = jnp.meshgrid(jnp.arange(width), jnp.arange(height), indexing="xy")
     cols, rows = cols.ravel().astype(h.dtype), rows.ravel().astype(h.dtype)
@@ -265,7 +269,7 @@ def _perspective(x, start, end, order, fill_value):
 def perspective_transform(images, start_points, end_points, interpolation="bilinear",
                           fill_value=0, data_format=None):
     """Keras `ops.image.perspective_transform`: the projective warp that takes the four
-    `start_points` (x, y) to the four `end_points`, per image."""
+    `start_points` (x, y) to the four `end_points`, per image (or one set for all)."""
     order = _check_sampling(interpolation, "constant", "perspective_transform")
     start, end = jnp.asarray(start_points), jnp.asarray(end_points)
     for name, points in (("start_points", start), ("end_points", end)):
