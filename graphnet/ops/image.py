@@ -19,8 +19,10 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _conv
+from .. import random as _random
 from ..layers.image_resizing import INTERPOLATIONS, aspect_crop, aspect_pad
 from .recording import op as _op
 
@@ -415,21 +417,80 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
     """Keras `ops.image.extract_patches`: each (h, w) patch's pixels flattened into the
     channel axis (row-major, channels fastest), as Keras's identity-kernel convolution."""
     if not isinstance(size, int) and len(size) == 3:
-        raise NotImplementedError("ops.image.extract_patches: 3-D patches (size of length 3) "
-                                  "are not supported yet")
+        return extract_patches_3d(images, size, strides, dilation_rate, padding, data_format)
     patch = (size, size) if isinstance(size, int) else tuple(size)
     if len(patch) != 2:
         raise TypeError(f"ops.image.extract_patches: size must be an int or (height, width), "
                         f"received {size!r}")
-    return _patches(images, patch, strides or size, dilation_rate, padding,
-                    data_format=data_format, who="extract_patches")
+    return _batched_patches(images, patch, strides or size, dilation_rate, padding,
+                            data_format, "extract_patches")
+
+
+def _patches(x, patch, strides, dilation_rate, padding, data_format, who):
+    """Each window's values as channels: a convolution with an identity kernel (any rank)."""
+    rank = len(patch)
+    if _channels_axis(data_format, who) == -3:
+        x = jnp.moveaxis(x, 1, -1)
+    depth = int(np.prod(patch)) * x.shape[-1]
+    kernel = jnp.eye(depth, dtype=x.dtype).reshape(*patch, x.shape[-1], depth)
+    y = _conv.conv(x, kernel, strides=_conv.as_tuple(strides, rank), padding=padding,
+                   dilation_rate=dilation_rate)
+    return jnp.moveaxis(y, -1, 1) if data_format == "channels_first" else y
+
+
+def _batched_patches(images, patch, strides, dilation_rate, padding, data_format, who):
+    x = jnp.asarray(images)
+    if x.ndim not in (len(patch) + 1, len(patch) + 2):
+        raise ValueError(f"ops.image.{who} expects inputs of rank {len(patch) + 1} or "
+                         f"{len(patch) + 2} (a batch), received shape {x.shape}")
+    single = x.ndim == len(patch) + 1
+    y = _patches(x[None] if single else x, patch, strides, dilation_rate, padding, data_format,
+                 who)
+    return y[0] if single else y
+
+
+@_op
+def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid",
+                       data_format=None):
+    """Keras `ops.image.extract_patches_3d`: each (d, h, w) patch of a volume flattened into
+    the channel axis, as `extract_patches` does for images."""
+    patch = (size,) * 3 if isinstance(size, int) else tuple(size)
+    if len(patch) != 3:
+        raise TypeError(f"ops.image.extract_patches_3d: size must be an int or (depth, height, "
+                        f"width), received {size!r}")
+    return _batched_patches(volumes, patch, size if strides is None else strides,
+                            dilation_rate, padding, data_format, "extract_patches_3d")
 
 
 @_channels_last
-def _patches(x, patch, strides, dilation_rate, padding):
-    depth = patch[0] * patch[1] * x.shape[-1]
-    kernel = jnp.eye(depth, dtype=x.dtype).reshape(*patch, x.shape[-1], depth)
-    return _conv.conv(x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate)
+def _elastic(x, alpha, sigma, order, fill_mode, fill_value, seed):
+    batch, height, width, channels = x.shape
+    # Keras draws one field from one key and uses it for both axes: so does this.
+    field = _random.normal((batch, height, width, 1), dtype=x.dtype, seed=seed) * sigma
+    size = int(6 * sigma) | 1
+    field = jnp.reshape(_blur(field, (size, size), (sigma, sigma), who="elastic_transform"),
+                        (batch, height, width))
+    cols, rows = jnp.meshgrid(jnp.arange(width, dtype=x.dtype), jnp.arange(height, dtype=x.dtype))
+    coords = jnp.stack([rows[None] + alpha * field, cols[None] + alpha * field], 1)
+    sample = functools.partial(jax.scipy.ndimage.map_coordinates, order=order, mode=fill_mode,
+                               cval=fill_value)
+    per_channel = jax.vmap(sample, in_axes=(-1, None), out_axes=-1)      # (h, w, c), (2, h, w)
+    return jax.vmap(per_channel)(x, coords).astype(x.dtype)
+
+
+@_op
+def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
+                      fill_mode="reflect", fill_value=0.0, seed=None, data_format=None):
+    """Keras `ops.image.elastic_transform`: pixels displaced by a Gaussian-blurred random
+    field scaled by `alpha`, as Keras's JAX backend draws it (one field from `seed`, used
+    for both axes).
+
+    An int `seed` gives Keras's numbers; `seed=None` draws from graphnet's seed stream (or,
+    inside a layer's training call, from its random key)."""
+    order = _check_sampling(interpolation, fill_mode, "elastic_transform")
+    images = _float_images(images, "elastic_transform")
+    return _elastic(images, float(alpha), float(sigma), order, fill_mode, fill_value, seed,
+                    data_format=data_format, who="elastic_transform")
 
 
 @_op
@@ -478,4 +539,5 @@ def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01,
 
 __all__ = ["rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "resize", "affine_transform",
            "map_coordinates", "perspective_transform", "gaussian_blur", "sobel_edges",
-           "pad_images", "crop_images", "extract_patches", "scale_and_translate", "ssim"]
+           "pad_images", "crop_images", "extract_patches", "extract_patches_3d",
+           "elastic_transform", "scale_and_translate", "ssim"]
