@@ -19,34 +19,20 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .. import _conv
 from .. import random as _random
 from ..layers.image_resizing import INTERPOLATIONS, aspect_crop, aspect_pad
+from .image_windows import channels_axis as _channels_axis
+from .image_windows import check_images as _images
+from .image_windows import (  # noqa: F401  (part of this namespace)
+    crop_images, extract_patches, extract_patches_3d, pad_images)
 from .recording import op as _op
 
 FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 SAMPLING_ORDERS = {"nearest": 0, "bilinear": 1}
 SCALE_METHODS = ("linear", "bilinear", "trilinear", "cubic", "bicubic", "tricubic",
                  "lanczos3", "lanczos5")
-
-
-def _channels_axis(data_format, who):
-    if data_format in (None, "channels_last"):
-        return -1
-    if data_format == "channels_first":
-        return -3
-    raise ValueError(f"ops.image.{who}: data_format must be 'channels_last' or "
-                     f"'channels_first', received {data_format!r}")
-
-
-def _images(images, who, name="images"):
-    images = jnp.asarray(images)
-    if images.ndim not in (3, 4):
-        raise ValueError(f"ops.image.{who} expects {name} of rank 3 (one image) or 4 (a batch), "
-                         f"received shape {images.shape}")
-    return images
 
 
 def _channels_last(fn):
@@ -79,7 +65,12 @@ def _float_images(images, who):
 @_op
 def rgb_to_grayscale(images, data_format=None):
     """Keras `ops.image.rgb_to_grayscale`: ITU-R 601 luma (0.2989, 0.5870, 0.1140), in the
-    images' dtype; one-channel images are returned as they are."""
+    images' dtype; one-channel images are returned as they are.
+
+    Example:
+        >>> ops.image.rgb_to_grayscale(np.ones((2, 2, 3), "float32")).shape
+        (2, 2, 1)
+    """
     axis = _channels_axis(data_format, "rgb_to_grayscale")
     images = _images(images, "rgb_to_grayscale")
     if images.shape[axis] not in (1, 3):
@@ -99,7 +90,12 @@ def _planes(images, axis):
 @_op
 def rgb_to_hsv(images, data_format=None):
     """Keras `ops.image.rgb_to_hsv`: hue, saturation and value in [0, 1] (dm_pix's formula;
-    values within the dtype's epsilon of zero count as zero)."""
+    values within the dtype's epsilon of zero count as zero).
+
+    Example:
+        >>> np.asarray(ops.image.rgb_to_hsv(np.array([[[1.0, 0.0, 0.0]]], "float32"))).tolist()
+        [[[0.0, 1.0, 1.0]]]
+    """
     axis = _channels_axis(data_format, "rgb_to_hsv")
     images = _float_images(images, "rgb_to_hsv")
     images = jnp.where(jnp.abs(images) < jnp.finfo(images.dtype).eps, 0.0, images)
@@ -116,7 +112,12 @@ def rgb_to_hsv(images, data_format=None):
 
 @_op
 def hsv_to_rgb(images, data_format=None):
-    """Keras `ops.image.hsv_to_rgb`: the inverse of `rgb_to_hsv` (hue taken modulo 1)."""
+    """Keras `ops.image.hsv_to_rgb`: the inverse of `rgb_to_hsv` (hue taken modulo 1).
+
+    Example:
+        >>> np.asarray(ops.image.hsv_to_rgb(np.array([[[0.0, 1.0, 1.0]]], "float32"))).tolist()
+        [[[1.0, 0.0, 0.0]]]
+    """
     axis = _channels_axis(data_format, "hsv_to_rgb")
     images = _float_images(images, "hsv_to_rgb")
     hue, saturation, value = _planes(images, axis)
@@ -144,7 +145,12 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
            pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
     """Keras `ops.image.resize`: images to `size = (height, width)`; optionally first cropped
     or padded (with `fill_value`) to the target's aspect ratio. Integer images are resized
-    in float, rounded and saturated back to their dtype, as Keras does."""
+    in float, rounded and saturated back to their dtype, as Keras does.
+
+    Example:
+        >>> ops.image.resize(np.ones((8, 6, 3), "float32"), (4, 4), crop_to_aspect_ratio=True).shape
+        (4, 4, 3)
+    """
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"ops.image.resize: interpolation must be one of {INTERPOLATIONS}, "
                          f"received {interpolation!r}")
@@ -208,7 +214,14 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     """Keras `ops.image.affine_transform`: output pixel (x, y) samples the input at
     (a0 x + a1 y + a2, b0 x + b1 y + b2) for `transform = [a0, a1, a2, b0, b1, b2, c0, c1]`
     (one row per image, or one for all). As in Keras's JAX backend, c0 and c1 do not divide:
-    keep them 0."""
+    keep them 0.
+
+    Example:
+        >>> shift = np.array([1, 0, 1, 0, 1, 0, 0, 0], "float32")    # x + 1
+        >>> row = np.arange(4, dtype="float32").reshape(1, 4, 1)
+        >>> np.asarray(ops.image.affine_transform(row, shift))[0, :, 0].tolist()
+        [1.0, 2.0, 3.0, 0.0]
+    """
     order = _check_sampling(interpolation, fill_mode, "affine_transform")
     transform = jnp.asarray(transform)
     if transform.ndim not in (1, 2) or transform.shape[-1] != 8:
@@ -221,7 +234,13 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
 @_op
 def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value=0.0):
     """Keras `ops.image.map_coordinates`: `inputs` sampled at `coordinates` (one row per
-    axis of `inputs`), spline order 0 or 1."""
+    axis of `inputs`), spline order 0 or 1.
+
+    Example:
+        >>> x = np.array([0.0, 10.0], "float32")
+        >>> float(ops.image.map_coordinates(x, np.array([[0.25]], "float32"), order=1)[0])
+        2.5
+    """
     inputs, coordinates = jnp.asarray(inputs), jnp.asarray(coordinates)
     if coordinates.ndim < 2 or coordinates.shape[0] != inputs.ndim:
         raise ValueError(f"ops.image.map_coordinates expects coordinates of shape "
@@ -271,7 +290,14 @@ def _perspective(x, start, end, order, fill_value):
 def perspective_transform(images, start_points, end_points, interpolation="bilinear",
                           fill_value=0, data_format=None):
     """Keras `ops.image.perspective_transform`: the projective warp that takes the four
-    `start_points` (x, y) to the four `end_points`, per image (or one set for all)."""
+    `start_points` (x, y) to the four `end_points`, per image (or one set for all).
+
+    Example:
+        >>> corners = np.array([[0, 0], [3, 0], [0, 3], [3, 3]], "float32")
+        >>> image = np.random.default_rng(0).uniform(size=(4, 4, 1)).astype("float32")
+        >>> bool(np.allclose(ops.image.perspective_transform(image, corners, corners), image))
+        True
+    """
     order = _check_sampling(interpolation, "constant", "perspective_transform")
     start, end = jnp.asarray(start_points), jnp.asarray(end_points)
     for name, points in (("start_points", start), ("end_points", end)):
@@ -312,7 +338,12 @@ def _blur(x, kernel_size, sigma):
 @_op
 def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None):
     """Keras `ops.image.gaussian_blur`: a normalized Gaussian per channel, 'same' padding
-    (zeros beyond the border)."""
+    (zeros beyond the border).
+
+    Example:
+        >>> round(float(ops.image.gaussian_blur(np.ones((5, 5, 1), "float32"))[2, 2, 0]), 5)
+        1.0
+    """
     images = jnp.asarray(images)
     if not jnp.issubdtype(images.dtype, jnp.floating):
         images = images.astype(jnp.float32)
@@ -323,7 +354,12 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
 @_op
 def sobel_edges(images, data_format=None):
     """Keras `ops.image.sobel_edges`: the vertical and horizontal Sobel responses per
-    channel, stacked on a new last axis as `[dy, dx]` ('same' padding)."""
+    channel, stacked on a new last axis as `[dy, dx]` ('same' padding).
+
+    Example:
+        >>> ops.image.sobel_edges(np.ones((1, 4, 4, 1), "float32")).shape
+        (1, 4, 4, 1, 2)
+    """
     first = _channels_axis(data_format, "sobel_edges") == -3
     images = jnp.asarray(images)
     if images.ndim != 4:
@@ -337,131 +373,6 @@ def sobel_edges(images, data_format=None):
     return jnp.stack([dy, dx], axis=-1)
 
 
-def _sides(who, target, first, second, names):
-    """Two of (first side, second side, target) given: the missing one."""
-    if sum(v is None for v in (first, second, target)) != 1:
-        raise ValueError(f"ops.image.{who}: give exactly two of {names[0]}, {names[1]} and "
-                         f"{names[2]}, received {first!r}, {second!r}, {target!r}")
-    for name, value in zip(names, (first, second, target)):
-        if value is not None and value < 0:
-            raise ValueError(f"ops.image.{who}: {name} must be >= 0, received {value}")
-    return first, second, target
-
-
-@_op
-def pad_images(images, top_padding=None, left_padding=None, bottom_padding=None,
-               right_padding=None, target_height=None, target_width=None, data_format=None):
-    """Keras `ops.image.pad_images`: zeros around the images; on each axis give two of the
-    two sides and the target size."""
-    axis = _channels_axis(data_format, "pad_images")
-    images = _images(images, "pad_images")
-    h_axis = images.ndim + axis - 2 if axis == -1 else images.ndim - 2
-    height, width = images.shape[h_axis], images.shape[h_axis + 1]
-    top, bottom, target_height = _sides("pad_images", target_height, top_padding,
-                                        bottom_padding,
-                                        ("top_padding", "bottom_padding", "target_height"))
-    left, right, target_width = _sides("pad_images", target_width, left_padding,
-                                       right_padding,
-                                       ("left_padding", "right_padding", "target_width"))
-    top = target_height - bottom - height if top is None else top
-    bottom = target_height - top - height if bottom is None else bottom
-    left = target_width - right - width if left is None else left
-    right = target_width - left - width if right is None else right
-    for name, value in (("top_padding", top), ("bottom_padding", bottom),
-                        ("left_padding", left), ("right_padding", right)):
-        if value < 0:
-            raise ValueError(f"ops.image.pad_images: {name} must be >= 0, received {value} "
-                             f"(images of height {height} and width {width})")
-    pads = [(0, 0)] * images.ndim
-    pads[h_axis], pads[h_axis + 1] = (top, bottom), (left, right)
-    return jnp.pad(images, pads)
-
-
-@_op
-def crop_images(images, top_cropping=None, left_cropping=None, bottom_cropping=None,
-                right_cropping=None, target_height=None, target_width=None, data_format=None):
-    """Keras `ops.image.crop_images`: a window of the images; on each axis give two of the
-    two sides and the target size."""
-    axis = _channels_axis(data_format, "crop_images")
-    images = _images(images, "crop_images")
-    h_axis = images.ndim + axis - 2 if axis == -1 else images.ndim - 2
-    height, width = images.shape[h_axis], images.shape[h_axis + 1]
-    top, bottom, target_height = _sides("crop_images", target_height, top_cropping,
-                                        bottom_cropping,
-                                        ("top_cropping", "bottom_cropping", "target_height"))
-    left, right, target_width = _sides("crop_images", target_width, left_cropping,
-                                       right_cropping,
-                                       ("left_cropping", "right_cropping", "target_width"))
-    top = height - target_height - bottom if top is None else top
-    target_height = height - bottom - top if target_height is None else target_height
-    left = width - target_width - right if left is None else left
-    target_width = width - right - left if target_width is None else target_width
-    for name, value in (("top_cropping", top), ("left_cropping", left),
-                        ("target_height", target_height), ("target_width", target_width)):
-        if value < 0:
-            raise ValueError(f"ops.image.crop_images: {name} must be >= 0, received {value} "
-                             f"(images of height {height} and width {width})")
-    if top + target_height > height or left + target_width > width:
-        raise ValueError(f"ops.image.crop_images: the window ({top}+{target_height}, "
-                         f"{left}+{target_width}) exceeds images of height {height} and "
-                         f"width {width}")
-    index = [slice(None)] * images.ndim
-    index[h_axis] = slice(top, top + target_height)
-    index[h_axis + 1] = slice(left, left + target_width)
-    return images[tuple(index)]
-
-
-@_op
-def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid",
-                    data_format=None):
-    """Keras `ops.image.extract_patches`: each (h, w) patch's pixels flattened into the
-    channel axis (row-major, channels fastest), as Keras's identity-kernel convolution."""
-    if not isinstance(size, int) and len(size) == 3:
-        return extract_patches_3d(images, size, strides, dilation_rate, padding, data_format)
-    patch = (size, size) if isinstance(size, int) else tuple(size)
-    if len(patch) != 2:
-        raise TypeError(f"ops.image.extract_patches: size must be an int or (height, width), "
-                        f"received {size!r}")
-    return _batched_patches(images, patch, strides or size, dilation_rate, padding,
-                            data_format, "extract_patches")
-
-
-def _patches(x, patch, strides, dilation_rate, padding, data_format, who):
-    """Each window's values as channels: a convolution with an identity kernel (any rank)."""
-    rank = len(patch)
-    if _channels_axis(data_format, who) == -3:
-        x = jnp.moveaxis(x, 1, -1)
-    depth = int(np.prod(patch)) * x.shape[-1]
-    kernel = jnp.eye(depth, dtype=x.dtype).reshape(*patch, x.shape[-1], depth)
-    y = _conv.conv(x, kernel, strides=_conv.as_tuple(strides, rank), padding=padding,
-                   dilation_rate=dilation_rate)
-    return jnp.moveaxis(y, -1, 1) if data_format == "channels_first" else y
-
-
-def _batched_patches(images, patch, strides, dilation_rate, padding, data_format, who):
-    x = jnp.asarray(images)
-    if x.ndim not in (len(patch) + 1, len(patch) + 2):
-        raise ValueError(f"ops.image.{who} expects inputs of rank {len(patch) + 1} or "
-                         f"{len(patch) + 2} (a batch), received shape {x.shape}")
-    single = x.ndim == len(patch) + 1
-    y = _patches(x[None] if single else x, patch, strides, dilation_rate, padding, data_format,
-                 who)
-    return y[0] if single else y
-
-
-@_op
-def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid",
-                       data_format=None):
-    """Keras `ops.image.extract_patches_3d`: each (d, h, w) patch of a volume flattened into
-    the channel axis, as `extract_patches` does for images."""
-    patch = (size,) * 3 if isinstance(size, int) else tuple(size)
-    if len(patch) != 3:
-        raise TypeError(f"ops.image.extract_patches_3d: size must be an int or (depth, height, "
-                        f"width), received {size!r}")
-    return _batched_patches(volumes, patch, size if strides is None else strides,
-                            dilation_rate, padding, data_format, "extract_patches_3d")
-
-
 @_channels_last
 def _elastic(x, alpha, sigma, order, fill_mode, fill_value, seed):
     batch, height, width, channels = x.shape
@@ -470,7 +381,8 @@ def _elastic(x, alpha, sigma, order, fill_mode, fill_value, seed):
     size = int(6 * sigma) | 1
     field = jnp.reshape(_blur(field, (size, size), (sigma, sigma), who="elastic_transform"),
                         (batch, height, width))
-    cols, rows = jnp.meshgrid(jnp.arange(width, dtype=x.dtype), jnp.arange(height, dtype=x.dtype))
+    cols, rows = jnp.meshgrid(jnp.arange(width, dtype=x.dtype),
+                              jnp.arange(height, dtype=x.dtype))
     coords = jnp.stack([rows[None] + alpha * field, cols[None] + alpha * field], 1)
     sample = functools.partial(jax.scipy.ndimage.map_coordinates, order=order, mode=fill_mode,
                                cval=fill_value)
@@ -486,7 +398,13 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
     for both axes).
 
     An int `seed` gives Keras's numbers; `seed=None` draws from graphnet's seed stream (or,
-    inside a layer's training call, from its random key)."""
+    inside a layer's training call, from its random key).
+
+    Example:
+        >>> flat = np.ones((6, 6, 3), "float32")          # a flat image stays flat
+        >>> bool(np.allclose(ops.image.elastic_transform(flat, seed=1), 1.0))
+        True
+    """
     order = _check_sampling(interpolation, fill_mode, "elastic_transform")
     images = _float_images(images, "elastic_transform")
     return _elastic(images, float(alpha), float(sigma), order, fill_mode, fill_value, seed,
@@ -496,7 +414,14 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
 @_op
 def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method,
                         antialias=True):
-    """Keras `ops.image.scale_and_translate`: `jax.image.scale_and_translate`."""
+    """Keras `ops.image.scale_and_translate`: `jax.image.scale_and_translate`.
+
+    Example:
+        >>> image, twice = np.ones((4, 4, 1), "float32"), np.array([2.0, 2.0], "float32")
+        >>> ops.image.scale_and_translate(image, (8, 8, 1), twice, np.zeros(2, "float32"),
+        ...                               (0, 1), "linear").shape
+        (8, 8, 1)
+    """
     if method not in SCALE_METHODS:
         raise ValueError(f"ops.image.scale_and_translate: method must be one of "
                          f"{SCALE_METHODS}, received {method!r}")
@@ -509,7 +434,13 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
 def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
          data_format=None):
     """Keras `ops.image.ssim`: structural similarity per image, averaged over channels, with
-    a Gaussian window and 'valid' padding."""
+    a Gaussian window and 'valid' padding.
+
+    Example:
+        >>> image = np.random.default_rng(0).uniform(size=(5, 5, 1)).astype("float32")
+        >>> round(float(ops.image.ssim(image, image, filter_size=3)), 5)
+        1.0
+    """
     first = _channels_axis(data_format, "ssim") == -3
     image1, image2 = _images(image1, "ssim", "image1"), _images(image2, "ssim", "image2")
     dtype = image1.dtype
