@@ -95,6 +95,7 @@ def test_image_op_matches_keras(name, args, kwargs):
     (lambda: ops.image.crop_images(IMG, 4, 0, target_height=3, target_width=2),
      "exceeds images of height 5"),
     (lambda: ops.image.rgb_to_hsv(UINT), "float images"),
+    (lambda: ops.image.sobel_edges(UINT), "sobel_edges expects float images"),
     (lambda: ops.image.gaussian_blur(IMG, data_format="NHWC"), "data_format must be"),
 ])
 def test_bad_arguments_name_the_op_and_what_was_expected(call, message):

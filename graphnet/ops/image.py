@@ -340,6 +340,10 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     """Keras `ops.image.gaussian_blur`: a normalized Gaussian per channel, 'same' padding
     (zeros beyond the border).
 
+    `data_format=None` means channels-last, as Keras documents and as its symbolic call does
+    (Keras 3.15's eager call with `data_format=None` reads the images as channels-first);
+    integer images are blurred in float32, where Keras refuses them.
+
     Example:
         >>> round(float(ops.image.gaussian_blur(np.ones((5, 5, 1), "float32"))[2, 2, 0]), 5)
         1.0
@@ -361,7 +365,7 @@ def sobel_edges(images, data_format=None):
         (1, 4, 4, 1, 2)
     """
     first = _channels_axis(data_format, "sobel_edges") == -3
-    images = jnp.asarray(images)
+    images = _float_images(images, "sobel_edges")
     if images.ndim != 4:
         raise ValueError(f"ops.image.sobel_edges expects a batch of images (rank 4), received "
                          f"shape {images.shape}")
