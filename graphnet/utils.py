@@ -233,3 +233,6 @@ from .general_utils import (  # noqa: E402,F401  (Keras's general utils)
     get_source_inputs, is_interactive_logging_enabled, is_keras_tensor, normalize,
     pack_x_y_sample_weight, register_keras_serializable, serialize_keras_object,
     standardize_dtype, unpack_x_y_sample_weight)
+from .image_utils import (  # noqa: E402,F401  (Keras's image utils)
+    ImageBatchDataset, array_to_img, image_dataset_from_directory, img_to_array, load_img,
+    save_img)

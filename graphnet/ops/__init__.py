@@ -28,6 +28,7 @@ from .spectral import *  # noqa: F401,F403
 from .spatial import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
 from . import arrays as _arrays
+from . import image  # noqa: F401  (`ops.image`, a namespace of its own as in Keras)
 from .recording import same
 
 _NUMPY_SAME = {
