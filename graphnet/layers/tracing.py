@@ -144,11 +144,15 @@ def _spec_trace(fn, tree):
 
 def mark_masks(layer, args, kwargs, outputs):
     """Give each symbolic output the spec of the mask `compute_mask` gives it (Keras's
-    `_keras_mask` on a KerasTensor), where the layer `supports_masking`."""
+    `_keras_mask` on a KerasTensor), where the layer `supports_masking`; a model used as a
+    layer gives the masks its graph computes."""
     mask = kwargs.get("mask")
-    mask = incoming_mask(args) if mask is None else mask
-    if not layer.supports_masking:
+    if getattr(layer, "masks_from_graph", False):   # a model: one mask per input, any structure
+        if mask is None and args:
+            mask = jax.tree_util.tree_map(lambda t: getattr(t, "mask_spec", None), args[0])
+    elif not layer.supports_masking:
         return
+    mask = incoming_mask(args) if mask is None else mask
     try:
         out = _spec_trace(lambda tree: layer.output_mask(*tree), (list(args), mask))
     except Exception:       # noqa: BLE001 - a mask that cannot be found before data
