@@ -442,6 +442,12 @@ class Functional(Layer):
         out = self.call_with_masks(self.params, self.state, args[0], masks=mask)[3]
         return out[0] if len(out) == 1 else out
 
+    def own_output_masks(self) -> tuple:
+        """The outputs' mask specs when no mask comes in (as `call_with_masks` orders them):
+        those its graph gave them when it was built, so no trace is needed."""
+        order = jax.tree_util.tree_leaves(self._pack_outputs(list(range(len(self.outputs)))))
+        return tuple(self.outputs[i].mask_spec for i in order)
+
     def _flatten_masks(self, masks):
         """The masks given for the inputs as a list in `self.inputs` order, or None."""
         if masks is None or self._host is not None:     # host layers carry no mask

@@ -153,10 +153,15 @@ def mark_masks(layer, args, kwargs, outputs):
     elif not layer.supports_masking:
         return
     mask = incoming_mask(args) if mask is None else mask
-    try:
-        out = _spec_trace(lambda tree: layer.output_mask(*tree), (list(args), mask))
-    except Exception:       # noqa: BLE001 - a mask that cannot be found before data
-        return              # stays unknown here and is found when the model runs
+    if getattr(layer, "masks_from_graph", False) and not jax.tree_util.tree_leaves(mask):
+        out = tuple(None if m is None else SymbolicTensor(m.shape, m.dtype, None)
+                    for m in layer.own_output_masks())
+        out = out[0] if len(out) == 1 else out
+    else:
+        try:
+            out = _spec_trace(lambda tree: layer.output_mask(*tree), (list(args), mask))
+        except Exception:   # noqa: BLE001 - a mask that cannot be found before data
+            return          # stays unknown here and is found when the model runs
     per_output = (out if isinstance(out, tuple) and len(outputs) > 1 and len(out) == len(outputs)
                   else [out] * len(outputs))
     for tensor, spec in zip(outputs, per_output):
