@@ -53,3 +53,23 @@ def test_an_eager_call_of_a_model_gives_and_takes_masks():
     stopping = gn.Model(fixed, layers.Flatten()(fixed))     # Flatten stops it, as in Keras
     assert getattr(stopping(np.ones((2, 5, 3), "float32"), mask=given), "_keras_mask",
                    None) is None
+
+
+@pytest.mark.slow
+def test_the_mask_a_nested_model_passes_on_weights_the_loss_as_keras():
+    def build(lib):
+        L = lib.layers
+        i = lib.Input((None,), dtype="int32")
+        inner = lib.Model(i, L.Dense(1, name="d")(L.Embedding(8, 3, mask_zero=True, name="e")(i)))
+        o = lib.Input((None,), dtype="int32")
+        model = lib.Model(o, inner(o))
+        model.compile("sgd", "mse")
+        return model
+    ours, theirs = build(gn), build(keras)
+    ours.set_weights(theirs.get_weights())
+    y = np.ones((2, 5, 1), "float32")
+    want = theirs.evaluate(IDS, y, verbose=0)
+    masked = IDS != 0                    # the padded steps count for nothing
+    error = (ours.predict(IDS, verbose=0)[..., 0] - 1.0) ** 2
+    np.testing.assert_allclose(want, error[masked].mean(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.evaluate(IDS, y, verbose=0), want, rtol=1e-5, atol=1e-6)
