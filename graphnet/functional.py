@@ -450,8 +450,8 @@ class Functional(Layer):
 
     def _flatten_masks(self, masks):
         """The masks given for the inputs as a list in `self.inputs` order, or None."""
-        if masks is None or self._host is not None:     # host layers carry no mask
-            return None
+        if not jax.tree_util.tree_leaves(masks) or self._host is not None:
+            return None                     # no mask given (host layers carry none)
         if len(self.inputs) == 1 and not isinstance(masks, dict):
             flat = list(masks) if isinstance(masks, (list, tuple)) else [masks]
         else:

@@ -49,6 +49,8 @@ def test_an_eager_call_of_a_model_gives_and_takes_masks():
     given = np.array([[True, True, False, False, False]] * 2)
     out = passing(np.ones((2, 5, 3), "float32"), mask=given)
     np.testing.assert_array_equal(np.asarray(out._keras_mask), given)
+    plain = passing([[[1.0, 2.0, 3.0]]])                # nested lists: data, no mask
+    assert plain.shape == (1, 1, 2) and getattr(plain, "_keras_mask", None) is None
     fixed = gn.Input((5, 3))
     stopping = gn.Model(fixed, layers.Flatten()(fixed))     # Flatten stops it, as in Keras
     assert getattr(stopping(np.ones((2, 5, 3), "float32"), mask=given), "_keras_mask",
