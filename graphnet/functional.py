@@ -74,6 +74,7 @@ class Functional(Layer):
     _host = None              # a HostPrefix when the graph begins with host layers
     subclassed = False        # a subclass with Keras's `call(inputs)`: traced into a graph, and
                               # saved with its layer attributes
+    masks_from_graph = True   # used as a layer, its outputs carry the masks its graph computes
 
     def __init__(self, inputs, outputs, name=None, trainable=True, *, losses=(), ranks=None,
                  **kwargs):
@@ -130,8 +131,8 @@ class Functional(Layer):
         # it even when not training (a SeedGenerator's counter, a Keras-form layer's
         # assign), and Keras keeps such changes; the key feeds layers called training=True.
         # The outputs' masks come back too: an eager call sets their `_keras_mask`.
-        self._jit_forward = jax.jit(lambda p, s, x, rng: _without_penalty(
-            self._run(p, s, x, False, rng, masks=True)))
+        self._jit_forward = jax.jit(lambda p, s, x, rng, in_masks=None: _without_penalty(
+            self._run(p, s, x, False, rng, masks=True, input_masks=in_masks)))
         self.built = True
 
     # ---- structures ----------------------------------------------------------------------
@@ -424,11 +425,48 @@ class Functional(Layer):
                                          training, rng)
         return self._pack_outputs(outputs), state, loss
 
+    def call_with_masks(self, params, state, inputs, *, masks=None, training=False, rng=None):
+        """As `call_with_losses` given the inputs' masks (in the inputs' structure), also
+        returning the outputs' masks in the order of the outputs' leaves: as Keras's
+        Functional, a model used as a layer runs its graph on the masks its inputs carry
+        and passes on the masks its graph computes (an Embedding's inside it too)."""
+        outputs, state, loss, out_masks = self._run(
+            params, state, self._flatten_inputs(inputs, "Model"), training, rng, masks=True,
+            input_masks=self._flatten_masks(masks))
+        order = jax.tree_util.tree_leaves(self._pack_outputs(list(range(len(out_masks)))))
+        return self._pack_outputs(outputs), state, loss, tuple(out_masks[i] for i in order)
+
+    def output_mask(self, args, mask):
+        """The outputs' masks (a tuple for several) found by running the graph: what the
+        outer graph's tensors carry while it is built (traced, so nothing is computed)."""
+        out = self.call_with_masks(self.params, self.state, args[0], masks=mask)[3]
+        return out[0] if len(out) == 1 else out
+
+    def own_output_masks(self) -> tuple:
+        """The outputs' mask specs when no mask comes in (as `call_with_masks` orders them):
+        those its graph gave them when it was built, so no trace is needed."""
+        order = jax.tree_util.tree_leaves(self._pack_outputs(list(range(len(self.outputs)))))
+        return tuple(self.outputs[i].mask_spec for i in order)
+
+    def _flatten_masks(self, masks):
+        """The masks given for the inputs as a list in `self.inputs` order, or None."""
+        if not jax.tree_util.tree_leaves(masks) or self._host is not None:
+            return None                     # no mask given (host layers carry none)
+        if len(self.inputs) == 1 and not isinstance(masks, dict):
+            flat = list(masks) if isinstance(masks, (list, tuple)) else [masks]
+        else:
+            flat = self._flatten_inputs(masks, "Model")
+        return None if all(m is None for m in flat) else flat
+
     def _call_eager(self, args, kwargs):
         if len(args) != 1:
             raise TypeError(f"Model '{self.name}' is called with one argument (an array, a list "
                             f"or a dict of arrays), received {len(args)}")
         training = kwargs.pop("training", False)
+        mask = kwargs.pop("mask", None)
+        if mask is None:        # Keras: the masks the input arrays carry
+            mask = jax.tree_util.tree_map(lambda a: getattr(a, "_keras_mask", None), args[0])
+        in_masks = self._flatten_masks(mask)
         if kwargs:
             raise TypeError(f"Model '{self.name}' got unexpected keyword argument(s) {sorted(kwargs)}")
         arrays = self._prepare_inputs(args[0], "Model call")
@@ -438,14 +476,15 @@ class Functional(Layer):
         if training:
             rng = jax.random.key(naming.next_seed())
             outputs, self.state, added, masks = self._run(self.params, self.state, arrays,
-                                                          True, rng, masks=True)
+                                                          True, rng, masks=True,
+                                                          input_masks=in_masks)
         elif self.has_activity_regularizer:     # the losses the call adds: `model.losses`
             outputs, self.state, added, masks = self._run(self.params, self.state, arrays,
                                                           False, self._inference_key(),
-                                                          masks=True)
+                                                          masks=True, input_masks=in_masks)
         else:
             outputs, self.state, masks = self._jit_forward(self.params, self.state, arrays,
-                                                           self._inference_key())
+                                                           self._inference_key(), in_masks)
         for output, mask in zip(outputs, masks):     # Keras's `_keras_mask` on the outputs
             attach(output, mask)
         self._eager_losses = [] if isinstance(added, float) else [added]

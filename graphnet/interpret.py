@@ -105,6 +105,16 @@ def _merged(masks, slots):
     return found[0] if len(found) == 1 else found
 
 
+def _first_argument_masks(step, masks):
+    """The masks of a call's first argument in that argument's structure (None where a
+    tensor carries none): what a nested model's `mask=` receives, as in Keras."""
+    leaves = [None] * len(step.leaves)
+    for position, s in step.fill:
+        leaves[position] = masks[s]
+    args, _ = step.treedef.unflatten(leaves)
+    return args[0] if args else None
+
+
 def logits_plan(graph) -> list:
     """Per model output, the activation ("softmax"/"sigmoid") its layer applies last to values
     `run(..., logits=True)` can return, or None."""
@@ -125,7 +135,9 @@ def make_run(graph, remat=()):
     With `logits=True` a fourth value lists, per output, the values behind its final
     softmax/sigmoid (None where `logits_plan` has none): losses can start from them. With
     `masks=True` a last value lists, per output, the mask it carries (Keras's `_keras_mask`,
-    None where none): losses and metrics weight their values by it.
+    None where none): losses and metrics weight their values by it. `input_masks` (one per
+    input, or None) are the masks the inputs carry: a model nested in another runs on the
+    masks its arguments carry, as Keras's does.
     """
     input_slots, steps, output_slots, n_slots, loss_slots = plan(graph)
     wanted = {s for s, activation in zip(output_slots, logits_plan(graph)) if activation}
@@ -137,13 +149,16 @@ def make_run(graph, remat=()):
     recompute = {i for i, key in enumerate(k for k in graph.nodes if k not in inputs)
                  if key in remat}
 
-    def run(params, state, inputs, training=False, rng=None, logits=False, masks=False):
+    def run(params, state, inputs, training=False, rng=None, logits=False, masks=False,
+            input_masks=None):
         behind = logit_steps if logits else ()
         logit_values = {}
         want_masks, masks = masks, [None] * n_slots
         values = [None] * n_slots
         for s, x in zip(input_slots, inputs):
             values[s] = x
+        for s, m in zip(input_slots, input_masks or ()):
+            masks[s] = m
         new_state = dict(state)
         activity_loss = 0.0
         for i, step in enumerate(steps):                       # gather -> call -> scatter
@@ -173,9 +188,17 @@ def make_run(graph, remat=()):
                 mask = _merged(masks, step.first)
             key = None if rng is None else jax.random.fold_in(rng, i)
             with_logits, with_losses = layer.call_with_logits, layer.call_with_losses
+            nested = getattr(layer, "masks_from_graph", False)
+            if nested:              # a model: its graph turns its inputs' masks into its outputs'
+                with_losses = layer.call_with_masks
+                kwargs["masks"] = _first_argument_masks(step, masks)
             if i in recompute:
                 with_logits, with_losses = checkpointed(with_logits), checkpointed(with_losses)
-            if i in behind:
+            if nested:
+                outputs, new_state[layer.name], loss, per_output = with_losses(
+                    params[layer.name], new_state[layer.name], *args,
+                    training=node_training, rng=key, **kwargs)
+            elif i in behind:
                 outputs, new_state[layer.name], loss, logit_values[step.outputs[0]] = \
                     with_logits(params[layer.name], new_state[layer.name], *args,
                                 training=node_training, rng=key, **kwargs)
@@ -185,12 +208,13 @@ def make_run(graph, remat=()):
                     training=node_training, rng=key, **kwargs)
             activity_loss = activity_loss + loss
             out_leaves = jax.tree_util.tree_leaves(outputs)
-            out_mask = layer.output_mask(args, mask)
-            # A multi-output layer may give one mask per output as a tuple (an RNN's
-            # states carry none); otherwise every output carries the same mask.
             n = len(step.outputs)
-            per_output = (out_mask if isinstance(out_mask, tuple) and n > 1 and len(out_mask) == n
-                          else [out_mask] * n)
+            if not nested:
+                out_mask = layer.output_mask(args, mask)
+                # A multi-output layer may give one mask per output as a tuple (an RNN's
+                # states carry none); otherwise every output carries the same mask.
+                per_output = (out_mask if isinstance(out_mask, tuple) and n > 1
+                              and len(out_mask) == n else [out_mask] * n)
             for s, value, m in zip(step.outputs, out_leaves, per_output):
                 values[s], masks[s] = value, m
         for s in loss_slots:        # Keras sums each added loss (floatx if not float)

@@ -144,15 +144,24 @@ def _spec_trace(fn, tree):
 
 def mark_masks(layer, args, kwargs, outputs):
     """Give each symbolic output the spec of the mask `compute_mask` gives it (Keras's
-    `_keras_mask` on a KerasTensor), where the layer `supports_masking`."""
+    `_keras_mask` on a KerasTensor), where the layer `supports_masking`; a model used as a
+    layer gives the masks its graph computes."""
     mask = kwargs.get("mask")
-    mask = incoming_mask(args) if mask is None else mask
-    if not layer.supports_masking:
+    if getattr(layer, "masks_from_graph", False):   # a model: one mask per input, any structure
+        if mask is None and args:
+            mask = jax.tree_util.tree_map(lambda t: getattr(t, "mask_spec", None), args[0])
+    elif not layer.supports_masking:
         return
-    try:
-        out = _spec_trace(lambda tree: layer.output_mask(*tree), (list(args), mask))
-    except Exception:       # noqa: BLE001 - a mask that cannot be found before data
-        return              # stays unknown here and is found when the model runs
+    mask = incoming_mask(args) if mask is None else mask
+    if getattr(layer, "masks_from_graph", False) and not jax.tree_util.tree_leaves(mask):
+        out = tuple(None if m is None else SymbolicTensor(m.shape, m.dtype, None)
+                    for m in layer.own_output_masks())
+        out = out[0] if len(out) == 1 else out
+    else:
+        try:
+            out = _spec_trace(lambda tree: layer.output_mask(*tree), (list(args), mask))
+        except Exception:   # noqa: BLE001 - a mask that cannot be found before data
+            return          # stays unknown here and is found when the model runs
     per_output = (out if isinstance(out, tuple) and len(outputs) > 1 and len(out) == len(outputs)
                   else [out] * len(outputs))
     for tensor, spec in zip(outputs, per_output):

@@ -474,6 +474,10 @@ def keras_layer_config(layer, model_nodes=None) -> dict:
             config[key] = keras_layer_config(sub) if sub is not None else inner
             if key == "layer":
                 config[key]["config"]["name"] = layer.layer.name
+        elif key == "cell" and isinstance(value, dict) and hasattr(layer, "cell"):
+            config[key] = keras_layer_config(layer.cell)     # Keras: a serialized layer
+        elif key == "cells" and isinstance(value, list) and hasattr(layer, "cells"):
+            config[key] = [keras_layer_config(cell) for cell in layer.cells]
         else:
             config[key] = _keras_value(key, value)
     name = keras_class_name(layer)

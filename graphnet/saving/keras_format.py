@@ -6,7 +6,8 @@ path made of class names, not layer names: the i-th layer of `model.layers` whos
 snake-cases to `dense` is `layers/dense`, the next `layers/dense_1`, and so on per class;
 a nested model adds its own `layers/...`; a layer's own variables are `vars/0`, `vars/1`...
 in its `weights` order, and the variables of the layers it holds sit under the attribute
-that holds them (`cell/vars` for an RNN, `layer/vars` for TimeDistributed,
+that holds them (`cell/vars` for an RNN or ConvLSTM, `cell/cells/lstm_cell/vars` for an
+RNN of StackedRNNCells, `layer/vars` for TimeDistributed,
 `forward_layer/cell/vars` for Bidirectional,
 `query_dense/vars` for MultiHeadAttention).
 
@@ -62,10 +63,20 @@ def keras_layers(model) -> list:
 
 def weight_groups(layer, weights: list) -> list:
     """[(sub-path, arrays)] of one layer's Keras-ordered weights, as Keras stores them."""
-    from ..layers import (GRU, LSTM, Bidirectional, MultiHeadAttention, SimpleRNN,
-                          TimeDistributed)
+    from ..layers import (GRU, LSTM, RNN, Bidirectional, MultiHeadAttention, SimpleRNN,
+                          StackedRNNCells, TimeDistributed)
     if isinstance(layer, (SimpleRNN, LSTM, GRU)):
         return [("cell/vars", weights)]
+    if isinstance(layer, RNN):                 # RNN(cell) and ConvLSTM: the cell's, under `cell/`
+        return [(f"cell/{p}", w) for p, w in weight_groups(layer.cell, weights)]
+    if isinstance(layer, StackedRNNCells):     # each cell under `cells/`, named as layers are
+        groups, start = [], 0
+        for name, cell in zip(keras_names(layer.cells), layer.cells):
+            count = len(cell.get_weights())
+            groups += [(f"cells/{name}/{p}", w)
+                       for p, w in weight_groups(cell, weights[start:start + count])]
+            start += count
+        return groups
     if isinstance(layer, TimeDistributed):     # the wrapped layer's own groups, under `layer/`
         return [(f"layer/{p}", w) for p, w in weight_groups(layer.layer, weights)]
     if isinstance(layer, Bidirectional):
@@ -79,14 +90,23 @@ def weight_groups(layer, weights: list) -> list:
     return [("vars", weights)]
 
 
-def _layer_paths(model, prefix: str):
-    """[(path, layer)] for every weight-holding layer, Keras's class-based paths."""
-    used, out = {}, []
-    for layer in keras_layers(model):
+def keras_names(layers) -> list:
+    """Keras's names for the items of a list of layers in a weights file: the class in
+    snake case, then `_1`, `_2`, ... for the next of the same class."""
+    used, names = {}, []
+    for layer in layers:
         base = keras_snake_case(keras_class_name(layer))
         count = used.get(base)
         used[base] = 0 if count is None else count + 1
-        name = base if count is None else f"{base}_{count + 1}"
+        names.append(base if count is None else f"{base}_{count + 1}")
+    return names
+
+
+def _layer_paths(model, prefix: str):
+    """[(path, layer)] for every weight-holding layer, Keras's class-based paths."""
+    out = []
+    layers = keras_layers(model)
+    for name, layer in zip(keras_names(layers), layers):
         path = f"{prefix}layers/{name}"
         if isinstance(layer, Model):
             out.extend(_layer_paths(layer, f"{path}/"))
