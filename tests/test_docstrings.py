@@ -315,17 +315,21 @@ def test_every_loss_function_has_an_example():
     assert not missing, f"add an example with >>> lines to: {missing}"
 
 
-@pytest.mark.slow                    # ~300 examples: about 20 s of CPU
-def test_the_examples_run_and_print_what_they_show(tmp_path, monkeypatch):
-    """Every example of the reference, run in one process with the names of
-    `example_globals` only (a file an example writes lands in a temporary folder)."""
+SHARDS = 4     # the examples in four tests, so that pytest-xdist spreads them over the cores
+
+
+@pytest.mark.slow                    # ~400 examples: about 30 s of CPU in all
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_the_examples_run_and_print_what_they_show(shard, tmp_path, monkeypatch):
+    """Every example of the reference, run with the names of `example_globals` only (a file
+    an example writes lands in a temporary folder); each shard runs every SHARDS-th one."""
     monkeypatch.chdir(tmp_path)
     names = example_globals()
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     report = []
     found = examples()
     assert len(found) > 200
-    for test in found:
+    for test in found[shard::SHARDS]:
         test.globs = dict(names)
         runner.run(test, out=report.append)
-    assert runner.failures == 0, "".join(report)
+    assert runner.tries and runner.failures == 0, "".join(report)
