@@ -11,3 +11,4 @@ from .backup import BackupAndRestore
 from .remote import RemoteMonitor
 from .tensorboard import TensorBoard
 from .swap_ema import SwapEMAWeights
+from .progbar import ProgbarLogger

@@ -10,7 +10,7 @@ import jax
 import numpy as np
 
 from .. import naming
-from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
+from ..callbacks import Callback, CallbackList, History, ProgbarLogger, TerminateOnNaN
 from ..optimizers.ema import finalize_variable_values
 from . import data as data_module
 from .guard import held_interrupts, intact
@@ -76,7 +76,9 @@ def fit(model, trainer, x=None, y=None, batch_size=None, epochs=1, verbose="auto
                        {"epochs": epochs, "steps": source.steps, "verbose": verbose})
     k = steps_per_dispatch(spec.steps_per_execution, source.steps,
                            cbs.wants_batch_logs or verbose == 1, per_batch=cbs.wants_batch_logs)
-    progress = Progress(verbose, epochs)
+    # The user's ProgbarLogger draws the bar if one was passed, as in Keras: never two bars.
+    progress = next((cb for cb in callbacks if isinstance(cb, ProgbarLogger)), None) \
+        or Progress(verbose, epochs)
     model.stop_training = False
     model.history = history
     cbs.on_train_begin(None)
