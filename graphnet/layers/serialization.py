@@ -66,9 +66,10 @@ def keras_serialize(layer) -> dict:
     "config", "registered_name"}`, with initializers and the like in Keras's own shape, so
     `keras.layers.deserialize` reads it too.
 
-    >>> entry = layers.serialize(layers.Dense(3, activation="relu", name="d"))
-    >>> print(entry["module"], entry["class_name"], entry["config"]["units"])
-    keras.layers Dense 3
+    Examples:
+        >>> entry = layers.serialize(layers.Dense(3, activation="relu", name="d"))
+        >>> print(entry["module"], entry["class_name"], entry["config"]["units"])
+        keras.layers Dense 3
     """
     if not isinstance(layer, Layer):
         raise TypeError(f"layers.serialize: expected a layer, received {type(layer).__name__}")
@@ -80,9 +81,10 @@ def keras_deserialize(config, custom_objects=None):
     or `keras.layers.serialize` returns); classes outside graphnet come from
     `custom_objects` or the user's registrations, never from the entry's module.
 
-    >>> layer = layers.deserialize({"class_name": "Dense", "config": {"units": 2}})
-    >>> print(type(layer).__name__, layer.units)
-    Dense 2
+    Examples:
+        >>> layer = layers.deserialize({"class_name": "Dense", "config": {"units": 2}})
+        >>> print(type(layer).__name__, layer.units)
+        Dense 2
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"layers.deserialize: custom_objects must be a dict of name -> class, "
