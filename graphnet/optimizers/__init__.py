@@ -357,14 +357,15 @@ class MultiOptimizer(Optimizer):
     optimizer keeps its part (`optimizers[i].state`): setting one's `learning_rate` changes
     its steps only. As in Keras, the MultiOptimizer itself has no learning rate.
 
-    >>> import numpy as np
-    >>> from graphnet import optimizers
-    >>> multi = optimizers.MultiOptimizer(optimizers.OptimizerMap(
-    ...     optimizers.SGD(0.1), {"head/.*": optimizers.SGD(1.0)}))
-    >>> params = {"body": {"w": np.ones(2, "float32")}, "head": {"w": np.ones(2, "float32")}}
-    >>> updates, _ = multi.tx.update(params, multi.init(params), params)
-    >>> print(updates["body"]["w"], updates["head"]["w"])
-    [-0.1 -0.1] [-1. -1.]
+    Examples:
+        >>> import numpy as np
+        >>> from graphnet import optimizers
+        >>> multi = optimizers.MultiOptimizer(optimizers.OptimizerMap(
+        ...     optimizers.SGD(0.1), {"head/.*": optimizers.SGD(1.0)}))
+        >>> params = {"body": {"w": np.ones(2, "float32")}, "head": {"w": np.ones(2, "float32")}}
+        >>> updates, _ = multi.tx.update(params, multi.init(params), params)
+        >>> print(updates["body"]["w"], updates["head"]["w"])
+        [-0.1 -0.1] [-1. -1.]
     """
 
     def __init__(self, optimizer_map, loss_scale_factor=None, name=None):

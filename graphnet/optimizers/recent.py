@@ -103,14 +103,15 @@ class Muon(Optimizer):
     regular expressions searched in the path. `fit` tells the optimizer the paths of the
     weights it trains (`variable_paths`).
 
-    >>> import numpy as np
-    >>> from graphnet import optimizers
-    >>> tx = optimizers.Muon(learning_rate=0.1, weight_decay=None).tx
-    >>> params = {"dense": {"kernel": np.eye(2, dtype="float32")}}
-    >>> grads = {"dense": {"kernel": np.eye(2, dtype="float32")}}
-    >>> updates, _ = tx.update(grads, tx.init(params), params)
-    >>> print(updates["dense"]["kernel"].shape)
-    (2, 2)
+    Examples:
+        >>> import numpy as np
+        >>> from graphnet import optimizers
+        >>> tx = optimizers.Muon(learning_rate=0.1, weight_decay=None).tx
+        >>> params = {"dense": {"kernel": np.eye(2, dtype="float32")}}
+        >>> grads = {"dense": {"kernel": np.eye(2, dtype="float32")}}
+        >>> updates, _ = tx.update(grads, tx.init(params), params)
+        >>> print(updates["dense"]["kernel"].shape)
+        (2, 2)
     """
 
     def __init__(self, learning_rate=0.001, adam_beta_1=0.9, adam_beta_2=0.999,
