@@ -17,6 +17,11 @@ MODULES = ["layers", "optimizers", "callbacks", "metrics", "losses", "activation
 OUT_OF_SCOPE = {
     ("layers", "TFSMLayer"): "loads a TensorFlow SavedModel (TensorFlow backend)",
     ("layers", "TorchModuleWrapper"): "wraps a PyTorch module (PyTorch backend)",
+    ("optimizers", "legacy"): "TensorFlow's Keras 2 optimizers; Keras 3 itself raises an "
+                              "ImportError for them on every backend",
+    ("callbacks", "OrbaxCheckpoint"): "writes checkpoints through the orbax-checkpoint "
+                                      "package, which graphnet does not depend on; "
+                                      "ModelCheckpoint and BackupAndRestore save and resume",
 }
 
 
@@ -61,7 +66,8 @@ def render(table, version) -> str:
         lines += ["", f"## {module}", ""]
         lines.append(", ".join(f"`{n}`" for n in lacking) if lacking else "Nothing missing.")
     lines += ["", "## Out of scope", "",
-              "Tied to another Keras backend, so not planned:", ""]
+              "Tied to another Keras backend or to a package graphnet does not depend on, so "
+              "not planned:", ""]
     lines += [f"- `{module}.{name}`: {why}" for (module, name), why in OUT_OF_SCOPE.items()]
     return "\n".join(lines) + "\n"
 

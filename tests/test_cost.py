@@ -189,6 +189,10 @@ CATALOGUE = [
     ("Resizing", one(lambda: layers.Resizing(3, 2)), [(4, 4, 2)]),
     ("CenterCrop", one(lambda: layers.CenterCrop(2, 2)), [(4, 4, 2)]),
     ("RandomCrop", one(lambda: layers.RandomCrop(4, 4)), [(4, 4, 2)]),
+    ("STFTSpectrogram", one(lambda: layers.STFTSpectrogram(frame_length=8, frame_step=4)),
+     [(16, 1)]),
+    ("MelSpectrogram", one(lambda: layers.MelSpectrogram(fft_length=32, sequence_stride=8,
+                                                         num_mel_bins=6)), [(64,)]),
     ("Pipeline", one(lambda: layers.Pipeline([layers.Dense(3), layers.Rescaling(0.5)])),
      [(4,)]),
 ]

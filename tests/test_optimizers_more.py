@@ -126,4 +126,4 @@ def test_bad_arguments_name_the_optimizer():
     with pytest.raises(ValueError, match="Lion: `beta_1` must be in"):
         optimizers.Lion(beta_1=0.0)
     with pytest.raises(TypeError):
-        optimizers.Adamax(use_ema=True)
+        optimizers.Adamax(not_an_argument=True)

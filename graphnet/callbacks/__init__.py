@@ -10,3 +10,5 @@ from .base import (CallbackList, CSVLogger, Callback, EarlyStopping, History, La
 from .backup import BackupAndRestore
 from .remote import RemoteMonitor
 from .tensorboard import TensorBoard
+from .swap_ema import SwapEMAWeights
+from .progbar import ProgbarLogger

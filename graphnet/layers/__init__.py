@@ -57,3 +57,6 @@ from .discretization import Discretization
 from .hashing import HashedCrossing, Hashing
 from .lookup import IntegerLookup, StringLookup
 from .text import TextVectorization
+# Keras's layer (de)serialization, the spectrogram layers.
+from .serialization import keras_deserialize as deserialize, keras_serialize as serialize
+from .spectrogram import MelSpectrogram, STFTSpectrogram

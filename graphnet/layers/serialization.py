@@ -2,7 +2,8 @@
 `layers.serialize`): how a wrapper (TimeDistributed, Bidirectional) keeps the layer it
 wraps in its own config. Classes resolve through graphnet's own layers and the user's
 registrations only, so a config never names code the user did not register."""
-from ..registry import get_registered, registered_name
+from .. import files
+from ..registry import custom_object_scope, get_registered, registered_name
 from .base import Layer
 
 
@@ -58,3 +59,35 @@ def deserialize(entry: dict):
     if isinstance(entry.get("name"), str):
         layer.name = entry["name"]
     return layer
+
+
+def keras_serialize(layer) -> dict:
+    """Keras `layers.serialize`: the layer's Keras entry, `{"module", "class_name",
+    "config", "registered_name"}`, with initializers and the like in Keras's own shape, so
+    `keras.layers.deserialize` reads it too.
+
+    Examples:
+        >>> entry = layers.serialize(layers.Dense(3, activation="relu", name="d"))
+        >>> print(entry["module"], entry["class_name"], entry["config"]["units"])
+        keras.layers Dense 3
+    """
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layers.serialize: expected a layer, received {type(layer).__name__}")
+    return files.entry("keras_layer_config")(layer)
+
+
+def keras_deserialize(config, custom_objects=None):
+    """Keras `layers.deserialize`: a new layer from a Keras entry (what `layers.serialize`
+    or `keras.layers.serialize` returns); classes outside graphnet come from
+    `custom_objects` or the user's registrations, never from the entry's module.
+
+    Examples:
+        >>> layer = layers.deserialize({"class_name": "Dense", "config": {"units": 2}})
+        >>> print(type(layer).__name__, layer.units)
+        Dense 2
+    """
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(f"layers.deserialize: custom_objects must be a dict of name -> class, "
+                        f"received {type(custom_objects).__name__}")
+    with custom_object_scope(custom_objects or {}):
+        return files.entry("layer_from_keras")(config)

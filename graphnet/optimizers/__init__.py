@@ -23,6 +23,7 @@ from .rules import (clip_by_global_norm, clip_by_norm, clip_by_value, inject_lea
                     keras_adam, keras_adamw, keras_nadam)
 from .base import Optimizer, check_learning_rate, standard_promotion
 from .optax_wrapper import OptaxOptimizer
+from . import ema
 from .more import Adadelta, Adafactor, Adamax, Ftrl, Lamb, Lion
 from .recent import Muon, ScheduleFreeAdamW, variable_paths
 

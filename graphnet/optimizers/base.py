@@ -5,6 +5,7 @@ import numpy as np
 import optax
 
 from . import rules, schedules
+from .ema import check_ema, with_ema
 from .stateless import StatelessOptimizer
 
 
@@ -38,6 +39,11 @@ def check_learning_rate(owner, value):
 class Optimizer(StatelessOptimizer):
     """Base of the Keras-named optimizers: an optax transformation plus its state.
 
+    With `use_ema=True` (Keras's `ema_momentum`, `ema_overwrite_frequency`) the state also
+    holds the moving average of the weights, updated inside the compiled step; `fit` ends
+    with the model holding the average, as Keras's, and `callbacks.SwapEMAWeights`
+    evaluates with it.
+
     The transformation is Keras's clipping (clipnorm, global_clipnorm or clipvalue) followed
     by the update rule, with the learning rate kept in the state (`rules.LearningRateState`):
     `optimizer.learning_rate` reads the current rate and accepts a float or a schedule at
@@ -51,7 +57,11 @@ class Optimizer(StatelessOptimizer):
     """
 
     def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 name=None):
+                 name=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None):
+        if use_ema:
+            check_ema(type(self).__name__, ema_momentum, ema_overwrite_frequency)
+        self.use_ema, self.ema_momentum = bool(use_ema), ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: only one of clipnorm, clipvalue and "
                              f"global_clipnorm can be set (as in Keras)")
@@ -79,7 +89,10 @@ class Optimizer(StatelessOptimizer):
             if self.clipvalue is not None:
                 parts.append(rules.clip_by_value(self.clipvalue))
             parts.append(rules.inject_learning_rate(self._base, self._learning_rate))
-            self._tx = standard_promotion(parts[0] if len(parts) == 1 else optax.chain(*parts))
+            tx = parts[0] if len(parts) == 1 else optax.chain(*parts)
+            if self.use_ema:        # the average lives in the state: updated in the step
+                tx = with_ema(tx, self.ema_momentum, self.ema_overwrite_frequency)
+            self._tx = standard_promotion(tx)
         return self._tx
 
     def init(self, params):
@@ -142,7 +155,9 @@ class Optimizer(StatelessOptimizer):
         """
         return {"learning_rate": _serialize_lr(self.name, self._learning_rate),
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
-                "global_clipnorm": self.global_clipnorm, "name": self.name, **self._hyper()}
+                "global_clipnorm": self.global_clipnorm, "name": self.name,
+                "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency, **self._hyper()}
 
     @classmethod
     def from_config(cls, config):

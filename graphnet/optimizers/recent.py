@@ -119,9 +119,10 @@ class Muon(Optimizer):
                  adam_weight_decay=0.004, epsilon=1e-7, weight_decay=0.004, clipnorm=None,
                  clipvalue=None, global_clipnorm=None, name=None, exclude_layers=None,
                  exclude_embeddings=True, muon_a=3.4445, muon_b=-4.7750, muon_c=2.0315,
-                 adam_lr_ratio=1, momentum=0.95, ns_steps=5, nesterov=True, rms_rate=0.2):
+                 adam_lr_ratio=1, momentum=0.95, ns_steps=5, nesterov=True, rms_rate=0.2,
+                 **kwargs):
         super().__init__(learning_rate, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name)
+                         global_clipnorm=global_clipnorm, name=name, **kwargs)
         self.adam_beta_1, self.adam_beta_2 = adam_beta_1, adam_beta_2
         self.adam_weight_decay, self.weight_decay = adam_weight_decay, weight_decay
         self.epsilon, self.exclude_layers = epsilon, list(exclude_layers or [])

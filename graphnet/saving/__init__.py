@@ -24,6 +24,7 @@ from ..initializers import without_drawing
 from . import schema
 from .archive import (FORMAT_VERSION, FileFormatError, open_archive, read_archive,
                       write_archive)
+from .keras_config import keras_layer_config, layer_from_keras
 from .config import (class_name, deserialize_layer, model_config, model_from_config,
                      resolve_class, serialize_layer)
 from .weights import (OPTIMIZER_INDEX, read_optimizer_state, read_training_step,
@@ -237,4 +238,5 @@ def model_from_json(json_string, custom_objects=None):
 # Model.save and its siblings call these: the model does not import saving (see files.py).
 files.provide(save_model=save_model, save_weights=save_weights, load_weights=load_weights,
               model_config=model_config, model_from_config=model_from_config,
-              model_to_json=model_to_json, load_optimizer_state=load_optimizer_state)
+              model_to_json=model_to_json, load_optimizer_state=load_optimizer_state,
+              keras_layer_config=keras_layer_config, layer_from_keras=layer_from_keras)

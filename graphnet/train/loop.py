@@ -10,7 +10,8 @@ import jax
 import numpy as np
 
 from .. import naming
-from ..callbacks import Callback, CallbackList, History, TerminateOnNaN
+from ..callbacks import Callback, CallbackList, History, ProgbarLogger, TerminateOnNaN
+from ..optimizers.ema import finalize_variable_values
 from . import data as data_module
 from .guard import held_interrupts, intact
 from .progress import Progress, check_batch_size, check_flag, fmt, verbosity
@@ -75,31 +76,37 @@ def fit(model, trainer, x=None, y=None, batch_size=None, epochs=1, verbose="auto
                        {"epochs": epochs, "steps": source.steps, "verbose": verbose})
     k = steps_per_dispatch(spec.steps_per_execution, source.steps,
                            cbs.wants_batch_logs or verbose == 1, per_batch=cbs.wants_batch_logs)
-    progress = Progress(verbose, epochs)
+    # The user's ProgbarLogger draws the bar if one was passed, as in Keras: never two bars.
+    progress = next((cb for cb in callbacks if isinstance(cb, ProgbarLogger)), None) \
+        or Progress(verbose, epochs)
     model.stop_training = False
     model.history = history
     cbs.on_train_begin(None)
     initial_epoch = cbs.initial_epoch(initial_epoch)     # BackupAndRestore resumes
     logs = {}
-    for epoch in range(initial_epoch, epochs):
-        cbs.on_epoch_begin(epoch, None)
-        progress.begin(epoch, source.steps)
-        epoch_key = None if shuffle_key is None else jax.random.fold_in(shuffle_key, epoch)
-        logs = _train_epoch(trainer, program, source.chunks(k, epoch_key), key, cbs,
-                            progress, epoch)
-        record(trainer, program, logs)
-        if val_source is not None:
-            val_k = steps_per_dispatch(spec.steps_per_execution, val_source.steps, False,
-                                       per_batch=cbs.wants_test_batch_logs)
-            cbs.on_test_begin(None)
-            val_logs = _evaluate_source(program, trainer, val_source, val_k, cbs=cbs)
-            cbs.on_test_end(val_logs)
-            record(trainer, program, val_logs)     # Keras's metrics end on validation's
-            logs.update({f"val_{name}": value for name, value in val_logs.items()})
-        cbs.on_epoch_end(epoch, logs)
-        progress.end(epoch, logs)
-        if model.stop_training or getattr(source, "exhausted", False):
-            break
+    try:
+        for epoch in range(initial_epoch, epochs):
+            cbs.on_epoch_begin(epoch, None)
+            progress.begin(epoch, source.steps)
+            epoch_key = None if shuffle_key is None else jax.random.fold_in(shuffle_key, epoch)
+            logs = _train_epoch(trainer, program, source.chunks(k, epoch_key), key, cbs,
+                                progress, epoch)
+            record(trainer, program, logs)
+            if val_source is not None:
+                val_k = steps_per_dispatch(spec.steps_per_execution, val_source.steps, False,
+                                           per_batch=cbs.wants_test_batch_logs)
+                cbs.on_test_begin(None)
+                val_logs = _evaluate_source(program, trainer, val_source, val_k, cbs=cbs)
+                cbs.on_test_end(val_logs)
+                record(trainer, program, val_logs)     # Keras's metrics end on validation's
+                logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            progress.end(epoch, logs)
+            if model.stop_training or getattr(source, "exhausted", False):
+                break
+    finally:
+        if epochs > 0:      # Keras's finalize_variable_values: the model takes the averages
+            finalize_variable_values(model)
     cbs.on_train_end(logs)
     return history
 

@@ -1,10 +1,10 @@
 """The progress display and the checks of fit's plain arguments."""
 from __future__ import annotations
 
-import sys
-import time
-
 import numpy as np
+
+from ..callbacks.progbar import ProgbarLogger, fmt  # noqa: F401  (fmt: the log line)
+
 
 def check_batch_size(batch_size, who):
     """None -> 32; anything but a positive int (2.7, "8", True) is a clear error."""
@@ -21,41 +21,13 @@ def check_flag(value, name, who):
     return bool(value)
 
 
-def fmt(logs):
-    """One line of logs; a metric with a vector result (F1Score per class) prints its values."""
-    def value(v):
-        if np.ndim(v):
-            return np.array2string(np.asarray(v), precision=4, separator=", ")
-        return f"{v:.4g}"
-    return " - ".join(f"{k}: {value(v)}" for k, v in logs.items())
-
-
-class Progress:
-    """A tqdm bar per epoch (verbose=1), one line per epoch (verbose=2), or nothing (0)."""
+class Progress(ProgbarLogger):
+    """The display fit, evaluate and predict make when no ProgbarLogger was passed (Keras's
+    CallbackList adds one the same way)."""
 
     def __init__(self, verbose, epochs):
-        self.verbose, self.epochs, self.bar = verbose, epochs, None
-
-    def begin(self, epoch, total, desc=None):
-        self.t0 = time.perf_counter()
-        if self.verbose == 1:
-            from tqdm.auto import tqdm
-            self.bar = tqdm(total=total, desc=desc or f"Epoch {epoch + 1}/{self.epochs}", unit="step",
-                            file=sys.stdout, dynamic_ncols=True, leave=True)
-
-    def update(self, count, logs):
-        if self.bar is not None:
-            self.bar.update(count)
-            self.bar.set_postfix_str(fmt(logs), refresh=False)
-
-    def end(self, epoch, logs):
-        if self.bar is not None:
-            self.bar.set_postfix_str(fmt(logs), refresh=False)
-            self.bar.close()
-            self.bar = None
-        elif self.verbose == 2:
-            print(f"Epoch {epoch + 1}/{self.epochs} - {time.perf_counter() - self.t0:.1f}s - "
-                  f"{fmt(logs)}", flush=True)
+        super().__init__()
+        self.verbose, self.epochs = verbose, epochs
 
 
 def verbosity(verbose):

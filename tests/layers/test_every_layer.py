@@ -34,6 +34,13 @@ CASES = {
     # Same size as the window: RandomCrop's inference output has its declared shape.
     "RandomCrop": (lambda: layers.RandomCrop(4, 3), (None, 4, 3, 2),
                    dict(keras_layer=k("RandomCrop", 4, 3))),
+    "STFTSpectrogram": (lambda: layers.STFTSpectrogram(frame_length=8, frame_step=4,
+                                                       fft_length=8), (None, 16, 2),
+                        dict(keras_layer=k("STFTSpectrogram", frame_length=8, frame_step=4,
+                                           fft_length=8), atol=1e-5)),
+    # Keras's needs standard dtype promotion: compared with it in test_spectrogram.py
+    "MelSpectrogram": (lambda: layers.MelSpectrogram(fft_length=32, sequence_stride=8,
+                                                     num_mel_bins=6), (None, 64), {}),
     # ConvLSTM1D/2D are compared with Keras in test_conv_lstm.py
     "ConvLSTM1D": (lambda: layers.ConvLSTM1D(2, 2), (None, 3, 5, 2), {}),
     "ConvLSTM3D": (lambda: layers.ConvLSTM3D(1, 2, return_state=True), (None, 2, 3, 3, 3, 1),
