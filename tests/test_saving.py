@@ -653,6 +653,14 @@ EXAMPLES = {
     "RandomZoom": ({"height_factor": 0.1}, [(4, 4, 1)], False),
     "RandomTranslation": ({"height_factor": 0.1, "width_factor": 0.2}, [(4, 4, 1)], False),
     "RandomContrast": ({"factor": 0.2}, [(4, 4, 1)], False),
+    "AutoContrast": ({"value_range": (0, 1)}, [(4, 4, 3)], False),
+    "Solarization": ({"addition_factor": 0.1, "threshold_factor": (0.2, 0.6)}, [(4, 4, 3)],
+                     False),
+    "RandomBrightness": ({"factor": (-0.2, 0.1)}, [(4, 4, 3)], False),
+    "RandomGrayscale": ({"factor": 0.3}, [(4, 4, 3)], False),
+    "RandomInvert": ({"factor": 0.4, "value_range": (0, 1)}, [(4, 4, 3)], False),
+    "RandomPosterization": ({"factor": (2, 5)}, [(4, 4, 3)], False),
+    "RandomColorDegeneration": ({"factor": 0.3}, [(4, 4, 3)], False),
 }
 NOT_STANDALONE = {"Layer": "the abstract base class", "InputLayer": "made by graphnet.Input"}
 LAYER_CLASSES = sorted(name for name, obj in vars(layers).items()      # Keras's aliases

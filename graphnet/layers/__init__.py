@@ -39,6 +39,8 @@ from .jax_layer import FlaxLayer, JaxLayer
 from .group_query_attention import GroupQueryAttention
 from .image_resizing import CenterCrop, RandomCrop, Resizing
 from .pipeline import Pipeline
+from .image_color import (AutoContrast, RandomBrightness, RandomColorDegeneration,
+                          RandomGrayscale, RandomInvert, RandomPosterization, Solarization)
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

@@ -110,6 +110,9 @@ ELSEWHERE = {
     "ConvLSTM2D",           # test_conv_lstm.py
     "JaxLayer",             # test_jax_layer.py
     "Pipeline",             # test_pipeline.py
+    # test_image_color.py
+    "AutoContrast", "Solarization", "RandomBrightness", "RandomGrayscale", "RandomInvert",
+    "RandomPosterization", "RandomColorDegeneration",
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the

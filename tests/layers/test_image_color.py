@@ -1,0 +1,105 @@
+"""The colour augmentation layers against Keras 3: at inference through both models'
+`predict`; when training, graphnet's drawn transformation fed to Keras's `transform_images`
+must give graphnet's output."""
+import jax
+import numpy as np
+import pytest
+
+from graphnet import layers
+from harness import check_against_keras, keras, run_layer_test
+
+rng = np.random.default_rng(4)
+IMAGES = rng.uniform(0, 255, size=(3, 8, 8, 3)).astype("float32")
+UNIT = (IMAGES / 255).astype("float32")
+
+CASES = [
+    ("AutoContrast", {}, IMAGES / 2 + 40),
+    ("AutoContrast", {"value_range": (0, 1)}, UNIT * 0.5 + 0.1),
+    ("Solarization", {"addition_factor": 0.2, "threshold_factor": (0.3, 0.7)}, IMAGES),
+    ("Solarization", {"threshold_factor": 0.5, "value_range": (0, 1)}, UNIT),
+    ("RandomBrightness", {"factor": (-0.4, 0.3)}, IMAGES),
+    ("RandomGrayscale", {"factor": 0.5}, IMAGES),
+    ("RandomInvert", {"factor": (0.2, 0.9), "value_range": (0, 1)}, UNIT),
+    ("RandomPosterization", {"factor": (2, 6)}, IMAGES),
+    ("RandomPosterization", {"factor": 3, "value_range": (0, 1)}, UNIT),
+    ("RandomColorDegeneration", {"factor": 0.8}, IMAGES),
+]
+IDS = [f"{n}-{i}" for i, (n, _, _) in enumerate(CASES)]
+
+
+@pytest.mark.parametrize("name,kw,x", CASES, ids=IDS)
+def test_inference_matches_keras(name, kw, x):
+    x = np.asarray(x, "float32")
+    out = check_against_keras(getattr(layers, name)(**kw), getattr(keras().layers, name)(**kw), x)
+    if name != "AutoContrast":                      # the only one active at inference
+        np.testing.assert_array_equal(out, x)
+    run_layer_test(lambda: getattr(layers, name)(**kw), (None, 8, 8, 3))
+
+
+@pytest.mark.parametrize("name,kw,x", CASES, ids=IDS)
+def test_training_transform_matches_keras_for_the_same_draw(name, kw, x):
+    x = np.asarray(x, "float32")
+    layer = getattr(layers, name)(**kw)
+    klayer = getattr(keras().layers, name)(**kw)
+    outs, wants = [], []
+    for seed in range(3):                          # several draws, each compared
+        key = jax.random.key(seed)
+        got = np.asarray(layer.call({}, {}, x, training=True, rng=key)[0])
+        drawn = jax.tree_util.tree_map(np.asarray,
+                                       layer.get_random_transformation(x.astype("float32"), key))
+        want = np.asarray(klayer.transform_images(x, drawn, training=True))
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+        outs.append(got)
+        wants.append(want)
+    again = np.asarray(layer.call({}, {}, x, training=True, rng=jax.random.key(0))[0])
+    np.testing.assert_array_equal(again, outs[0])                 # same key, same draw
+    if name != "AutoContrast":
+        assert not all(np.allclose(o, x) for o in outs)
+
+
+def test_transforms_by_hand():
+    key = jax.random.key(1)
+    # degenerate ranges: the transform is fixed, so check it against NumPy formulas
+    gray = np.asarray(layers.RandomGrayscale(1.0).call({}, {}, IMAGES, training=True,
+                                                       rng=key)[0])
+    want = (IMAGES @ np.array([0.2989, 0.5870, 0.1140], "float32"))[..., None]
+    np.testing.assert_allclose(gray, np.broadcast_to(want, IMAGES.shape), rtol=1e-5, atol=1e-4)
+    inv = layers.RandomInvert((1.0, 1.0)).call({}, {}, IMAGES, training=True, rng=key)[0]
+    np.testing.assert_allclose(inv, 255 - IMAGES, rtol=1e-6, atol=1e-4)
+    bright = layers.RandomBrightness((0.1, 0.1)).call({}, {}, IMAGES, training=True, rng=key)[0]
+    np.testing.assert_allclose(bright, np.clip(IMAGES + 25.5, 0, 255), rtol=1e-6, atol=1e-4)
+    # Keras scales only the upper end of Solarization's ranges: fix the parameters instead
+    fixed = {"additions": np.full((3, 1, 1, 1), 10.0, "float32"),
+             "thresholds": np.full((3, 1, 1, 1), 127.5, "float32")}
+    solar = layers.Solarization().transform_images(IMAGES, fixed)
+    moved = np.clip(IMAGES + 10, 0, 255)
+    np.testing.assert_allclose(solar, np.where(moved < 127.5, moved, 255 - moved),
+                               rtol=1e-6, atol=1e-4)
+    post = layers.RandomPosterization((2, 2)).call({}, {}, IMAGES, training=True, rng=key)[0]
+    np.testing.assert_array_equal(post, (IMAGES.astype("uint8") & 0b11000000).astype("float32"))
+    x = IMAGES / 2 + 40
+    auto = layers.AutoContrast().call({}, {}, x)[0]
+    low, high = x.min((1, 2), keepdims=True), x.max((1, 2), keepdims=True)
+    np.testing.assert_allclose(auto, (x - low) * 255 / (high - low), rtol=1e-5, atol=1e-3)
+    one = layers.RandomInvert((1.0, 1.0)).call({}, {}, IMAGES[0], training=True, rng=key)[0]
+    np.testing.assert_allclose(one, 255 - IMAGES[0], rtol=1e-6, atol=1e-4)   # one image
+
+
+def test_harness_and_errors():
+    with pytest.raises(ValueError, match="bright.*factor must be"):
+        layers.RandomBrightness(1.5, name="bright")
+    with pytest.raises(ValueError, match="post.*factor must be"):
+        layers.RandomPosterization(9, name="post")
+    with pytest.raises(ValueError, match="sol.*threshold_factor must be"):
+        layers.Solarization(threshold_factor=2, name="sol")
+    with pytest.raises(ValueError, match="gray.*probability"):
+        layers.RandomGrayscale(1.5, name="gray")
+    with pytest.raises(ValueError, match="auto.*value_range must be"):
+        layers.AutoContrast(value_range=5, name="auto")
+    with pytest.raises(NotImplementedError, match="data_format"):
+        layers.RandomGrayscale(data_format="channels_first")
+    import graphnet as gn
+    with pytest.raises(ValueError, match="gray.*1 or 3 channels"):
+        layers.RandomGrayscale(name="gray")(gn.Input((8, 8, 4)))
+    with pytest.raises(ValueError, match="inv.*expects images"):
+        layers.RandomInvert(name="inv")(gn.Input((3,)))
