@@ -41,6 +41,7 @@ from .image_resizing import CenterCrop, RandomCrop, Resizing
 from .pipeline import Pipeline
 from .image_color import (AutoContrast, RandomBrightness, RandomColorDegeneration,
                           RandomGrayscale, RandomInvert, RandomPosterization, Solarization)
+from .image_hsv import RandomColorJitter, RandomHue, RandomSaturation, RandomSharpness
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

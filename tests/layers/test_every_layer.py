@@ -113,6 +113,8 @@ ELSEWHERE = {
     # test_image_color.py
     "AutoContrast", "Solarization", "RandomBrightness", "RandomGrayscale", "RandomInvert",
     "RandomPosterization", "RandomColorDegeneration",
+    # test_image_hsv.py
+    "RandomSharpness", "RandomHue", "RandomSaturation", "RandomColorJitter",
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the
