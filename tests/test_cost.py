@@ -146,6 +146,7 @@ CATALOGUE = [
     ("RandomTranslation", one(lambda: layers.RandomTranslation(0.1, 0.1)), [(4, 4, 2)]),
     ("RandomContrast", one(lambda: layers.RandomContrast(0.2)), [(4, 4, 2)]),
     ("AutoContrast", one(lambda: layers.AutoContrast()), [(4, 4, 3)]),
+    ("Equalization", one(lambda: layers.Equalization(bins=16)), [(4, 4, 3)]),
     ("Solarization", one(lambda: layers.Solarization(0.2, 0.5)), [(4, 4, 3)]),
     ("RandomBrightness", one(lambda: layers.RandomBrightness(0.2)), [(4, 4, 3)]),
     ("RandomGrayscale", one(lambda: layers.RandomGrayscale()), [(4, 4, 3)]),

@@ -654,6 +654,7 @@ EXAMPLES = {
     "RandomTranslation": ({"height_factor": 0.1, "width_factor": 0.2}, [(4, 4, 1)], False),
     "RandomContrast": ({"factor": 0.2}, [(4, 4, 1)], False),
     "AutoContrast": ({"value_range": (0, 1)}, [(4, 4, 3)], False),
+    "Equalization": ({"value_range": (0, 1), "bins": 16}, [(4, 4, 3)], False),
     "Solarization": ({"addition_factor": 0.1, "threshold_factor": (0.2, 0.6)}, [(4, 4, 3)],
                      False),
     "RandomBrightness": ({"factor": (-0.2, 0.1)}, [(4, 4, 3)], False),

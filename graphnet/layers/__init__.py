@@ -40,7 +40,8 @@ from .group_query_attention import GroupQueryAttention
 from .image_resizing import CenterCrop, RandomCrop, Resizing
 from .pipeline import Pipeline
 from .image_color import (AutoContrast, RandomBrightness, RandomColorDegeneration,
-                          RandomGrayscale, RandomInvert, RandomPosterization, Solarization)
+                          Equalization, RandomGrayscale, RandomInvert, RandomPosterization,
+                          Solarization)
 from .image_hsv import RandomColorJitter, RandomHue, RandomSaturation, RandomSharpness
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 

@@ -48,6 +48,13 @@ def rescale(images, source, target):
     return images * (target[1] - target[0]) + target[0]
 
 
+def linear_map(values, source, target):
+    """Keras Equalization's `_scale_values`: `values * scale + offset` (rounds differently
+    from `rescale`, which matters at histogram bin edges)."""
+    scale = (target[1] - target[0]) / (source[1] - source[0])
+    return values * scale + (target[0] - source[0] * scale)
+
+
 def grayscale(images, who):
     """Keras's rgb_to_grayscale on channels-last images: one channel is returned as it is."""
     if images.shape[-1] == 1:
@@ -407,3 +414,58 @@ class RandomColorDegeneration(ImageAugmentation):
     def get_config(self):
         return {**super().get_config(), "factor": list(self.factor),
                 "value_range": list(self.value_range)}
+
+
+class Equalization(ImageAugmentation):
+    """Keras Equalization: when training, each channel's histogram equalized; unchanged at
+    inference, as in Keras.
+
+    As in Keras, a channel's histogram of `bins` bins is counted over the whole batch (so
+    each image's result depends on the others: `fit` never pads its last batch), and a
+    channel with at most one filled bin is left as it is.
+
+    Args:
+        value_range: the (low, high) of the pixel values.
+        bins: the histogram's number of bins.
+        data_format: "channels_last" (or None).
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 3))
+        >>> layers.Equalization()(x).shape
+        (None, 4, 4, 3)
+    """
+    uses_rng = False
+    batch_dependent = True
+
+    def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.value_range = value_range_pair(value_range, self.who)
+        self.bins = int(bins)
+
+    def transform_images(self, images, transformation=None):
+        return jax.vmap(self._equalize, in_axes=-1, out_axes=-1)(images)
+
+    def _equalize(self, channel):
+        """One channel of the whole batch, in Keras's 0..255 terms."""
+        channel = linear_map(channel, self.value_range, (0.0, 255.0))
+        bins = self.bins
+        index = jnp.clip((channel * (bins - 1) / 255.0).astype(jnp.int32), 0, bins - 1)
+        hist = jnp.zeros(bins, jnp.int32).at[index.ravel()].add(1)
+        cdf = jnp.cumsum(hist)
+        cdf_min = cdf[jnp.argmax(cdf > 0)]
+        denominator = cdf[-1] - cdf_min
+        denominator = jnp.where(denominator == 0, 1, denominator)
+        # round((cdf - cdf_min) * 255 / denominator), half to even, in integers: compiled
+        # float division may multiply by a reciprocal and miss an exact half
+        quotient, remainder = jnp.divmod((cdf - cdf_min) * 255, denominator)
+        up = (2 * remainder > denominator) | ((2 * remainder == denominator) & (quotient % 2 == 1))
+        table = jnp.clip(quotient + up.astype(quotient.dtype), 0, 255).astype(jnp.float32)
+        lookup = jnp.clip(channel / 255.0 * (bins - 1), 0, bins - 1).astype(jnp.int32)
+        equalized = jnp.where(jnp.count_nonzero(hist) <= 1, channel, table[lookup])
+        return linear_map(equalized, (0.0, 255.0), self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["seed"]
+        return {**config, "value_range": list(self.value_range), "bins": self.bins}

@@ -111,7 +111,7 @@ ELSEWHERE = {
     "JaxLayer",             # test_jax_layer.py
     "Pipeline",             # test_pipeline.py
     # test_image_color.py
-    "AutoContrast", "Solarization", "RandomBrightness", "RandomGrayscale", "RandomInvert",
+    "AutoContrast", "Equalization", "Solarization", "RandomBrightness", "RandomGrayscale", "RandomInvert",
     "RandomPosterization", "RandomColorDegeneration",
     # test_image_hsv.py
     "RandomSharpness", "RandomHue", "RandomSaturation", "RandomColorJitter",

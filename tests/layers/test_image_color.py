@@ -102,6 +102,7 @@ def test_transforms_by_hand():
 
 
 def test_harness_and_errors():
+    run_layer_test(lambda: layers.Equalization(bins=32), (None, 8, 8, 3))
     with pytest.raises(ValueError, match="bright.*factor must be"):
         layers.RandomBrightness(1.5, name="bright")
     with pytest.raises(ValueError, match="post.*factor must be"):
@@ -119,3 +120,35 @@ def test_harness_and_errors():
         layers.RandomGrayscale(name="gray")(gn.Input((8, 8, 4)))
     with pytest.raises(ValueError, match="inv.*expects images"):
         layers.RandomInvert(name="inv")(gn.Input((3,)))
+
+
+def numpy_equalize(images, bins=256):
+    """Histogram equalization per channel over the whole batch, in 0..255 terms."""
+    out = images.copy()
+    for c in range(images.shape[-1]):
+        channel = images[..., c]
+        index = np.clip((channel * (bins - 1) / 255).astype(int), 0, bins - 1)
+        cdf = np.cumsum(np.bincount(index.ravel(), minlength=bins))
+        first = cdf[cdf > 0][0]
+        ratio = ((cdf - first) * 255).astype("float32") / np.float32(max(cdf[-1] - first, 1))
+        table = np.clip(np.round(ratio), 0, 255)               # float32, as Keras rounds
+        out[..., c] = table[index]
+    return out
+
+
+def test_equalization_matches_keras_and_numpy():
+    x = (IMAGES / 2 + 20).astype("float32")
+    got = trained(layers.Equalization(), x, jax.random.key(0))
+    np.testing.assert_allclose(got, numpy_equalize(x), rtol=1e-6, atol=1e-4)
+    assert not np.allclose(got, x)
+    # Keras counts its histogram with a Python loop over the bins: few bins keep it short
+    layer, klayer = (lib.layers.Equalization(value_range=(0, 1), bins=8)
+                     for lib in (__import__("graphnet"), keras()))
+    unit = (UNIT * 0.6).astype("float32")
+    keras_equalized = jax.jit(lambda x: klayer(x, training=True))
+    np.testing.assert_allclose(trained(layer, unit, jax.random.key(0)), keras_equalized(unit),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(layer.call({}, {}, unit)[0], unit)   # Keras: training=False
+    assert layer.batch_dependent            # the histogram spans the batch, as in Keras
+    flat = np.full((2, 8, 8, 3), 0.25, "float32")                 # one filled bin: unchanged
+    np.testing.assert_array_equal(trained(layer, flat, jax.random.key(0)), flat)
