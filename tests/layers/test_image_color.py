@@ -49,7 +49,8 @@ def test_inference_matches_keras(name, kw, x):
     out = check_against_keras(getattr(layers, name)(**kw), getattr(keras().layers, name)(**kw), x)
     if name != "AutoContrast":                      # the only one active at inference
         np.testing.assert_array_equal(out, x)
-    run_layer_test(lambda: getattr(layers, name)(**kw), (None, 8, 8, 3))
+    if kw is next(k for n, k, _ in CASES if n == name):        # the harness once per layer
+        run_layer_test(lambda: getattr(layers, name)(**kw), (None, 8, 8, 3))
 
 
 @pytest.mark.parametrize("name,kw,x", CASES, ids=IDS)

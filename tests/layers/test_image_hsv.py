@@ -42,7 +42,8 @@ def keras_transform(klayer):
 def test_identity_at_inference_and_keras_transform_when_training(name, kw, x):
     out = check_against_keras(getattr(layers, name)(**kw), getattr(keras().layers, name)(**kw), x)
     np.testing.assert_array_equal(out, x)
-    run_layer_test(lambda: getattr(layers, name)(**kw), (None, 8, 8, 3))
+    if kw is next(k for n, k, _ in CASES if n == name):        # the harness once per layer
+        run_layer_test(lambda: getattr(layers, name)(**kw), (None, 8, 8, 3))
     layer, klayer = getattr(layers, name)(**kw), getattr(keras().layers, name)(**kw)
     ours, theirs = training_call(layer), keras_transform(klayer)
     for seed in range(2):
