@@ -663,6 +663,8 @@ EXAMPLES = {
     "RandomPosterization": ({"factor": (2, 5)}, [(4, 4, 3)], False),
     "RandomColorDegeneration": ({"factor": 0.3}, [(4, 4, 3)], False),
     "RandomSharpness": ({"factor": (0.2, 0.7)}, [(4, 4, 3)], False),
+    "RandomGaussianBlur": ({"factor": 0.5, "kernel_size": (3, 5), "sigma": (0.2, 0.8)},
+                           [(4, 4, 3)], False),
     "RandomHue": ({"factor": 0.3, "value_range": (0, 1)}, [(4, 4, 3)], False),
     "RandomSaturation": ({"factor": (0.1, 0.8)}, [(4, 4, 3)], False),
     "RandomColorJitter": ({"brightness_factor": 0.2, "contrast_factor": 0.3,

@@ -42,7 +42,8 @@ from .pipeline import Pipeline
 from .image_color import (AutoContrast, RandomBrightness, RandomColorDegeneration,
                           Equalization, RandomGrayscale, RandomInvert, RandomPosterization,
                           Solarization)
-from .image_hsv import RandomColorJitter, RandomHue, RandomSaturation, RandomSharpness
+from .image_hsv import (RandomColorJitter, RandomGaussianBlur, RandomHue, RandomSaturation,
+                        RandomSharpness)
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

@@ -1,5 +1,5 @@
-"""Keras's sharpness, hue and saturation augmentation layers, and RandomColorJitter which
-chains brightness, contrast, saturation and hue.
+"""Keras's sharpness, hue, saturation and Gaussian blur augmentation layers, and
+RandomColorJitter which chains brightness, contrast, saturation and hue.
 
 As in image_color.py, `get_random_transformation(images, rng)` draws (graphnet's own stream:
 the same distribution as Keras's, other draws) and `transform_images(images, transformation)`
@@ -227,3 +227,69 @@ class RandomColorJitter(ImageAugmentation):
                 "brightness_factor": self.brightness_factor,
                 "contrast_factor": self.contrast_factor,
                 "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor}
+
+
+class RandomGaussianBlur(ImageAugmentation):
+    """Keras RandomGaussianBlur: when training, each image blurred by a Gaussian kernel
+    (zero-padded, the same size out) with a random probability; unchanged otherwise.
+
+    As in Keras, each image is blurred when a uniform draw falls below its probability
+    (uniform in the factor's range), and the kernel's two sigmas are drawn once per batch,
+    uniform in `sigma`'s range plus 1e-6: the same distribution as Keras's, other draws.
+
+    Args:
+        factor: a number f in [0, 1] gives (0, f); a pair gives the probability's range.
+        kernel_size: an odd number, or a pair of odd numbers (width, height).
+        sigma: a number s in [0, 1] gives (0, s); a pair gives its range.
+        value_range: the (low, high) of the pixel values; the output is clipped to it.
+        data_format: "channels_last" (or None).
+        seed: an int, or None.
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 3))
+        >>> layers.RandomGaussianBlur(0.5)(x).shape
+        (None, 4, 4, 3)
+    """
+
+    def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255),
+                 data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1), self.who)
+        self.sigma = factor_range(sigma, (0, 1), self.who, "sigma")
+        sizes = tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else (kernel_size,) * 2
+        if len(sizes) != 2 or any(not isinstance(k, int) or k % 2 == 0 or k < 1 for k in sizes):
+            raise ValueError(f"{self.who}: kernel_size must be an odd number or a pair of odd "
+                             f"numbers, received {kernel_size!r}")
+        self.kernel_size = sizes
+        self.value_range = tuple(float(v) for v in value_range)   # Keras keeps its order
+
+    def get_random_transformation(self, images, rng):
+        k1, k2, k3 = jax.random.split(rng, 3)
+        n = images.shape[0]
+        probability = jax.random.uniform(k1, (n,), minval=self.factor[0], maxval=self.factor[1])
+        sigma = jax.random.uniform(k3, (2,), minval=self.sigma[0], maxval=self.sigma[1]) + 1e-6
+        return {"should_apply_blur": jax.random.uniform(k2, (n,)) < probability,
+                "blur_factor": sigma}
+
+    def transform_images(self, images, transformation):
+        sigma = transformation["blur_factor"]
+
+        def gaussian(size, s):
+            x = jnp.arange(size, dtype=images.dtype) - (size - 1) / 2
+            weights = jnp.exp(-0.5 * (x / s) ** 2)
+            return weights / weights.sum()
+        kernel = jnp.outer(gaussian(self.kernel_size[1], sigma[1]),       # rows: height
+                           gaussian(self.kernel_size[0], sigma[0]))       # cols: width
+        channels = images.shape[-1]
+        kernel = jnp.tile(kernel[:, :, None, None], (1, 1, 1, channels))
+        blurred = jax.lax.conv_general_dilated(
+            images, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+            feature_group_count=channels)
+        out = jnp.where(transformation["should_apply_blur"][:, None, None, None], blurred, images)
+        return jnp.clip(out, *self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor),
+                "kernel_size": list(self.kernel_size), "sigma": list(self.sigma),
+                "value_range": list(self.value_range)}

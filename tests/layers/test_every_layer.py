@@ -114,7 +114,7 @@ ELSEWHERE = {
     "AutoContrast", "Equalization", "Solarization", "RandomBrightness", "RandomGrayscale", "RandomInvert",
     "RandomPosterization", "RandomColorDegeneration",
     # test_image_hsv.py
-    "RandomSharpness", "RandomHue", "RandomSaturation", "RandomColorJitter",
+    "RandomSharpness", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur",
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the

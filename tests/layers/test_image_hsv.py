@@ -1,6 +1,6 @@
-"""RandomSharpness, RandomHue, RandomSaturation and RandomColorJitter against Keras 3:
-identity at inference; when training, graphnet's drawn transformation fed to Keras's
-`transform_images` gives graphnet's output."""
+"""RandomSharpness, RandomHue, RandomSaturation, RandomColorJitter and RandomGaussianBlur
+against Keras 3: identity at inference; when training, graphnet's drawn transformation fed
+to Keras's `transform_images` gives graphnet's output."""
 import jax
 import numpy as np
 import pytest
@@ -18,6 +18,8 @@ CASES = [
     ("RandomHue", {"factor": 0.8}, IMAGES),
     ("RandomHue", {"factor": (0.2, 0.6), "value_range": (0, 1)}, UNIT),
     ("RandomSaturation", {"factor": (0.2, 0.9)}, UNIT),
+    ("RandomGaussianBlur", {"factor": (0.8, 1.0), "kernel_size": (3, 5), "sigma": (0.3, 0.9)},
+     IMAGES),
 ]
 IDS = [f"{n}-{i}" for i, (n, _, _) in enumerate(CASES)]
 
@@ -90,6 +92,8 @@ def test_color_jitter_matches_keras_where_its_draws_are_fixed():
 
 
 def test_errors():
+    with pytest.raises(ValueError, match="blur.*kernel_size must be an odd"):
+        layers.RandomGaussianBlur(kernel_size=4, name="blur")
     with pytest.raises(ValueError, match="sharp.*factor must be"):
         layers.RandomSharpness(1.5, name="sharp")
     with pytest.raises(ValueError, match="hue.*expects 3 channels"):
