@@ -653,6 +653,22 @@ EXAMPLES = {
     "RandomZoom": ({"height_factor": 0.1}, [(4, 4, 1)], False),
     "RandomTranslation": ({"height_factor": 0.1, "width_factor": 0.2}, [(4, 4, 1)], False),
     "RandomContrast": ({"factor": 0.2}, [(4, 4, 1)], False),
+    "AutoContrast": ({"value_range": (0, 1)}, [(4, 4, 3)], False),
+    "Equalization": ({"value_range": (0, 1), "bins": 16}, [(4, 4, 3)], False),
+    "Solarization": ({"addition_factor": 0.1, "threshold_factor": (0.2, 0.6)}, [(4, 4, 3)],
+                     False),
+    "RandomBrightness": ({"factor": (-0.2, 0.1)}, [(4, 4, 3)], False),
+    "RandomGrayscale": ({"factor": 0.3}, [(4, 4, 3)], False),
+    "RandomInvert": ({"factor": 0.4, "value_range": (0, 1)}, [(4, 4, 3)], False),
+    "RandomPosterization": ({"factor": (2, 5)}, [(4, 4, 3)], False),
+    "RandomColorDegeneration": ({"factor": 0.3}, [(4, 4, 3)], False),
+    "RandomSharpness": ({"factor": (0.2, 0.7)}, [(4, 4, 3)], False),
+    "RandomGaussianBlur": ({"factor": 0.5, "kernel_size": (3, 5), "sigma": (0.2, 0.8)},
+                           [(4, 4, 3)], False),
+    "RandomHue": ({"factor": 0.3, "value_range": (0, 1)}, [(4, 4, 3)], False),
+    "RandomSaturation": ({"factor": (0.1, 0.8)}, [(4, 4, 3)], False),
+    "RandomColorJitter": ({"brightness_factor": 0.2, "contrast_factor": 0.3,
+                           "saturation_factor": 0.5, "hue_factor": 0.1}, [(4, 4, 3)], False),
 }
 NOT_STANDALONE = {"Layer": "the abstract base class", "InputLayer": "made by graphnet.Input"}
 LAYER_CLASSES = sorted(name for name, obj in vars(layers).items()      # Keras's aliases

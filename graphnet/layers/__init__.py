@@ -39,6 +39,11 @@ from .jax_layer import FlaxLayer, JaxLayer
 from .group_query_attention import GroupQueryAttention
 from .image_resizing import CenterCrop, RandomCrop, Resizing
 from .pipeline import Pipeline
+from .image_color import (AutoContrast, RandomBrightness, RandomColorDegeneration,
+                          Equalization, RandomGrayscale, RandomInvert, RandomPosterization,
+                          Solarization)
+from .image_hsv import (RandomColorJitter, RandomGaussianBlur, RandomHue, RandomSaturation,
+                        RandomSharpness)
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

@@ -117,6 +117,11 @@ ELSEWHERE = {
     "ConvLSTM2D",           # test_conv_lstm.py
     "JaxLayer",             # test_jax_layer.py
     "Pipeline",             # test_pipeline.py
+    # test_image_color.py
+    "AutoContrast", "Equalization", "Solarization", "RandomBrightness", "RandomGrayscale", "RandomInvert",
+    "RandomPosterization", "RandomColorDegeneration",
+    # test_image_hsv.py
+    "RandomSharpness", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur",
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the

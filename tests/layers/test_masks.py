@@ -37,6 +37,8 @@ ARGS = {
     "ConvLSTM2D": (2, 2), "ConvLSTM3D": (2, 2), "EinsumDense": ("abc,cd->abd", (4, 2)),
     "ReversibleEmbedding": (10, 3), "GroupQueryAttention": (2, 2, 1),
     "Resizing": (2, 2), "CenterCrop": (2, 2), "RandomCrop": (2, 2),
+    "RandomBrightness": (0.5,), "RandomPosterization": (4,), "RandomColorDegeneration": (0.5,),
+    "RandomSharpness": (0.5,), "RandomHue": (0.5,), "RandomSaturation": (0.5,),
 }
 WRAPPED = {"Bidirectional": "LSTM", "TimeDistributed": "Dense", "RNN": "LSTMCell",
            "SpectralNormalization": "Dense", "Wrapper": "Dense"}
