@@ -97,8 +97,10 @@ def registered_name(obj) -> str | None:
     return None
 
 
-def get_registered(key: str):
-    """The registered object named `key` (`package>name` or a bare name)."""
+def get_registered(key: str, exact: bool = False):
+    """The registered object named `key` (`package>name` or a bare name). With `exact`, a
+    bare name is not matched against the names of registered packages (Keras files name a
+    registered class by its whole `package>name`)."""
     scoped = _custom_objects.get()
     if scoped:
         for name in (key, str(key).split(">", 1)[-1]):
@@ -107,7 +109,7 @@ def get_registered(key: str):
     if key in _registered:
         return _registered[key]
     matches = [v for k, v in _registered.items() if k.split(">", 1)[-1] == key]
-    if len(matches) == 1:
+    if len(matches) == 1 and not exact:
         return matches[0]
     raise ValueError(f"{key!r} is not registered: decorate it with "
                      f"@graphnet.register_serializable() before loading")

@@ -157,8 +157,8 @@ def test_apply_with_params_or_state_of_another_model():
 
 def test_model_call_rejects_unknown_keywords():
     model = two_input_model()
-    with pytest.raises(TypeError, match=r"Model 'two' got unexpected keyword argument\(s\) \['mask'\]"):
-        model([np.ones((1, 3)), np.ones((1, 2))], mask=None)
+    with pytest.raises(TypeError, match=r"Model 'two' got unexpected keyword argument\(s\) \['masks'\]"):
+        model([np.ones((1, 3)), np.ones((1, 2))], masks=None)     # Keras's `mask=` is taken
 
 
 # ---- names and arguments ---------------------------------------------------------------------

@@ -75,9 +75,9 @@ def _layer_class(name, registered_name, layer_name, custom_objects):
     # As Keras: a registered class by its exact `package>Name`; a bare class name that only
     # matches some registered class of another package is not that class.
     for key in (registered_name, name):
-        if key and (">" in key or key in registry.registered_objects()):
+        if key:
             try:
-                return registry.get_registered(key)
+                return registry.get_registered(key, exact=True)
             except ValueError:
                 pass
     raise ValueError(f"layer '{layer_name}' is of class {name!r}, which graphnet does not "

@@ -153,3 +153,11 @@ def test_equalization_matches_keras_and_numpy():
     assert layer.batch_dependent            # the histogram spans the batch, as in Keras
     flat = np.full((2, 8, 8, 3), 0.25, "float32")                 # one filled bin: unchanged
     np.testing.assert_array_equal(trained(layer, flat, jax.random.key(0)), flat)
+
+
+def test_integer_images_are_refused_where_they_would_change():
+    images = np.zeros((1, 4, 4, 3), "uint8")
+    layer = layers.RandomBrightness(0.2)
+    np.testing.assert_array_equal(layer(images), images)      # inference: unchanged, as Keras
+    with pytest.raises(TypeError, match="RandomBrightness .* float images, received uint8"):
+        layer(images, training=True)
