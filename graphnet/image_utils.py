@@ -13,6 +13,7 @@ import numpy as np
 
 from . import naming
 from .ops import image as image_ops
+from .directory_files import split_files
 from .text_data import LABEL_MODES, BatchDataset
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -348,16 +349,6 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if seed is None:
         seed = naming.next_seed() % 1_000_000
     paths, found, names = _index(directory, labels, class_names, follow_links, Image, who)
-    if label_mode == "binary" and len(names) != 2:
-        raise ValueError(f"{who}: label_mode='binary' needs exactly 2 classes, found {names}")
-    if verbose:
-        print(f"Found {len(paths)} files." if labels is None else
-              f"Found {len(paths)} files belonging to {len(names)} classes.")
-    if shuffle:
-        np.random.RandomState(seed).shuffle(paths)
-        if found is not None:
-            np.random.RandomState(seed).shuffle(found)
-
     def decode(path):
         with Image.open(path) as img:
             x = np.asarray(_convert(img, color_mode, who), "float32")
@@ -368,19 +359,11 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
             x, image_size, interpolation=interpolation, crop_to_aspect_ratio=crop_to_aspect_ratio,
             pad_to_aspect_ratio=pad_to_aspect_ratio, data_format=data_format))
 
-    def part(which, shuffled):
-        count = int(validation_split * len(paths)) if validation_split else 0
-        chosen = slice(None) if not validation_split else (
-            slice(None, -count) if which == "training" else slice(-count, None))
-        if verbose and validation_split:
-            print(f"Using {len(paths[chosen])} files for {which}.")
-        if not paths[chosen]:
-            raise ValueError(f"{who}: no {'' if which is None else which + ' '}images in "
-                             f"{directory!r} (allowed formats: {ALLOWLIST_FORMATS})")
-        return ImageBatchDataset(paths[chosen], None if found is None else found[chosen],
-                                 label_mode, len(names or ()), batch_size, shuffled, seed,
-                                 names, decode)
-
-    if subset == "both":
-        return part("training", shuffle), part("validation", False)
-    return part(subset, shuffle)
+    return split_files(
+        paths, found, names, labels=labels, label_mode=label_mode, shuffle=shuffle, seed=seed,
+        validation_split=validation_split, subset=subset, verbose=verbose, who=who,
+        empty=lambda which: (f"{who}: no {'' if which is None else which + ' '}images in "
+                             f"{directory!r} (allowed formats: {ALLOWLIST_FORMATS})"),
+        make=lambda chosen, chosen_labels, shuffled: ImageBatchDataset(
+            chosen, chosen_labels, label_mode, len(names or ()), batch_size, shuffled, seed,
+            names, decode))

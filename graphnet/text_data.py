@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from . import naming
+from .directory_files import split_files
 
 LABEL_MODES = ("int", "categorical", "binary", None)
 
@@ -211,30 +212,11 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if seed is None:
         seed = naming.next_seed() % 1_000_000
     paths, found, names = _index(directory, labels, class_names, follow_links)
-    if label_mode == "binary" and len(names) != 2:
-        raise ValueError(f"{who}: label_mode='binary' needs exactly 2 classes, found {names}")
-    if verbose:
-        print(f"Found {len(paths)} files." if labels is None else
-              f"Found {len(paths)} files belonging to {len(names)} classes.")
-    if shuffle:
-        np.random.RandomState(seed).shuffle(paths)
-        if found is not None:
-            np.random.RandomState(seed).shuffle(found)
-
-    def part(which, shuffled):
-        # Keras's slices, even where they are empty (a split that rounds to 0 files)
-        count = int(validation_split * len(paths)) if validation_split else 0
-        chosen = slice(None) if not validation_split else (
-            slice(None, -count) if which == "training" else slice(-count, None))
-        if verbose and validation_split:
-            print(f"Using {len(paths[chosen])} files for {which}.")
-        if not paths[chosen]:
-            raise ValueError(f"{who}: no {'' if which is None else which + ' '}text files in "
-                             f"{directory!r} (Allowed format: .txt)")
-        return BatchDataset(paths[chosen], None if found is None else found[chosen],
-                            label_mode, len(names or ()), batch_size, max_length, shuffled,
-                            seed, names)
-
-    if subset == "both":
-        return part("training", shuffle), part("validation", False)
-    return part(subset, shuffle)
+    return split_files(
+        paths, found, names, labels=labels, label_mode=label_mode, shuffle=shuffle, seed=seed,
+        validation_split=validation_split, subset=subset, verbose=verbose, who=who,
+        empty=lambda which: (f"{who}: no {'' if which is None else which + ' '}text files in "
+                             f"{directory!r} (Allowed format: .txt)"),
+        make=lambda chosen, chosen_labels, shuffled: BatchDataset(
+            chosen, chosen_labels, label_mode, len(names or ()), batch_size, max_length,
+            shuffled, seed, names))
