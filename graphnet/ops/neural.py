@@ -1,203 +1,71 @@
-"""Keras's neural-network ops (`keras.ops.nn`): activations, one-hot, cross-entropies,
-moments, convolutions and pooling (channels last), attention."""
+"""Keras's neural-network ops (`keras.ops.nn`) beyond activations and convolution: one-hot,
+cross-entropies, moments, normalizations, PSNR, `polar` and attention.
+
+The activations live in `activations.py`, convolution and pooling in `convolution.py`; all
+are `graphnet.ops.X`."""
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .. import _conv
 from ..layers.operation import OPS
 from .recording import op as _op
 from .recording import public_names
 
 
 @_op
-def relu(x):
-    """Keras `ops.relu`: `max(x, 0)`."""
-    return jax.nn.relu(x)
-
-
-@_op
-def relu6(x):
-    """Keras `ops.relu6`: `min(max(x, 0), 6)`."""
-    return jax.nn.relu6(x)
-
-
-@_op
-def sigmoid(x):
-    """Keras `ops.sigmoid`: `1 / (1 + exp(-x))`."""
-    return jax.nn.sigmoid(x)
-
-
-@_op
-def log_sigmoid(x):
-    """Keras `ops.log_sigmoid`: `log(sigmoid(x))`, computed without overflow."""
-    return jax.nn.log_sigmoid(x)
-
-
-@_op
-def hard_sigmoid(x):
-    """Keras `ops.hard_sigmoid`: `relu6(x + 3) / 6`, a piecewise-linear sigmoid."""
-    return jax.nn.hard_sigmoid(x)
-
-
-@_op
-def hard_silu(x):
-    """Keras `ops.hard_silu` (alias `hard_swish`): `x * hard_sigmoid(x)`."""
-    return jax.nn.hard_silu(x)
-
-
-hard_swish = hard_silu
-
-
-@_op
-def softplus(x):
-    """Keras `ops.softplus`: `log(1 + exp(x))`."""
-    return jax.nn.softplus(x)
-
-
-@_op
-def softsign(x):
-    """Keras `ops.softsign`: `x / (1 + |x|)`."""
-    return jax.nn.soft_sign(x)
-
-
-@_op
-def silu(x):
-    """Keras `ops.silu` (alias `swish`): `x * sigmoid(x)`."""
-    return jax.nn.silu(x)
-
-
-swish = silu
-
-
-@_op
-def gelu(x, approximate=True):
-    """Keras `ops.gelu`: the Gaussian error linear unit, its tanh approximation by default (as
-    Keras)."""
-    return jax.nn.gelu(x, approximate=approximate)
-
-
-@_op
-def elu(x, alpha=1.0):
-    """Keras `ops.elu`: `x` where positive, else `alpha * (exp(x) - 1)`."""
-    return jax.nn.elu(x, alpha)
-
-
-@_op
-def selu(x):
-    """Keras `ops.selu`: the scaled ELU of self-normalizing networks."""
-    return jax.nn.selu(x)
-
-
-@_op
-def leaky_relu(x, negative_slope=0.2):
-    """Keras `ops.leaky_relu`: `x` where positive, else `negative_slope * x` (0.2 by default, as
-    Keras)."""
-    return jax.nn.leaky_relu(x, negative_slope)
-
-
-@_op
-def celu(x, alpha=1.0):
-    """Keras `ops.celu`: `x` where positive, else `alpha * (exp(x / alpha) - 1)`."""
-    return jax.nn.celu(x, alpha)
-
-
-@_op
-def glu(x, axis=-1):
-    """Keras `ops.glu`: the first half of `axis` times the sigmoid of the second half."""
-    return jax.nn.glu(x, axis=axis)
-
-
-@_op
-def hard_tanh(x):
-    """Keras `ops.hard_tanh`: `clip(x, -1, 1)`."""
-    return jax.nn.hard_tanh(x)
-
-
-@_op
-def hard_shrink(x, threshold=0.5):
-    """Keras `ops.hard_shrink`: `x` where `|x| > threshold`, else 0."""
-    return jnp.where(jnp.abs(x) > threshold, x, 0.0)
-
-
-@_op
-def soft_shrink(x, threshold=0.5):
-    """Keras `ops.soft_shrink`: `x` moved `threshold` towards 0, 0 within the threshold."""
-    return jnp.where(x > threshold, x - threshold, jnp.where(x < -threshold, x + threshold,
-                                                             0.0))
-
-
-@_op
-def tanh_shrink(x):
-    """Keras `ops.tanh_shrink`: `x - tanh(x)`."""
-    return x - jnp.tanh(x)
-
-
-@_op
-def threshold(x, threshold, default_value):
-    """Keras `ops.threshold`: `x` where `x > threshold`, else `default_value`."""
-    return jnp.where(x > threshold, x, default_value)
-
-
-@_op
-def sparse_plus(x):
-    """Keras `ops.sparse_plus`: 0 below -1, `(x + 1)**2 / 4` on [-1, 1], `x` above 1."""
-    return jax.nn.sparse_plus(x)
-
-
-@_op
-def sparse_sigmoid(x):
-    """Keras `ops.sparse_sigmoid`: 0 below -1, `(x + 1) / 2` on [-1, 1], 1 above."""
-    return jax.nn.sparse_sigmoid(x)
-
-
-@_op
-def squareplus(x, b=4):
-    """Keras `ops.squareplus`: `(x + sqrt(x**2 + b)) / 2`, a smooth ReLU."""
-    return jax.nn.squareplus(x, b)
-
-
-@_op
-def sparsemax(x, axis=-1):
-    """Keras `ops.sparsemax`: the Euclidean projection of `x` on the simplex along `axis`
-    (a softmax whose small entries are exactly 0)."""
-    x = jnp.asarray(x)
-    z = -jnp.sort(-x, axis=axis)                       # descending
-    cumulative = jnp.cumsum(z, axis=axis)
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    k = jnp.arange(1, x.shape[axis] + 1, dtype=x.dtype).reshape(shape)
-    support = z - (cumulative - 1) / k > 0
-    size = jnp.sum(support, axis=axis, keepdims=True, dtype=x.dtype)
-    tau = (jnp.sum(jnp.where(support, cumulative, 0.0), axis=axis, keepdims=True) - 1) / size
-    return jnp.maximum(x - tau, 0.0)
-
-
-@_op
-def softmax(x, axis=-1):
-    """Keras `ops.softmax`: `exp(x) / sum(exp(x))` over `axis`."""
-    return jax.nn.softmax(x, axis=axis)
-
-
-@_op
-def log_softmax(x, axis=-1):
-    """Keras `ops.log_softmax`: `log(softmax(x))` over `axis`, computed without overflow."""
-    return jax.nn.log_softmax(x, axis=axis)
-
-
-@_op
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """Keras `ops.one_hot`: integer labels `x` as one-hot vectors of `num_classes` (float32 by
-    default)."""
+    default).
+
+    A label outside `[0, num_classes)` (a negative one included) gives a vector of zeros.
+
+    Args:
+        x: integer labels, any shape.
+        num_classes: the length of each one-hot vector.
+        axis: where the new axis goes in the result (-1: last).
+        dtype: the result's dtype; None for float32.
+        sparse: accepted for Keras's signature; the result is always a dense array.
+
+    Returns:
+        `x`'s shape with an axis of `num_classes` inserted at `axis`.
+
+    Examples:
+        >>> print(np.asarray(ops.one_hot(np.array([0, 2, 5]), 3)))
+        [[1. 0. 0.]
+         [0. 0. 1.]
+         [0. 0. 0.]]
+        >>> ops.one_hot(np.array([0, 2]), 3, axis=0, dtype="int32").shape
+        (3, 2)
+        >>> ops.one_hot(graphnet.Input(shape=(5,), dtype="int32"), 4).shape
+        (None, 5, 4)
+    """
     return jax.nn.one_hot(x, num_classes, axis=axis, dtype=dtype or jnp.float32)
 
 
 @_op
 def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
     """Keras `ops.multi_hot`: each row of integer labels as one vector of `num_classes` with a 1 at
-    every label."""
+    every label.
+
+    Args:
+        inputs: integer labels, `(batch, labels)` (or `(labels,)` for one sample); a label
+            that repeats counts once.
+        num_classes: the length of each vector.
+        axis: where the class axis goes in the one-hot encoding before the labels are
+            merged (-1: last).
+        dtype: the result's dtype; None for float32.
+        sparse: accepted for Keras's signature; the result is always a dense array.
+
+    Returns:
+        `(batch, num_classes)` for `(batch, labels)` labels, `(num_classes,)` for `(labels,)`.
+
+    Examples:
+        >>> print(np.asarray(ops.multi_hot(np.array([[0, 2], [1, 1]]), 3)))
+        [[1. 0. 1.]
+         [0. 1. 0.]]
+    """
     hot = jax.nn.one_hot(inputs, num_classes, axis=axis, dtype=dtype or jnp.float32)
     return jnp.max(hot, axis=-2 if axis == -1 else axis + 1)
 
@@ -207,7 +75,25 @@ _EPSILON = 1e-7
 
 @_op
 def binary_crossentropy(target, output, from_logits=False):
-    """Element-wise, as Keras's op (the loss averages over the last axis)."""
+    """Element-wise, as Keras's op (the loss averages over the last axis).
+
+    `-(target * log(output) + (1 - target) * log(1 - output))`, with `output` clipped to
+    `[1e-7, 1 - 1e-7]` as Keras clips it, so a certain wrong prediction costs about 16, not
+    infinity.
+
+    Args:
+        target: the labels, 0 or 1 (or soft labels in between), `output`'s shape.
+        output: probabilities, or logits when `from_logits` is True.
+        from_logits: whether `output` holds logits (computed stably, without the clip).
+
+    Examples:
+        >>> target = np.array([1.0, 0.0])
+        >>> print(np.asarray(ops.binary_crossentropy(target, np.array([0.9, 0.2]))).round(3))
+        [0.105 0.223]
+        >>> print(np.asarray(ops.binary_crossentropy(target, np.array([0.0, 0.0]),
+        ...                                          from_logits=True)).round(3))
+        [0.693 0.693]
+    """
     target, output = jnp.asarray(target, jnp.result_type(output)), jnp.asarray(output)
     if from_logits:
         return jnp.maximum(output, 0) - output * target + jnp.log1p(jnp.exp(-jnp.abs(output)))
@@ -218,7 +104,29 @@ def binary_crossentropy(target, output, from_logits=False):
 @_op
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Keras `ops.categorical_crossentropy`: per sample, the cross-entropy of one-hot `target` and
-    probabilities (or logits) `output`."""
+    probabilities (or logits) `output`.
+
+    Probabilities are rescaled to sum to 1 along `axis`, then clipped to `[1e-7, 1 - 1e-7]`,
+    as Keras does.
+
+    Args:
+        target: one-hot (or soft) labels, `output`'s shape.
+        output: probabilities, or logits when `from_logits` is True.
+        from_logits: whether `output` holds logits (a log-softmax is taken).
+        axis: the class axis.
+
+    Returns:
+        `output`'s shape without `axis`: one value per sample.
+
+    Examples:
+        >>> target = np.array([[0.0, 1.0, 0.0]])
+        >>> print(np.asarray(ops.categorical_crossentropy(target, np.array([[0.2, 0.5, 0.3]])))
+        ...       .round(3))
+        [0.693]
+        >>> print(np.asarray(ops.categorical_crossentropy(target, np.zeros((1, 3)),
+        ...                                               from_logits=True)).round(3))
+        [1.099]
+    """
     target, output = jnp.asarray(target, jnp.result_type(output)), jnp.asarray(output)
     if from_logits:
         return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
@@ -230,7 +138,24 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 @_op
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Keras `ops.sparse_categorical_crossentropy`: per sample, the cross-entropy of integer
-    `target` and probabilities (or logits) `output`."""
+    `target` and probabilities (or logits) `output`.
+
+    Args:
+        target: integer class indices, `output`'s shape without `axis` (or with `axis` of
+            size 1).
+        output: probabilities, or logits when `from_logits` is True.
+        from_logits: whether `output` holds logits.
+        axis: the class axis of `output`.
+
+    Returns:
+        `output`'s shape without `axis`: one value per sample.
+
+    Examples:
+        >>> output = np.array([[0.2, 0.5, 0.3], [0.2, 0.5, 0.3]])
+        >>> print(np.asarray(ops.sparse_categorical_crossentropy(np.array([1, 0]), output))
+        ...       .round(3))
+        [0.693 1.609]
+    """
     target = jnp.asarray(target)
     if target.ndim == jnp.ndim(output):
         target = jnp.squeeze(target, axis)
@@ -241,7 +166,27 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 @_op
 def moments(x, axes, keepdims=False, synchronized=False):
-    """`(mean, variance)` over `axes`."""
+    """`(mean, variance)` over `axes`.
+
+    The variance is the biased one (divided by the count), as Keras's.
+
+    Args:
+        x: the input array.
+        axes: the axes reduced: a list or tuple of ints.
+        keepdims: whether the reduced axes stay, with size 1.
+        synchronized: accepted for Keras's signature and ignored.
+
+    Returns:
+        A pair `(mean, variance)`, each `x`'s shape without `axes` (with them as 1 if
+        `keepdims`).
+
+    Examples:
+        >>> mean, variance = ops.moments(np.array([[1.0, 2.0], [3.0, 6.0]]), axes=[0])
+        >>> print(np.asarray(mean), np.asarray(variance))
+        [2. 4.] [1. 4.]
+        >>> ops.moments(np.ones((2, 3)), axes=[1], keepdims=True)[0].shape
+        (2, 1)
+    """
     mean = jnp.mean(x, axis=axes, keepdims=True)
     variance = jnp.mean(jnp.square(x - lax.stop_gradient(mean)), axis=axes, keepdims=True)
     if not keepdims:
@@ -252,7 +197,32 @@ def moments(x, axes, keepdims=False, synchronized=False):
 @_op
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """Keras `ops.batch_normalization`: `(x - mean) / sqrt(variance + epsilon) * scale + offset`,
-    the statistics laid along `axis`."""
+    the statistics laid along `axis`.
+
+    Args:
+        x: the input array.
+        mean: 1-D, of length `x.shape[axis]`.
+        variance: 1-D, of length `x.shape[axis]`.
+        axis: the axis of `x` the statistics run along (the features, -1 for channels
+            last).
+        offset: 1-D, of length `x.shape[axis]`, added last; None adds nothing.
+        scale: 1-D, of length `x.shape[axis]`; None multiplies by 1.
+        epsilon: added to `variance`, so a constant feature does not divide by 0.
+
+    Examples:
+        >>> x = np.array([[0.0, 2.0], [2.0, 10.0]])
+        >>> y = ops.batch_normalization(x, np.array([1.0, 6.0]), np.array([1.0, 16.0]),
+        ...                             axis=-1, epsilon=0.0)
+        >>> print(np.asarray(y))
+        [[-1. -1.]
+         [ 1.  1.]]
+        >>> y = ops.batch_normalization(x, np.array([1.0, 6.0]), np.array([1.0, 16.0]),
+        ...                             axis=-1, offset=np.array([0.0, 5.0]),
+        ...                             scale=np.array([2.0, 1.0]), epsilon=0.0)
+        >>> print(np.asarray(y))
+        [[-2.  4.]
+         [ 2.  6.]]
+    """
     shape = [1] * jnp.ndim(x)
     shape[axis] = jnp.shape(x)[axis]
 
@@ -268,7 +238,23 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
 
 @_op
 def normalize(x, axis=-1, order=2, epsilon=None):
-    """Keras `ops.normalize`: `x` divided by its `order`-norm over `axis`."""
+    """Keras `ops.normalize`: `x` divided by its `order`-norm over `axis`.
+
+    Args:
+        x: the input array.
+        axis: the axis along which each vector is normalized.
+        order: which norm (2: Euclidean, 1: sum of absolute values).
+        epsilon: the smallest norm divided by, so a zero vector stays zero; None for
+            1e-12.
+
+    Examples:
+        >>> print(np.asarray(ops.normalize(np.array([3.0, 4.0]))))
+        [0.6 0.8]
+        >>> print(np.asarray(ops.normalize(np.array([3.0, 4.0]), order=1)).round(3))
+        [0.429 0.571]
+        >>> print(np.asarray(ops.normalize(np.zeros(2))))
+        [0. 0.]
+    """
     norm_ = jnp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     return x / jnp.maximum(norm_, epsilon if epsilon is not None else 1e-12)
 
@@ -282,7 +268,26 @@ def _at_least_float32(x):
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
     """Keras `ops.layer_normalization`: `(x - mean) / sqrt(var + epsilon) * gamma + beta`
     over `axis`, computed in at least float32 and returned in `x`'s dtype (epsilon: Keras's
-    1e-7 by default)."""
+    1e-7 by default).
+
+    Args:
+        x: the input array.
+        gamma: the scale, of the normalized axes' shape (or broadcastable to `x`); None
+            multiplies by 1.
+        beta: the shift, shaped as `gamma`; None adds nothing.
+        axis: the axis, or list of axes, each sample is normalized over.
+        epsilon: added to the variance; None for 1e-7.
+        rms_scaling: True divides by `sqrt(var + epsilon)` without subtracting the mean
+            and ignores `beta` (Keras's deprecated formula: the variance, not the mean
+            square; `rms_normalization` is the root-mean-square one).
+
+    Examples:
+        >>> x = np.array([[1.0, 3.0], [2.0, 6.0]])
+        >>> y = ops.layer_normalization(x, gamma=np.array([1.0, 2.0]), beta=np.array([0.5, 0.0]))
+        >>> print(np.asarray(y).round(3))
+        [[-0.5  2. ]
+         [-0.5  2. ]]
+    """
     dtype = jnp.asarray(x).dtype
     x = _at_least_float32(x)
     epsilon = _EPSILON if epsilon is None else epsilon
@@ -311,7 +316,20 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
 @_op
 def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     """Keras `ops.rms_normalization`: `x / sqrt(mean(x**2) + epsilon) * scale` over `axis`,
-    computed in at least float32 and returned in `x`'s dtype."""
+    computed in at least float32 and returned in `x`'s dtype.
+
+    Args:
+        x: the input array.
+        scale: multiplies the result (broadcast against it); None multiplies by 1.
+        axis: the axis, or list of axes, the mean square is taken over.
+        epsilon: added to the mean square; None for 1e-7.
+
+    Examples:
+        >>> print(np.asarray(ops.rms_normalization(np.array([2.0, -2.0]))).round(3))
+        [ 1. -1.]
+        >>> print(np.asarray(ops.rms_normalization(np.array([3.0, 4.0]))).round(3))
+        [0.849 1.131]
+    """
     dtype = jnp.asarray(x).dtype
     x = _at_least_float32(x)
     epsilon = _EPSILON if epsilon is None else epsilon
@@ -327,7 +345,27 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
 @_op
 def psnr(x1, x2, max_val):
     """Keras `ops.psnr`: the peak signal-to-noise ratio `20 log10(max_val) - 10 log10(mse)`
-    of two images of one shape, over all their entries."""
+    of two images of one shape, over all their entries.
+
+    Args:
+        x1: the first image (or batch of images).
+        x2: the second, of `x1`'s shape.
+        max_val: the largest value a pixel can take (1.0 for images in [0, 1], 255 for
+            bytes).
+
+    Returns:
+        A scalar in decibels: infinity for identical images.
+
+    Raises:
+        ValueError: `x1` and `x2` have different shapes.
+
+    Examples:
+        Every pixel off by 0.1: the mean squared error is 0.01, so `-10 log10(0.01)`:
+
+        >>> x1 = np.zeros((2, 2), "float32")
+        >>> print(np.round(float(ops.psnr(x1, x1 + np.float32(0.1), 1.0)), 3))
+        20.0
+    """
     if jnp.shape(x1) != jnp.shape(x2):
         raise ValueError(f"ops.psnr: x1 and x2 must have one shape, received {jnp.shape(x1)} "
                          f"and {jnp.shape(x2)}")
@@ -338,69 +376,56 @@ def psnr(x1, x2, max_val):
 
 @_op
 def polar(abs_, angle):
-    """Keras `ops.polar`: the complex numbers `abs_ * (cos(angle) + i sin(angle))`."""
+    """Keras `ops.polar`: the complex numbers `abs_ * (cos(angle) + i sin(angle))`.
+
+    Args:
+        abs_: the magnitudes.
+        angle: the angles in radians, `abs_`'s shape.
+
+    Returns:
+        A complex array (complex64 for float32 inputs).
+
+    Examples:
+        >>> z = ops.polar(np.array([1.0, 2.0], "float32"), np.array([0.0, np.pi / 3], "float32"))
+        >>> print(np.asarray(z).round(3))
+        [1.+0.j    1.+1.732j]
+        >>> z.dtype
+        dtype('complex64')
+    """
     return lax.complex(abs_ * jnp.cos(angle), abs_ * jnp.sin(angle))
-
-
-def _channels_last(data_format, who):
-    if data_format not in (None, "channels_last"):
-        raise ValueError(f"ops.{who}: only data_format='channels_last' is supported, received "
-                         f"{data_format!r}")
-
-
-@_op
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """Channels-last N-D convolution, kernel `(*spatial, in, out)` (Keras layout)."""
-    _channels_last(data_format, "conv")
-    groups = jnp.shape(inputs)[-1] // jnp.shape(kernel)[-2]
-    return _conv.conv(inputs, kernel, strides, padding, dilation_rate, groups=groups)
-
-
-@_op
-def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1):
-    """Kernel `(*spatial, in, multiplier)`, as Keras's DepthwiseConv."""
-    _channels_last(data_format, "depthwise_conv")
-    k = jnp.reshape(kernel, (*kernel.shape[:-2], 1, kernel.shape[-2] * kernel.shape[-1]))
-    return _conv.conv(inputs, k, strides, padding, dilation_rate, groups=kernel.shape[-2])
-
-
-@_op
-def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
-                   data_format=None, dilation_rate=1):
-    """Keras `ops.separable_conv`: a depthwise convolution, then a 1x1 pointwise one (channels
-    last)."""
-    y = OPS["depthwise_conv"](inputs, depthwise_kernel, strides, padding, data_format,
-                              dilation_rate)
-    return OPS["conv"](y, pointwise_kernel, 1, "valid", data_format, 1)
-
-
-def _pool(inputs, pool_size, strides, padding, data_format, kind):
-    _channels_last(data_format, f"{kind}_pool")
-    rank = jnp.ndim(inputs) - 2
-    pool_size = _conv.as_tuple(pool_size, rank)
-    strides = pool_size if strides is None else _conv.as_tuple(strides, rank)
-    return _conv.pool(inputs, pool_size, strides, padding, kind)
-
-
-@_op
-def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """Keras `ops.max_pool`: the maximum over each `pool_size` window (channels last; `strides`
-    default to `pool_size`)."""
-    return _pool(inputs, pool_size, strides, padding, data_format, "max")
-
-
-@_op
-def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """Keras `ops.average_pool`: the mean over each `pool_size` window (channels last; `strides`
-    default to `pool_size`)."""
-    return _pool(inputs, pool_size, strides, padding, data_format, "avg")
 
 
 @_op
 def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
                           is_causal=False):
-    """Keras `ops.dot_product_attention`: inputs `(batch, length, heads, dim)`."""
+    """Keras `ops.dot_product_attention`: inputs `(batch, length, heads, dim)`.
+
+    `softmax(query @ key.T * scale + bias, masked) @ value`, per batch and head.
+
+    Args:
+        query: `(batch, target_length, heads, dim)`.
+        key: `(batch, source_length, kv_heads, dim)`; `heads` must be a multiple of
+            `kv_heads` (grouped-query attention when they differ).
+        value: `(batch, source_length, kv_heads, value_dim)`.
+        bias: added to the logits, broadcastable to `(batch, heads, target_length,
+            source_length)`; None adds nothing.
+        mask: boolean, broadcastable to `(batch, heads, target_length, source_length)`:
+            True where a query may attend to a key; None lets every pair attend.
+        scale: the logits' factor; None for `1 / sqrt(dim)`.
+        is_causal: True lets position `i` attend only to keys `j <= i`.
+
+    Returns:
+        `(batch, target_length, heads, value_dim)`.
+
+    Examples:
+        A query of zeros weighs both keys equally: the mean of the two values.
+
+        >>> query = np.zeros((1, 1, 1, 2), "float32")
+        >>> key = np.ones((1, 2, 1, 2), "float32")
+        >>> value = np.array([[1.0, 2.0], [3.0, 4.0]], "float32").reshape(1, 2, 1, 2)
+        >>> print(np.asarray(ops.dot_product_attention(query, key, value)).ravel())
+        [2. 3.]
+    """
     return jax.nn.dot_product_attention(query, key, value, bias=bias, mask=mask, scale=scale,
                                         is_causal=is_causal)
 
