@@ -146,7 +146,7 @@ def elu(x, alpha=1.0):
 
     Args:
         x: the input array.
-        alpha: the value approached as `x` goes to minus infinity is `-alpha`.
+        alpha: the result tends to `-alpha` as `x` goes to minus infinity.
 
     Examples:
         >>> print(np.asarray(ops.elu(np.array([-1.0, 2.0]))).round(3))
@@ -194,7 +194,7 @@ def celu(x, alpha=1.0):
 
     Args:
         x: the input array.
-        alpha: the value approached as `x` goes to minus infinity is `-alpha`.
+        alpha: the result tends to `-alpha` as `x` goes to minus infinity.
 
     Examples:
         >>> print(np.asarray(ops.celu(np.array([-1.0, 2.0]), alpha=2.0)).round(3))

@@ -406,7 +406,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
         query: `(batch, target_length, heads, dim)`.
         key: `(batch, source_length, kv_heads, dim)`; `heads` must be a multiple of
             `kv_heads` (grouped-query attention when they differ).
-        value: `(batch, source_length, kv_heads, value_dim)`.
+        value: `key`'s shape, `(batch, source_length, kv_heads, dim)`.
         bias: added to the logits, broadcastable to `(batch, heads, target_length,
             source_length)`; None adds nothing.
         mask: boolean, broadcastable to `(batch, heads, target_length, source_length)`:
@@ -415,7 +415,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
         is_causal: True lets position `i` attend only to keys `j <= i`.
 
     Returns:
-        `(batch, target_length, heads, value_dim)`.
+        `query`'s shape, `(batch, target_length, heads, dim)`. `query`, `key` and `value` may
+        also come without their batch axis.
 
     Examples:
         A query of zeros weighs both keys equally: the mean of the two values.
