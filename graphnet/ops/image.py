@@ -420,6 +420,23 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
                         antialias=True):
     """Keras `ops.image.scale_and_translate`: `jax.image.scale_and_translate`.
 
+    Resamples so that input location `x` (pixel `i` centred at `i + 0.5`) lands at `x * scale
+    + translation` in the output, along each axis of `spatial_dims`; output pixels that map
+    outside the input are 0.
+
+    Args:
+        images: an array of any rank.
+        output_shape: the shape of the result, every axis included.
+        scale: one factor per axis of `spatial_dims`.
+        translation: one shift per axis of `spatial_dims`, in output pixels.
+        spatial_dims: the axes to resample.
+        method: "linear", "bilinear", "trilinear", "cubic", "bicubic", "tricubic",
+            "lanczos3" or "lanczos5".
+        antialias: widen the kernel when downsampling (`scale < 1`) to avoid aliasing.
+
+    Raises:
+        ValueError: `method` is none of those.
+
     Example:
         >>> image, twice = np.ones((4, 4, 1), "float32"), np.array([2.0, 2.0], "float32")
         >>> ops.image.scale_and_translate(image, (8, 8, 1), twice, np.zeros(2, "float32"),
@@ -439,6 +456,23 @@ def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01,
          data_format=None):
     """Keras `ops.image.ssim`: structural similarity per image, averaged over channels, with
     a Gaussian window and 'valid' padding.
+
+    Args:
+        image1: one image `(height, width, channels)` or a batch of them.
+        image2: images of `image1`'s shape.
+        max_val: the dynamic range of the values (1.0 for images in [0, 1], 255 for bytes).
+        filter_size: the side of the Gaussian window; the images must be at least as large.
+        filter_sigma: the standard deviation of the Gaussian window.
+        k1: the constant stabilizing the luminance term, `(k1 * max_val) ** 2`.
+        k2: the constant stabilizing the contrast term, `(k2 * max_val) ** 2`.
+        data_format: "channels_last" (or None) or "channels_first".
+
+    Returns:
+        The similarity per image, up to 1 for identical images: a scalar for one image,
+        `(batch,)` for a batch; in the images' dtype.
+
+    Raises:
+        ValueError: an image's rank is not 3 or 4, or `data_format` is unknown.
 
     Example:
         >>> image = np.random.default_rng(0).uniform(size=(5, 5, 1)).astype("float32")

@@ -23,7 +23,32 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
                    data_format=None, dilation_rate=1):
     """Keras `ops.conv_transpose`: the transpose of `conv` (upsampling), channels last, kernel
     `(*spatial, out, in)` as Keras's ConvTranspose layers hold it, output size as Keras
-    computes it."""
+    computes it.
+
+    Args:
+        inputs: `(batch, *spatial, in_channels)`, 1 to 3 spatial axes.
+        kernel: `(*kernel_spatial, out_channels, in_channels)`.
+        strides: the upsampling factor, an int or one per spatial axis.
+        padding: "valid" (output length `(n - 1) * stride + kernel`, or `n * stride` when
+            the kernel is shorter than the stride) or "same" (`n * stride`).
+        output_padding: extra length added at the end of each spatial axis, less than the
+            stride; None infers it from `padding`.
+        data_format: "channels_last" or None; "channels_first" is not supported.
+        dilation_rate: the spacing of the kernel's taps, an int or one per spatial axis.
+
+    Raises:
+        ValueError: the kernel's last axis is not the input channels.
+        NotImplementedError: `data_format="channels_first"`.
+
+    Examples:
+        >>> x = np.array([1.0, 2.0], "float32").reshape(1, 2, 1)      # (batch, width, channels)
+        >>> y = ops.conv_transpose(x, np.ones((2, 1, 1), "float32"), strides=2)
+        >>> print(np.asarray(y)[0, :, 0])          # each input copied into a window of 2
+        [1. 1. 2. 2.]
+        >>> images, kernel = graphnet.Input(shape=(4, 4, 3)), np.ones((3, 3, 8, 3), "float32")
+        >>> ops.conv_transpose(images, kernel, strides=2, padding="same").shape
+        (None, 8, 8, 8)
+    """
     _channels_last(data_format, "conv_transpose")
     inputs, kernel = jnp.asarray(inputs), jnp.asarray(kernel)
     if kernel.shape[-1] != inputs.shape[-1]:
@@ -43,7 +68,33 @@ def _blocks_layout(data_format, who):
 @_op
 def depth_to_space(x, block_size, data_format="channels_last"):
     """Keras `ops.depth_to_space`: each pixel's channels as a `block_size` x `block_size`
-    block of pixels (pixel shuffle)."""
+    block of pixels (pixel shuffle).
+
+    Args:
+        x: images `(batch, height, width, channels)`, channels a multiple of
+            `block_size ** 2`.
+        block_size: the side of each block, an int.
+        data_format: "channels_last" or "channels_first" (`(batch, channels, height,
+            width)`).
+
+    Returns:
+        Images `(batch, height * block_size, width * block_size, channels / block_size ** 2)`
+        (channels first if so given).
+
+    Raises:
+        ValueError: `data_format` is neither "channels_last" nor "channels_first".
+
+    Examples:
+        >>> x = np.arange(4.0, dtype="float32").reshape(1, 1, 1, 4)   # one pixel, 4 channels
+        >>> y = ops.depth_to_space(x, 2)
+        >>> y.shape
+        (1, 2, 2, 1)
+        >>> print(np.asarray(y)[0, :, :, 0])
+        [[0. 1.]
+         [2. 3.]]
+        >>> ops.depth_to_space(graphnet.Input(shape=(3, 3, 8)), 2).shape
+        (None, 6, 6, 2)
+    """
     first = _blocks_layout(data_format, "depth_to_space")
     x = jnp.asarray(x)
     if first:
@@ -58,7 +109,28 @@ def depth_to_space(x, block_size, data_format="channels_last"):
 @_op
 def space_to_depth(x, block_size, data_format="channels_last"):
     """Keras `ops.space_to_depth`: each `block_size` x `block_size` block of pixels as one
-    pixel's channels (the inverse of `depth_to_space`)."""
+    pixel's channels (the inverse of `depth_to_space`).
+
+    Args:
+        x: images `(batch, height, width, channels)`, height and width multiples of
+            `block_size`.
+        block_size: the side of each block, an int.
+        data_format: "channels_last" or "channels_first" (`(batch, channels, height,
+            width)`).
+
+    Returns:
+        Images `(batch, height / block_size, width / block_size, channels * block_size ** 2)`
+        (channels first if so given).
+
+    Raises:
+        ValueError: `data_format` is neither "channels_last" nor "channels_first".
+
+    Examples:
+        >>> x = np.arange(4.0, dtype="float32").reshape(1, 2, 2, 1)   # a 2 x 2 image
+        >>> y = ops.space_to_depth(x, 2)
+        >>> y.shape, np.asarray(y).ravel().tolist()
+        ((1, 1, 1, 4), [0.0, 1.0, 2.0, 3.0])
+    """
     first = _blocks_layout(data_format, "space_to_depth")
     x = jnp.asarray(x)
     if first:
@@ -90,14 +162,53 @@ def _adaptive(inputs, output_size, data_format, reduce, who):
 @_op
 def adaptive_average_pool(inputs, output_size, data_format=None):
     """Keras `ops.adaptive_average_pool`: the mean over windows sized so that the output has
-    `output_size` (channels last)."""
+    `output_size` (channels last).
+
+    Window `i` of an axis of length `L` pooled to `n` covers `[floor(i L / n), ceil((i + 1) L /
+    n))`: windows may overlap and differ in size, as in Keras and PyTorch.
+
+    Args:
+        inputs: `(batch, *spatial, channels)`, 1 to 3 spatial axes.
+        output_size: the output's spatial shape, an int (every axis) or one per axis.
+        data_format: "channels_last" or None; "channels_first" is not supported.
+
+    Raises:
+        ValueError: `inputs` has no 1 to 3 spatial axes.
+        NotImplementedError: `data_format="channels_first"`.
+
+    Examples:
+        >>> x = np.array([1.0, 3.0, 2.0, 6.0, 4.0], "float32").reshape(1, 5, 1)
+        >>> print(np.asarray(ops.adaptive_average_pool(x, 2)).ravel())  # [1 3 2], [2 6 4]
+        [2. 4.]
+        >>> ops.adaptive_average_pool(graphnet.Input(shape=(7, 9, 3)), (2, 3)).shape
+        (None, 2, 3, 3)
+    """
     return _adaptive(inputs, output_size, data_format, jnp.mean, "adaptive_average_pool")
 
 
 @_op
 def adaptive_max_pool(inputs, output_size, data_format=None):
     """Keras `ops.adaptive_max_pool`: the maximum over windows sized so that the output has
-    `output_size` (channels last)."""
+    `output_size` (channels last).
+
+    The windows are those of `adaptive_average_pool`.
+
+    Args:
+        inputs: `(batch, *spatial, channels)`, 1 to 3 spatial axes.
+        output_size: the output's spatial shape, an int (every axis) or one per axis.
+        data_format: "channels_last" or None; "channels_first" is not supported.
+
+    Raises:
+        ValueError: `inputs` has no 1 to 3 spatial axes.
+        NotImplementedError: `data_format="channels_first"`.
+
+    Examples:
+        >>> x = np.array([1.0, 3.0, 2.0, 6.0, 4.0], "float32").reshape(1, 5, 1)
+        >>> print(np.asarray(ops.adaptive_max_pool(x, 2)).ravel())      # [1 3 2], [2 6 4]
+        [3. 6.]
+        >>> ops.adaptive_max_pool(graphnet.Input(shape=(8, 8, 3)), 2).shape
+        (None, 2, 2, 3)
+    """
     return _adaptive(inputs, output_size, data_format, jnp.max, "adaptive_max_pool")
 
 
@@ -113,7 +224,30 @@ def _patch_grid(spatial, kernel, dilation, padding, stride):
 @_op
 def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     """Keras `ops.unfold`: the sliding blocks of a channels-first image `(N, C, H, W)` as
-    columns `(N, C * kH * kW, blocks)` (PyTorch's layout, as Keras)."""
+    columns `(N, C * kH * kW, blocks)` (PyTorch's layout, as Keras).
+
+    Row `c * kH * kW + i * kW + j` holds kernel tap `(i, j)` of channel `c`; the blocks are
+    in row-major order.
+
+    Args:
+        x: images `(N, C, H, W)`.
+        kernel_size: the block's `(kH, kW)`, or one int for both.
+        dilation: the spacing between a block's taps, an int or a pair.
+        padding: zeros added on each side of `H` and `W`, an int or a pair.
+        stride: the step between blocks, an int or a pair.
+
+    Raises:
+        ValueError: `x` does not have 4 axes.
+
+    Examples:
+        >>> image = np.arange(9.0, dtype="float32").reshape(1, 1, 3, 3)
+        >>> columns = ops.unfold(image, 2)           # 4 blocks of 2 x 2
+        >>> print(np.asarray(columns)[0])            # column k: block k's 4 values
+        [[0. 1. 3. 4.]
+         [1. 2. 4. 5.]
+         [3. 4. 6. 7.]
+         [4. 5. 7. 8.]]
+    """
     x = jnp.asarray(x)
     if x.ndim != 4:
         raise ValueError(f"ops.unfold: expects (N, C, H, W), received shape {x.shape}")
@@ -130,7 +264,26 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
 @_op
 def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Keras `ops.fold`: columns `(N, C * kH * kW, blocks)` summed back into an image
-    `(N, C, H, W)` (overlapping entries add up), the inverse layout of `unfold`."""
+    `(N, C, H, W)` (overlapping entries add up), the inverse layout of `unfold`.
+
+    Args:
+        x: columns `(N, C * kH * kW, blocks)`, as `unfold` makes them.
+        output_size: the image's `(H, W)`, or one int for both.
+        kernel_size: the block's `(kH, kW)`, or one int for both.
+        dilation: the spacing between a block's taps, an int or a pair.
+        padding: the padding `unfold` added on each side, cut off again.
+        stride: the step between blocks, an int or a pair.
+
+    Raises:
+        ValueError: `x` does not have 3 axes.
+
+    Examples:
+        >>> ones = ops.unfold(np.ones((1, 1, 3, 3), "float32"), 2)
+        >>> print(np.asarray(ops.fold(ones, (3, 3), 2))[0, 0])   # how many blocks cover each pixel
+        [[1. 2. 1.]
+         [2. 4. 2.]
+         [1. 2. 1.]]
+    """
     x = jnp.asarray(x)
     if x.ndim != 3:
         raise ValueError(f"ops.fold: expects (N, C * kH * kW, blocks), received shape "
@@ -154,7 +307,30 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
 def ctc_loss(target, output, target_length, output_length, mask_index=0):
     """Keras `ops.ctc_loss`: per sample, the CTC loss of integer `target` (batch, max_len)
     against logits `output` (batch, time, classes), each cut to its length; `mask_index` is
-    the blank class."""
+    the blank class.
+
+    The loss is `-log` of the total probability of every alignment of the target: blanks
+    anywhere, each label repeated over consecutive steps. With 2 steps of probabilities
+    (blank, "1") = (0.1, 0.9) then (0.9, 0.1), the target "1" has the alignments "1 1", "1
+    blank" and "blank 1": the loss is `-log(0.09 + 0.81 + 0.01) = 0.094`.
+
+    Args:
+        target: the labels, integers `(batch, max_len)`.
+        output: logits `(batch, time, classes)` (a softmax is applied over classes).
+        target_length: each target's length, `(batch,)`.
+        output_length: each output's number of valid steps, `(batch,)`.
+        mask_index: the blank class.
+
+    Returns:
+        The losses, shape `(batch,)`, float32 at least.
+
+    Examples:
+        >>> target = graphnet.Input(shape=(3,), dtype="int32")        # up to 3 labels
+        >>> logits = graphnet.Input(shape=(10, 5))                    # 10 steps, 5 classes
+        >>> lengths = graphnet.Input(shape=(), dtype="int32")
+        >>> ops.ctc_loss(target, logits, lengths, lengths).shape      # one loss per sample
+        (None,)
+    """
     output = jnp.asarray(output)
     output = output.astype(jnp.promote_types(output.dtype, jnp.float32))
     target = jnp.asarray(target).astype(jnp.int32)
@@ -170,7 +346,38 @@ def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_
                merge_repeated=True, mask_index=0):
     """Keras `ops.ctc_decode` with `strategy="greedy"`: `(decoded, scores)`, decoded of shape
     `(1, batch, time)` holding each sequence's labels first and -1 after, scores the negated
-    sums of the best log-probabilities, shape `(batch, 1)`."""
+    sums of the best log-probabilities, shape `(batch, 1)`.
+
+    Greedy decoding takes each step's most likely class, merges repeats, then drops blanks.
+
+    Args:
+        inputs: logits or log-probabilities `(batch, time, classes)`.
+        sequence_lengths: each sequence's number of valid steps, `(batch,)`.
+        strategy: "greedy"; "beam_search" is not supported yet.
+        beam_width: for beam search only; unused.
+        top_paths: for beam search only; unused (greedy decoding gives one path).
+        merge_repeated: merge a label repeated on consecutive steps into one.
+        mask_index: the blank class; None is the last class.
+
+    Returns:
+        A pair `(decoded, scores)` as above: `decoded` int32, `scores` float32 at least.
+
+    Raises:
+        NotImplementedError: `strategy="beam_search"`.
+        ValueError: another `strategy`.
+
+    Examples:
+        >>> probs = np.array([[[0.1, 0.8, 0.1], [0.1, 0.8, 0.1],     # class 0 is the blank
+        ...                    [0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]], "float32")
+        >>> decoded, scores = ops.ctc_decode(np.log(probs), np.array([4]))
+        >>> print(np.asarray(decoded))              # steps 1 1 0 2: labels 1, 2
+        [[[ 1  2 -1 -1]]]
+        >>> print(np.asarray(scores).round(3))      # -4 log 0.8
+        [[0.893]]
+        >>> print(np.asarray(ops.ctc_decode(np.log(probs), np.array([4]),
+        ...                                 merge_repeated=False)[0]))
+        [[[ 1  1  2 -1]]]
+    """
     if strategy == "beam_search":
         raise NotImplementedError("ops.ctc_decode: strategy='beam_search' is not supported "
                                   "yet; use strategy='greedy'")
