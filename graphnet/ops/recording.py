@@ -56,7 +56,7 @@ def same(jnp_fn, name):
     """An op that is exactly `jnp_fn` (Keras's NumPy-named ops match NumPy).
 
     The op computes `jnp_fn` on arrays and records a node named `name` on symbolic
-    tensors; its docstring names both and shows the example `numpy_examples` holds for
+    tensors; its docstring names both and shows the example `ops.numpy_examples` holds for
     `name`. `ops.abs` is `same(jax.numpy.abs, "abs")`.
 
     Args:
