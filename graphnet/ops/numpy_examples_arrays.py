@@ -14,14 +14,14 @@ ARRAY_EXAMPLES = {
         >>> ops.sum(graphnet.Input(shape=(3, 4)), axis=-1).shape
         (None, 3)""",
     "nansum": """
-        >>> print(ops.nansum(np.array([1.0, np.nan, 3.0])))
-        4.0""",
+        >>> print(ops.nansum(np.array([[1.0, np.nan], [3.0, 4.0]]), axis=1))
+        [1. 7.]""",
     "mean": """
         >>> print(ops.mean(np.array([[1.0, 2.0], [3.0, 5.0]]), axis=1))
         [1.5 4. ]""",
     "nanmean": """
-        >>> print(ops.nanmean(np.array([1.0, np.nan, 3.0])))
-        2.0""",
+        >>> print(ops.nanmean(np.array([[1.0, np.nan], [3.0, 4.0]]), axis=1))
+        [1.  3.5]""",
     "average": """
         >>> print(ops.average(np.array([1.0, 2.0, 4.0]), weights=np.array([1.0, 1.0, 2.0])))
         2.75""",
@@ -86,8 +86,9 @@ ARRAY_EXAMPLES = {
         >>> ops.nanargmin(np.array([np.nan, 1.0, 3.0]))
         Array(1, dtype=int32)""",
     "cumsum": """
-        >>> print(ops.cumsum(np.array([1, 2, 3, 4])))
-        [ 1  3  6 10]""",
+        >>> print(ops.cumsum(np.array([[1, 2, 3], [4, 5, 6]]), axis=1))
+        [[ 1  3  6]
+         [ 4  9 15]]""",
     "nancumsum": """
         >>> print(ops.nancumsum(np.array([1.0, np.nan, 3.0])))
         [1. 1. 4.]""",
@@ -226,8 +227,9 @@ ARRAY_EXAMPLES = {
         [[3 4]
          [1 2]]""",
     "roll": """
-        >>> print(ops.roll(np.array([1, 2, 3, 4]), 1))
-        [4 1 2 3]""",
+        >>> print(ops.roll(np.array([[1, 2, 3], [4, 5, 6]]), 1, axis=1))
+        [[3 1 2]
+         [6 4 5]]""",
     "sort": """
         >>> print(ops.sort(np.array([[3, 1, 2], [9, 7, 8]]), axis=1))
         [[1 2 3]
