@@ -11,6 +11,7 @@ import inspect
 from ..layers.operation import OPS, Operation
 from ..symbolic import SymbolicTensor
 from ..variables import Variable
+from .numpy_examples import docstring
 
 
 def walk(value, leaf):
@@ -52,11 +53,26 @@ def op(fn=None, *, name=None):
 
 
 def same(jnp_fn, name):
-    """An op that is exactly `jnp_fn` (Keras's NumPy-named ops match NumPy)."""
+    """An op that is exactly `jnp_fn` (Keras's NumPy-named ops match NumPy).
+
+    The op computes `jnp_fn` on arrays and records a node named `name` on symbolic
+    tensors; its docstring names both and shows the example `ops.numpy_examples` holds for
+    `name`. `ops.abs` is `same(jax.numpy.abs, "abs")`.
+
+    Args:
+        jnp_fn: the `jax.numpy` function computing the op; its signature becomes the op's.
+        name: the op's Keras name, under which a saved graph refers to it.
+
+    Examples:
+        >>> print(ops.abs(np.array([-2, 3])))
+        [2 3]
+        >>> print(ops.abs.__doc__.splitlines()[0])
+        Keras `ops.abs` (as `jax.numpy.abs`).
+    """
     def fn(*args, **kwargs):
         return jnp_fn(*args, **kwargs)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Keras `ops.{name}` (as `jax.numpy.{jnp_fn.__name__}`)."
+    fn.__doc__ = docstring(name, jnp_fn.__name__)
     try:                        # its parameters, for reading Keras's op layers by name
         fn.__signature__ = inspect.signature(jnp_fn)
     except (TypeError, ValueError):
