@@ -2,8 +2,8 @@
 
 A layer's `call(params, state, *args, training, rng)` is pure; `self.params` and
 `self.state` only hold the current values between compiled calls. `Layer` inherits its
-weights API from `LayerWeights` (layer_weights.py) and its pure calls and dtype properties
-from `PureCalls` (pure_calls.py).
+weights API (`add_weight`, `weights`, `get_weights`, ...) from `LayerWeights`
+(layer_weights.py), and its pure calls and dtype properties from `PureCalls` (pure_calls.py).
 """
 from __future__ import annotations
 
@@ -20,9 +20,8 @@ from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope, gen
                          held_in_attributes, is_keras_form)
 from .building import keyless_build
 from .layer_weights import LayerWeights
-from .penalties import weight_losses
 from .pure_calls import PureCalls
-from .tracing import device_value, is_symbolic, mark_masks, output_specs, shapes_of, with_mask
+from .tracing import device_value, is_symbolic, mark_masks, shapes_of, with_mask
 
 __all__ = ["InputSpec", "Layer", "TensorSpec", "shape_str"]
 
@@ -314,6 +313,56 @@ class Layer(LayerWeights, PureCalls):
         """
         return cls(**config)
 
+    # ---- values: own weights plus sub-layers' (Keras form) ----------------------------
+    @property
+    def params(self) -> dict:
+        """The trainable weights: a dict name -> array, sub-layers' dicts nested under their
+        names. Assigning a dict of the same structure replaces them.
+
+        Examples:
+            >>> layer = layers.Dense(2); _ = layer(graphnet.Input(shape=(3,)))
+            >>> {name: value.shape for name, value in layer.params.items()}
+            {'kernel': (3, 2), 'bias': (2,)}
+        """
+        if not self._sublayers:
+            return self._params
+        return {**self._params, **{s.name: s.params for s in self._sublayers}}
+
+    @params.setter
+    def params(self, value):
+        value = dict(value)
+        for sub in self._sublayers:
+            if sub.name in value:
+                sub.params = value.pop(sub.name)
+        self._params = value
+
+    @property
+    def state(self) -> dict:
+        """The non-trainable weights (batch statistics, seed generators' counters), as a dict
+        like `params`.
+
+        Examples:
+            >>> layer = layers.BatchNormalization(); _ = layer(graphnet.Input(shape=(3,)))
+            >>> sorted(layer.state)
+            ['moving_mean', 'moving_variance']
+        """
+        # A SeedGenerator attribute's [seed, counter] is state under the generator's name.
+        seeds = {g.name: g.own_values("state") for g in getattr(self, "_seed_generators", ())}
+        if not self._sublayers and not seeds:
+            return self._state
+        return {**self._state, **seeds, **{s.name: s.state for s in self._sublayers}}
+
+    @state.setter
+    def state(self, value):
+        value = dict(value)
+        for sub in self._sublayers:
+            if sub.name in value:
+                sub.state = value.pop(sub.name)
+        for gen in getattr(self, "_seed_generators", ()):
+            if gen.name in value:
+                gen.set_own_values("state", value.pop(gen.name))
+        self._state = value
+
     # ---- Keras's layer-writing API -------------------------------------------------
     def add_loss(self, loss) -> None:
         """Keras `add_loss` inside `call`: added to the training loss of that call.
@@ -335,19 +384,6 @@ class Layer(LayerWeights, PureCalls):
             [1.5]
         """
         add_loss(self, loss, getattr(self, "_traced_losses", None))
-
-    @property
-    def losses(self) -> list:
-        """Keras's `layer.losses`: the last eager call's added losses (add_loss, activity),
-        then each regularized weight's penalty on its current value (training has its own).
-
-        Examples:
-            >>> layer = layers.Dense(1, kernel_initializer="ones",
-            ...                      kernel_regularizer=regularizers.L2(0.5))
-            >>> layer.build((None, 2)); [float(loss) for loss in layer.losses]
-            [1.0]
-        """
-        return list(self.__dict__.get("_eager_losses", ())) + weight_losses(self)
 
     def __getattr__(self, name):
         # `layer.kernel`, `layer.bias`: graphnet's built-in layers hold weights in dicts;
@@ -476,20 +512,6 @@ class Layer(LayerWeights, PureCalls):
         mark_masks(self, args, kwargs, node.outputs)
         self.call_nodes.append(node)
         return out_treedef.unflatten(node.outputs)
-
-    def compute_output_spec(self, *args, **kwargs):
-        """Specs of this call's outputs: `output_shape` where defined, else traced.
-
-        Args:
-            *args: the call's inputs (symbolic tensors).
-            **kwargs: its keywords (`training`, `mask`, ...).
-
-        Examples:
-            >>> layer = layers.Dense(2); layer.build((None, 3))
-            >>> layer.compute_output_spec(graphnet.Input(shape=(3,)))
-            TensorSpec(shape=(None, 2), dtype=dtype('float32'))
-        """
-        return output_specs(self, args, kwargs)
 
     def _call_eager(self, args, kwargs):
         args, kwargs = jax.tree_util.tree_map(

@@ -1,6 +1,6 @@
-"""A layer's weights: made with `add_weight`, held as `params`/`state` dicts, seen as Keras
-`Variable`s and in Keras's `get_weights` layout, and what training does to them (regularizer
-penalties, constraints, the trainable mask).
+"""A layer's weights beyond its `params`/`state` dicts: made with `add_weight`, seen as Keras
+`Variable`s and in Keras's `get_weights` layout, counted, and what training does with them
+(regularizer penalties and `losses`, constraints, the trainable mask).
 
 `Layer` inherits these from `LayerWeights`; they only read the layer's own attributes
 (`_params`, `_state`, `_variables`, `_sublayers`, the regularizer and constraint dicts).
@@ -11,61 +11,12 @@ import jax
 import numpy as np
 
 from .keras_form import make_weight
-from .penalties import apply_constraints, weight_penalty
+from .penalties import apply_constraints, weight_losses, weight_penalty
 from .weights import each_once, get_weights, own_weights, set_weights
 
 
 class LayerWeights:
     """The weights part of `Layer` (documented with it)."""
-
-    @property
-    def params(self) -> dict:
-        """The trainable weights: a dict name -> array, sub-layers' dicts nested under their
-        names. Assigning a dict of the same structure replaces them.
-
-        Examples:
-            >>> layer = layers.Dense(2); _ = layer(graphnet.Input(shape=(3,)))
-            >>> {name: value.shape for name, value in layer.params.items()}
-            {'kernel': (3, 2), 'bias': (2,)}
-        """
-        if not self._sublayers:
-            return self._params
-        return {**self._params, **{s.name: s.params for s in self._sublayers}}
-
-    @params.setter
-    def params(self, value):
-        value = dict(value)
-        for sub in self._sublayers:
-            if sub.name in value:
-                sub.params = value.pop(sub.name)
-        self._params = value
-
-    @property
-    def state(self) -> dict:
-        """The non-trainable weights (batch statistics, seed generators' counters), as a dict
-        like `params`.
-
-        Examples:
-            >>> layer = layers.BatchNormalization(); _ = layer(graphnet.Input(shape=(3,)))
-            >>> sorted(layer.state)
-            ['moving_mean', 'moving_variance']
-        """
-        # A SeedGenerator attribute's [seed, counter] is state under the generator's name.
-        seeds = {g.name: g.own_values("state") for g in getattr(self, "_seed_generators", ())}
-        if not self._sublayers and not seeds:
-            return self._state
-        return {**self._state, **seeds, **{s.name: s.state for s in self._sublayers}}
-
-    @state.setter
-    def state(self, value):
-        value = dict(value)
-        for sub in self._sublayers:
-            if sub.name in value:
-                sub.state = value.pop(sub.name)
-        for gen in getattr(self, "_seed_generators", ()):
-            if gen.name in value:
-                gen.set_own_values("state", value.pop(gen.name))
-        self._state = value
 
     def own_values(self, collection: str) -> dict:
         """This layer's own weights of `collection` ("params" or "state"), not its
@@ -205,6 +156,19 @@ class LayerWeights:
             2
         """
         return self.weights
+
+    @property
+    def losses(self) -> list:
+        """Keras's `layer.losses`: the last eager call's added losses (add_loss, activity),
+        then each regularized weight's penalty on its current value (training has its own).
+
+        Examples:
+            >>> layer = layers.Dense(1, kernel_initializer="ones",
+            ...                      kernel_regularizer=regularizers.L2(0.5))
+            >>> layer.build((None, 2)); [float(loss) for loss in layer.losses]
+            [1.0]
+        """
+        return list(self.__dict__.get("_eager_losses", ())) + weight_losses(self)
 
     def trainable_mask(self, parent: bool = True) -> dict:
         """A pytree of bools like `params`: False under any frozen layer.

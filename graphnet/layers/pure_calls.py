@@ -1,6 +1,6 @@
 """A layer's call as pure functions of its weights, under its dtype policy: `pure_call`,
-and what training adds to it (the activity loss, the logits behind a last softmax or
-sigmoid).
+the specs of its outputs, and what training adds to it (the activity loss, the logits
+behind a last softmax or sigmoid).
 
 `Layer` inherits these from `PureCalls`; the dtype properties live here because they decide
 the casts every call makes (`_autocast`).
@@ -12,6 +12,7 @@ import copy
 from .. import activations, mixed_precision
 from .keras_form import pure_keras_call
 from .penalties import activity_loss
+from .tracing import output_specs
 
 
 class PureCalls:
@@ -88,6 +89,20 @@ class PureCalls:
             [[3.5]] {} 0.0
         """
         return self._pure_call(params, state, *args, training=training, rng=rng, **kwargs)
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Specs of this call's outputs: `output_shape` where defined, else traced.
+
+        Args:
+            *args: the call's inputs (symbolic tensors).
+            **kwargs: its keywords (`training`, `mask`, ...).
+
+        Examples:
+            >>> layer = layers.Dense(2); layer.build((None, 3))
+            >>> layer.compute_output_spec(graphnet.Input(shape=(3,)))
+            TensorSpec(shape=(None, 2), dtype=dtype('float32'))
+        """
+        return output_specs(self, args, kwargs)
 
     def call_with_losses(self, params, state, *args, training=False, rng=None, **kwargs):
         """`call` plus this call's activity-regularization loss (Model adds its layers').
