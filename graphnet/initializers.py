@@ -100,8 +100,8 @@ class Initializer:
     def sample(self, generator, shape):
         """Draw the values (NumPy) for `shape` from the NumPy `generator`; override this.
 
-        Calling the initializer casts the values to its `dtype`, so `sample` may return any
-        NumPy array of `shape`.
+        Calling the initializer casts the values to the `dtype` it is called with, so `sample`
+        may return any NumPy array of `shape`.
 
         Args:
             generator: a seeded NumPy Generator (drawing on the host, as `build` does).
