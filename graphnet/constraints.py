@@ -36,12 +36,23 @@ class Constraint:
         return w
 
     def get_config(self):
-        """The constructor's arguments, for saving."""
+        """The constructor's arguments, for saving (a subclass with arguments returns them).
+
+        Examples:
+            >>> constraints.MaxNorm(2.0).get_config()
+            {'max_value': 2.0, 'axis': 0}
+        """
         return {}
 
     @classmethod
     def from_config(cls, config):
-        """A new constraint from the dict `get_config` returned."""
+        """A new constraint from the dict `get_config` returned.
+
+        Examples:
+            >>> config = constraints.MaxNorm(2.0).get_config()
+            >>> constraints.MaxNorm.from_config(config).max_value
+            2.0
+        """
         return cls(**config)
 
 

@@ -392,7 +392,14 @@ class Diff:
         return bool(self.added or self.removed or self.changed)
 
     def marks(self) -> dict:
-        """{node key: "added" | "changed" | "removed"}, what `plot_model(highlight=)` reads."""
+        """{node key: "added" | "changed" | "removed"}, what `plot_model(highlight=)` reads.
+
+        Examples:
+            >>> change = graphnet.edit.Diff(added={"wider": "wider (Dense) -> (None, 4)"},
+            ...                             removed={"old": "old (Dense) -> (None, 2)"})
+            >>> change.marks()
+            {'old': 'removed', 'wider': 'added'}
+        """
         out = {key: "removed" for key in self.removed}
         out.update({key: "changed" for key in self.changed})
         out.update({key: "added" for key in self.added})

@@ -98,11 +98,38 @@ class Initializer:
         return jnp.asarray(np.asarray(self.sample(generator, tuple(shape)), dtype=dtype))
 
     def sample(self, generator, shape):
-        """Draw the values (NumPy) for `shape` from the NumPy `generator`; override this."""
+        """Draw the values (NumPy) for `shape` from the NumPy `generator`; override this.
+
+        Calling the initializer casts the values to the `dtype` it is called with, so `sample`
+        may return any NumPy array of `shape`.
+
+        Args:
+            generator: a seeded NumPy Generator (drawing on the host, as `build` does).
+            shape: the weight's shape, a tuple of ints.
+
+        Examples:
+            >>> class Halves(initializers.Initializer):
+            ...     def sample(self, generator, shape):
+            ...         return np.full(shape, 0.5)
+            >>> print(np.asarray(Halves()((2,), dtype="float16")))
+            [0.5 0.5]
+            >>> layer = layers.Dense(1, kernel_initializer=Halves())
+            >>> _ = layer(graphnet.Input(shape=(2,)))
+            >>> print(layer.get_weights()[0])
+            [[0.5]
+             [0.5]]
+        """
         raise NotImplementedError(f"{type(self).__name__} must define sample(generator, shape)")
 
     def get_config(self):
-        """The constructor's arguments, for saving."""
+        """The constructor's arguments, for saving (an initializer without any has `{}`).
+
+        Examples:
+            >>> initializers.Constant(2.0).get_config()
+            {'value': 2.0}
+            >>> initializers.Zeros().get_config()
+            {}
+        """
         return {}
 
 

@@ -49,31 +49,65 @@ class DTypePolicy:
 
     @property
     def name(self) -> str:
-        """The policy's name: "mixed_float16", "mixed_bfloat16" or a dtype name."""
+        """The policy's name: "mixed_float16", "mixed_bfloat16" or a dtype name.
+
+        Examples:
+            >>> graphnet.mixed_precision.DTypePolicy("mixed_bfloat16").name
+            'mixed_bfloat16'
+        """
         return self._name
 
     @property
     def compute_dtype(self) -> str:
-        """The dtype layers compute in ("float16" under "mixed_float16")."""
+        """The dtype layers compute in ("float16" under "mixed_float16").
+
+        Examples:
+            >>> graphnet.mixed_precision.DTypePolicy("mixed_float16").compute_dtype
+            'float16'
+        """
         return self._compute_dtype
 
     @property
     def variable_dtype(self) -> str:
-        """The dtype layers keep their weights in ("float32" under a mixed policy)."""
+        """The dtype layers keep their weights in ("float32" under a mixed policy).
+
+        Examples:
+            >>> graphnet.mixed_precision.DTypePolicy("mixed_float16").variable_dtype
+            'float32'
+        """
         return self._variable_dtype
 
     @property
     def quantization_mode(self):
-        """Keras's quantization mode: always None (graphnet does not quantize)."""
+        """Keras's quantization mode: always None (graphnet does not quantize).
+
+        Examples:
+            >>> print(graphnet.mixed_precision.DTypePolicy("float32").quantization_mode)
+            None
+        """
         return None
 
     def get_config(self) -> dict:
-        """`{"name": ...}`, as Keras writes a policy."""
+        """`{"name": ...}`, as Keras writes a policy.
+
+        Examples:
+            >>> graphnet.mixed_precision.DTypePolicy("mixed_float16").get_config()
+            {'name': 'mixed_float16'}
+        """
         return {"name": self._name}
 
     @classmethod
     def from_config(cls, config: dict):
-        """The policy a `get_config` dict describes."""
+        """The policy a `get_config` dict describes.
+
+        Raises:
+            ValueError: the name is neither a mixed policy nor a dtype name.
+            TypeError: the name is not a string.
+
+        Examples:
+            >>> graphnet.mixed_precision.DTypePolicy.from_config({"name": "bfloat16"})
+            <DTypePolicy "bfloat16">
+        """
         return cls(**config)
 
     def __eq__(self, other):

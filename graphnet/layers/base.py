@@ -1,33 +1,32 @@
 """Layer: configuration on the object, weights as plain dicts, values in and out.
 
 A layer's `call(params, state, *args, training, rng)` is pure; `self.params` and
-`self.state` only hold the current values between compiled calls.
+`self.state` only hold the current values between compiled calls. `Layer` inherits its
+weights API (`add_weight`, `weights`, `get_weights`, ...) from `LayerWeights`
+(layer_weights.py), and its pure calls and dtype properties from `PureCalls` (pure_calls.py).
 """
 from __future__ import annotations
 
-import copy
-
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .. import activations, mixed_precision, naming, regularizers
+from .. import mixed_precision, naming, regularizers
 from ..random import SeedGenerator
 from ..symbolic import CallNode, SymbolicTensor, TensorSpec, normalize_shape, shape_str
 from ..variables import Variable, current_scope
 from .call_masks import check_mask, eager_call
 from .input_spec import InputSpec, check_inputs
 from .keras_form import (accepts, add_loss, bind_by_position, call_in_scope, generator_keyword,
-                         held_in_attributes, is_keras_form, make_weight, pure_keras_call)
+                         held_in_attributes, is_keras_form)
 from .building import keyless_build
-from .penalties import activity_loss, apply_constraints, weight_losses, weight_penalty
-from .tracing import device_value, is_symbolic, mark_masks, output_specs, shapes_of, with_mask
-from .weights import each_once, get_weights, own_weights, set_weights
+from .layer_weights import LayerWeights
+from .pure_calls import PureCalls
+from .tracing import device_value, is_symbolic, mark_masks, shapes_of, with_mask
 
 __all__ = ["InputSpec", "Layer", "TensorSpec", "shape_str"]
 
 
-class Layer:
+class Layer(LayerWeights, PureCalls):
     """Base of every layer (and of Model), in either of two forms.
 
     graphnet's pure form: `build(*input_shapes, generator) -> (params, state)` and
@@ -67,32 +66,71 @@ class Layer:
     @property
     def keras_form(self) -> bool:
         """Whether `call` is written Keras's way, `call(inputs, training=None, mask=None)`
-        over `add_weight` variables, rather than graphnet's pure `call(params, state, ...)`."""
+        over `add_weight` variables, rather than graphnet's pure `call(params, state, ...)`.
+
+        Examples:
+            >>> layers.Dense(2).keras_form        # graphnet's own layers use the pure form
+            False
+        """
         return self._keras_form
 
     @property
     def sublayers(self) -> list:
         """Layers held in a Keras-form layer's attributes: their weights nest under their
-        names in this layer's."""
+        names in this layer's. Found when the layer builds.
+
+        Examples:
+            >>> class Block(layers.Layer):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.dense = layers.Dense(2)
+            ...     def call(self, inputs):
+            ...         return self.dense(inputs)
+            >>> block = Block(); _ = block(graphnet.Input(shape=(3,)))
+            >>> block.sublayers == [block.dense]
+            True
+        """
         return list(self._sublayers)
 
     @property
     def seed_generators(self) -> list:
-        """`SeedGenerator`s held in this layer's attributes: their states are its state."""
+        """`SeedGenerator`s held in this layer's attributes: their states are its state.
+
+        Examples:
+            >>> class Jitter(layers.Layer):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.seed_generator = graphnet.random.SeedGenerator(7)
+            ...     def call(self, inputs):
+            ...         return inputs + graphnet.random.normal((3,), seed=self.seed_generator)
+            >>> jitter = Jitter(); _ = jitter(graphnet.Input(shape=(3,)))
+            >>> jitter.seed_generators == [jitter.seed_generator]
+            True
+        """
         return list(self._seed_generators)
 
     @property
     def batch_dependent(self) -> bool:
         """Whether a sample's training output or loss depends on the other samples of its
         batch (batch statistics, losses added per batch): then fit never pads a last batch.
-        graphnet's own layers say so where they do; a layer defined elsewhere is assumed to."""
+        graphnet's own layers say so where they do; a layer defined elsewhere is assumed to.
+
+        Examples:
+            >>> layers.BatchNormalization().batch_dependent, layers.Dense(2).batch_dependent
+            (True, False)
+        """
         return type(self).__module__.split(".")[0] != "graphnet"
 
     @property
     def uses_rng(self) -> bool:
         """Whether `call` draws randomness when training (needs `rng`). graphnet's own layers
         say so where they do; a layer defined elsewhere is assumed to, so it always gets a
-        key. A model none of whose layers draws is trained without any random key."""
+        key. A model none of whose layers draws is trained without any random key.
+
+        Examples:
+            >>> layers.Dropout(0.5).uses_rng, layers.Dense(2).uses_rng
+            (True, False)
+        """
         return type(self).__module__.split(".")[0] != "graphnet"
 
     def __init__(self, *, name=None, trainable=True, dtype=None, autocast=True, input_shape=None,
@@ -124,32 +162,6 @@ class Layer:
         self.built = False
         self.call_nodes: list[CallNode] = []
 
-    # ---- dtype policy (Keras 3 names) ------------------------------------------------
-    @property
-    def dtype(self) -> str:
-        """The dtype weights are created in (the policy's variable_dtype), as Keras."""
-        return self.dtype_policy.variable_dtype
-
-    @property
-    def variable_dtype(self) -> str:
-        """The dtype the layer's weights are kept in (the dtype policy's `variable_dtype`)."""
-        return self.dtype_policy.variable_dtype
-
-    @property
-    def compute_dtype(self) -> str:
-        """The dtype `call` computes in (the dtype policy's `compute_dtype`)."""
-        return self.dtype_policy.compute_dtype
-
-    def _autocast(self, params, args, kwargs):
-        """Keras's autocast: floating inputs and params in compute_dtype for `call`.
-
-        Inputs are cast when `self.autocast` (Keras casts them in `__call__`); params, except
-        `no_autocast_weights`, whenever compute and variable dtypes differ (Keras casts
-        variables read inside `call`). Under a float32 policy nothing is cast.
-        """
-        return mixed_precision.cast_for_call(self.dtype_policy, params, args, kwargs,
-                                             self.autocast, self.no_autocast_weights)
-
     # ---- what subclasses define ------------------------------------------------------
     def build(self, *input_shapes, generator=None, **kwargs):
         """Make the layer's weights for the given input shapes (pure form).
@@ -163,6 +175,23 @@ class Layer:
         Returns:
             `(params, state)`: dicts of arrays, the trainable weights and the others (batch
             statistics, counters). The base layer has neither.
+
+        Examples:
+            A pure-form layer returns its weights; the layer keeps them in `params`:
+
+            >>> class Scale(layers.Layer):
+            ...     def build(self, input_shape, *, generator):
+            ...         return {"scale": np.ones(input_shape[-1], "float32")}, {}
+            ...     def call(self, params, state, x, *, training=False, rng=None):
+            ...         return x * params["scale"], state
+            >>> layer = Scale(); _ = layer(graphnet.Input(shape=(3,)))
+            >>> layer.params
+            {'scale': array([1., 1., 1.], dtype=float32)}
+
+            Keras's `layer.build(input_shape)` builds a layer before any call:
+
+            >>> dense = layers.Dense(2); dense.build((None, 3)); dense.count_params()
+            8
         """
         return {}, {}
 
@@ -178,11 +207,50 @@ class Layer:
 
         Returns:
             `(outputs, new_state)`.
+
+        Examples:
+            >>> class Shift(layers.Layer):
+            ...     def build(self, input_shape, *, generator):
+            ...         return {"shift": np.zeros(input_shape[-1], "float32")}, {}
+            ...     def call(self, params, state, x, *, training=False, rng=None):
+            ...         return x + params["shift"], state
+            >>> layer = Shift()
+            >>> x = np.array([[1.0, 2.0]], "float32")
+            >>> out, state = layer.call({"shift": np.array([10.0, 20.0], "float32")}, {}, x)
+            >>> print(np.asarray(out))                 # a function of the weights given
+            [[11. 22.]]
+            >>> print(np.asarray(layer(x)))            # calling the layer uses its own
+            [[1. 2.]]
         """
         raise NotImplementedError(f"{type(self).__name__} must define call()")
 
     def output_shape(self, *input_shapes, **kwargs):
-        """Default: infer by tracing `call`; subclasses override to check and name errors."""
+        """Default: infer by tracing `call`; subclasses override to check and name errors.
+
+        Args:
+            *input_shapes: one shape per input tensor, the batch axis None.
+            **kwargs: the call's keyword tensors, as shapes.
+
+        Returns:
+            The output's shape (a tuple, batch axis included), a list or tuple of them for
+            several outputs, or None to have it traced.
+
+        Examples:
+            >>> class Pairs(layers.Layer):
+            ...     def output_shape(self, input_shape):
+            ...         if input_shape[-1] % 2:
+            ...             raise ValueError(f"Pairs '{self.name}' needs an even last "
+            ...                              f"axis, received {input_shape}")
+            ...         return (*input_shape[:-1], input_shape[-1] // 2, 2)
+            ...     def call(self, params, state, x, *, training=False, rng=None):
+            ...         return ops.reshape(x, (-1, x.shape[-1] // 2, 2)), state
+            >>> Pairs()(graphnet.Input(shape=(4,))).shape
+            (None, 2, 2)
+            >>> Pairs(name="pairs")(graphnet.Input(shape=(3,)))
+            Traceback (most recent call last):
+            ...
+            ValueError: Pairs 'pairs' needs an even last axis, received (None, 3)
+        """
         return None
 
     def compute_mask(self, inputs, mask=None):
@@ -191,12 +259,41 @@ class Layer:
 
         Outputs carry it only when `supports_masking` (as in Keras). A layer with several
         outputs may return a tuple with one mask (or None) per output.
+
+        Args:
+            inputs: the call's input tensor, or a list of them.
+            mask: the mask the inputs carry, or None.
+
+        Examples:
+            A layer defining `compute_mask` supports masking; its outputs carry the mask:
+
+            >>> class MaskZeros(layers.Layer):
+            ...     def call(self, inputs):
+            ...         return inputs
+            ...     def compute_mask(self, inputs, mask=None):
+            ...         return ops.not_equal(inputs, 0.0)
+            >>> y = MaskZeros()(np.array([[1.0, 0.0, 2.0]], "float32"))
+            >>> print(np.asarray(y._keras_mask))
+            [[ True False  True]]
         """
         return mask
 
     def get_config(self) -> dict:
         """The constructor arguments that rebuild this layer: what `save` writes and
         `from_config` reads. A layer with its own arguments adds them to the base's dict.
+
+        Examples:
+            >>> class Repeat(layers.Layer):
+            ...     def __init__(self, times=2, **kwargs):
+            ...         super().__init__(**kwargs)
+            ...         self.times = times
+            ...     def call(self, inputs):
+            ...         return ops.tile(inputs, (1, self.times))
+            ...     def get_config(self):
+            ...         return {**super().get_config(), "times": self.times}
+            >>> config = Repeat(3, name="repeat").get_config()
+            >>> config["name"], config["times"], config["dtype"]["config"]
+            ('repeat', 3, {'name': 'float32'})
         """
         config = {"name": self.name, "trainable": self.trainable,
                   "dtype": mixed_precision.serialize(self.dtype_policy)}
@@ -206,7 +303,14 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict):
-        """A new layer from the dict `get_config` returned."""
+        """A new layer from the dict `get_config` returned.
+
+        Examples:
+            >>> config = layers.Dense(4, activation="relu", name="hidden").get_config()
+            >>> copy = layers.Dense.from_config(config)
+            >>> copy.name, copy.units, copy.built
+            ('hidden', 4, False)
+        """
         return cls(**config)
 
     # ---- values: own weights plus sub-layers' (Keras form) ----------------------------
@@ -214,6 +318,11 @@ class Layer:
     def params(self) -> dict:
         """The trainable weights: a dict name -> array, sub-layers' dicts nested under their
         names. Assigning a dict of the same structure replaces them.
+
+        Examples:
+            >>> layer = layers.Dense(2); _ = layer(graphnet.Input(shape=(3,)))
+            >>> {name: value.shape for name, value in layer.params.items()}
+            {'kernel': (3, 2), 'bias': (2,)}
         """
         if not self._sublayers:
             return self._params
@@ -231,6 +340,11 @@ class Layer:
     def state(self) -> dict:
         """The non-trainable weights (batch statistics, seed generators' counters), as a dict
         like `params`.
+
+        Examples:
+            >>> layer = layers.BatchNormalization(); _ = layer(graphnet.Input(shape=(3,)))
+            >>> sorted(layer.state)
+            ['moving_mean', 'moving_variance']
         """
         # A SeedGenerator attribute's [seed, counter] is state under the generator's name.
         seeds = {g.name: g.own_values("state") for g in getattr(self, "_seed_generators", ())}
@@ -249,93 +363,27 @@ class Layer:
                 gen.set_own_values("state", value.pop(gen.name))
         self._state = value
 
-    def own_values(self, collection: str) -> dict:
-        """This layer's own weights of `collection` ("params" or "state"), not its
-        sub-layers': what its `Variable`s read outside a call."""
-        return self._params if collection == "params" else self._state
-
-    def set_own_values(self, collection: str, values: dict) -> None:
-        """Replaces this layer's own weights of `collection` (a `Variable`'s `assign`)."""
-        if collection == "params":
-            self._params = values
-        else:
-            self._state = values
-
     # ---- Keras's layer-writing API -------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   autocast=True, regularizer=None, constraint=None, aggregation="none",
-                   name=None, **kwargs):
-        """Keras `add_weight`: a `Variable` over this layer's params (trainable) or state.
-
-        Call it in `build(input_shape)` (or `__init__` when the shape is known) and keep
-        the result as an attribute; `call` reads it like an array.
-        """
-        return make_weight(self, self._variables, self._build_generator, shape, initializer, dtype,
-                           trainable, autocast, regularizer, constraint, name, kwargs)
-
     def add_loss(self, loss) -> None:
         """Keras `add_loss` inside `call`: added to the training loss of that call.
 
         In a subclassed model's `call` the loss is a symbolic tensor: it is traced into the
-        model's graph with the outputs (see `Model._trace`)."""
+        model's graph with the outputs (see `Model._trace`).
+
+        Raises:
+            ValueError: called outside a call (or with a symbolic tensor outside a subclassed
+                model's `call`).
+
+        Examples:
+            >>> class ActivityPenalty(layers.Layer):
+            ...     def call(self, inputs):
+            ...         self.add_loss(0.5 * ops.sum(inputs))
+            ...         return inputs
+            >>> layer = ActivityPenalty(); _ = layer(np.array([[1.0, 2.0]], "float32"))
+            >>> [float(loss) for loss in layer.losses]
+            [1.5]
+        """
         add_loss(self, loss, getattr(self, "_traced_losses", None))
-
-    def _sub_weights_owners(self) -> list:
-        """Objects whose weights follow this layer's own in `weights` (Keras order)."""
-        return list(self._sublayers)
-
-    @property
-    def weights(self) -> list:
-        """Keras `layer.weights`: Variables, own first, then sub-layers' (each once).
-
-        Examples:
-            >>> layer = layers.Dense(2); _ = layer(graphnet.Input(shape=(3,)))
-            >>> [w.shape for w in layer.weights]
-            [(3, 2), (2,)]
-        """
-        return each_once(own_weights(self, self._variables) +
-                         [w for s in self._sub_weights_owners() for w in s.weights])
-
-    @property
-    def trainable_weights(self) -> list:
-        """The trainable weights as Keras `Variable`s; none for a frozen layer.
-
-        Examples:
-            >>> layer = layers.Dense(2); _ = layer(graphnet.Input(shape=(3,)))
-            >>> layer.trainable = False; len(layer.trainable_weights)
-            0
-        """
-        return self._weights_split(True)
-
-    @property
-    def non_trainable_weights(self) -> list:
-        """The weights training does not change, as `Variable`s (all of a frozen layer's).
-
-        Examples:
-            >>> layer = layers.BatchNormalization(); _ = layer(graphnet.Input(shape=(3,)))
-            >>> [w.shape for w in layer.non_trainable_weights]
-            [(3,), (3,)]
-        """
-        return self._weights_split(False)
-
-    def _weights_split(self, trainable: bool) -> list:
-        if not self.trainable:
-            return [] if trainable else self.weights
-        own = [v for v in own_weights(self, self._variables) if v.trainable == trainable]
-        subs = [w for s in self._sub_weights_owners()
-                for w in (s.trainable_weights if trainable else s.non_trainable_weights)]
-        return each_once(own + subs)
-
-    @property
-    def variables(self) -> list:
-        """Every weight as a `Variable` (Keras's `layer.variables`, the same as `weights`)."""
-        return self.weights
-
-    @property
-    def losses(self) -> list:
-        """Keras's `layer.losses`: the last eager call's added losses (add_loss, activity),
-        then each regularized weight's penalty on its current value (training has its own)."""
-        return list(self.__dict__.get("_eager_losses", ())) + weight_losses(self)
 
     def __getattr__(self, name):
         # `layer.kernel`, `layer.bias`: graphnet's built-in layers hold weights in dicts;
@@ -349,23 +397,32 @@ class Layer:
                     return Variable(self, name, value.shape, value.dtype, collection == "_params")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def trainable_mask(self, parent: bool = True) -> dict:
-        """A pytree of bools like `params`: False under any frozen layer."""
-        flag = parent and self.trainable
-        mask = {k: jax.tree_util.tree_map(lambda _: flag, v) for k, v in self._params.items()}
-        for sub in self._sublayers:
-            mask[sub.name] = sub.trainable_mask(flag)
-        return mask
-
     @property
     def receives_mask(self) -> bool:
         """Whether calls get the incoming mask as `mask=`: `supports_masking`, or a
-        Keras-form `call` with a `mask` parameter (Keras's rule)."""
+        Keras-form `call` with a `mask` parameter (Keras's rule).
+
+        Examples:
+            >>> layers.LSTM(2).receives_mask, layers.Dense(2).receives_mask
+            (True, False)
+        """
         return (self.supports_masking or self._keras_form) and accepts(self.call, "mask")
 
     def output_mask(self, args, mask):
         """The mask of a call's output: `compute_mask(inputs, mask)` where the layer
-        `supports_masking`, else None (the mask stops here, as in Keras)."""
+        `supports_masking`, else None (the mask stops here, as in Keras).
+
+        Args:
+            args: the call's input tensors.
+            mask: the mask they carry.
+
+        Examples:
+            >>> mask = np.array([[True, False]])
+            >>> print(layers.Dense(2).output_mask([np.ones((1, 2, 3), "float32")], mask))
+            [[ True False]]
+            >>> print(layers.Flatten().output_mask([np.ones((1, 2, 3), "float32")], mask))
+            None
+        """
         if not self.supports_masking:
             return None
         return self.compute_mask(args[0] if len(args) == 1 else list(args), mask)
@@ -373,7 +430,19 @@ class Layer:
     # ---- the two forms behind one pure interface ---------------------------------
     def make_weights(self, shapes, generator, extra=None):
         """`(params, state)` for these input shapes, whichever form the layer is written in,
-        initial values drawn from the NumPy `generator`."""
+        initial values drawn from the NumPy `generator`.
+
+        Args:
+            shapes: one shape per input, the batch axis None.
+            generator: a seeded NumPy Generator.
+            extra: shapes of the call keywords the layer's `build` needs (`build_kwargs`).
+
+        Examples:
+            >>> params, state = layers.Dense(2).make_weights([(None, 3)],
+            ...                                               np.random.default_rng(0))
+            >>> {name: value.shape for name, value in params.items()}, state
+            ({'kernel': (3, 2), 'bias': (2,)}, {})
+        """
         extra = extra or {}
         if not self._keras_form:
             return self.build(*shapes, **{generator_keyword(type(self)): generator}, **extra)
@@ -390,21 +459,6 @@ class Layer:
         self._seed_generators = held_in_attributes(self, SeedGenerator)
         # Sub-layers build on their first call, in the first trace of `call`.
         return self.params, self.state
-
-    def _pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
-        """`(outputs, new_state, added_loss)`: `call` as a pure function of its weights,
-        under the layer's dtype policy (see `_autocast`): every path (the graph, eager calls,
-        shape tracing) comes through here."""
-        params, args, kwargs = self._autocast(params, args, kwargs)
-        if not self._keras_form:
-            outputs, state = self.call(params, state, *args, training=training, rng=rng, **kwargs)
-            return outputs, state, 0.0
-        return pure_keras_call(self, params, state, args, kwargs, training, rng)
-
-    def pure_call(self, params, state, *args, training=False, rng=None, **kwargs):
-        """`(outputs, new_state, added_loss)`: this layer's call as a pure function of its
-        weights, whichever form it is written in."""
-        return self._pure_call(params, state, *args, training=training, rng=rng, **kwargs)
 
     def _call_in_scope(self, scope, args, kwargs):
         """A call with arrays inside another layer's call: the scope's values, not ours."""
@@ -459,10 +513,6 @@ class Layer:
         self.call_nodes.append(node)
         return out_treedef.unflatten(node.outputs)
 
-    def compute_output_spec(self, *args, **kwargs):
-        """Specs of this call's outputs: `output_shape` where defined, else traced."""
-        return output_specs(self, args, kwargs)
-
     def _call_eager(self, args, kwargs):
         args, kwargs = jax.tree_util.tree_map(
             lambda x: device_value(x, self), (args, kwargs),
@@ -484,78 +534,6 @@ class Layer:
             self.state = new_state      # Keras: an eager call updates the layer's variables
         return outputs
 
-    def call_with_losses(self, params, state, *args, training=False, rng=None, **kwargs):
-        """`call` plus this call's activity-regularization loss (Model adds its layers')."""
-        outputs, state, loss = self._pure_call(params, state, *args, training=training, rng=rng,
-                                               **kwargs)
-        return outputs, state, loss + self._activity_loss(outputs)
-
-    def _activity_loss(self, outputs):
-        """The activity penalty of each output divided by its batch size, as Keras 3 does,
-        so the total loss does not depend on `batch_size`."""
-        return activity_loss(self.activity_regularizer, outputs)
-
-    def logits_activation(self):
-        """"softmax" or "sigmoid" when this layer's output is that activation of values that
-        `call_with_logits` can also return (losses then start from the logits), else None."""
-        if not self.activation_last:
-            return None
-        if self.activation is activations.softmax:
-            return "softmax"
-        if self.activation is activations.sigmoid:
-            return "sigmoid"
-        return None
-
-    def call_with_logits(self, params, state, *args, **kwargs):
-        """`call_with_losses` plus the values the last activation was applied to.
-
-        The call runs on a shallow copy whose activation is linear (nothing is mutated);
-        the activation is then applied to its result, so the outputs are the same values.
-        """
-        bare = copy.copy(self)
-        bare.activation = activations.linear
-        logits, state, loss = bare.pure_call(params, state, *args, **kwargs)
-        outputs = self.activation(logits)
-        return outputs, state, loss + self._activity_loss(outputs), logits
-
-    def weight_penalty(self, params):
-        """Sum of this layer's kernel/bias regularizers on `params` (its sub-layers' too)."""
-        return weight_penalty(self, params)
-
-    def apply_constraints(self, params):
-        """`params` with this layer's weight constraints applied (its sub-layers' too): what
-        training does after each optimizer update, as Keras's optimizers do."""
-        return apply_constraints(self, params)
-
-    @property
-    def has_constraints(self) -> bool:
-        """Whether this layer or one of its sub-layers has a weight constraint (`fit` then
-        projects those weights after each update).
-        """
-        return bool(self.weight_constraints) or any(s.has_constraints for s in self._sublayers)
-
-    # ---- weights, Keras layout -----------------------------------------------------
-    def get_weights(self) -> list:
-        """The weights as NumPy arrays, in Keras's order (kernel before bias, trainable
-        before non-trainable).
-        """
-        return get_weights(self)
-
-    def set_weights(self, weights) -> None:
-        """Replace the weights with arrays in `get_weights`'s order.
-
-        Raises:
-            ValueError: the layer is not built, or the number or shapes of the arrays differ
-                from its weights'.
-        """
-        set_weights(self, weights, bool(self._variables))
-
-    def count_params(self) -> int:
-        """Keras's count: every weight, trainable or not, but no SeedGenerator state (Keras
-        does not count seeds as weights either)."""
-        own = sum(np.size(x) for x in jax.tree_util.tree_leaves((self._params, self._state)))
-        return int(own + sum(sub.count_params() for sub in self._sublayers))
-
     # ---- the graph around this layer (Keras's layer.input / layer.output) ------------
     def _only_node(self, what):
         if not self.call_nodes:
@@ -571,6 +549,11 @@ class Layer:
 
         Raises:
             ValueError: the layer was never called, or was called more than once.
+
+        Examples:
+            >>> layer = layers.Dense(2); y = layer(graphnet.Input(shape=(3,)))
+            >>> layer.output is y
+            True
         """
         return self._only_node("output").out_treedef.unflatten(self._only_node("output").outputs)
 
@@ -580,6 +563,11 @@ class Layer:
 
         Raises:
             ValueError: the layer was never called, or was called more than once.
+
+        Examples:
+            >>> x = graphnet.Input(shape=(3,)); layer = layers.Dense(2); _ = layer(x)
+            >>> layer.input is x
+            True
         """
         node = self._only_node("input")
         args, kwargs = node.treedef.unflatten(node.leaves)

@@ -392,7 +392,21 @@ class Loss:
         self.reduction = reduction
 
     def call(self, y_true, y_pred):
-        """Per-sample loss values, shape (batch,), before reduction; override in a subclass."""
+        """Per-sample loss values, shape (batch,), before reduction; override in a subclass.
+
+        Args:
+            y_true: the targets.
+            y_pred: the model's outputs, at least float32 (cast up under a mixed policy).
+
+        Examples:
+            >>> loss = losses.MeanSquaredError()
+            >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], "float32")
+            >>> y_pred = np.array([[1.0, 1.0], [0.0, 3.0]], "float32")
+            >>> print(np.asarray(loss.call(y_true, y_pred)))      # per sample
+            [0.5 2.5]
+            >>> print(np.asarray(loss(y_true, y_pred)))           # their mean
+            1.5
+        """
         raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred)")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -406,16 +420,42 @@ class Loss:
 
     def valid_mask(self, y_true, y_pred):
         """Which per-sample values count (None: all). Keras's loss mask: masked values are
-        left out of the "sum_over_batch_size" average too."""
+        left out of the "sum_over_batch_size" average too.
+
+        Args:
+            y_true: the targets.
+            y_pred: the model's outputs.
+
+        Returns:
+            None, or booleans shaped like `call`'s values (True: the value counts).
+
+        Examples:
+            >>> loss = losses.SparseCategoricalCrossentropy(ignore_class=0)
+            >>> print(np.asarray(loss.valid_mask(np.array([0, 2]), np.ones((2, 3), "float32"))))
+            [False  True]
+            >>> print(losses.MeanSquaredError().valid_mask(np.zeros(2), np.zeros(2)))
+            None
+        """
         return None
 
     def get_config(self):
-        """The constructor's arguments, for saving."""
+        """The constructor's arguments, for saving (a subclass adds its own to these).
+
+        Examples:
+            >>> losses.MeanSquaredError(reduction="sum").get_config()
+            {'name': 'mean_squared_error', 'reduction': 'sum'}
+        """
         return {"name": self.name, "reduction": self.reduction}
 
     @classmethod
     def from_config(cls, config):
-        """A new loss from the dict `get_config` returned."""
+        """A new loss from the dict `get_config` returned.
+
+        Examples:
+            >>> loss = losses.MeanSquaredError.from_config({"name": "sse", "reduction": "sum"})
+            >>> loss.name, loss.reduction
+            ('sse', 'sum')
+        """
         return cls(**config)
 
 
