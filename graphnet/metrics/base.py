@@ -53,16 +53,59 @@ class Metric(StatelessMetric):
     def build(self, y_true_shape, y_pred_shape):
         """Called with the target and prediction shapes (batch axis first) before `init`,
         by `compile`/`fit` and by the first `update_state`: a metric whose state size
-        depends on them (F1Score's classes) sets it here."""
+        depends on them (F1Score's classes) sets it here.
+
+        Args:
+            y_true_shape: the targets' shape, a tuple.
+            y_pred_shape: the predictions' shape, a tuple.
+
+        Examples:
+            >>> class Shapes(metrics.MeanSquaredError):
+            ...     def build(self, y_true_shape, y_pred_shape):
+            ...         print(y_true_shape, y_pred_shape)
+            ...
+            >>> m = Shapes()
+            >>> m.update_state(np.zeros((2, 3), "float32"), np.ones((2, 3), "float32"))
+            (2, 3) (2, 3)
+            >>> m.update_state(np.zeros((2, 3), "float32"), np.ones((2, 3), "float32"))
+        """
 
     def init(self):
-        """The metric's initial state, a pytree (e.g. running sums); pure form."""
+        """The metric's initial state, a pytree (e.g. running sums); pure form.
+
+        A Keras-form metric's is a dict of its `add_weight` variables' initial values.
+
+        Examples:
+            >>> state = metrics.Mean().init()
+            >>> {name: float(value) for name, value in state.items()}
+            {'total': 0.0, 'count': 0.0}
+        """
         if self._keras_form:
             return dict(self._initial)
         raise NotImplementedError(f"{type(self).__name__} must define init()")
 
     def update(self, state, y_true, y_pred, sample_weight=None):
-        """The state after one batch: a pure function, traced inside the compiled step."""
+        """The state after one batch: a pure function, traced inside the compiled step.
+
+        Args:
+            state: the state so far (from `init` or an earlier `update`).
+            y_true: the batch's targets.
+            y_pred: the batch's predictions.
+            sample_weight: optional per-sample weights.
+
+        Returns:
+            The new state, a pytree of the same structure; the metric itself is unchanged.
+
+        Examples:
+            >>> m = metrics.MeanSquaredError()
+            >>> y_true = np.array([[0.0, 1.0]], "float32")
+            >>> y_pred = np.array([[1.0, 1.0]], "float32")
+            >>> state = m.update(m.init(), y_true, y_pred)
+            >>> {name: float(value) for name, value in state.items()}  # (1 + 0) / 2 for 1 sample
+            {'total': 0.5, 'count': 1.0}
+            >>> float(m.result(state)), float(m.result())  # m's own state is still empty
+            (0.5, 0.0)
+        """
         if self._keras_form:
             with CallScope() as scope:
                 scope.bind(self, {}, state)
@@ -71,13 +114,54 @@ class Metric(StatelessMetric):
         raise NotImplementedError(f"{type(self).__name__} must define update()")
 
     def result(self, state=None):
-        """The metric's value from a state (or from the metric's own, outside `fit`)."""
+        """The metric's value from a state (or from the metric's own, outside `fit`).
+
+        Args:
+            state: a state from `init`/`update`; None reads the metric's own state.
+
+        Examples:
+            >>> m = metrics.Mean()
+            >>> float(m.result({"total": np.float32(6.0), "count": np.float32(4.0)}))
+            1.5
+            >>> m.update_state([1.0, 2.0])
+            >>> float(m.result())
+            1.5
+        """
         raise NotImplementedError(f"{type(self).__name__} must define result(state)")
 
     # ---- Keras's form: variables ------------------------------------------------------
     def add_weight(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
                    name=None):
-        """Keras `Metric.add_weight`: a non-trainable variable of the metric's state."""
+        """Keras `Metric.add_weight`: a non-trainable variable of the metric's state.
+
+        Call it in `__init__`; `update_state` then `assign`s the variable and `result`
+        reads it.
+
+        Args:
+            shape: the variable's shape (default a scalar).
+            initializer: an initializer or its name (default "zeros").
+            dtype: its dtype (default the metric's).
+            aggregation: accepted for Keras compatibility; graphnet does not use it.
+            name: its name, unique within the metric (a suffix is added when taken).
+
+        Returns:
+            The `Variable`.
+
+        Examples:
+            >>> class ColumnSums(metrics.Metric):
+            ...     def __init__(self, name="column_sums", **kwargs):
+            ...         super().__init__(name=name, **kwargs)
+            ...         self.total = self.add_weight(shape=(2,), initializer="ones", name="total")
+            ...     def update_state(self, y_true, y_pred, sample_weight=None):
+            ...         self.total.assign(self.total + ops.sum(y_pred, axis=0))
+            ...     def result(self):
+            ...         return self.total
+            ...
+            >>> m = ColumnSums()
+            >>> m.update_state(None, np.array([[1.0, 2.0], [3.0, 4.0]], "float32"))
+            >>> print(np.asarray(m.result()))          # ones + column sums [4, 6]
+            [5. 7.]
+        """
         from .. import initializers
         name = unique_name(self._variables, name)
         dtype = np.dtype(dtype or self.dtype)
@@ -89,18 +173,57 @@ class Metric(StatelessMetric):
 
     @property
     def keras_form(self) -> bool:
-        """Whether the metric is written Keras's way (`add_weight`, `update_state`)."""
+        """Whether the metric is written Keras's way (`add_weight`, `update_state`).
+
+        Examples:
+            >>> class Count(metrics.Metric):
+            ...     def __init__(self):
+            ...         super().__init__(name="count")
+            ...         self.n = self.add_weight(name="n")
+            ...     def update_state(self, y_true, y_pred, sample_weight=None):
+            ...         self.n.assign(self.n + 1.0)
+            ...     def result(self):
+            ...         return self.n
+            ...
+            >>> Count().keras_form, metrics.Mean().keras_form
+            (True, False)
+        """
         return self._keras_form
 
     def own_values(self, collection):
         """The state variables' values: what its `Variable`s read (a pure metric's are
-        its state's leaves)."""
+        its state's leaves).
+
+        Args:
+            collection: `"state"`, where a metric keeps its values (its variables are
+                non-trainable).
+
+        Returns:
+            A dict of variable name to value.
+
+        Examples:
+            >>> m = metrics.Mean()
+            >>> m.update_state([2.0, 4.0])
+            >>> {name: float(value) for name, value in m.own_values("state").items()}
+            {'total': 6.0, 'count': 2.0}
+        """
         if self._keras_form:
             return self._values
         return state_by_name(self._current(None))
 
     def set_own_values(self, collection, values):
-        """Replaces the state variables' values (a `Variable`'s `assign`)."""
+        """Replaces the state variables' values (a `Variable`'s `assign`).
+
+        Args:
+            collection: `"state"`, as in `own_values`.
+            values: a dict of variable name to new value, every variable named.
+
+        Examples:
+            >>> m = metrics.Mean()
+            >>> m.set_own_values("state", {"total": np.float32(6.0), "count": np.float32(4.0)})
+            >>> float(m.result())
+            1.5
+        """
         if self._keras_form:
             self._values = values
         else:
@@ -109,7 +232,12 @@ class Metric(StatelessMetric):
     @property
     def variables(self) -> list:
         """Keras's `metric.variables`: the `add_weight` variables, or a pure metric's state
-        leaves as variables (Keras's Mean: total, count), for the stateless methods."""
+        leaves as variables (Keras's Mean: total, count), for the stateless methods.
+
+        Examples:
+            >>> [(v.name, v.shape) for v in metrics.Mean().variables]
+            [('total', ()), ('count', ())]
+        """
         if self._keras_form:
             return list(self._variables)
         return [Variable(self, name, np.shape(leaf), np.dtype(leaf.dtype), False)
@@ -117,7 +245,24 @@ class Metric(StatelessMetric):
 
     # Keras's stateful API, for use outside `fit`.
     def update_state(self, y_true, y_pred, sample_weight=None):
-        """Keras's stateful form: fold one batch into the metric's own state."""
+        """Keras's stateful form: fold one batch into the metric's own state.
+
+        Args:
+            y_true: the batch's targets.
+            y_pred: the batch's predictions.
+            sample_weight: optional per-sample weights.
+
+        Examples:
+            >>> m = metrics.MeanSquaredError()
+            >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0]], "float32")
+            >>> y_pred = np.array([[1.0, 1.0], [1.0, 3.0]], "float32")
+            >>> m.update_state(y_true, y_pred)
+            >>> float(m.result())            # per sample 0.5 and 2.0
+            1.25
+            >>> m.update_state(y_true, y_pred, sample_weight=np.array([1.0, 0.0], "float32"))
+            >>> float(m.result())            # (0.5 + 2.0 + 0.5) / 3 samples counted
+            1.0
+        """
         if self._state is None:
             self.build(tuple(np.shape(y_true)), tuple(np.shape(y_pred)))
         state = self.init() if self._state is None else self._state
@@ -127,7 +272,17 @@ class Metric(StatelessMetric):
     update_state.pure_form = True
 
     def reset_state(self):
-        """Forget everything seen so far (Keras's stateful form)."""
+        """Forget everything seen so far (Keras's stateful form).
+
+        Examples:
+            >>> m = metrics.Mean()
+            >>> m.update_state([1.0, 3.0])
+            >>> float(m.result())
+            2.0
+            >>> m.reset_state()
+            >>> float(m.result())
+            0.0
+        """
         self._state = None
         if self._keras_form:
             self._values = dict(self._initial)
@@ -138,12 +293,26 @@ class Metric(StatelessMetric):
         return self.init() if self._state is None else self._state
 
     def get_config(self):
-        """The constructor's arguments, for saving."""
+        """The constructor's arguments, for saving.
+
+        Examples:
+            >>> metrics.Mean(name="avg").get_config()
+            {'name': 'avg', 'dtype': 'float32'}
+        """
         return {"name": self.name, "dtype": self.dtype}
 
     @classmethod
     def from_config(cls, config):
-        """A new metric (fresh state) from the dict `get_config` returned."""
+        """A new metric (fresh state) from the dict `get_config` returned.
+
+        Args:
+            config: the dict `get_config` returned.
+
+        Examples:
+            >>> m = metrics.Mean.from_config({"name": "avg", "dtype": "float32"})
+            >>> m.name, float(m.result())
+            ('avg', 0.0)
+        """
         return cls(**config)
 
     def __repr__(self):
