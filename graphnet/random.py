@@ -331,18 +331,24 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
 
 
 def shuffle(x, axis=0, seed=None):
-    """`x` with its slices along `axis` in a random order.
+    """`x` with its entries along `axis` in a random order.
+
+    As in Keras's JAX backend, each 1-D line along `axis` is permuted on its own: the
+    columns of a 2-D array shuffled along axis 0 each keep their values, but its rows are
+    not kept together.
 
     Args:
         x: the array to shuffle.
-        axis: the axis whose slices are permuted; each slice moves whole.
+        axis: the axis along which entries move.
         seed: an int, a `SeedGenerator` or None, as in `normal`.
 
     Examples:
         >>> x = np.arange(6).reshape(3, 2)
-        >>> y = graphnet.random.shuffle(x, seed=0)
-        >>> sorted(np.asarray(y).tolist())       # the same rows, each intact
-        [[0, 1], [2, 3], [4, 5]]
+        >>> y = np.asarray(graphnet.random.shuffle(x, seed=0))
+        >>> print(np.sort(y, axis=0))        # each column holds the same values
+        [[0 1]
+         [2 3]
+         [4 5]]
     """
     return jax.random.permutation(_key(seed, "shuffle"), jnp.asarray(x), axis, independent=True)
 

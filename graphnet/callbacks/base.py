@@ -46,7 +46,7 @@ class Callback:
         Args:
             params: a dict: `{"epochs", "steps", "verbose"}` from `fit` (`steps` is the
                 number of batches per epoch, None when unknown), `{"steps", "verbose"}`
-                from `predict`.
+                from `evaluate` and `predict`.
 
         Examples:
             >>> cb = callbacks.Callback()

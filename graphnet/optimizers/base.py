@@ -116,7 +116,8 @@ class Optimizer(StatelessOptimizer):
             params: the pytree of weights the optimizer will update.
 
         Returns:
-            The optax state (moments, step count, learning rate).
+            The optax state: the update rule's slots (e.g. Adam's moments), the step count
+            and the learning rate.
 
         Examples:
             >>> opt = optimizers.Adam(learning_rate=0.1)
@@ -139,7 +140,8 @@ class Optimizer(StatelessOptimizer):
         schedule; `lr` is the same property, Keras's older name.
 
         Raises:
-            TypeError: the value set is neither a number nor a callable.
+            TypeError: the value set is neither a number nor a schedule (a string, or an
+                array of several numbers).
             ValueError: the value set is negative, infinite or NaN.
 
         Examples:
