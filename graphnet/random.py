@@ -195,7 +195,8 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
             draw) or None (a fresh seed; inside a layer's call, the call's own key).
 
     Raises:
-        TypeError: `seed` is not an int, a `SeedGenerator` or None.
+        TypeError: `shape` is not a tuple of ints, or `seed` is not an int, a
+            `SeedGenerator` or None.
         ValueError: `seed` is None inside a call that has no random key (an inference
             call): give the layer a `SeedGenerator`.
 
@@ -224,6 +225,12 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
         seed: an int (the same numbers every time), a `SeedGenerator` (new numbers at each
             draw) or None (a fresh seed; inside a layer's call, the call's own key).
 
+    Raises:
+        TypeError: `shape` is not a tuple of ints, or `seed` is not an int, a
+            `SeedGenerator` or None.
+        ValueError: `seed` is None inside a call that has no random key (an inference
+            call), as in `normal`.
+
     Examples:
         >>> x = np.asarray(graphnet.random.uniform((2, 3), minval=2.0, maxval=3.0, seed=0))
         >>> x.shape, x.dtype
@@ -246,6 +253,12 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         dtype: a float dtype (default float32).
         seed: an int (the same numbers every time), a `SeedGenerator` (new numbers at each
             draw) or None (a fresh seed; inside a layer's call, the call's own key).
+
+    Raises:
+        TypeError: `shape` is not a tuple of ints, or `seed` is not an int, a
+            `SeedGenerator` or None.
+        ValueError: `seed` is None inside a call that has no random key (an inference
+            call), as in `normal`.
 
     Examples:
         >>> x = np.asarray(graphnet.random.truncated_normal((2, 3), mean=1.0, stddev=0.5,
@@ -273,7 +286,10 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
             draw) or None (a fresh seed; inside a layer's call, the call's own key).
 
     Raises:
-        TypeError: `dtype` is not an integer dtype.
+        TypeError: `dtype` is not an integer dtype, `shape` is not a tuple of ints, or
+            `seed` is not an int, a `SeedGenerator` or None.
+        ValueError: `seed` is None inside a call that has no random key (an inference
+            call), as in `normal`.
 
     Examples:
         >>> x = np.asarray(graphnet.random.randint((2, 3), minval=0, maxval=3, seed=0))

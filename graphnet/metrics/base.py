@@ -147,6 +147,9 @@ class Metric(StatelessMetric):
         Returns:
             The `Variable`.
 
+        Raises:
+            ValueError: `initializer` names no known initializer.
+
         Examples:
             >>> class ColumnSums(metrics.Metric):
             ...     def __init__(self, name="column_sums", **kwargs):
