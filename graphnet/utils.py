@@ -200,11 +200,37 @@ class PyDataset:
 
     @property
     def num_batches(self):
-        """The number of batches per epoch (`len(dataset)`)."""
+        """The number of batches per epoch (`len(dataset)`).
+
+        Examples:
+            >>> class Three(graphnet.utils.PyDataset):
+            ...     def __len__(self):
+            ...         return 3
+            ...
+            >>> Three().num_batches
+            3
+        """
         return len(self)
 
     def on_epoch_end(self):
-        """Called after each full pass (e.g. to reshuffle)."""
+        """Called after each full pass (e.g. to reshuffle); does nothing unless overridden.
+
+        Examples:
+            >>> class Counting(graphnet.utils.PyDataset):
+            ...     passes = 0
+            ...     def __len__(self):
+            ...         return 2
+            ...     def __getitem__(self, index):
+            ...         return np.full((1, 1), index, "float32"), np.zeros((1, 1), "float32")
+            ...     def on_epoch_end(self):
+            ...         self.passes += 1
+            ...
+            >>> data = Counting()
+            >>> [int(x[0, 0]) for x, y in data]   # one full pass, as each epoch of fit makes
+            [0, 1]
+            >>> data.passes
+            1
+        """
 
     def __iter__(self):
         for index in range(len(self)):

@@ -4,9 +4,9 @@ evaluate and predict.
 Batch hooks run once per dispatch of K steps (as Keras's with steps_per_execution), with
 the index of the dispatch's last batch and the running logs.
 """
-from .base import (CallbackList, CSVLogger, Callback, EarlyStopping, History, LambdaCallback,
-                   LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN,
-                   wants_batch_logs)
+from .base import Callback, CallbackList, History, wants_batch_logs
+from .builtin import (CSVLogger, EarlyStopping, LambdaCallback, LearningRateScheduler,
+                      ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN)
 from .backup import BackupAndRestore
 from .remote import RemoteMonitor
 from .tensorboard import TensorBoard

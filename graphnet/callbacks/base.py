@@ -1,17 +1,10 @@
-"""Keras callbacks: hooks around epochs and dispatches, with `self.model` set by fit,
-evaluate and predict.
+"""The Keras callback base: `Callback` and its hooks, `CallbackList` that calls them in
+order, and `History`, which `fit` always adds.
 
 Batch hooks run once per dispatch of K steps (as Keras's with steps_per_execution), with
 the index of the dispatch's last batch and the running logs.
 """
 from __future__ import annotations
-
-import csv
-import math
-import os
-import warnings
-
-import numpy as np
 
 
 class Callback:
@@ -31,53 +24,324 @@ class Callback:
         self.params = {}
 
     def set_model(self, model):
-        """Called by `fit` with the model being trained (then `self.model`)."""
+        """Called by `fit` (and `evaluate`, `predict`) with the model being run; the hooks
+        then read it as `self.model`.
+
+        Args:
+            model: the `Model` being trained, evaluated or run.
+
+        Examples:
+            >>> model = graphnet.Sequential([layers.Input((2,)), layers.Dense(1)])
+            >>> cb = callbacks.Callback()
+            >>> cb.set_model(model)
+            >>> cb.model is model
+            True
+        """
         self.model = model
 
     def set_params(self, params):
-        """Called by `fit` with its settings (epochs, steps, verbose)."""
+        """Called by `fit` with its settings (epochs, steps, verbose); the hooks then read
+        them as `self.params`.
+
+        Args:
+            params: a dict: `{"epochs", "steps", "verbose"}` from `fit` (`steps` is the
+                number of batches per epoch, None when unknown), `{"steps", "verbose"}`
+                from `evaluate` and `predict`.
+
+        Examples:
+            >>> cb = callbacks.Callback()
+            >>> cb.set_params({"epochs": 3, "steps": 2, "verbose": 0})   # as fit does
+            >>> cb.params["epochs"]
+            3
+        """
         self.params = params
 
     def on_train_begin(self, logs=None):
-        """Called once at the start of `fit`."""
+        """Called once at the start of `fit`, after `set_model` and `set_params`.
+
+        Args:
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> class Announce(callbacks.Callback):
+            ...     def on_train_begin(self, logs=None):
+            ...         print("training for", self.params["epochs"], "epochs")
+            ...
+            >>> cb = Announce()
+            >>> cb.set_params({"epochs": 3, "steps": 2, "verbose": 0})
+            >>> cb.on_train_begin()          # called here by hand, as fit calls it
+            training for 3 epochs
+        """
+
     def on_train_end(self, logs=None):
-        """Called once at the end of `fit`."""
+        """Called once at the end of `fit`.
+
+        Args:
+            logs: the last epoch's logs (as `on_epoch_end` received them).
+
+        Examples:
+            >>> class Final(callbacks.Callback):
+            ...     def on_train_end(self, logs=None):
+            ...         print("final loss:", logs["loss"])
+            ...
+            >>> Final().on_train_end({"loss": 0.25})     # by hand, as fit calls it
+            final loss: 0.25
+        """
+
     def on_epoch_begin(self, epoch, logs=None):
-        """Called at the start of each epoch."""
+        """Called at the start of each epoch.
+
+        Args:
+            epoch: the epoch's index, from 0 (from `initial_epoch` when `fit` resumes).
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> class Header(callbacks.Callback):
+            ...     def on_epoch_begin(self, epoch, logs=None):
+            ...         print(f"epoch {epoch + 1}/{self.params['epochs']}")
+            ...
+            >>> cb = Header()
+            >>> cb.set_params({"epochs": 2, "steps": 2, "verbose": 0})
+            >>> cb.on_epoch_begin(0)           # by hand, as fit calls it
+            epoch 1/2
+        """
+
     def on_epoch_end(self, epoch, logs=None):
-        """Called at the end of each epoch with its logs (`loss`, metrics, `val_*`)."""
+        """Called at the end of each epoch with its logs (`loss`, metrics, `val_*`).
+
+        Args:
+            epoch: the epoch's index, from 0.
+            logs: a dict of the epoch's values: `loss`, each metric, and `val_` ones when
+                `fit` validates. A callback may add entries (ReduceLROnPlateau adds
+                `learning_rate`); `History` records them all.
+
+        Examples:
+            >>> class Best(callbacks.Callback):
+            ...     best = None
+            ...     def on_epoch_end(self, epoch, logs=None):
+            ...         if self.best is None or logs["val_loss"] < self.best:
+            ...             self.best = logs["val_loss"]
+            ...
+            >>> cb = Best()
+            >>> cb.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75})   # by hand, as fit calls it
+            >>> cb.on_epoch_end(1, {"loss": 0.25, "val_loss": 0.875})
+            >>> cb.best
+            0.75
+        """
+
     def on_test_begin(self, logs=None):
-        """Called at the start of `evaluate` (and of each validation pass)."""
+        """Called at the start of `evaluate` (and of each validation pass).
+
+        Args:
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> class Passes(callbacks.Callback):
+            ...     count = 0
+            ...     def on_test_begin(self, logs=None):
+            ...         self.count += 1
+            ...
+            >>> cb = Passes()
+            >>> cb.on_test_begin()             # by hand: fit calls it once per epoch
+            >>> cb.on_test_begin()             # when it validates
+            >>> cb.count
+            2
+        """
+
     def on_test_end(self, logs=None):
-        """Called at the end of `evaluate` (and of each validation pass)."""
+        """Called at the end of `evaluate` (and of each validation pass).
+
+        Args:
+            logs: the pass's results: `loss` and each metric (without the `val_` prefix).
+
+        Examples:
+            >>> class Report(callbacks.Callback):
+            ...     def on_test_end(self, logs=None):
+            ...         print("evaluated:", logs)
+            ...
+            >>> Report().on_test_end({"loss": 0.5})   # by hand, as evaluate calls it
+            evaluated: {'loss': 0.5}
+        """
+
     def on_predict_begin(self, logs=None):
-        """Called at the start of `predict`."""
+        """Called at the start of `predict`.
+
+        Args:
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> class Steps(callbacks.Callback):
+            ...     def on_predict_begin(self, logs=None):
+            ...         print("predicting", self.params["steps"], "batches")
+            ...
+            >>> cb = Steps()
+            >>> cb.set_params({"steps": 4, "verbose": 0})   # what predict passes
+            >>> cb.on_predict_begin()
+            predicting 4 batches
+        """
+
     def on_predict_end(self, logs=None):
-        """Called at the end of `predict`."""
+        """Called at the end of `predict`.
+
+        Args:
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> class Done(callbacks.Callback):
+            ...     def on_predict_end(self, logs=None):
+            ...         print("predictions ready")
+            ...
+            >>> Done().on_predict_end()        # by hand, as predict calls it
+            predictions ready
+        """
+
     def on_batch_begin(self, batch, logs=None):
-        """Alias of `on_train_batch_begin`, as in Keras."""
+        """Alias of `on_train_batch_begin`, as in Keras: the default `on_train_batch_begin`
+        calls it.
+
+        Args:
+            batch: the batch's index within the epoch.
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> class Old(callbacks.Callback):
+            ...     def on_batch_begin(self, batch, logs=None):
+            ...         print("batch", batch)
+            ...
+            >>> Old().on_train_batch_begin(3)   # what fit calls, by hand
+            batch 3
+        """
+
     def on_batch_end(self, batch, logs=None):
-        """Alias of `on_train_batch_end`, as in Keras."""
+        """Alias of `on_train_batch_end`, as in Keras: the default `on_train_batch_end`
+        calls it.
+
+        Args:
+            batch: the batch's index within the epoch.
+            logs: the running logs, as `on_train_batch_end` received them.
+
+        Examples:
+            >>> class Old(callbacks.Callback):
+            ...     def on_batch_end(self, batch, logs=None):
+            ...         print("batch", batch, "loss", logs["loss"])
+            ...
+            >>> Old().on_train_batch_end(3, {"loss": 0.5})   # what fit calls, by hand
+            batch 3 loss 0.5
+        """
 
     def on_train_batch_begin(self, batch, logs=None):
         """Called before each batch (before each dispatch of K batches with
-        compile(steps_per_execution=K))."""
+        compile(steps_per_execution=K)).
+
+        Args:
+            batch: the batch's index within the epoch (of a dispatch's first batch).
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> class Starts(callbacks.Callback):
+            ...     def on_train_batch_begin(self, batch, logs=None):
+            ...         print(f"batch {batch + 1} of {self.params['steps']}")
+            ...
+            >>> cb = Starts()
+            >>> cb.set_params({"epochs": 1, "steps": 2, "verbose": 0})
+            >>> cb.on_train_batch_begin(0)     # by hand, as fit calls it
+            batch 1 of 2
+        """
         self.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
         """Called after each batch (each dispatch of K batches with
-        compile(steps_per_execution=K): its last batch's index), with the running logs."""
+        compile(steps_per_execution=K): its last batch's index), with the running logs.
+
+        Overriding it makes `fit` read the logs back after every dispatch; leave it alone
+        when the epoch's logs are enough.
+
+        Args:
+            batch: the batch's index within the epoch (of a dispatch's last batch).
+            logs: the running logs: `loss` and each metric averaged over the epoch so far.
+
+        Examples:
+            >>> class Batches(callbacks.Callback):
+            ...     def on_train_batch_end(self, batch, logs=None):
+            ...         print(batch, sorted(logs))
+            ...
+            >>> model = graphnet.Sequential([layers.Input((2,)), layers.Dense(1)])
+            >>> model.compile(optimizer="sgd", loss="mse")
+            >>> x, y = np.ones((4, 2), "float32"), np.zeros((4, 1), "float32")
+            >>> _ = model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[Batches()])
+            0 ['loss']
+            1 ['loss']
+        """
         self.on_batch_end(batch, logs=logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        """Called before each batch of `evaluate` (and of fit's validation), as in Keras."""
+        """Called before each batch of `evaluate` (and of fit's validation), as in Keras.
+
+        Args:
+            batch: the batch's index within the pass.
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> class Seen(callbacks.Callback):
+            ...     def on_test_batch_begin(self, batch, logs=None):
+            ...         print("evaluating batch", batch)
+            ...
+            >>> Seen().on_test_batch_begin(0)  # by hand, as evaluate calls it
+            evaluating batch 0
+        """
+
     def on_test_batch_end(self, batch, logs=None):
         """Called after each batch of `evaluate` (and of fit's validation), with the
-        running logs."""
+        running logs.
+
+        Args:
+            batch: the batch's index within the pass.
+            logs: `loss` and each metric averaged over the pass so far.
+
+        Examples:
+            >>> class Running(callbacks.Callback):
+            ...     def on_test_batch_end(self, batch, logs=None):
+            ...         print(batch, logs["loss"])
+            ...
+            >>> Running().on_test_batch_end(1, {"loss": 0.5})   # by hand, as evaluate calls it
+            1 0.5
+        """
+
     def on_predict_batch_begin(self, batch, logs=None):
-        """Called before each `predict` batch."""
+        """Called before each `predict` batch.
+
+        Args:
+            batch: the batch's index.
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> class Seen(callbacks.Callback):
+            ...     def on_predict_batch_begin(self, batch, logs=None):
+            ...         print("predicting batch", batch)
+            ...
+            >>> Seen().on_predict_batch_begin(0)   # by hand, as predict calls it
+            predicting batch 0
+        """
+
     def on_predict_batch_end(self, batch, logs=None):
-        """Called after each `predict` batch, with `{"outputs": ...}` (device arrays)."""
+        """Called after each `predict` batch, with `{"outputs": ...}` (device arrays).
+
+        Args:
+            batch: the batch's index.
+            logs: `{"outputs": [array, ...]}`, one array per model output; a ragged last
+                batch may carry padding rows after its real ones.
+
+        Examples:
+            >>> class Shapes(callbacks.Callback):
+            ...     def on_predict_batch_end(self, batch, logs=None):
+            ...         print(batch, [out.shape for out in logs["outputs"]])
+            ...
+            >>> model = graphnet.Sequential([layers.Input((2,)), layers.Dense(1)])
+            >>> x = np.ones((4, 2), "float32")
+            >>> _ = model.predict(x, batch_size=2, verbose=0, callbacks=[Shapes()])
+            0 [(2, 1)]
+            1 [(2, 1)]
+        """
 
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
@@ -145,330 +409,60 @@ class History(Callback):
         self.epoch = []
 
     def on_train_begin(self, logs=None):
-        """Start the list of epoch numbers afresh at the beginning of `fit`."""
+        """Start the list of epoch numbers afresh at the beginning of `fit` (`history`
+        is kept, as in Keras; `fit` makes a new History each time).
+
+        Args:
+            logs: None (as Keras passes).
+
+        Examples:
+            >>> history = callbacks.History()
+            >>> history.on_epoch_end(0, {"loss": 0.5})
+            >>> history.on_train_begin()
+            >>> history.epoch, history.history
+            ([], {'loss': [0.5]})
+        """
         self.epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
-        """Append each of the epoch's logs to `history[name]`."""
+        """Append each of the epoch's logs to `history[name]`.
+
+        Args:
+            epoch: the epoch's index, appended to `epoch`.
+            logs: the epoch's logs; each value goes to the list under its name.
+
+        Examples:
+            >>> history = callbacks.History()
+            >>> history.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75})   # as fit calls it
+            >>> history.on_epoch_end(1, {"loss": 0.25, "val_loss": 0.5})
+            >>> history.epoch
+            [0, 1]
+            >>> history.history
+            {'loss': [0.5, 0.25], 'val_loss': [0.75, 0.5]}
+        """
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
     def plot(self, to_file="history.png"):
-        """Draw each loss and metric per epoch (training and validation together) to PNG/SVG."""
+        """Draw each loss and metric per epoch (training and validation together) to PNG/SVG.
+
+        Args:
+            to_file: the file to write; its ending, `.png` or `.svg`, names the format.
+
+        Returns:
+            The matplotlib `Figure`: one panel per loss or metric.
+
+        Raises:
+            ValueError: the history is empty, or `to_file` ends in neither `.png` nor `.svg`.
+
+        Examples:
+            >>> history = callbacks.History()
+            >>> history.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75})
+            >>> history.on_epoch_end(1, {"loss": 0.25, "val_loss": 0.5})
+            >>> figure = history.plot("history.svg")
+            >>> [axes.get_title() for axes in figure.axes]   # val_loss drawn with loss
+            ['loss']
+        """
         from ..plot import plot_history
         return plot_history(self, to_file)
-
-
-class _Monitor(Callback):
-    """Shared by EarlyStopping and ReduceLROnPlateau: which way is better."""
-
-    def __init__(self, monitor, mode, min_delta):
-        super().__init__()
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', "
-                             f"received {mode!r}")
-        self.monitor, self.mode, self.min_delta = monitor, mode, abs(min_delta)
-
-    def _maximize(self) -> bool:
-        if self.mode != "auto":
-            return self.mode == "max"
-        name = self.monitor.removeprefix("val_")
-        return any(word in name for word in ("acc", "auc", "precision", "recall"))
-
-    def _is_improvement(self, current, reference) -> bool:
-        if reference is None:
-            return True
-        if self._maximize():
-            return current - self.min_delta > reference
-        return current + self.min_delta < reference
-
-    def _value(self, logs):
-        value = (logs or {}).get(self.monitor)
-        if value is None:
-            warnings.warn(f"{type(self).__name__} is conditioned on '{self.monitor}', which is "
-                          f"not in the logs; available: {sorted(logs or {})}", stacklevel=3)
-        return value
-
-
-class EarlyStopping(_Monitor):
-    """Keras EarlyStopping: stop after `patience` epochs without improvement; with
-    `restore_best_weights`, the best epoch's weights are put back at the end.
-
-    Examples:
-        >>> stop = callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
-        >>> stop.patience
-        2
-    """
-
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False, start_from_epoch=0):
-        super().__init__(monitor, mode, min_delta)
-        self.patience, self.verbose, self.baseline = int(patience), verbose, baseline
-        self.restore_best_weights = restore_best_weights
-        self.start_from_epoch = start_from_epoch
-
-    def on_train_begin(self, logs=None):
-        self.wait, self.stopped_epoch, self.best = 0, 0, None
-        self.best_weights, self.best_epoch = None, 0
-
-    def on_epoch_end(self, epoch, logs=None):
-        current = self._value(logs)
-        if current is None or epoch < self.start_from_epoch:
-            return
-        if self.restore_best_weights and self.best_weights is None:
-            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
-        self.wait += 1
-        if self._is_improvement(current, self.best):
-            self.best, self.best_epoch = current, epoch
-            if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
-            if self.baseline is None or self._is_improvement(current, self.baseline):
-                self.wait = 0
-            return
-        if self.wait >= self.patience and epoch > 0:
-            self.stopped_epoch = epoch
-            self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
-        if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose > 0:
-                print(f"Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
-            self.model.set_weights(self.best_weights)
-
-
-class ModelCheckpoint(_Monitor):
-    """Keras ModelCheckpoint: save the model (or its weights) after each epoch.
-
-    `filepath` may hold `{epoch}` and log keys (`"ckpt-{epoch:02d}-{val_loss:.3f}.graphnet"`);
-    its ending names the format written: `.keras` a Keras model file, `.weights.h5` Keras
-    weights (with `save_weights_only=True`), `.graphnet` graphnet's file. Saves are atomic, so
-    a crash mid-save leaves the previous checkpoint intact.
-
-    Examples:
-        >>> save = callbacks.ModelCheckpoint("best.weights.h5", save_best_only=True, save_weights_only=True)
-        >>> save.monitor
-        'val_loss'
-    """
-
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", save_freq="epoch", initial_value_threshold=None):
-        super().__init__(monitor, mode, 0)
-        if save_freq != "epoch":
-            raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported, received "
-                             f"{save_freq!r}")
-        self.filepath, self.verbose = str(filepath), verbose
-        _check_checkpoint_ending(self.filepath, save_weights_only)
-        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
-        self.best = initial_value_threshold
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        try:
-            path = self.filepath.format(epoch=epoch + 1, **logs)
-        except KeyError as err:
-            raise KeyError(f"ModelCheckpoint filepath {self.filepath!r} names {err}, which is not "
-                           f"in the logs {sorted(logs)}") from None
-        if self.save_best_only:
-            current = self._value(logs)
-            if current is None or not self._is_improvement(current, self.best):
-                return
-            if self.verbose > 0:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to "
-                      f"{current:.5f}, saving model to {path}")
-            self.best = current
-        if self.save_weights_only:
-            self.model.save_weights(path)
-        else:
-            self.model.save(path)
-
-
-def _check_checkpoint_ending(filepath: str, save_weights_only: bool) -> None:
-    """The file's ending names its format, as in Keras 3; a wrong ending fails before
-    training rather than at the first save."""
-    name = filepath.lower()
-    if save_weights_only:
-        if not name.endswith((".weights.h5", ".graphnet")):
-            raise ValueError(f"ModelCheckpoint: with save_weights_only=True the filepath must "
-                             f"end in '.weights.h5' (Keras weights) or '.graphnet' (graphnet "
-                             f"weights), received {filepath!r}")
-    elif not name.endswith((".keras", ".graphnet")):
-        raise ValueError(f"ModelCheckpoint: the filepath must end in '.keras' (a Keras model "
-                         f"file) or '.graphnet' (graphnet's), received {filepath!r}; to save "
-                         f"weights only, pass save_weights_only=True and a '.weights.h5' path")
-
-
-class ReduceLROnPlateau(_Monitor):
-    """Keras ReduceLROnPlateau: multiply the optimizer's learning rate by `factor` after
-    `patience` epochs without improvement (the new rate takes effect without a recompile).
-
-    Examples:
-        >>> reduce = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)
-        >>> reduce.factor
-        0.5
-    """
-
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
-        if "epsilon" in kwargs:
-            min_delta = kwargs.pop("epsilon")
-        if kwargs:
-            raise TypeError(f"ReduceLROnPlateau() got unexpected keyword argument(s) {sorted(kwargs)}")
-        super().__init__(monitor, mode, min_delta)
-        if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau does not support factor >= 1.0, received {factor}")
-        self.factor, self.patience, self.verbose = float(factor), int(patience), verbose
-        self.cooldown, self.min_lr = int(cooldown), float(min_lr)
-
-    def on_train_begin(self, logs=None):
-        self.best, self.cooldown_counter, self.wait = None, 0, 0
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs if logs is not None else {}
-        optimizer = self.model.optimizer
-        logs["learning_rate"] = float(optimizer.learning_rate)
-        current = self._value(logs)
-        if current is None:
-            return
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.wait = 0
-        if self._is_improvement(current, self.best):
-            self.best, self.wait = current, 0
-        elif self.cooldown_counter <= 0:
-            self.wait += 1
-            if self.wait >= self.patience:
-                old = float(optimizer.learning_rate)
-                if old > np.float32(self.min_lr):
-                    new = max(old * self.factor, self.min_lr)
-                    optimizer.learning_rate = new
-                    if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
-                              f"to {new}.")
-                    self.cooldown_counter, self.wait = self.cooldown, 0
-
-
-class LearningRateScheduler(Callback):
-    """Keras LearningRateScheduler: at each epoch's start, sets the optimizer's learning rate
-    to `schedule(epoch, lr)` (or `schedule(epoch)`); logs `learning_rate` at its end.
-
-    Examples:
-        >>> schedule = callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.9)
-        >>> round(schedule.schedule(1, 0.1), 4)
-        0.09
-    """
-
-    def __init__(self, schedule, verbose=0):
-        super().__init__()
-        if not callable(schedule):
-            raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) -> "
-                            f"lr, received {schedule!r}")
-        self.schedule, self.verbose = schedule, verbose
-
-    def on_epoch_begin(self, epoch, logs=None):
-        optimizer = self.model.optimizer
-        lr = float(optimizer.learning_rate)
-        try:
-            lr = self.schedule(epoch, lr)
-        except TypeError:                 # the one-argument form, as Keras allows
-            lr = self.schedule(epoch)
-        if not isinstance(lr, (float, int, np.floating, np.integer)) or isinstance(lr, bool):
-            raise ValueError(f"LearningRateScheduler: the schedule must return a float, received "
-                             f"{lr!r} for epoch {epoch}")
-        optimizer.learning_rate = float(lr)
-        if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
-
-
-class TerminateOnNaN(Callback):
-    """Stops training when the loss becomes NaN or infinite, saying at which epoch and batch.
-
-    With this callback, fit ends each compiled dispatch right after the first step whose
-    loss is not finite, and reports that batch: no further step runs on broken weights.
-
-    Examples:
-        >>> isinstance(callbacks.TerminateOnNaN(), callbacks.Callback)
-        True
-    """
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
-            self.epoch, self.batch = getattr(self, "_epoch", 0), batch
-            print(f"Epoch {self.epoch + 1}, batch {batch}: invalid loss {loss}, terminating "
-                  f"training")
-            self.model.stop_training = True
-
-
-class CSVLogger(Callback):
-    """Keras CSVLogger: one row per epoch, columns `epoch` then the sorted log keys.
-
-    Examples:
-        >>> log = callbacks.CSVLogger("training.csv", append=False)
-        >>> log.filename
-        'training.csv'
-    """
-
-    def __init__(self, filename, separator=",", append=False):
-        super().__init__()
-        self.filename, self.sep, self.append = os.fspath(filename), separator, append
-        self.keys = None
-        self._file = None
-
-    def on_train_begin(self, logs=None):
-        has_rows = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename)
-        self._file = open(self.filename, "a" if self.append else "w", newline="")
-        self._header_written = bool(has_rows)
-        self.keys = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        if self.keys is None:
-            self.keys = sorted(logs)
-        writer = csv.writer(self._file, delimiter=self.sep)
-        if not self._header_written:
-            writer.writerow(["epoch", *self.keys])
-            self._header_written = True
-        writer.writerow([epoch, *(logs.get(k, "NA") for k in self.keys)])
-        self._file.flush()
-
-    def on_train_end(self, logs=None):
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-class LambdaCallback(Callback):
-    """Keras LambdaCallback: hooks given as functions, e.g. on_epoch_end=lambda epoch, logs: ...
-
-    Examples:
-        >>> seen = []
-        >>> cb = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
-        >>> cb.on_epoch_end(0, {})
-        >>> seen
-        [0]
-    """
-
-    _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
-              "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
-              "on_test_begin", "on_test_end", "on_predict_begin", "on_predict_end")
-
-    def __init__(self, **hooks):
-        super().__init__()
-        unknown = set(hooks) - set(self._HOOKS)
-        if unknown:
-            raise TypeError(f"LambdaCallback got unknown hook(s) {sorted(unknown)}; valid: "
-                            f"{list(self._HOOKS)}")
-        for name, fn in hooks.items():
-            if fn is not None:
-                setattr(self, name, fn)

@@ -79,7 +79,20 @@ class Optimizer(StatelessOptimizer):
 
     @property
     def tx(self) -> optax.GradientTransformation:
-        """The optax transformation: Keras's clipping (if any), then the update rule."""
+        """The optax transformation: Keras's clipping (if any), then the update rule.
+
+        Built once, on first use; `fit` runs its `update` inside the compiled step.
+
+        Examples:
+            >>> opt = optimizers.SGD(learning_rate=0.1)
+            >>> params = {"w": np.array([1.0, 2.0], "float32")}
+            >>> grads = {"w": np.array([0.5, -1.0], "float32")}
+            >>> updates, state = opt.tx.update(grads, opt.init(params), params)
+            >>> print(np.asarray(updates["w"]))          # -0.1 * grads
+            [-0.05  0.1 ]
+            >>> print(params["w"] + np.asarray(updates["w"]))
+            [0.95 2.1 ]
+        """
         if self._tx is None:
             parts = []
             if self.clipnorm is not None:
@@ -96,7 +109,23 @@ class Optimizer(StatelessOptimizer):
         return self._tx
 
     def init(self, params):
-        """A fresh state for `params`, starting from the current learning rate."""
+        """A fresh state for `params`, starting from the current learning rate; it also
+        becomes `self.state`.
+
+        Args:
+            params: the pytree of weights the optimizer will update.
+
+        Returns:
+            The optax state: the update rule's slots (e.g. Adam's moments), the step count
+            and the learning rate.
+
+        Examples:
+            >>> opt = optimizers.Adam(learning_rate=0.1)
+            >>> params = {"w": np.array([1.0, 2.0], "float32")}
+            >>> state = opt.init(params)
+            >>> opt.state is state, opt.iterations
+            (True, 0)
+        """
         state = self.tx.init(params)
         state = rules.replace_learning_rate(state, self._learning_rate)
         self.state, self._built_for = state, None
@@ -105,7 +134,24 @@ class Optimizer(StatelessOptimizer):
     # ---- the learning rate, readable and settable in any form -----------------------------
     @property
     def learning_rate(self) -> float:
-        """The rate of the next step (a schedule is evaluated at `iterations`)."""
+        """The rate of the next step (a schedule is evaluated at `iterations`).
+
+        Setting it takes a float (the next steps use it, without a recompile) or a
+        schedule; `lr` is the same property, Keras's older name.
+
+        Raises:
+            TypeError: the value set is neither a number nor a schedule (a string, or an
+                array of several numbers).
+            ValueError: the value set is negative, infinite or NaN.
+
+        Examples:
+            >>> opt = optimizers.SGD(learning_rate=0.1)
+            >>> opt.learning_rate
+            0.1
+            >>> opt.learning_rate = 0.05
+            >>> opt.lr
+            0.05
+        """
         if self.state is None:
             if callable(self._learning_rate):
                 return float(self._learning_rate(0))
@@ -126,7 +172,14 @@ class Optimizer(StatelessOptimizer):
     def configured_learning_rate(self):
         """The learning rate as given: a float or a schedule (`learning_rate` is its value
         at the next step). Setting it stores it as it is; `learning_rate=` also updates
-        the state."""
+        the state.
+
+        Examples:
+            >>> schedule = optimizers.schedules.PiecewiseConstantDecay([10], [0.1, 0.01])
+            >>> opt = optimizers.SGD(learning_rate=schedule)
+            >>> opt.configured_learning_rate is schedule
+            True
+        """
         return self._learning_rate
 
     @configured_learning_rate.setter
@@ -141,7 +194,19 @@ class Optimizer(StatelessOptimizer):
 
     @property
     def iterations(self) -> int:
-        """Number of updates applied so far (Keras's optimizer.iterations)."""
+        """Number of updates applied so far (Keras's optimizer.iterations), read from
+        `self.state` (0 before `init`).
+
+        Examples:
+            >>> opt = optimizers.SGD(learning_rate=0.1)
+            >>> opt.iterations
+            0
+            >>> params = {"w": np.zeros(2, "float32")}
+            >>> grads = {"w": np.ones(2, "float32")}
+            >>> _, opt.state = opt.tx.update(grads, opt.init(params), params)
+            >>> opt.iterations
+            1
+        """
         if self.state is None:
             return 0
         return int(self._lr_state().count)
@@ -152,6 +217,14 @@ class Optimizer(StatelessOptimizer):
 
         Raises:
             ValueError: the learning rate is a schedule that is neither built in nor registered.
+
+        Examples:
+            >>> config = optimizers.SGD(learning_rate=0.1, momentum=0.9).get_config()
+            >>> config["learning_rate"], config["momentum"], config["clipnorm"]
+            (0.1, 0.9, None)
+            >>> schedule = optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+            >>> optimizers.SGD(learning_rate=schedule).get_config()["learning_rate"]["class_name"]
+            'ExponentialDecay'
         """
         return {"learning_rate": _serialize_lr(self.name, self._learning_rate),
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
@@ -161,13 +234,33 @@ class Optimizer(StatelessOptimizer):
 
     @classmethod
     def from_config(cls, config):
-        """A new optimizer (fresh state) from the dict `get_config` returned."""
+        """A new optimizer (fresh state) from the dict `get_config` returned; a schedule's
+        config becomes the schedule again.
+
+        Args:
+            config: the dict `get_config` returned.
+
+        Examples:
+            >>> config = optimizers.Adam(learning_rate=0.01, beta_1=0.8).get_config()
+            >>> opt = optimizers.Adam.from_config(config)
+            >>> opt.learning_rate, opt.beta_1, opt.iterations
+            (0.01, 0.8, 0)
+        """
         config = dict(config)
         config["learning_rate"] = _deserialize_lr(config.get("learning_rate", 0.001))
         return cls(**config)
 
     def scale_loss(self, loss, state):
-        """The loss the training step differentiates: as it is (LossScaleOptimizer scales it)."""
+        """The loss the training step differentiates: as it is (LossScaleOptimizer scales it).
+
+        Args:
+            loss: the step's loss (a traced scalar inside `fit`).
+            state: the optimizer's state (where LossScaleOptimizer keeps its scale).
+
+        Examples:
+            >>> optimizers.SGD(learning_rate=0.1).scale_loss(2.0, None)
+            2.0
+        """
         return loss
 
     def __repr__(self):

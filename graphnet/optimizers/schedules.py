@@ -44,13 +44,36 @@ class LearningRateSchedule:
 
         Raises:
             NotImplementedError: a subclass that is saved must define it.
+
+        Examples:
+            >>> class Halving(optimizers.schedules.LearningRateSchedule):
+            ...     def __init__(self, initial_learning_rate):
+            ...         self.initial_learning_rate = initial_learning_rate
+            ...     def __call__(self, step):
+            ...         return self.initial_learning_rate * 0.5 ** (step // 10)
+            ...     def get_config(self):
+            ...         return {"initial_learning_rate": self.initial_learning_rate}
+            ...
+            >>> Halving(0.1).get_config()
+            {'initial_learning_rate': 0.1}
         """
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
                                   f"override get_config() to be saved")
 
     @classmethod
     def from_config(cls, config):
-        """A new schedule from the dict `get_config` returned."""
+        """A new schedule from the dict `get_config` returned: `cls(**config)`.
+
+        Args:
+            config: the dict `get_config` returned.
+
+        Examples:
+            >>> Decay = optimizers.schedules.InverseTimeDecay
+            >>> schedule = Decay(0.1, decay_steps=10, decay_rate=1.0)
+            >>> copy = Decay.from_config(schedule.get_config())
+            >>> type(copy).__name__, copy.get_config() == schedule.get_config()
+            ('InverseTimeDecay', True)
+        """
         return cls(**config)
 
     def __repr__(self):
@@ -92,7 +115,15 @@ class ExponentialDecay(_OptaxSchedule):
                                                  float(decay_rate), staircase=bool(staircase))
 
     def get_config(self):
-        """The constructor arguments, as Keras writes them."""
+        """The constructor arguments, as Keras writes them.
+
+        Examples:
+            >>> schedule = optimizers.schedules.ExponentialDecay(0.1, decay_steps=10,
+            ...                                                  decay_rate=0.5)
+            >>> schedule.get_config()
+            {'initial_learning_rate': 0.1, 'decay_steps': 10, 'decay_rate': 0.5,
+             'staircase': False, 'name': 'ExponentialDecay'}
+        """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
@@ -121,7 +152,13 @@ class PiecewiseConstantDecay(_OptaxSchedule):
             [int(b) + 1 for b in self.boundaries])
 
     def get_config(self):
-        """The constructor arguments, as Keras writes them."""
+        """The constructor arguments, as Keras writes them.
+
+        Examples:
+            >>> schedule = optimizers.schedules.PiecewiseConstantDecay([10, 20], [0.1, 0.01, 0.001])
+            >>> schedule.get_config()
+            {'boundaries': [10, 20], 'values': [0.1, 0.01, 0.001], 'name': 'PiecewiseConstant'}
+        """
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
@@ -149,7 +186,15 @@ class InverseTimeDecay(LearningRateSchedule):
                 / (1.0 + jnp.asarray(self.decay_rate, F32) * p))
 
     def get_config(self):
-        """The constructor arguments, as Keras writes them."""
+        """The constructor arguments, as Keras writes them.
+
+        Examples:
+            >>> schedule = optimizers.schedules.InverseTimeDecay(0.1, decay_steps=10,
+            ...                                                  decay_rate=1.0, staircase=True)
+            >>> schedule.get_config()
+            {'initial_learning_rate': 0.1, 'decay_steps': 10, 'decay_rate': 1.0,
+             'staircase': True, 'name': 'InverseTimeDecay'}
+        """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
@@ -183,7 +228,15 @@ class CosineDecay(_OptaxSchedule):
                 [int(warmup_steps)])
 
     def get_config(self):
-        """The constructor arguments, as Keras writes them."""
+        """The constructor arguments, as Keras writes them (warmup ones included).
+
+        Examples:
+            >>> schedule = optimizers.schedules.CosineDecay(0.0, decay_steps=100,
+            ...                                             warmup_target=0.1, warmup_steps=10)
+            >>> schedule.get_config()
+            {'initial_learning_rate': 0.0, 'decay_steps': 100, 'alpha': 0.0, 'name': 'CosineDecay',
+             'warmup_target': 0.1, 'warmup_steps': 10}
+        """
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
