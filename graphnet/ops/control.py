@@ -1,4 +1,5 @@
-"""Keras's ops that take Python functions (`switch`, `associative_scan`, `custom_gradient`,
+"""Keras's ops that take Python functions (the loops `cond`, `while_loop`, `fori_loop`,
+`scan`, `map`, `vectorized_map`, and `switch`, `associative_scan`, `custom_gradient`,
 `vectorize`) and einops-style `rearrange`.
 
 The ones taking functions compute on arrays: call them inside a layer's `call` or a
@@ -73,6 +74,56 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
     """Keras `ops.vectorize`: `pyfunc` on scalars (or on the core shapes `signature` names)
     broadcast over the other axes (`jax.numpy.vectorize`). Arrays only (see the module)."""
     return jnp.vectorize(pyfunc, excluded=excluded or set(), signature=signature)
+
+
+def cond(pred, true_fn, false_fn):
+    """Keras `ops.cond`: `true_fn()` if `pred` else `false_fn()`, traced once each
+    (`jax.lax.cond`)."""
+    return lax.cond(pred, true_fn, false_fn)
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """Keras `ops.fori_loop`: `body_fun(i, value)` for i from `lower` to `upper`, starting from
+    `init_val` (`jax.lax.fori_loop`)."""
+    return lax.fori_loop(lower, upper, body_fun, init_val)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Keras `ops.while_loop`: `loop_vars` a tuple or list, `cond`/`body` take them spread."""
+    is_tuple = isinstance(loop_vars, (tuple, list))
+    state = tuple(loop_vars) if is_tuple else (loop_vars,)
+    if maximum_iterations is not None:
+        state = (0, state)
+
+        def keep(s):
+            return jnp.logical_and(s[0] < maximum_iterations, cond(*s[1]))
+
+        def step(s):
+            out = body(*s[1])
+            return s[0] + 1, tuple(out) if is_tuple else (out,)
+        result = lax.while_loop(keep, step, state)[1]
+    else:
+        result = lax.while_loop(lambda s: cond(*s),
+                                lambda s: tuple(body(*s)) if is_tuple else (body(*s),), state)
+    return type(loop_vars)(result) if is_tuple else result[0]
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """Keras `ops.scan`: `f(carry, x)` over the leading axis of `xs`, giving `(carry, stacked
+    outputs)` (`jax.lax.scan`)."""
+    return lax.scan(f, init, xs, length=length, reverse=reverse, unroll=unroll)
+
+
+def map(f, xs):
+    """Keras `ops.map`: `f` applied to each slice of `xs` along its leading axis, results stacked
+    (`jax.lax.map`)."""
+    return lax.map(f, xs)
+
+
+def vectorized_map(function, elements):
+    """Keras `ops.vectorized_map`: `function` mapped over the leading axis of `elements`
+    (`jax.vmap`)."""
+    return jax.vmap(function)(elements)
 
 
 _AXES = re.compile(r"\(([^)]*)\)|(\w+)")

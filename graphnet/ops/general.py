@@ -1,5 +1,5 @@
 """Keras's NumPy-like and core ops beyond the plain `jax.numpy` ones: rounding, padding,
-indexing, scatter, reductions with options, control flow and conversions."""
+special functions, norms, top-k, casts and conversions."""
 from __future__ import annotations
 
 import math as _math
@@ -60,47 +60,6 @@ def erfc(x):
 
 
 @_op
-def get_item(x, key):
-    """`x[key]`: what indexing a symbolic tensor records."""
-    return x[key]
-
-
-@_op
-def unstack(x, num=None, axis=0):
-    """Keras `ops.unstack`: the list of slices of `x` along `axis` (that axis removed)."""
-    return [jnp.squeeze(t, axis) for t in jnp.split(x, x.shape[axis], axis)]
-
-
-@_op
-def slice(inputs, start_indices, shape):
-    """Keras `ops.slice`: the block of `shape` starting at `start_indices`."""
-    return lax.dynamic_slice(inputs, start_indices, shape)
-
-
-@_op
-def slice_update(inputs, start_indices, updates):
-    """Keras `ops.slice_update`: `inputs` with the block at `start_indices` replaced by
-    `updates`."""
-    return lax.dynamic_update_slice(inputs, updates, start_indices)
-
-
-@_op
-def scatter(indices, values, shape):
-    """Keras `ops.scatter`: zeros of `shape` with `values` added at `indices`."""
-    indices = jnp.asarray(indices)
-    zeros = jnp.zeros(shape, jnp.asarray(values).dtype)
-    return zeros.at[tuple(jnp.moveaxis(indices, -1, 0))].add(values)
-
-
-@_op
-def scatter_update(inputs, indices, updates):
-    """Keras `ops.scatter_update`: `inputs` with the entries at `indices` (one index per row, last
-    axis) set to `updates`."""
-    indices = jnp.asarray(indices)
-    return jnp.asarray(inputs).at[tuple(jnp.moveaxis(indices, -1, 0))].set(updates)
-
-
-@_op
 def cast(x, dtype):
     """Keras `ops.cast`: `x` converted to `dtype`."""
     return jnp.asarray(x).astype(dtype)
@@ -143,30 +102,6 @@ def in_top_k(targets, predictions, k):
     return jnp.any(top == jnp.asarray(targets)[:, None], axis=-1)
 
 
-@_op
-def segment_sum(data, segment_ids, num_segments=None, sorted=False):
-    """Keras `ops.segment_sum`: the sums of the rows of `data` that share a segment id."""
-    return jax.ops.segment_sum(data, segment_ids, num_segments, indices_are_sorted=sorted)
-
-
-@_op
-def segment_max(data, segment_ids, num_segments=None, sorted=False):
-    """Keras `ops.segment_max`: the maxima of the rows of `data` that share a segment id."""
-    return jax.ops.segment_max(data, segment_ids, num_segments, indices_are_sorted=sorted)
-
-
-@_op
-def segment_min(data, segment_ids, num_segments=None, sorted=False):
-    """Keras `ops.segment_min`: the minima of the rows of `data` that share a segment id."""
-    return jax.ops.segment_min(data, segment_ids, num_segments, indices_are_sorted=sorted)
-
-
-@_op
-def segment_prod(data, segment_ids, num_segments=None, sorted=False):
-    """Keras `ops.segment_prod`: the products of the rows of `data` that share a segment id."""
-    return jax.ops.segment_prod(data, segment_ids, num_segments, indices_are_sorted=sorted)
-
-
 # ---- values that are not ops: conversions and structure ----------------------------
 def shape(x) -> tuple:
     """Keras `ops.shape`: a tuple of ints (None for a symbolic tensor's unknown sizes)."""
@@ -207,56 +142,6 @@ def convert_to_tensor(x, dtype=None, sparse=None):
 def convert_to_numpy(x):
     """Keras `ops.convert_to_numpy`: `x` as a NumPy array (a variable gives its value)."""
     return np.asarray(_unwrap(x))
-
-
-def cond(pred, true_fn, false_fn):
-    """Keras `ops.cond`: `true_fn()` if `pred` else `false_fn()`, traced once each
-    (`jax.lax.cond`)."""
-    return lax.cond(pred, true_fn, false_fn)
-
-
-def fori_loop(lower, upper, body_fun, init_val):
-    """Keras `ops.fori_loop`: `body_fun(i, value)` for i from `lower` to `upper`, starting from
-    `init_val` (`jax.lax.fori_loop`)."""
-    return lax.fori_loop(lower, upper, body_fun, init_val)
-
-
-def while_loop(cond, body, loop_vars, maximum_iterations=None):
-    """Keras `ops.while_loop`: `loop_vars` a tuple or list, `cond`/`body` take them spread."""
-    is_tuple = isinstance(loop_vars, (tuple, list))
-    state = tuple(loop_vars) if is_tuple else (loop_vars,)
-    if maximum_iterations is not None:
-        state = (0, state)
-
-        def keep(s):
-            return jnp.logical_and(s[0] < maximum_iterations, cond(*s[1]))
-
-        def step(s):
-            out = body(*s[1])
-            return s[0] + 1, tuple(out) if is_tuple else (out,)
-        result = lax.while_loop(keep, step, state)[1]
-    else:
-        result = lax.while_loop(lambda s: cond(*s),
-                                lambda s: tuple(body(*s)) if is_tuple else (body(*s),), state)
-    return type(loop_vars)(result) if is_tuple else result[0]
-
-
-def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
-    """Keras `ops.scan`: `f(carry, x)` over the leading axis of `xs`, giving `(carry, stacked
-    outputs)` (`jax.lax.scan`)."""
-    return lax.scan(f, init, xs, length=length, reverse=reverse, unroll=unroll)
-
-
-def map(f, xs):
-    """Keras `ops.map`: `f` applied to each slice of `xs` along its leading axis, results stacked
-    (`jax.lax.map`)."""
-    return lax.map(f, xs)
-
-
-def vectorized_map(function, elements):
-    """Keras `ops.vectorized_map`: `function` mapped over the leading axis of `elements`
-    (`jax.vmap`)."""
-    return jax.vmap(function)(elements)
 
 
 __all__ = public_names(globals(), __name__)
