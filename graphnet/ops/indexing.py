@@ -153,8 +153,6 @@ def segment_sum(data, segment_ids, num_segments=None, sorted=False):
 
     Examples:
         >>> data = np.array([1.0, 2.0, 3.0, 4.0])
-        >>> print(np.asarray(ops.segment_sum(data, np.array([0, 0, 1, 1]))))
-        [3. 7.]
         >>> print(np.asarray(ops.segment_sum(data, np.array([0, 0, 1, 1]), num_segments=3)))
         [3. 7. 0.]
     """
@@ -201,7 +199,7 @@ def segment_min(data, segment_ids, num_segments=None, sorted=False):
 
     Examples:
         >>> data = np.array([[1, 5], [2, 4], [3, 3]])
-        >>> print(np.asarray(ops.segment_min(data, np.array([0, 0, 1]))))
+        >>> print(np.asarray(ops.segment_min(data, np.array([0, 0, 1]), num_segments=2)))
         [[1 4]
          [3 3]]
     """
