@@ -37,7 +37,25 @@ class TensorSpec(NamedTuple):
 
 
 class SymbolicTensor:
-    """A layer output before any data: shape (batch axis None), dtype and the call that made it."""
+    """A layer output before any data: shape (batch axis None), dtype and the call that made it.
+
+    `Input` makes the first ones; each layer call or op on them makes more and records the
+    call, and `Model(inputs, outputs)` reads the graph from those records. Python operators
+    and indexing record ops too, as Keras's `KerasTensor` does (`==` stays Python's identity
+    test). It has no values: turn it into arrays inside a layer or a `layers.Lambda`.
+
+    Examples:
+        >>> x = graphnet.Input(shape=(3,))
+        >>> x.shape, x.dtype.name
+        ((None, 3), 'float32')
+        >>> y = x[:, :2] * 2 + 1        # three op nodes: get_item, multiply, add
+        >>> y
+        <SymbolicTensor shape=(None, 2) dtype=float32 from layer '...'>
+        >>> np.asarray(x)
+        Traceback (most recent call last):
+        ...
+        TypeError: <SymbolicTensor ...> is symbolic: it has a shape but no values. ...
+    """
 
     __slots__ = ("shape", "dtype", "node", "index", "mask_spec")
     # graphnet.ops, through which the operators below record their graph nodes. It

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 
 from ..symbolic import SymbolicTensor
 from .general import *  # noqa: F401,F403  (each module's __all__: its ops)
+from .indexing import *  # noqa: F401,F403
 from .activations import *  # noqa: F401,F403
 from .convolution import *  # noqa: F401,F403
 from .neural import *   # noqa: F401,F403

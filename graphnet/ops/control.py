@@ -1,4 +1,5 @@
-"""Keras's ops that take Python functions (`switch`, `associative_scan`, `custom_gradient`,
+"""Keras's ops that take Python functions (the loops `cond`, `while_loop`, `fori_loop`,
+`scan`, `map`, `vectorized_map`, and `switch`, `associative_scan`, `custom_gradient`,
 `vectorize`) and einops-style `rearrange`.
 
 The ones taking functions compute on arrays: call them inside a layer's `call` or a
@@ -30,7 +31,29 @@ def _arrays_only(who, values):
 
 def switch(index, branches, *operands):
     """Keras `ops.switch`: `branches[index](*operands)`, `index` clamped to the branches
-    (`jax.lax.switch`: every branch is traced, one runs). Arrays only (see the module)."""
+    (`jax.lax.switch`: every branch is traced, one runs). Arrays only (see the module).
+
+    Args:
+        index: an int (or int array of shape `()`, traced values included) choosing the branch;
+            below 0 it picks the first, past the end the last.
+        branches: the functions to choose from; each takes `*operands` and all must return
+            the same shapes and dtypes.
+        *operands: the arrays passed to the chosen branch.
+
+    Raises:
+        TypeError: `index` or an operand is a symbolic tensor.
+
+    Examples:
+        >>> branches = [lambda v: v + 1, lambda v: v * 10]
+        >>> float(ops.switch(1, branches, np.array(2.0)))
+        20.0
+        >>> float(ops.switch(5, branches, np.array(2.0)))    # clamped: the last branch
+        20.0
+        >>> ops.switch(0, branches, graphnet.Input(shape=(2,)))
+        Traceback (most recent call last):
+        ...
+        TypeError: ops.switch takes Python functions, so it cannot be a graph node: ...
+    """
     _arrays_only("switch", (index, operands))
     return lax.switch(index, list(branches), *unwrap(operands))
 
@@ -38,7 +61,30 @@ def switch(index, branches, *operands):
 def associative_scan(f, elems, reverse=False, axis=0):
     """Keras `ops.associative_scan`: the prefix combinations `f(f(e0, e1), e2), ...` along
     `axis` of `elems` (a pytree), in parallel; `f` must be associative. Arrays only (see the
-    module)."""
+    module).
+
+    Args:
+        f: the combining function of two pytrees like `elems` (slices of it); it must be
+            associative, as `+`, `*` or `max` are, since the order of combining varies.
+        elems: an array or pytree of arrays, all of one size along `axis`.
+        reverse: combine from the end: entry i combines entries i to the last.
+        axis: the axis to scan along.
+
+    Raises:
+        TypeError: `elems` holds a symbolic tensor.
+
+    Examples:
+        Prefix sums both ways, compiled as one program with `jax.jit` (as inside a layer's
+        `call`):
+
+        >>> import jax
+        >>> add = lambda a, b: a + b
+        >>> both = jax.jit(lambda v: (ops.associative_scan(add, v),
+        ...                           ops.associative_scan(add, v, reverse=True)))
+        >>> forward, backward = both(np.array([1, 2, 3, 4]))
+        >>> print(np.asarray(forward), np.asarray(backward))
+        [ 1  3  6 10] [10  9  7  4]
+    """
     _arrays_only("associative_scan", elems)
     return lax.associative_scan(f, unwrap(elems), reverse=reverse, axis=axis)
 
@@ -48,15 +94,26 @@ def custom_gradient(f):
     gradient through it is `grad_fn(upstream)` (`jax.custom_gradient`); layer weights passed
     in are read as their values. Arrays only (see the module).
 
-    ```python
-    from graphnet import ops
+    Args:
+        f: the function returning its output and the function that maps the upstream gradient
+            to the gradients of its arguments.
 
-    @ops.custom_gradient
-    def clip_gradient(x):
-        def grad(upstream):
-            return ops.clip(upstream, -1.0, 1.0)
-        return x * 3.0, grad
-    ```
+    Returns:
+        A function of the same arguments that returns `output` alone; calling it on a symbolic
+        tensor raises TypeError.
+
+    Examples:
+        The value is `3 * x`, but the gradient passed back is the upstream one clipped to
+        [-1, 1], so 1.0 where the true derivative is 3.0:
+
+        >>> import jax
+        >>> @ops.custom_gradient
+        ... def clip_gradient(x):
+        ...     def grad(upstream):
+        ...         return ops.clip(upstream, -1.0, 1.0)
+        ...     return x * 3.0, grad
+        >>> float(clip_gradient(2.0)), float(jax.grad(clip_gradient)(2.0))
+        (6.0, 1.0)
     """
     with_gradient = jax.custom_gradient(f)
 
@@ -71,8 +128,174 @@ def custom_gradient(f):
 
 def vectorize(pyfunc, *, excluded=None, signature=None):
     """Keras `ops.vectorize`: `pyfunc` on scalars (or on the core shapes `signature` names)
-    broadcast over the other axes (`jax.numpy.vectorize`). Arrays only (see the module)."""
+    broadcast over the other axes (`jax.numpy.vectorize`). Arrays only (see the module).
+
+    Args:
+        pyfunc: the function to vectorize; it sees traced arrays, so it branches with
+            `ops.where`, not `if`.
+        excluded: a set of positions of arguments passed through whole, not vectorized
+            (keyword arguments always are).
+        signature: NumPy's generalized signature, such as `"(n)->()"`: the core axes `pyfunc`
+            takes and gives (default: scalars in).
+
+    Returns:
+        The vectorized function.
+
+    Examples:
+        >>> f = ops.vectorize(lambda a, b: a * b + 1)
+        >>> print(np.asarray(f(np.array([1, 2]), np.array([[10], [20]]))))
+        [[11 21]
+         [21 41]]
+        >>> row_sum = ops.vectorize(lambda v: v.sum(), signature="(n)->()")
+        >>> print(np.asarray(row_sum(np.arange(6).reshape(2, 3))))
+        [ 3 12]
+    """
     return jnp.vectorize(pyfunc, excluded=excluded or set(), signature=signature)
+
+
+def cond(pred, true_fn, false_fn):
+    """Keras `ops.cond`: `true_fn()` if `pred` else `false_fn()`, traced once each
+    (`jax.lax.cond`). Arrays only (see the module).
+
+    Args:
+        pred: a boolean scalar (a traced one included).
+        true_fn: the function of no arguments run when `pred` is true.
+        false_fn: the one run otherwise; both must return the same shapes and dtypes.
+
+    Examples:
+        >>> x = np.array([1.0, 2.0])
+        >>> print(np.asarray(ops.cond(x.sum() > 2, lambda: x * 2, lambda: x)))
+        [2. 4.]
+    """
+    return lax.cond(pred, true_fn, false_fn)
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """Keras `ops.fori_loop`: `body_fun(i, value)` for i from `lower` to `upper`, starting from
+    `init_val` (`jax.lax.fori_loop`). Arrays only (see the module).
+
+    Args:
+        lower: the first i.
+        upper: the end of the range, not included.
+        body_fun: `(i, value) -> new value`, of the same shapes and dtypes as `init_val`.
+        init_val: the starting value (an array or pytree).
+
+    Returns:
+        The value after the last step (`init_val` if `upper <= lower`).
+
+    Examples:
+        >>> int(ops.fori_loop(0, 5, lambda i, total: total + i, 0))    # 0 + 1 + 2 + 3 + 4
+        10
+    """
+    return lax.fori_loop(lower, upper, body_fun, init_val)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Keras `ops.while_loop`: `loop_vars` a tuple or list, `cond`/`body` take them spread.
+    Arrays only (see the module).
+
+    Args:
+        cond: `(*loop_vars) -> bool`: whether to run `body` again.
+        body: `(*loop_vars) -> new loop_vars`, of the same structure, shapes and dtypes.
+        loop_vars: the starting values: a tuple or list of them, or one value.
+        maximum_iterations: stop after this many steps even if `cond` still holds (None:
+            no limit).
+
+    Returns:
+        The final values, in the structure of `loop_vars` (a tuple, a list or one value).
+
+    Examples:
+        >>> final = ops.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s * 2), (0, 1))
+        >>> [int(v) for v in final]
+        [4, 16]
+        >>> final = ops.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s * 2), (0, 1),
+        ...                        maximum_iterations=2)
+        >>> [int(v) for v in final]
+        [2, 4]
+        >>> int(ops.while_loop(lambda v: v < 10, lambda v: v * 3, 1))    # 1, 3, 9, 27
+        27
+    """
+    is_tuple = isinstance(loop_vars, (tuple, list))
+    state = tuple(loop_vars) if is_tuple else (loop_vars,)
+    if maximum_iterations is not None:
+        state = (0, state)
+
+        def keep(s):
+            return jnp.logical_and(s[0] < maximum_iterations, cond(*s[1]))
+
+        def step(s):
+            out = body(*s[1])
+            return s[0] + 1, tuple(out) if is_tuple else (out,)
+        result = lax.while_loop(keep, step, state)[1]
+    else:
+        result = lax.while_loop(lambda s: cond(*s),
+                                lambda s: tuple(body(*s)) if is_tuple else (body(*s),), state)
+    return type(loop_vars)(result) if is_tuple else result[0]
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """Keras `ops.scan`: `f(carry, x)` over the leading axis of `xs`, giving `(carry, stacked
+    outputs)` (`jax.lax.scan`). Arrays only (see the module).
+
+    Args:
+        f: `(carry, x) -> (new carry, y)`; the carry keeps its shapes and dtypes, `y` may be
+            None.
+        init: the first carry.
+        xs: the array (or pytree of arrays) scanned along its leading axis; None: `f` gets None
+            `length` times.
+        length: the number of steps, needed when `xs` is None.
+        reverse: scan from the last slice to the first (outputs stay in `xs`'s order).
+        unroll: how many steps to unroll per loop iteration (a compile-time trade-off).
+
+    Returns:
+        A pair `(carry, ys)`: the last carry and the outputs `y` stacked along a new leading
+        axis.
+
+    Examples:
+        Running sums: the carry is the total so far, and each step outputs it:
+
+        >>> carry, ys = ops.scan(lambda c, x: (c + x, c + x), 0.0, np.array([1.0, 2.0, 3.0]))
+        >>> print(np.asarray(carry), np.asarray(ys))
+        6.0 [1. 3. 6.]
+        >>> carry, ys = ops.scan(lambda c, _: (c * 2, c), 1, length=4)
+        >>> print(np.asarray(carry), np.asarray(ys))
+        16 [1 2 4 8]
+    """
+    return lax.scan(f, init, xs, length=length, reverse=reverse, unroll=unroll)
+
+
+def map(f, xs):
+    """Keras `ops.map`: `f` applied to each slice of `xs` along its leading axis, results stacked
+    (`jax.lax.map`). Arrays only (see the module).
+
+    One slice at a time, in a loop: less memory than `vectorized_map`, which runs them all at
+    once.
+
+    Args:
+        f: the function of one slice.
+        xs: the array (or pytree of arrays) to map over.
+
+    Examples:
+        >>> print(np.asarray(ops.map(lambda row: row.sum(), np.array([[1, 2], [3, 4]]))))
+        [3 7]
+    """
+    return lax.map(f, xs)
+
+
+def vectorized_map(function, elements):
+    """Keras `ops.vectorized_map`: `function` mapped over the leading axis of `elements`
+    (`jax.vmap`). Arrays only (see the module).
+
+    Args:
+        function: the function of one slice.
+        elements: the array (or pytree of arrays) to map over.
+
+    Examples:
+        >>> rows = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> print(np.asarray(ops.vectorized_map(lambda row: row @ row, rows)))
+        [ 5. 25.]
+    """
+    return jax.vmap(function)(elements)
 
 
 _AXES = re.compile(r"\(([^)]*)\)|(\w+)")
@@ -93,7 +316,29 @@ def _parse(side, who):
 @_op
 def rearrange(tensor, pattern, **axes_lengths):
     """Keras `ops.rearrange`: einops-style axis reordering, splitting `(h h1)` and merging,
-    e.g. `'b (h h1) (w w1) c -> b h w (c h1 w1)'` with `h1=2, w1=2`."""
+    e.g. `'b (h h1) (w w1) c -> b h w (c h1 w1)'` with `h1=2, w1=2`.
+
+    Args:
+        tensor: the array or symbolic tensor to rearrange.
+        pattern: `"input axes -> output axes"`: one name per axis, brackets for axes split or
+            merged.
+        **axes_lengths: the lengths of split axes, by name; each bracket of the input side
+            may leave one length out.
+
+    Raises:
+        ValueError: the pattern has no `->`, names another number of axes than the tensor
+            has, leaves more than one length of a bracket unknown, or names different axes on
+            its two sides.
+        NotImplementedError: the pattern has `...` (as in Keras).
+
+    Examples:
+        >>> print(np.asarray(ops.rearrange(np.arange(4).reshape(1, 4), "b (h w) -> b h w", h=2)))
+        [[[0 1]
+          [2 3]]]
+        >>> x = graphnet.Input(shape=(6,))
+        >>> ops.rearrange(x, "b (h w) -> b w h", h=2).shape
+        (None, 3, 2)
+    """
     if "->" not in pattern:
         raise ValueError(f"ops.rearrange: the pattern must read 'input -> output', received "
                          f"{pattern!r}")

@@ -32,39 +32,149 @@ def _pair(z):
 
 @_op
 def fft(x):
-    """Keras `ops.fft`: the discrete Fourier transform over the last axis of `(real, imag)`."""
+    """Keras `ops.fft`: the discrete Fourier transform over the last axis of `(real, imag)`.
+
+    Args:
+        x: a pair `(real, imag)` of float arrays of one shape.
+
+    Returns:
+        A pair `(real, imag)` of the transform, of `x`'s shape.
+
+    Raises:
+        ValueError: `x` is not a pair, or its parts differ in shape or are not floats.
+
+    Examples:
+        The transform of [1, 2, 3, 4] is [10, -2 + 2j, -2, -2 - 2j]:
+
+        >>> real, imag = ops.fft((np.array([1.0, 2.0, 3.0, 4.0]), np.zeros(4)))
+        >>> print(np.asarray(real), np.asarray(imag))
+        [10. -2. -2. -2.] [ 0.  2.  0. -2.]
+    """
     return _pair(jnp.fft.fft(_complex(x, "fft")))
 
 
 @_op
 def fft2(x):
-    """Keras `ops.fft2`: the 2-D transform over the last two axes of `(real, imag)`."""
+    """Keras `ops.fft2`: the 2-D transform over the last two axes of `(real, imag)`.
+
+    Args:
+        x: a pair `(real, imag)` of float arrays of one shape, at least 2-D.
+
+    Returns:
+        A pair `(real, imag)` of the transform, of `x`'s shape.
+
+    Raises:
+        ValueError: `x` is not a pair, or its parts differ in shape or are not floats.
+
+    Examples:
+        A constant image has only the zero frequency, the sum of its entries:
+
+        >>> real, imag = ops.fft2((np.ones((2, 2)), np.zeros((2, 2))))
+        >>> print(np.asarray(real))
+        [[4. 0.]
+         [0. 0.]]
+        >>> print(np.asarray(imag))
+        [[0. 0.]
+         [0. 0.]]
+    """
     return _pair(jnp.fft.fft2(_complex(x, "fft2")))
 
 
 @_op
 def ifft2(x):
-    """Keras `ops.ifft2`: the inverse 2-D transform over the last two axes of `(real, imag)`."""
+    """Keras `ops.ifft2`: the inverse 2-D transform over the last two axes of `(real, imag)`.
+
+    Args:
+        x: a pair `(real, imag)` of float arrays of one shape, at least 2-D.
+
+    Returns:
+        A pair `(real, imag)` of the inverse transform, of `x`'s shape (divided by the size
+        of the last two axes, so that `ifft2(fft2(x))` is `x`).
+
+    Raises:
+        ValueError: `x` is not a pair, or its parts differ in shape or are not floats.
+
+    Examples:
+        >>> real, imag = ops.ifft2((np.array([[4.0, 0.0], [0.0, 0.0]]), np.zeros((2, 2))))
+        >>> print(np.asarray(real))
+        [[1. 1.]
+         [1. 1.]]
+        >>> print(np.asarray(imag))
+        [[0. 0.]
+         [0. 0.]]
+    """
     return _pair(jnp.fft.ifft2(_complex(x, "ifft2")))
 
 
 @_op
 def rfft(x, fft_length=None):
     """Keras `ops.rfft`: the transform of a real signal over its last axis, the
-    `fft_length // 2 + 1` non-negative frequencies, as `(real, imag)`."""
+    `fft_length // 2 + 1` non-negative frequencies, as `(real, imag)`.
+
+    Args:
+        x: a real float array.
+        fft_length: the number of samples transformed: the signal is cut to it or padded with
+            zeros (default: the length of the last axis).
+
+    Returns:
+        A pair `(real, imag)` of shape `(..., fft_length // 2 + 1)`.
+
+    Examples:
+        An impulse holds every frequency with weight 1:
+
+        >>> real, imag = ops.rfft(np.array([1.0, 0.0, 0.0, 0.0]))
+        >>> print(np.asarray(real), np.asarray(imag))
+        [1. 1. 1.] [0. 0. 0.]
+
+        On a symbolic tensor it adds a graph node with two outputs:
+
+        >>> real, imag = ops.rfft(graphnet.Input(shape=(8,)))
+        >>> real.shape, imag.shape
+        ((None, 5), (None, 5))
+    """
     return _pair(jnp.fft.rfft(x, n=fft_length, axis=-1))
 
 
 @_op
 def irfft(x, fft_length=None):
-    """Keras `ops.irfft`: the real signal whose `rfft` is `(real, imag)`."""
+    """Keras `ops.irfft`: the real signal whose `rfft` is `(real, imag)`.
+
+    Args:
+        x: a pair `(real, imag)` of float arrays of shape `(..., bins)`: non-negative
+            frequencies, as `rfft` gives them.
+        fft_length: the length of the signal (default: `2 * (bins - 1)`).
+
+    Returns:
+        A float array of shape `(..., fft_length)`.
+
+    Raises:
+        ValueError: `x` is not a pair, or its parts differ in shape or are not floats.
+
+    Examples:
+        >>> print(np.asarray(ops.irfft((np.ones(3), np.zeros(3)))))
+        [1. 0. 0. 0.]
+    """
     return jnp.fft.irfft(_complex(x, "irfft"), n=fft_length, axis=-1)
 
 
 @_op
 def extract_sequences(x, sequence_length, sequence_stride):
     """Keras `ops.extract_sequences`: the frames of `sequence_length` samples every
-    `sequence_stride` along the last axis: shape `(..., frames, sequence_length)`."""
+    `sequence_stride` along the last axis: shape `(..., frames, sequence_length)`.
+
+    A last frame that would run past the end is left out:
+    `frames = 1 + (length - sequence_length) // sequence_stride`.
+
+    Args:
+        x: the signal, frames taken along its last axis.
+        sequence_length: the samples per frame.
+        sequence_stride: the samples between the starts of two frames.
+
+    Examples:
+        >>> print(np.asarray(ops.extract_sequences(np.arange(6), 3, 2)))
+        [[0 1 2]
+         [2 3 4]]
+    """
     x = jnp.asarray(x)
     frames = 1 + (x.shape[-1] - sequence_length) // sequence_stride
     starts = jnp.arange(frames) * sequence_stride
@@ -97,7 +207,47 @@ def _window(window, sequence_length, fft_length, dtype, who):
 def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=True):
     """Keras `ops.stft`: the short-time Fourier transform of a real signal over its last
     axis, `(real, imag)` of shape `(..., frames, fft_length // 2 + 1)`; `center` pads
-    `fft_length // 2` reflected samples at both ends."""
+    `fft_length // 2` reflected samples at both ends.
+
+    Args:
+        x: the signal, float32 or float64, transformed along its last axis.
+        sequence_length: the samples per frame (the window's length).
+        sequence_stride: the samples between the starts of two frames.
+        fft_length: the samples each frame's transform covers, at least `sequence_length`
+            (the window is centred in it, padded with zeros).
+        window: "hann", "hamming" (the periodic windows), an array of `sequence_length`
+            weights, or None (no window).
+        center: pad the signal so that frame t is centred on sample `t * sequence_stride`.
+
+    Returns:
+        A pair `(real, imag)` of shape `(..., frames, fft_length // 2 + 1)`.
+
+    Raises:
+        TypeError: `x` is not float32 or float64.
+        ValueError: `fft_length` is below `sequence_length`, or `window` is another name or an
+            array of another shape.
+
+    Examples:
+        Without window or centring, each frame of ones transforms to its sum at frequency 0
+        (compiled as one program with `jax.jit`, as inside a layer's `call`):
+
+        >>> import jax
+        >>> frames = jax.jit(lambda s: ops.stft(s, 4, 4, 4, window=None, center=False))
+        >>> real, imag = frames(np.ones(8))
+        >>> print(np.asarray(real))
+        [[4. 0. 0.]
+         [4. 0. 0.]]
+        >>> print(np.asarray(imag))
+        [[0. 0. 0.]
+         [0. 0. 0.]]
+
+        With `center`, 16 samples padded to 24 give `1 + (24 - 8) // 4` frames of
+        `8 // 2 + 1` bins:
+
+        >>> real, imag = ops.stft(graphnet.Input(shape=(16,)), 8, 4, 8)
+        >>> real.shape, imag.shape
+        ((None, 5, 5), (None, 5, 5))
+    """
     x = jnp.asarray(x)
     if x.dtype not in (jnp.float32, jnp.float64):
         raise TypeError(f"ops.stft: x must be float32 or float64, received {x.dtype}")
@@ -116,7 +266,35 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
 def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann",
           center=True):
     """Keras `ops.istft`: the signal whose `stft` is `(real, imag)`, by windowed overlap-add
-    divided by the summed squared window (the inverse wherever the windows overlap enough)."""
+    divided by the summed squared window (the inverse wherever the windows overlap enough).
+
+    Args:
+        x: a pair `(real, imag)` of float arrays of shape `(..., frames, fft_length // 2 + 1)`,
+            as `stft` gives them.
+        sequence_length: the samples per frame of the `stft`.
+        sequence_stride: the samples between frames of the `stft`.
+        fft_length: the transform length of the `stft`.
+        length: cut the signal to this many samples (default: all that the frames cover,
+            less the padding of `center`).
+        window: the window of the `stft`: "hann", "hamming", an array, or None.
+        center: whether the `stft` centred its frames (their padding is then removed).
+
+    Returns:
+        A float array of shape `(..., samples)`.
+
+    Raises:
+        ValueError: `x` is not a pair of float arrays of one shape with at least 2 axes, or
+            `window` is another name or an array of another shape.
+
+    Examples:
+        Hann windows at half overlap reconstruct the signal (compiled as one program with
+        `jax.jit`, as inside a layer's `call`):
+
+        >>> import jax
+        >>> round_trip = jax.jit(lambda s: ops.istft(ops.stft(s, 4, 2, 4), 4, 2, 4, length=8))
+        >>> print(np.asarray(round_trip(np.arange(8, dtype="float32"))).round(3))
+        [0. 1. 2. 3. 4. 5. 6. 7.]
+    """
     z = _complex(x, "istft")
     if z.ndim < 2:
         raise ValueError(f"ops.istft: x must have at least 2 axes (frames, bins), received "
@@ -142,7 +320,15 @@ def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="
 @_op
 def view_as_complex(x):
     """Keras `ops.view_as_complex`: a real array whose last axis is `(real, imag)` as complex64
-    numbers (that axis removed)."""
+    numbers (that axis removed).
+
+    Raises:
+        ValueError: the last axis of `x` does not have size 2.
+
+    Examples:
+        >>> print(np.asarray(ops.view_as_complex(np.array([[1.0, 2.0], [3.0, -4.0]]))))
+        [1.+2.j 3.-4.j]
+    """
     x = jnp.asarray(x)
     if x.ndim < 1 or x.shape[-1] != 2:
         raise ValueError(f"ops.view_as_complex: the last axis must have size 2 (real, imag), "
@@ -153,7 +339,13 @@ def view_as_complex(x):
 @_op
 def view_as_real(x):
     """Keras `ops.view_as_real`: complex numbers as a real array with a last axis
-    `(real, imag)`."""
+    `(real, imag)`.
+
+    Examples:
+        >>> print(np.asarray(ops.view_as_real(np.array([1 + 2j, 3 - 4j]))))
+        [[ 1.  2.]
+         [ 3. -4.]]
+    """
     return jnp.stack([jnp.real(x), jnp.imag(x)], axis=-1)
 
 
