@@ -140,6 +140,20 @@ def test_every_numpy_named_op_is_listed():
     assert not missing, f"docs/api/'s list of NumPy-named ops lacks {missing}"
 
 
+def test_every_op_is_rendered():
+    """Each op of `graphnet.ops` is on the ops page: rendered with the module that defines it
+    (a `:::` line per module, as the package's star imports hide them from the renderer), or
+    named in the page's list of NumPy-named ops."""
+    rendered = {path for path, members in directives().items() if members is None}
+    text = api_text()
+    missing = sorted(
+        name for name, fn in vars(graphnet.ops).items()
+        if callable(fn) and not name.startswith("_") and not inspect.isclass(fn)
+        and getattr(fn, "__module__", "").startswith("graphnet.ops")
+        and fn.__module__ not in rendered and f"`{name}`" not in text)
+    assert not missing, f"docs/api/ops.md shows neither these ops nor their module: {missing}"
+
+
 def test_every_public_module_is_in_the_api_reference():
     shown = directives()
     modules = [name for name in graphnet.__all__ if inspect.ismodule(getattr(graphnet, name))
@@ -267,30 +281,28 @@ def doc_of(obj) -> str:
     return (obj.fget.__doc__ if isinstance(obj, property) else getattr(obj, "__doc__", None)) or ""
 
 
+def numpy_named_ops() -> list:
+    """The ops that are `jax.numpy`'s function under Keras's name: docs/api/ops.md lists them
+    by name rather than rendering each, and `help()` shows their examples."""
+    return [(f"graphnet.ops.{name}", fn) for name, fn in vars(graphnet.ops).items()
+            if callable(fn) and getattr(fn, "__module__", None) == "graphnet.ops.recording"
+            and not name.startswith("_")]
+
+
 def example_scope():
-    """(dotted name, object) of what must carry an example: each object a `:::` line names and
-    each member a directive lists by name (Model's methods, the edits). Members rendered
-    wholesale (a base class's methods, every function of `graphnet.ops`) are not held to it."""
-    for path, members in directives().items():
-        obj = resolve(path)
-        yield path, obj
-        for name in members or ():
-            try:
-                member = inspect.getattr_static(obj, name)
-            except AttributeError:                      # an attribute set in __init__
-                continue
-            if isinstance(member, (staticmethod, classmethod)):
-                member = member.__func__
-            if inspect.isfunction(member) or inspect.isclass(member) or isinstance(member,
-                                                                                  property):
-                yield f"{path}.{name}", member
+    """(dotted name, object) of what must carry an example: everything the reference renders
+    (each object a `:::` line names, and the members shown with it) and the NumPy-named ops."""
+    for path, obj in shown_objects():
+        if not (inspect.ismodule(obj) and obj.__name__.startswith("graphnet.ops.")):
+            yield path, obj                # a module of ops is a section: its ops show examples
+    yield from numpy_named_ops()
 
 
 def examples():
     """One doctest per distinct docstring that has `>>>` lines, among all the reference shows."""
     parser, seen, found = doctest.DocTestParser(), set(), []
     functions = [(f"graphnet.losses.{fn.__name__}", fn) for fn in loss_functions()]
-    for path, obj in [*shown_objects(), *example_scope(), *functions]:
+    for path, obj in [*example_scope(), *functions]:
         doc = doc_of(obj)
         if ">>>" not in doc or id(doc) in seen:
             continue

@@ -32,7 +32,7 @@ from .spatial import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
 from . import arrays as _arrays
 from . import image  # noqa: F401  (`ops.image`, a namespace of its own as in Keras)
-from .recording import same
+from .recording import same as _same
 
 _NUMPY_SAME = {
     # element-wise
@@ -85,7 +85,7 @@ _NUMPY_SAME = {
     "logspace": jnp.logspace, "tri": jnp.tri,
 }
 for _name, _fn in _NUMPY_SAME.items():
-    globals()[_name] = same(_fn, _name)
+    globals()[_name] = _same(_fn, _name)
 
 
 class _Namespace:

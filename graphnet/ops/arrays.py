@@ -170,16 +170,10 @@ def divide_no_nan(x1, x2):
     return jnp.where(zero, 0, jnp.divide(x1, jnp.where(zero, 1, x2)))
 
 
-def _window(jnp_fn, name, doc):
-    def fn(x):
-        return jnp_fn(x).astype(_FLOATX)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return _op(fn)
-
-
-bartlett = _window(jnp.bartlett, "bartlett", """Keras `ops.bartlett`: the triangular window
-    of `x` points (float32), 0 at both ends and 1 in the middle.
+@_op
+def bartlett(x):
+    """Keras `ops.bartlett`: the triangular window of `x` points (float32), 0 at both ends
+    and 1 in the middle.
 
     Args:
         x: the number of points, an integer.
@@ -187,9 +181,14 @@ bartlett = _window(jnp.bartlett, "bartlett", """Keras `ops.bartlett`: the triang
     Examples:
         >>> print(np.asarray(ops.bartlett(5)))
         [0.  0.5 1.  0.5 0. ]
-    """)
-blackman = _window(jnp.blackman, "blackman", """Keras `ops.blackman`: the Blackman window of
-    `x` points (float32): `0.42 - 0.5 cos(2 pi n / (x - 1)) + 0.08 cos(4 pi n / (x - 1))`.
+    """
+    return jnp.bartlett(x).astype(_FLOATX)
+
+
+@_op
+def blackman(x):
+    """Keras `ops.blackman`: the Blackman window of `x` points (float32):
+    `0.42 - 0.5 cos(2 pi n / (x - 1)) + 0.08 cos(4 pi n / (x - 1))`.
 
     Args:
         x: the number of points, an integer.
@@ -197,9 +196,14 @@ blackman = _window(jnp.blackman, "blackman", """Keras `ops.blackman`: the Blackm
     Examples:
         >>> print(np.asarray(ops.blackman(5))[1:4].round(3))   # the ends are 0
         [0.34 1.   0.34]
-    """)
-hamming = _window(jnp.hamming, "hamming", """Keras `ops.hamming`: the Hamming window of `x`
-    points (float32): `0.54 - 0.46 cos(2 pi n / (x - 1))`.
+    """
+    return jnp.blackman(x).astype(_FLOATX)
+
+
+@_op
+def hamming(x):
+    """Keras `ops.hamming`: the Hamming window of `x` points (float32):
+    `0.54 - 0.46 cos(2 pi n / (x - 1))`.
 
     Args:
         x: the number of points, an integer.
@@ -207,9 +211,14 @@ hamming = _window(jnp.hamming, "hamming", """Keras `ops.hamming`: the Hamming wi
     Examples:
         >>> print(np.asarray(ops.hamming(5)).round(3))
         [0.08 0.54 1.   0.54 0.08]
-    """)
-hanning = _window(jnp.hanning, "hanning", """Keras `ops.hanning`: the Hann window of `x`
-    points (float32): `0.5 - 0.5 cos(2 pi n / (x - 1))`.
+    """
+    return jnp.hamming(x).astype(_FLOATX)
+
+
+@_op
+def hanning(x):
+    """Keras `ops.hanning`: the Hann window of `x` points (float32):
+    `0.5 - 0.5 cos(2 pi n / (x - 1))`.
 
     Args:
         x: the number of points, an integer.
@@ -217,7 +226,8 @@ hanning = _window(jnp.hanning, "hanning", """Keras `ops.hanning`: the Hann windo
     Examples:
         >>> print(np.asarray(ops.hanning(5)).round(3))
         [0.  0.5 1.  0.5 0. ]
-    """)
+    """
+    return jnp.hanning(x).astype(_FLOATX)
 
 
 @_op
