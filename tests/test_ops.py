@@ -68,6 +68,20 @@ CASES = [
 ]
 
 
+TINY = np.array([[1e-8, 0.0, 0.0], [3.0, 4.0, 0.0]], "float32")   # a norm under epsilon
+LABELS3 = np.arange(24).reshape(2, 3, 4) % 5
+# Keras's numbers where graphnet's once differed: epsilon 1e-7, the reduced axis of
+# multi_hot.
+CASES += [
+    ("normalize", (TINY,), {}), ("normalize", (TINY,), {"order": 1}),
+    ("normalize", (X,), {"axis": None}), ("normalize", (np.float32(3.0),), {}),
+    ("normalize", (X,), {"order": 3, "axis": 0}),
+    ("multi_hot", (LABELS3, 5), {}), ("multi_hot", (LABELS3, 5), {"axis": 1}),
+    ("multi_hot", (LABELS3[0, 0], 5), {"axis": 0}), ("multi_hot", (np.array([0.5, 2.7]), 5), {}),
+    ("sparse_categorical_crossentropy", (LABELS[:, None], X), {"from_logits": True}),
+]
+
+
 @pytest.mark.parametrize("name,args,kwargs", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_op_on_arrays_matches_keras(name, args, kwargs):
@@ -158,3 +172,43 @@ def test_ops_inside_a_custom_layer_read_variables():
     inp = gn.Input((4,))
     model = gn.Model(inp, Scale()(inp))
     np.testing.assert_allclose(model.predict(X), X + 4, rtol=RTOL)
+
+
+# (op, args, kwargs, graphnet's error, text of its message): Keras refuses each call too.
+REFUSED = [
+    ("normalize", (X,), {"order": 1.0}, ValueError, "ops.normalize: order"),
+    ("normalize", (X,), {"order": 0}, ValueError, "ops.normalize: order"),
+    ("categorical_crossentropy", (PROBS[:, :3], PROBS), {}, ValueError, "same shape"),
+    ("binary_crossentropy", (PROBS.T, PROBS), {}, ValueError, "same shape"),
+    ("sparse_categorical_crossentropy", (LABELS[:2], PROBS), {}, ValueError, "target must"),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs,error,words", REFUSED,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(REFUSED)])
+def test_calls_keras_refuses_are_refused_by_name(name, args, kwargs, error, words):
+    with pytest.raises((ValueError, RuntimeError)):
+        getattr(keras.ops, name)(*args, **kwargs)
+    with pytest.raises(error, match=words):
+        getattr(ops, name)(*args, **kwargs)
+
+
+
+def test_crossentropy_shape_errors_on_symbolic_tensors_name_the_op():
+    probs, wrong = gn.Input((4,)), gn.Input((5,))
+    with pytest.raises(ValueError, match="categorical_crossentropy.*same shape"):
+        ops.categorical_crossentropy(wrong, probs)
+    assert ops.multi_hot(gn.Input((5, 3), dtype="int32"), 4).shape == tuple(
+        keras.ops.multi_hot(keras.Input((5, 3), dtype="int32"), 4).shape)
+
+
+
+def test_half_precision_normalizations_match_keras():
+    """Computed in float32 and returned in float16, as Keras does (under strict promotion)."""
+    x16, gamma, beta = X.astype("float16"), Y[0], Y[1]
+    for name, args in [("layer_normalization", (x16, gamma, beta)),
+                       ("rms_normalization", (x16, gamma))]:
+        expected, got = getattr(keras.ops, name)(*args), getattr(ops, name)(*args)
+        assert got.dtype == expected.dtype == np.float16
+        np.testing.assert_allclose(np.asarray(got, "float32"), np.asarray(expected, "float32"),
+                                   rtol=1e-3, atol=1e-3)
