@@ -70,8 +70,10 @@ CASES = [
 
 TINY = np.array([[1e-8, 0.0, 0.0], [3.0, 4.0, 0.0]], "float32")   # a norm under epsilon
 LABELS3 = np.arange(24).reshape(2, 3, 4) % 5
+PKER = rng.normal(size=(1, 1, 6, 4)).astype("float32")
+TKER = rng.normal(size=(3, 3, 2, 3)).astype("float32")          # (*k, out, in)
 # Keras's numbers where graphnet's once differed: epsilon 1e-7, the reduced axis of
-# multi_hot.
+# multi_hot, padding and data_format read in any case.
 CASES += [
     ("normalize", (TINY,), {}), ("normalize", (TINY,), {"order": 1}),
     ("normalize", (X,), {"axis": None}), ("normalize", (np.float32(3.0),), {}),
@@ -79,6 +81,12 @@ CASES += [
     ("multi_hot", (LABELS3, 5), {}), ("multi_hot", (LABELS3, 5), {"axis": 1}),
     ("multi_hot", (LABELS3[0, 0], 5), {"axis": 0}), ("multi_hot", (np.array([0.5, 2.7]), 5), {}),
     ("sparse_categorical_crossentropy", (LABELS[:, None], X), {"from_logits": True}),
+    ("conv", (IMG, KER), {"padding": "VALID", "data_format": "CHANNELS_LAST"}),
+    ("depthwise_conv", (IMG, DKER), {"strides": 2, "padding": "Same"}),
+    ("separable_conv", (IMG, DKER, PKER), {"padding": "SAME"}),
+    ("max_pool", (IMG, (2, 2)), {"strides": (2, 2), "padding": "SAME"}),
+    ("average_pool", (IMG, (3, 3)), {"strides": (2, 2), "padding": "Valid"}),
+    ("conv_transpose", (IMG, TKER), {"strides": 2, "padding": "SAME"}),
 ]
 
 
@@ -181,6 +189,13 @@ REFUSED = [
     ("categorical_crossentropy", (PROBS[:, :3], PROBS), {}, ValueError, "same shape"),
     ("binary_crossentropy", (PROBS.T, PROBS), {}, ValueError, "same shape"),
     ("sparse_categorical_crossentropy", (LABELS[:2], PROBS), {}, ValueError, "target must"),
+    ("conv", (IMG, KER), {"padding": "sme"}, ValueError, "ops.conv: padding"),
+    ("separable_conv", (IMG, DKER, PKER), {"padding": "full"}, ValueError,
+     "ops.separable_conv: padding"),
+    ("max_pool", (IMG, (2, 2)), {"padding": "causal"}, ValueError, "ops.max_pool: padding"),
+    ("conv_transpose", (IMG, TKER), {"padding": "causal"}, ValueError, "conv_transpose: padding"),
+    ("conv", (IMG, KER), {"data_format": "nhwc"}, ValueError, "ops.conv: data_format"),
+    ("adaptive_average_pool", (IMG, 2), {"data_format": "nhwc"}, ValueError, "data_format"),
 ]
 
 
@@ -193,6 +208,13 @@ def test_calls_keras_refuses_are_refused_by_name(name, args, kwargs, error, word
         getattr(ops, name)(*args, **kwargs)
 
 
+@pytest.mark.parametrize("name,args", [
+    ("conv", (IMG, KER)), ("average_pool", (IMG, (2, 2))), ("conv_transpose", (IMG, TKER)),
+    ("adaptive_max_pool", (IMG, 2))])
+def test_channels_first_is_not_implemented_rather_than_read_as_channels_last(name, args):
+    with pytest.raises(NotImplementedError, match=f"ops.{name}: data_format='channels_first'"):
+        getattr(ops, name)(*args, data_format="channels_first")
+
 
 def test_crossentropy_shape_errors_on_symbolic_tensors_name_the_op():
     probs, wrong = gn.Input((4,)), gn.Input((5,))
@@ -201,6 +223,16 @@ def test_crossentropy_shape_errors_on_symbolic_tensors_name_the_op():
     assert ops.multi_hot(gn.Input((5, 3), dtype="int32"), 4).shape == tuple(
         keras.ops.multi_hot(keras.Input((5, 3), dtype="int32"), 4).shape)
 
+
+def test_padding_of_conv_layers_is_read_as_keras_reads_it():
+    config = layers.ConvLSTM1D(2, 3, padding="SAME").get_config()
+    assert config["padding"] == keras.layers.ConvLSTM1D(2, 3, padding="SAME").padding == "same"
+    for make, words in [(lambda: layers.Conv2D(2, 3, padding="sme", name="c"), "Conv2D 'c'"),
+                        (lambda: layers.MaxPooling2D(padding="causal", name="c"),
+                         "MaxPooling2D 'c'"),
+                        (lambda: layers.ConvLSTM1D(2, 3, padding="causal"), "ConvLSTM1D '")]:
+        with pytest.raises(ValueError, match=f"{words}.*: padding must be"):
+            make()
 
 
 def test_half_precision_normalizations_match_keras():
