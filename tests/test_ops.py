@@ -244,3 +244,16 @@ def test_half_precision_normalizations_match_keras():
         assert got.dtype == expected.dtype == np.float16
         np.testing.assert_allclose(np.asarray(got, "float32"), np.asarray(expected, "float32"),
                                    rtol=1e-3, atol=1e-3)
+
+
+def test_star_import_gives_the_ops_and_not_their_modules():
+    names = {}
+    exec("from graphnet.ops import *", names)
+    keras_names = {n for n in dir(keras.ops) if not n.startswith("_")}
+    assert keras_names <= set(names)
+    for space in ("nn", "numpy", "linalg", "math", "core"):
+        assert set(vars(getattr(ops, space))) <= set(names), space
+    assert all(names[n] is getattr(ops, n) for n in ops.__all__)
+    modules = {"activations", "general", "convolution", "neural", "arrays", "linear_algebra",
+               "spectral", "spatial", "control", "recording", "image_windows", "sys", "jnp"}
+    assert not modules & set(names)
