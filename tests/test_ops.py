@@ -246,6 +246,19 @@ def test_half_precision_normalizations_match_keras():
                                    rtol=1e-3, atol=1e-3)
 
 
+def test_half_precision_moments_are_computed_in_float32_and_clipped_as_keras_does():
+    import jax
+    import jax.numpy as jnp
+    x = np.array([[0.0, 1.0], [600.0, 2.0], [-600.0, 3.0]], "float32")  # a variance of 240000
+    for dtype in (jnp.float16, jnp.bfloat16):
+        with jax.numpy_dtype_promotion("standard"):   # Keras's clip mixes float32 and float16
+            expected = keras.ops.moments(jnp.asarray(x, dtype), axes=[0])
+        got = ops.moments(jnp.asarray(x, dtype), axes=[0])
+        for e, g in zip(expected, got):
+            assert g.dtype == e.dtype == dtype
+            np.testing.assert_array_equal(np.asarray(g, "float32"), np.asarray(e, "float32"))
+
+
 def test_star_import_gives_the_ops_and_not_their_modules():
     names = {}
     exec("from graphnet.ops import *", names)

@@ -221,7 +221,10 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def moments(x, axes, keepdims=False, synchronized=False):
     """`(mean, variance)` over `axes`.
 
-    The variance is the biased one (divided by the count), as Keras's.
+    The variance is the biased one (divided by the count), as Keras's. Half-precision input
+    (float16, bfloat16) is computed in float32, and the results are clipped to float16's
+    range before they are cast back, as Keras's JAX backend does (so a float16 variance
+    over 65504 is 65504, not infinity; bfloat16 is clipped to that range too).
 
     Args:
         x: the input array.
@@ -240,10 +243,18 @@ def moments(x, axes, keepdims=False, synchronized=False):
         >>> ops.moments(np.ones((2, 3)), axes=[1], keepdims=True)[0].shape
         (2, 1)
     """
+    x = jnp.asarray(x)
+    half = x.dtype if x.dtype in (jnp.float16, jnp.bfloat16) else None
+    if half is not None:
+        x = x.astype(jnp.float32)
     mean = jnp.mean(x, axis=axes, keepdims=True)
     variance = jnp.mean(jnp.square(x - lax.stop_gradient(mean)), axis=axes, keepdims=True)
     if not keepdims:
         mean, variance = jnp.squeeze(mean, axes), jnp.squeeze(variance, axes)
+    if half is not None:
+        limit = float(jnp.finfo(jnp.float16).max)
+        mean = jnp.clip(mean, -limit, limit).astype(half)
+        variance = jnp.clip(variance, -limit, limit).astype(half)
     return mean, variance
 
 
