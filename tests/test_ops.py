@@ -3,6 +3,8 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import jax
+import jax.numpy as jnp
 import keras
 import numpy as np
 import pytest
@@ -247,8 +249,6 @@ def test_half_precision_normalizations_match_keras():
 
 
 def test_half_precision_moments_are_computed_in_float32_and_clipped_as_keras_does():
-    import jax
-    import jax.numpy as jnp
     x = np.array([[0.0, 1.0], [600.0, 2.0], [-600.0, 3.0]], "float32")  # a variance of 240000
     for dtype in (jnp.float16, jnp.bfloat16):
         with jax.numpy_dtype_promotion("standard"):   # Keras's clip mixes float32 and float16
@@ -257,6 +257,15 @@ def test_half_precision_moments_are_computed_in_float32_and_clipped_as_keras_doe
         for e, g in zip(expected, got):
             assert g.dtype == e.dtype == dtype
             np.testing.assert_array_equal(np.asarray(g, "float32"), np.asarray(e, "float32"))
+
+
+def test_half_precision_sparse_crossentropy_is_summed_in_float32_as_keras_does():
+    probs = PROBS.astype("float16")
+    with jax.numpy_dtype_promotion("standard"):   # Keras's float32 one-hot times float16
+        expected = keras.ops.sparse_categorical_crossentropy(LABELS, probs)
+    got = ops.sparse_categorical_crossentropy(LABELS, probs)
+    assert got.dtype == expected.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
 
 
 def test_star_import_gives_the_ops_and_not_their_modules():

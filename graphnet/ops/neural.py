@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..layers.operation import OPS
 from .recording import op as _op
 from .recording import public_names
 
@@ -166,11 +165,15 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         raise ValueError(f"ops.categorical_crossentropy: target and output must have at least "
                          f"one axis, received shape {jnp.shape(output)}")
     target, output = jnp.asarray(target, jnp.result_type(output)), jnp.asarray(output)
+    return -jnp.sum(target * _log_probabilities(output, from_logits, axis), axis=axis)
+
+
+def _log_probabilities(output, from_logits, axis):
+    """Log-softmax of logits; probabilities rescaled to sum to 1 and clipped, as Keras."""
     if from_logits:
-        return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
+        return jax.nn.log_softmax(output, axis=axis)
     output = output / jnp.sum(output, axis=axis, keepdims=True)
-    output = jnp.clip(output, _EPSILON, 1 - _EPSILON)
-    return -jnp.sum(target * jnp.log(output), axis=axis)
+    return jnp.log(jnp.clip(output, _EPSILON, 1 - _EPSILON))
 
 
 @_op
@@ -186,7 +189,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         axis: the class axis of `output`.
 
     Returns:
-        `output`'s shape without `axis`: one value per sample.
+        `output`'s shape without `axis`: one value per sample, float32 for half-precision
+        `output` (Keras sums with a float32 one-hot target).
 
     Raises:
         ValueError: `output` is a scalar, or `target`'s shape is not `output`'s without
@@ -212,9 +216,11 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         raise ValueError(f"ops.sparse_categorical_crossentropy: target must have output's shape "
                          f"without axis {axis}, received target.shape={jnp.shape(target)}, "
                          f"output.shape={shape}")
-    hot = jax.nn.one_hot(target.astype(jnp.int32), shape[axis], axis=axis,
-                         dtype=jnp.result_type(output))
-    return OPS["categorical_crossentropy"](hot, output, from_logits, axis)
+    # Keras's one-hot target is float32, so half-precision log-probabilities are summed
+    # (and returned) in float32.
+    log_prob = _at_least_float32(_log_probabilities(jnp.asarray(output), from_logits, axis))
+    hot = jax.nn.one_hot(target.astype(jnp.int32), shape[axis], axis=axis, dtype=log_prob.dtype)
+    return -jnp.sum(hot * log_prob, axis=axis)
 
 
 @_op
