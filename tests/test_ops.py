@@ -197,6 +197,7 @@ REFUSED = [
     ("max_pool", (IMG, (2, 2)), {"padding": "causal"}, ValueError, "ops.max_pool: padding"),
     ("conv_transpose", (IMG, TKER), {"padding": "causal"}, ValueError, "conv_transpose: padding"),
     ("conv", (IMG, KER), {"data_format": "nhwc"}, ValueError, "ops.conv: data_format"),
+    ("conv", (IMG, KER), {"dilation_rate": 3}, ValueError, "ops.conv: the output is empty"),
     ("adaptive_average_pool", (IMG, 2), {"data_format": "nhwc"}, ValueError, "data_format"),
 ]
 

@@ -42,8 +42,9 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         `(batch, *output_spatial, filters)`.
 
     Raises:
-        ValueError: `padding` is none of those strings, `data_format` names no layout, or
-            `inputs` has no spatial axis or more than 3.
+        ValueError: `padding` is none of those strings, `data_format` names no layout,
+            `inputs` has no spatial axis or more than 3, or the output would be empty (the
+            input is smaller than the dilated kernel), as Keras refuses it.
         NotImplementedError: `data_format` is "channels_first".
 
     Examples:
@@ -67,7 +68,13 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     """
     padding = _check(padding, data_format, "conv")
     groups = jnp.shape(inputs)[-1] // jnp.shape(kernel)[-2]
-    return _conv.conv(inputs, kernel, strides, padding, dilation_rate, groups=groups)
+    y = _conv.conv(inputs, kernel, strides, padding, dilation_rate, groups=groups)
+    if y.size == 0 and jnp.size(inputs) != 0:
+        raise ValueError(f"ops.conv: the output is empty, shape {y.shape}: the input "
+                         f"{jnp.shape(inputs)} is too small for the kernel "
+                         f"{jnp.shape(kernel)[:-2]} with strides={strides}, "
+                         f"dilation_rate={dilation_rate} and padding={padding!r}")
+    return y
 
 
 @_op
