@@ -24,14 +24,36 @@ def _dimension_numbers(rank: int):
                                       (f"N{spatial}C", f"{spatial}IO", f"N{spatial}C"))
 
 
+def standard_padding(padding, who, allowed=("valid", "same", "causal")):
+    """Keras's `padding` string in lower case, as Keras reads it ("SAME" is "same").
+
+    Anything else is a ValueError naming `who`: an unknown string must never run as another
+    padding.
+    """
+    if isinstance(padding, str) and padding.lower() in allowed:
+        return padding.lower()
+    raise ValueError(f"{who}: padding must be one of {', '.join(map(repr, allowed))} (in any "
+                     f"case), received {padding!r}")
+
+
+def channels_last_only(data_format, who):
+    """Keras's `data_format` (None, or either layout in any case) where only channels-last is
+    computed: "channels_first" is a NotImplementedError, anything else a ValueError."""
+    if data_format is None or str(data_format).lower() == "channels_last":
+        return "channels_last"
+    if str(data_format).lower() == "channels_first":
+        raise NotImplementedError(f"{who}: data_format='channels_first' is not supported, only "
+                                  f"'channels_last' (move the channels last with ops.moveaxis)")
+    raise ValueError(f"{who}: data_format must be 'channels_last' or 'channels_first', "
+                     f"received {data_format!r}")
+
+
 def conv_output_length(size, kernel, stride, dilation, padding):
     """Keras's output length of one spatial axis (None stays None)."""
     if size is None:
         return None
     span = (kernel - 1) * dilation + 1
-    if padding == "same":
-        return -(-size // stride)
-    if padding == "causal":
+    if standard_padding(padding, "conv_output_length") in ("same", "causal"):
         return -(-size // stride)
     return max((size - span) // stride + 1, 0)
 
@@ -41,6 +63,7 @@ def conv_padding(sizes, kernel, strides, dilation, padding):
 
     "same" puts the odd element on the high side, as TF/XLA's SAME does (Keras matches it).
     """
+    padding = standard_padding(padding, "conv_padding")
     pairs = []
     for size, k, s, d in zip(sizes, kernel, strides, dilation):
         span = (k - 1) * d + 1
@@ -144,7 +167,7 @@ def transpose_pads(kernel, stride, dilation, padding, output_padding=None):
     """Keras's (low, high) padding of the stride-dilated input on one axis of a transposed
     convolution (kernel size `kernel`), giving Keras's output length."""
     span = (kernel - 1) * dilation + 1
-    if padding == "valid":
+    if standard_padding(padding, "ops.conv_transpose", ("valid", "same")) == "valid":
         extra = max(span, stride) - span if output_padding is None else output_padding
         return span - 1, span - 1 + extra
     total = (stride + span - 2 if output_padding is None
@@ -178,6 +201,7 @@ def pool(x, pool_size, strides, padding, kind):
     elements in each window, as Keras does.
     """
     rank = x.ndim - 2
+    padding = standard_padding(padding, f"{kind}_pool", ("valid", "same"))
     window = (1, *pool_size, 1)
     steps = (1, *strides, 1)
     pads = ((0, 0), *conv_padding(x.shape[1:-1], pool_size, strides, (1,) * rank, padding), (0, 0))

@@ -3,6 +3,8 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import jax
+import jax.numpy as jnp
 import keras
 import numpy as np
 import pytest
@@ -65,6 +67,28 @@ CASES = [
     ("conv", (IMG, KER), {"padding": "same"}), ("conv", (IMG, KER), {"strides": 2}),
     ("depthwise_conv", (IMG, DKER), {}), ("max_pool", (IMG, (2, 2)), {"strides": (2, 2)}),
     ("average_pool", (IMG, 3), {"strides": 1, "padding": "same"}),
+]
+
+
+TINY = np.array([[1e-8, 0.0, 0.0], [3.0, 4.0, 0.0]], "float32")   # a norm under epsilon
+LABELS3 = np.arange(24).reshape(2, 3, 4) % 5
+PKER = rng.normal(size=(1, 1, 6, 4)).astype("float32")
+TKER = rng.normal(size=(3, 3, 2, 3)).astype("float32")          # (*k, out, in)
+# Keras's numbers where graphnet's once differed: epsilon 1e-7, the reduced axis of
+# multi_hot, padding and data_format read in any case.
+CASES += [
+    ("normalize", (TINY,), {}), ("normalize", (TINY,), {"order": 1}),
+    ("normalize", (X,), {"axis": None}), ("normalize", (np.float32(3.0),), {}),
+    ("normalize", (X,), {"order": 3, "axis": 0}),
+    ("multi_hot", (LABELS3, 5), {}), ("multi_hot", (LABELS3, 5), {"axis": 1}),
+    ("multi_hot", (LABELS3[0, 0], 5), {"axis": 0}), ("multi_hot", (np.array([0.5, 2.7]), 5), {}),
+    ("sparse_categorical_crossentropy", (LABELS[:, None], X), {"from_logits": True}),
+    ("conv", (IMG, KER), {"padding": "VALID", "data_format": "CHANNELS_LAST"}),
+    ("depthwise_conv", (IMG, DKER), {"strides": 2, "padding": "Same"}),
+    ("separable_conv", (IMG, DKER, PKER), {"padding": "SAME"}),
+    ("max_pool", (IMG, (2, 2)), {"strides": (2, 2), "padding": "SAME"}),
+    ("average_pool", (IMG, (3, 3)), {"strides": (2, 2), "padding": "Valid"}),
+    ("conv_transpose", (IMG, TKER), {"strides": 2, "padding": "SAME"}),
 ]
 
 
@@ -158,3 +182,101 @@ def test_ops_inside_a_custom_layer_read_variables():
     inp = gn.Input((4,))
     model = gn.Model(inp, Scale()(inp))
     np.testing.assert_allclose(model.predict(X), X + 4, rtol=RTOL)
+
+
+# (op, args, kwargs, graphnet's error, text of its message): Keras refuses each call too.
+REFUSED = [
+    ("normalize", (X,), {"order": 1.0}, ValueError, "ops.normalize: order"),
+    ("normalize", (X,), {"order": 0}, ValueError, "ops.normalize: order"),
+    ("categorical_crossentropy", (PROBS[:, :3], PROBS), {}, ValueError, "same shape"),
+    ("binary_crossentropy", (PROBS.T, PROBS), {}, ValueError, "same shape"),
+    ("sparse_categorical_crossentropy", (LABELS[:2], PROBS), {}, ValueError, "target must"),
+    ("conv", (IMG, KER), {"padding": "sme"}, ValueError, "ops.conv: padding"),
+    ("separable_conv", (IMG, DKER, PKER), {"padding": "full"}, ValueError,
+     "ops.separable_conv: padding"),
+    ("max_pool", (IMG, (2, 2)), {"padding": "causal"}, ValueError, "ops.max_pool: padding"),
+    ("conv_transpose", (IMG, TKER), {"padding": "causal"}, ValueError, "conv_transpose: padding"),
+    ("conv", (IMG, KER), {"data_format": "nhwc"}, ValueError, "ops.conv: data_format"),
+    ("conv", (IMG, KER), {"dilation_rate": 3}, ValueError, "ops.conv: the output is empty"),
+    ("adaptive_average_pool", (IMG, 2), {"data_format": "nhwc"}, ValueError, "data_format"),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs,error,words", REFUSED,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(REFUSED)])
+def test_calls_keras_refuses_are_refused_by_name(name, args, kwargs, error, words):
+    with pytest.raises((ValueError, RuntimeError)):
+        getattr(keras.ops, name)(*args, **kwargs)
+    with pytest.raises(error, match=words):
+        getattr(ops, name)(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name,args", [
+    ("conv", (IMG, KER)), ("average_pool", (IMG, (2, 2))), ("conv_transpose", (IMG, TKER)),
+    ("adaptive_max_pool", (IMG, 2))])
+def test_channels_first_is_not_implemented_rather_than_read_as_channels_last(name, args):
+    with pytest.raises(NotImplementedError, match=f"ops.{name}: data_format='channels_first'"):
+        getattr(ops, name)(*args, data_format="channels_first")
+
+
+def test_crossentropy_shape_errors_on_symbolic_tensors_name_the_op():
+    probs, wrong = gn.Input((4,)), gn.Input((5,))
+    with pytest.raises(ValueError, match="categorical_crossentropy.*same shape"):
+        ops.categorical_crossentropy(wrong, probs)
+    assert ops.multi_hot(gn.Input((5, 3), dtype="int32"), 4).shape == tuple(
+        keras.ops.multi_hot(keras.Input((5, 3), dtype="int32"), 4).shape)
+
+
+def test_padding_of_conv_layers_is_read_as_keras_reads_it():
+    config = layers.ConvLSTM1D(2, 3, padding="SAME").get_config()
+    assert config["padding"] == keras.layers.ConvLSTM1D(2, 3, padding="SAME").padding == "same"
+    for make, words in [(lambda: layers.Conv2D(2, 3, padding="sme", name="c"), "Conv2D 'c'"),
+                        (lambda: layers.MaxPooling2D(padding="causal", name="c"),
+                         "MaxPooling2D 'c'"),
+                        (lambda: layers.ConvLSTM1D(2, 3, padding="causal"), "ConvLSTM1D '")]:
+        with pytest.raises(ValueError, match=f"{words}.*: padding must be"):
+            make()
+
+
+def test_half_precision_normalizations_match_keras():
+    """Computed in float32 and returned in float16, as Keras does (under strict promotion)."""
+    x16, gamma, beta = X.astype("float16"), Y[0], Y[1]
+    for name, args in [("layer_normalization", (x16, gamma, beta)),
+                       ("rms_normalization", (x16, gamma))]:
+        expected, got = getattr(keras.ops, name)(*args), getattr(ops, name)(*args)
+        assert got.dtype == expected.dtype == np.float16
+        np.testing.assert_allclose(np.asarray(got, "float32"), np.asarray(expected, "float32"),
+                                   rtol=1e-3, atol=1e-3)
+
+
+def test_half_precision_moments_are_computed_in_float32_and_clipped_as_keras_does():
+    x = np.array([[0.0, 1.0], [600.0, 2.0], [-600.0, 3.0]], "float32")  # a variance of 240000
+    for dtype in (jnp.float16, jnp.bfloat16):
+        with jax.numpy_dtype_promotion("standard"):   # Keras's clip mixes float32 and float16
+            expected = keras.ops.moments(jnp.asarray(x, dtype), axes=[0])
+        got = ops.moments(jnp.asarray(x, dtype), axes=[0])
+        for e, g in zip(expected, got):
+            assert g.dtype == e.dtype == dtype
+            np.testing.assert_array_equal(np.asarray(g, "float32"), np.asarray(e, "float32"))
+
+
+def test_half_precision_sparse_crossentropy_is_summed_in_float32_as_keras_does():
+    probs = PROBS.astype("float16")
+    with jax.numpy_dtype_promotion("standard"):   # Keras's float32 one-hot times float16
+        expected = keras.ops.sparse_categorical_crossentropy(LABELS, probs)
+    got = ops.sparse_categorical_crossentropy(LABELS, probs)
+    assert got.dtype == expected.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_star_import_gives_the_ops_and_not_their_modules():
+    names = {}
+    exec("from graphnet.ops import *", names)
+    keras_names = {n for n in dir(keras.ops) if not n.startswith("_")}
+    assert keras_names <= set(names)
+    for space in ("nn", "numpy", "linalg", "math", "core"):
+        assert set(vars(getattr(ops, space))) <= set(names), space
+    assert all(names[n] is getattr(ops, n) for n in ops.__all__)
+    modules = {"activations", "general", "convolution", "neural", "arrays", "linear_algebra",
+               "spectral", "spatial", "control", "recording", "image_windows", "sys", "jnp"}
+    assert not modules & set(names)

@@ -33,8 +33,6 @@ class ConvLSTMCell(BaseRNNCell):
                     bias_initializer, kernel_regularizer, recurrent_regularizer,
                     bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint,
                     dropout, recurrent_dropout, seed)
-        if padding not in ("valid", "same"):
-            raise ValueError(f"{who}: padding must be 'valid' or 'same', received {padding!r}")
         self.rank, self.filters = int(rank), self.units
         self.kernel_size = int_tuple(kernel_size, rank, "kernel_size", who)
         self.strides = int_tuple(strides, rank, "strides", who)
@@ -42,7 +40,7 @@ class ConvLSTMCell(BaseRNNCell):
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{who}: strides > 1 and dilation_rate > 1 cannot be combined "
                              f"(Keras refuses them too)")
-        self.padding = padding
+        self.padding = _conv.standard_padding(padding, who, ("valid", "same"))  # "SAME" too
         self.data_format = check_data_format(data_format, who)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)

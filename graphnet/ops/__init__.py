@@ -125,3 +125,12 @@ core = _Namespace(["cast", "stop_gradient", "shape", "convert_to_tensor", "conve
 
 # `x + y`, `x[0]`, ... on a symbolic tensor record these ops.
 SymbolicTensor.record_ops_with(sys.modules[__name__])
+
+# `from graphnet.ops import *` gives the ops and Keras's sub-namespaces, never the modules
+# that implement them (`activations` would hide `graphnet.activations`): every module's
+# `__all__` but `image`'s, whose ops stay under `ops.image` as in Keras.
+__all__ = sorted({name for module in tuple(globals().values())
+                  if isinstance(module, type(sys)) and module is not image
+                  and module.__name__.startswith(f"{__name__}.")
+                  for name in getattr(module, "__all__", ())}
+                 | set(_NUMPY_SAME) | {"nn", "numpy", "linalg", "math", "core", "image"})

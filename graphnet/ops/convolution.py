@@ -10,10 +10,10 @@ from .recording import op as _op
 from .recording import public_names
 
 
-def _channels_last(data_format, who):
-    if data_format not in (None, "channels_last"):
-        raise ValueError(f"ops.{who}: only data_format='channels_last' is supported, received "
-                         f"{data_format!r}")
+def _check(padding, data_format, who, paddings=("valid", "same", "causal")):
+    """`padding` lower-cased as Keras reads it; a layout other than channels-last refused."""
+    _conv.channels_last_only(data_format, f"ops.{who}")
+    return _conv.standard_padding(padding, f"ops.{who}", paddings)
 
 
 @_op
@@ -32,16 +32,20 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         padding: "valid" (no padding: the output shrinks), "same" (zeros around, the odd one
             on the high side, so the output length is `ceil(length / strides)`), or
             "causal" (the zeros all before the start, so an output never sees a later
-            input).
-        data_format: None or "channels_last"; channels-first is not supported.
+            input; Keras's layers take it, its op does not), in any case as Keras reads
+            it ("SAME" is "same").
+        data_format: None or "channels_last" (in any case); "channels_first" is not
+            supported.
         dilation_rate: the spacing between the kernel's taps: an int or one per axis.
 
     Returns:
         `(batch, *output_spatial, filters)`.
 
     Raises:
-        ValueError: `data_format` is neither None nor "channels_last", or `inputs` has no
-            spatial axis or more than 3.
+        ValueError: `padding` is none of those strings, `data_format` names no layout,
+            `inputs` has no spatial axis or more than 3, or the output would be empty (the
+            input is smaller than the dilated kernel), as Keras refuses it.
+        NotImplementedError: `data_format` is "channels_first".
 
     Examples:
         A 1-D input `[1, 2, 3]` (batch 1, one channel) against the kernel `[1, 10]`:
@@ -62,9 +66,15 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         >>> ops.conv(graphnet.Input(shape=(8, 3)), np.ones((3, 3, 4), "float32")).shape
         (None, 6, 4)
     """
-    _channels_last(data_format, "conv")
+    padding = _check(padding, data_format, "conv")
     groups = jnp.shape(inputs)[-1] // jnp.shape(kernel)[-2]
-    return _conv.conv(inputs, kernel, strides, padding, dilation_rate, groups=groups)
+    y = _conv.conv(inputs, kernel, strides, padding, dilation_rate, groups=groups)
+    if y.size == 0 and jnp.size(inputs) != 0:
+        raise ValueError(f"ops.conv: the output is empty, shape {y.shape}: the input "
+                         f"{jnp.shape(inputs)} is too small for the kernel "
+                         f"{jnp.shape(kernel)[:-2]} with strides={strides}, "
+                         f"dilation_rate={dilation_rate} and padding={padding!r}")
+    return y
 
 
 @_op
@@ -80,14 +90,16 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
         kernel: `(*kernel_size, channels, multiplier)`.
         strides: the step of the window: an int for all spatial axes, or one per axis.
         padding: "valid", "same" or "causal", as in `conv`.
-        data_format: None or "channels_last"; channels-first is not supported.
+        data_format: None or "channels_last" (in any case); "channels_first" is not
+            supported.
         dilation_rate: the spacing between the kernel's taps: an int or one per axis.
 
     Returns:
         `(batch, *output_spatial, channels * multiplier)`.
 
     Raises:
-        ValueError: `data_format` is neither None nor "channels_last".
+        ValueError: `padding` is none of those strings, or `data_format` names no layout.
+        NotImplementedError: `data_format` is "channels_first".
 
     Examples:
         Two channels, each summed over windows of 2:
@@ -97,7 +109,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
         [[ 3. 30.]
          [ 5. 50.]]
     """
-    _channels_last(data_format, "depthwise_conv")
+    padding = _check(padding, data_format, "depthwise_conv")
     k = jnp.reshape(kernel, (*kernel.shape[:-2], 1, kernel.shape[-2] * kernel.shape[-1]))
     return _conv.conv(inputs, k, strides, padding, dilation_rate, groups=kernel.shape[-2])
 
@@ -115,14 +127,16 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
             every spatial axis.
         strides: the depthwise step: an int for all spatial axes, or one per axis.
         padding: the depthwise padding, "valid", "same" or "causal", as in `conv`.
-        data_format: None or "channels_last"; channels-first is not supported.
+        data_format: None or "channels_last" (in any case); "channels_first" is not
+            supported.
         dilation_rate: the depthwise spacing between taps: an int or one per axis.
 
     Returns:
         `(batch, *output_spatial, filters)`.
 
     Raises:
-        ValueError: `data_format` is neither None nor "channels_last".
+        ValueError: `padding` is none of those strings, or `data_format` names no layout.
+        NotImplementedError: `data_format` is "channels_first".
 
     Examples:
         Each of the 3 channels summed over 3x3 windows (twice, multiplier 2), then the 6
@@ -135,13 +149,14 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
         >>> print(np.asarray(y)[0, 0, 0])
         [54. 54. 54. 54.]
     """
+    padding = _check(padding, data_format, "separable_conv")
     y = OPS["depthwise_conv"](inputs, depthwise_kernel, strides, padding, data_format,
                               dilation_rate)
     return OPS["conv"](y, pointwise_kernel, 1, "valid", data_format, 1)
 
 
-def _pool(inputs, pool_size, strides, padding, data_format, kind):
-    _channels_last(data_format, f"{kind}_pool")
+def _pool(inputs, pool_size, strides, padding, data_format, who, kind):
+    padding = _check(padding, data_format, who, ("valid", "same"))
     rank = jnp.ndim(inputs) - 2
     pool_size = _conv.as_tuple(pool_size, rank)
     strides = pool_size if strides is None else _conv.as_tuple(strides, rank)
@@ -159,14 +174,16 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
         strides: the step of the window: an int, one per axis, or None for `pool_size`
             (windows side by side).
         padding: "valid" (windows inside the input only) or "same" (the output length is
-            `ceil(length / strides)`; padded positions never win).
-        data_format: None or "channels_last"; channels-first is not supported.
+            `ceil(length / strides)`; padded positions never win), in any case.
+        data_format: None or "channels_last" (in any case); "channels_first" is not
+            supported.
 
     Returns:
         `(batch, *pooled_spatial, channels)`.
 
     Raises:
-        ValueError: `data_format` is neither None nor "channels_last".
+        ValueError: `padding` is none of those strings, or `data_format` names no layout.
+        NotImplementedError: `data_format` is "channels_first".
 
     Examples:
         >>> x = np.array([1.0, 3.0, 2.0, 4.0], "float32").reshape(1, 4, 1)
@@ -177,7 +194,7 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
         >>> ops.max_pool(np.ones((1, 4, 6, 3), "float32"), (2, 3)).shape
         (1, 2, 2, 3)
     """
-    return _pool(inputs, pool_size, strides, padding, data_format, "max")
+    return _pool(inputs, pool_size, strides, padding, data_format, "max_pool", "max")
 
 
 @_op
@@ -194,14 +211,16 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
         strides: the step of the window: an int, one per axis, or None for `pool_size`
             (windows side by side).
         padding: "valid" (windows inside the input only) or "same" (the output length is
-            `ceil(length / strides)`).
-        data_format: None or "channels_last"; channels-first is not supported.
+            `ceil(length / strides)`), in any case.
+        data_format: None or "channels_last" (in any case); "channels_first" is not
+            supported.
 
     Returns:
         `(batch, *pooled_spatial, channels)`.
 
     Raises:
-        ValueError: `data_format` is neither None nor "channels_last".
+        ValueError: `padding` is none of those strings, or `data_format` names no layout.
+        NotImplementedError: `data_format` is "channels_first".
 
     Examples:
         >>> x = np.array([1.0, 3.0, 2.0, 4.0], "float32").reshape(1, 4, 1)
@@ -212,7 +231,7 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
         >>> print(np.asarray(ops.average_pool(x, 2, strides=1)).ravel())
         [2.  2.5 3. ]
     """
-    return _pool(inputs, pool_size, strides, padding, data_format, "avg")
+    return _pool(inputs, pool_size, strides, padding, data_format, "average_pool", "avg")
 
 
 __all__ = public_names(globals(), __name__)

@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..layers.operation import OPS
 from .recording import op as _op
 from .recording import public_names
 
@@ -45,32 +44,59 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 
 @_op
-def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
     """Keras `ops.multi_hot`: each row of integer labels as one vector of `num_classes` with a 1 at
     every label.
 
+    The labels are one-hot encoded (the class axis placed at `axis`), then merged by a
+    maximum over axis 1 of that encoding (axis 0 for 1-D labels), as Keras merges them
+    whatever `axis` is: for `(batch, labels)` and the default `axis` that is the labels
+    axis.
+
     Args:
         inputs: integer labels, `(batch, labels)` (or `(labels,)` for one sample); a label
-            that repeats counts once.
-        num_classes: the length of each vector.
+            that repeats counts once; floats are truncated to integers, as Keras casts them.
+        num_classes: the length of each vector (Keras's older name `num_tokens` is
+            accepted as a keyword).
         axis: where the class axis goes in the one-hot encoding before the labels are
             merged (-1: last).
         dtype: the result's dtype; None for float32.
         sparse: accepted for Keras's signature; the result is always a dense array.
 
     Returns:
-        `(batch, num_classes)` for `(batch, labels)` labels, `(num_classes,)` for `(labels,)`.
+        `(batch, num_classes)` for `(batch, labels)` labels, `(num_classes,)` for `(labels,)`;
+        in general the one-hot encoding without its axis 1 (axis 0 for 1-D labels).
+
+    Raises:
+        ValueError: `num_classes` is not given.
 
     Examples:
         >>> print(np.asarray(ops.multi_hot(np.array([[0, 2], [1, 1]]), 3)))
         [[1. 0. 1.]
          [0. 1. 0.]]
+        >>> ops.multi_hot(np.zeros((2, 5, 3), "int32"), 4).shape
+        (2, 3, 4)
     """
-    hot = jax.nn.one_hot(inputs, num_classes, axis=axis, dtype=dtype or jnp.float32)
-    return jnp.max(hot, axis=-2 if axis == -1 else axis + 1)
+    if num_classes is None:
+        num_classes = kwargs.pop("num_tokens", None)
+    if kwargs:
+        raise TypeError(f"ops.multi_hot got unexpected keyword arguments {sorted(kwargs)}")
+    if num_classes is None:
+        raise ValueError("ops.multi_hot: num_classes must be given")
+    inputs = jnp.asarray(inputs)
+    hot = jax.nn.one_hot(inputs.astype(jnp.int32), num_classes, axis=axis,
+                         dtype=dtype or jnp.float32)
+    return jnp.max(hot, axis=1 if inputs.ndim > 1 else 0)
 
 
 _EPSILON = 1e-7
+
+
+def _same_shape(target, output, who):
+    """Keras refuses a target whose shape is not the output's rather than broadcasting."""
+    if jnp.shape(target) != jnp.shape(output):
+        raise ValueError(f"ops.{who}: target and output must have the same shape, received "
+                         f"target.shape={jnp.shape(target)}, output.shape={jnp.shape(output)}")
 
 
 @_op
@@ -86,6 +112,9 @@ def binary_crossentropy(target, output, from_logits=False):
         output: probabilities, or logits when `from_logits` is True.
         from_logits: whether `output` holds logits (computed stably, without the clip).
 
+    Raises:
+        ValueError: `target` and `output` have different shapes.
+
     Examples:
         >>> target = np.array([1.0, 0.0])
         >>> print(np.asarray(ops.binary_crossentropy(target, np.array([0.9, 0.2]))).round(3))
@@ -94,6 +123,7 @@ def binary_crossentropy(target, output, from_logits=False):
         ...                                          from_logits=True)).round(3))
         [0.693 0.693]
     """
+    _same_shape(target, output, "binary_crossentropy")
     target, output = jnp.asarray(target, jnp.result_type(output)), jnp.asarray(output)
     if from_logits:
         return jnp.maximum(output, 0) - output * target + jnp.log1p(jnp.exp(-jnp.abs(output)))
@@ -118,6 +148,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     Returns:
         `output`'s shape without `axis`: one value per sample.
 
+    Raises:
+        ValueError: `target` and `output` have different shapes, or are scalars.
+
     Examples:
         >>> target = np.array([[0.0, 1.0, 0.0]])
         >>> print(np.asarray(ops.categorical_crossentropy(target, np.array([[0.2, 0.5, 0.3]])))
@@ -127,12 +160,20 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         ...                                               from_logits=True)).round(3))
         [1.099]
     """
+    _same_shape(target, output, "categorical_crossentropy")
+    if jnp.ndim(output) < 1:
+        raise ValueError(f"ops.categorical_crossentropy: target and output must have at least "
+                         f"one axis, received shape {jnp.shape(output)}")
     target, output = jnp.asarray(target, jnp.result_type(output)), jnp.asarray(output)
+    return -jnp.sum(target * _log_probabilities(output, from_logits, axis), axis=axis)
+
+
+def _log_probabilities(output, from_logits, axis):
+    """Log-softmax of logits; probabilities rescaled to sum to 1 and clipped, as Keras."""
     if from_logits:
-        return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
+        return jax.nn.log_softmax(output, axis=axis)
     output = output / jnp.sum(output, axis=axis, keepdims=True)
-    output = jnp.clip(output, _EPSILON, 1 - _EPSILON)
-    return -jnp.sum(target * jnp.log(output), axis=axis)
+    return jnp.log(jnp.clip(output, _EPSILON, 1 - _EPSILON))
 
 
 @_op
@@ -141,14 +182,19 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     `target` and probabilities (or logits) `output`.
 
     Args:
-        target: integer class indices, `output`'s shape without `axis` (or with `axis` of
-            size 1).
+        target: integer class indices, `output`'s shape without `axis` (or that shape with
+            a last axis of size 1, as Keras takes it).
         output: probabilities, or logits when `from_logits` is True.
         from_logits: whether `output` holds logits.
         axis: the class axis of `output`.
 
     Returns:
-        `output`'s shape without `axis`: one value per sample.
+        `output`'s shape without `axis`: one value per sample, float32 for half-precision
+        `output` (Keras sums with a float32 one-hot target).
+
+    Raises:
+        ValueError: `output` is a scalar, or `target`'s shape is not `output`'s without
+            `axis`.
 
     Examples:
         >>> output = np.array([[0.2, 0.5, 0.3], [0.2, 0.5, 0.3]])
@@ -156,19 +202,35 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         ...       .round(3))
         [0.693 1.609]
     """
-    target = jnp.asarray(target)
-    if target.ndim == jnp.ndim(output):
-        target = jnp.squeeze(target, axis)
-    hot = jax.nn.one_hot(target.astype(jnp.int32), jnp.shape(output)[axis], axis=axis,
-                         dtype=jnp.result_type(output))
-    return OPS["categorical_crossentropy"](hot, output, from_logits, axis)
+    target, shape = jnp.asarray(target), jnp.shape(output)
+    if len(shape) < 1:
+        raise ValueError(f"ops.sparse_categorical_crossentropy: output must have at least one "
+                         f"axis, received shape {shape}")
+    if target.ndim == len(shape) and target.shape[-1] == 1:
+        target = jnp.squeeze(target, -1)
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"ops.sparse_categorical_crossentropy: axis {axis} is out of range for "
+                         f"output of shape {shape}")
+    axis = axis % len(shape)
+    if target.shape != shape[:axis] + shape[axis + 1:]:
+        raise ValueError(f"ops.sparse_categorical_crossentropy: target must have output's shape "
+                         f"without axis {axis}, received target.shape={jnp.shape(target)}, "
+                         f"output.shape={shape}")
+    # Keras's one-hot target is float32, so half-precision log-probabilities are summed
+    # (and returned) in float32.
+    log_prob = _at_least_float32(_log_probabilities(jnp.asarray(output), from_logits, axis))
+    hot = jax.nn.one_hot(target.astype(jnp.int32), shape[axis], axis=axis, dtype=log_prob.dtype)
+    return -jnp.sum(hot * log_prob, axis=axis)
 
 
 @_op
 def moments(x, axes, keepdims=False, synchronized=False):
     """`(mean, variance)` over `axes`.
 
-    The variance is the biased one (divided by the count), as Keras's.
+    The variance is the biased one (divided by the count), as Keras's. Half-precision input
+    (float16, bfloat16) is computed in float32, and the results are clipped to float16's
+    range before they are cast back, as Keras's JAX backend does (so a float16 variance
+    over 65504 is 65504, not infinity; bfloat16 is clipped to that range too).
 
     Args:
         x: the input array.
@@ -187,10 +249,18 @@ def moments(x, axes, keepdims=False, synchronized=False):
         >>> ops.moments(np.ones((2, 3)), axes=[1], keepdims=True)[0].shape
         (2, 1)
     """
+    x = jnp.asarray(x)
+    half = x.dtype if x.dtype in (jnp.float16, jnp.bfloat16) else None
+    if half is not None:
+        x = x.astype(jnp.float32)
     mean = jnp.mean(x, axis=axes, keepdims=True)
     variance = jnp.mean(jnp.square(x - lax.stop_gradient(mean)), axis=axes, keepdims=True)
     if not keepdims:
         mean, variance = jnp.squeeze(mean, axes), jnp.squeeze(variance, axes)
+    if half is not None:
+        limit = float(jnp.finfo(jnp.float16).max)
+        mean = jnp.clip(mean, -limit, limit).astype(half)
+        variance = jnp.clip(variance, -limit, limit).astype(half)
     return mean, variance
 
 
@@ -238,14 +308,23 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
 
 @_op
 def normalize(x, axis=-1, order=2, epsilon=None):
-    """Keras `ops.normalize`: `x` divided by its `order`-norm over `axis`.
+    """Keras `ops.normalize`: `x` divided by its `order`-norm over `axis`, the norm taken as
+    at least `epsilon`.
+
+    For `order=2` it is `x * min(rsqrt(sum(x ** 2)), 1 / epsilon)`, Keras's formula (so
+    `axis=None` takes the sum over every entry); other orders divide by
+    `max(norm, epsilon)`.
 
     Args:
-        x: the input array.
-        axis: the axis along which each vector is normalized.
-        order: which norm (2: Euclidean, 1: sum of absolute values).
+        x: the input array (floating for `order=2`); a scalar is taken as a vector of one.
+        axis: the axis, or axes, along which each vector is normalized.
+        order: which norm, an int >= 1 (2: Euclidean, 1: sum of absolute values).
         epsilon: the smallest norm divided by, so a zero vector stays zero; None for
-            1e-12.
+            Keras's 1e-7.
+
+    Raises:
+        ValueError: `order` is not an int >= 1.
+        TypeError: `x` holds integers and `order` is 2 (Keras's rsqrt refuses them too).
 
     Examples:
         >>> print(np.asarray(ops.normalize(np.array([3.0, 4.0]))))
@@ -255,13 +334,32 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         >>> print(np.asarray(ops.normalize(np.zeros(2))))
         [0. 0.]
     """
+    if not isinstance(order, int) or not order >= 1:
+        raise ValueError(f"ops.normalize: order must be an int >= 1, received order={order!r}")
+    x = jnp.asarray(x)
+    if x.ndim == 0:
+        x = x[None]
+    epsilon = _EPSILON if epsilon is None else epsilon
+    if order == 2:
+        if not jnp.issubdtype(x.dtype, jnp.inexact):
+            raise TypeError(f"ops.normalize: order=2 takes a floating x, received {x.dtype} "
+                            f"(cast it first, e.g. ops.cast(x, 'float32'))")
+        inv_norm = lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True))
+        return x * jnp.minimum(inv_norm, 1.0 / epsilon)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        x = x.astype(jnp.float32)
     norm_ = jnp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
-    return x / jnp.maximum(norm_, epsilon if epsilon is not None else 1e-12)
+    return x / jnp.maximum(norm_, epsilon)
 
 
 def _at_least_float32(x):
+    """`x` in Keras's compute dtype for normalizations: float32 for halves, integers and
+    booleans; float64 and complex kept. A cast, not a promotion, so strict dtype promotion
+    allows it."""
     x = jnp.asarray(x)
-    return x.astype(jnp.promote_types(x.dtype, jnp.float32))
+    if x.dtype == jnp.float64 or jnp.issubdtype(x.dtype, jnp.complexfloating):
+        return x
+    return x.astype(jnp.float32)
 
 
 @_op

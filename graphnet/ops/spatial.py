@@ -13,9 +13,7 @@ from .recording import public_names
 
 
 def _channels_last(data_format, who):
-    if data_format not in (None, "channels_last"):
-        raise NotImplementedError(f"ops.{who}: only data_format='channels_last' is supported, "
-                                  f"received {data_format!r}")
+    _conv.channels_last_only(data_format, f"ops.{who}")
 
 
 @_op

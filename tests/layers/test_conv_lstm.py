@@ -60,7 +60,7 @@ def test_conv_lstm_errors_name_the_layer():
         layers.ConvLSTM2D(2, 3, name="c")(gn.Input((3, None, 4, 1)))
     with pytest.raises(ValueError, match="channels-last"):
         layers.ConvLSTM1D(2, 3, data_format="channels_first")
-    with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
+    with pytest.raises(ValueError, match="padding must be one of 'valid', 'same'"):
         layers.ConvLSTM1D(2, 3, padding="causal")
     layer = layers.ConvLSTM1D(2, 3, name="m")
     x = np.ones((1, 3, 5, 2), "float32")
