@@ -254,6 +254,17 @@ def test_loops_match_keras():
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("sort", [True, False])
+def test_top_k_matches_keras_with_ties_sorted_or_not(sort):
+    x = np.array([[1.0, 5.0, 3.0, 5.0, 4.0], [0.0, -1.0, 2.0, 2.0, 2.0]], "float32")
+    ours, theirs = ops.top_k(x, 3, sorted=sort), keras.ops.top_k(x, 3, sorted=sort)
+    assert type(ours) is type(theirs)              # a list, as Keras's JAX backend gives
+    np.testing.assert_array_equal(ours[0], [[5.0, 5.0, 4.0], [2.0, 2.0, 2.0]])
+    np.testing.assert_array_equal(ours[1], [[1, 3, 4], [2, 3, 4]])   # lower position first
+    for g, e in zip(ours, theirs):
+        np.testing.assert_array_equal(g, e)
+
+
 def test_ops_taking_functions_run_inside_a_custom_layer():
     class PrefixSums(gn.layers.Layer):
         def call(self, inputs):
