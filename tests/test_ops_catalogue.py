@@ -265,6 +265,20 @@ def test_top_k_matches_keras_with_ties_sorted_or_not(sort):
         np.testing.assert_array_equal(g, e)
 
 
+def test_lstsq_takes_one_system_as_keras_and_maps_over_a_batch():
+    a = rng.normal(size=(2, 4, 3)).astype("float32")
+    b = rng.normal(size=(2, 4)).astype("float32")
+    for args in ((a, b), (a[0], b), (a[0], b[0, :3])):
+        with pytest.raises(ValueError, match=r"ops\.lstsq: expects a of shape \(m, n\)"):
+            ops.lstsq(*args)
+        with pytest.raises((ValueError, TypeError)):      # Keras refuses them too
+            keras.ops.lstsq(*args)
+    mapped = ops.vectorized_map(lambda ab: ops.lstsq(*ab), (a, b))
+    by_numpy = [np.linalg.lstsq(a[i].astype("float64"), b[i].astype("float64"), rcond=None)[0]
+                for i in range(2)]
+    np.testing.assert_allclose(mapped, by_numpy, rtol=1e-4, atol=1e-5)
+
+
 def test_ops_taking_functions_run_inside_a_custom_layer():
     class PrefixSums(gn.layers.Layer):
         def call(self, inputs):
