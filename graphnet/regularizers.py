@@ -29,10 +29,36 @@ class Regularizer:
             >>> config = regularizers.L1L2(l1=0.1).get_config()
             >>> config
             {'l1': 0.1, 'l2': 0.0}
-            >>> regularizers.L1L2(**config).l1          # the same regularizer again
+            >>> regularizers.L1L2.from_config(config).l1     # the same regularizer again
             0.1
         """
         return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Keras `Regularizer.from_config`: the regularizer `get_config` described.
+
+        It calls `cls(**config)`, so a subclass whose constructor takes its config's keys
+        needs nothing more.
+
+        Raises:
+            TypeError: `config` is not a dict, or holds a key the constructor does not take.
+
+        Examples:
+            >>> reg = regularizers.L1L2.from_config({"l1": 0.01, "l2": 0.02})
+            >>> reg.l1, reg.l2
+            (0.01, 0.02)
+            >>> regularizers.L2.from_config(regularizers.L2(0.3).get_config()).get_config()
+            {'l2': 0.3}
+        """
+        if not isinstance(config, dict):
+            raise TypeError(f"{cls.__name__}.from_config: expects the dict get_config() "
+                            f"returns, received {type(config).__name__}")
+        try:
+            return cls(**config)
+        except TypeError as error:
+            raise TypeError(f"{cls.__name__}.from_config: the config {config!r} does not fit "
+                            f"{cls.__name__}'s arguments ({error})") from error
 
 
 class L1L2(Regularizer):

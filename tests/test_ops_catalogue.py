@@ -240,6 +240,45 @@ def test_control_flow_ops_match_keras():
     np.testing.assert_allclose(tangent, np.cos(X) * Y, rtol=1e-5, atol=1e-6)
 
 
+def test_loops_match_keras():
+    def run_all(o):
+        return [o.cond(X.sum() > 0, lambda: X * 2.0, lambda: X),
+                o.fori_loop(0, 3, lambda i, v: v * 2.0 + 1.0, X),
+                o.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 2.0), (0, X)),
+                o.scan(lambda c, x: (c + x, c * x), X[0], X[1:]),
+                o.map(lambda row: row @ row, X),
+                o.vectorized_map(lambda row: row[::-1], X)]
+    ours, theirs = _leaves(run_all(ops)), _leaves(keras_reference(run_all, keras.ops))
+    assert len(ours) == len(theirs) == 8
+    for g, e in zip(ours, theirs):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("sort", [True, False])
+def test_top_k_matches_keras_with_ties_sorted_or_not(sort):
+    x = np.array([[1.0, 5.0, 3.0, 5.0, 4.0], [0.0, -1.0, 2.0, 2.0, 2.0]], "float32")
+    ours, theirs = ops.top_k(x, 3, sorted=sort), keras.ops.top_k(x, 3, sorted=sort)
+    assert type(ours) is type(theirs)              # a list, as Keras's JAX backend gives
+    np.testing.assert_array_equal(ours[0], [[5.0, 5.0, 4.0], [2.0, 2.0, 2.0]])
+    np.testing.assert_array_equal(ours[1], [[1, 3, 4], [2, 3, 4]])   # lower position first
+    for g, e in zip(ours, theirs):
+        np.testing.assert_array_equal(g, e)
+
+
+def test_lstsq_takes_one_system_as_keras_and_maps_over_a_batch():
+    a = rng.normal(size=(2, 4, 3)).astype("float32")
+    b = rng.normal(size=(2, 4)).astype("float32")
+    for args in ((a, b), (a[0], b), (a[0], b[0, :3])):
+        with pytest.raises(ValueError, match=r"ops\.lstsq: expects a of shape \(m, n\)"):
+            ops.lstsq(*args)
+        with pytest.raises((ValueError, TypeError)):      # Keras refuses them too
+            keras.ops.lstsq(*args)
+    mapped = ops.vectorized_map(lambda ab: ops.lstsq(*ab), (a, b))
+    by_numpy = [np.linalg.lstsq(a[i].astype("float64"), b[i].astype("float64"), rcond=None)[0]
+                for i in range(2)]
+    np.testing.assert_allclose(mapped, by_numpy, rtol=1e-4, atol=1e-5)
+
+
 def test_ops_taking_functions_run_inside_a_custom_layer():
     class PrefixSums(gn.layers.Layer):
         def call(self, inputs):
@@ -267,6 +306,30 @@ def test_ops_taking_functions_refuse_symbolic_tensors_by_name():
         ops.switch(0, [lambda a: a], inp)
     with pytest.raises(TypeError, match="associative_scan"):
         ops.associative_scan(jnp.add, inp)
+
+
+LOOPS = {
+    "cond": lambda s: ops.cond(s, lambda: 1.0, lambda: 0.0),
+    "fori_loop": lambda s: ops.fori_loop(0, 2, lambda i, v: v + 1.0, s),
+    "while_loop": lambda s: ops.while_loop(lambda v: False, lambda v: v, (s,)),
+    "scan": lambda s: ops.scan(lambda c, x: (c, x), 0.0, s),
+    "map": lambda s: ops.map(lambda row: row, s),
+    "vectorized_map": lambda s: ops.vectorized_map(lambda row: row, s),
+}
+
+
+@pytest.mark.parametrize("name", LOOPS)
+def test_loops_refuse_symbolic_tensors_by_name(name):
+    with pytest.raises(TypeError, match=rf"ops\.{name} takes Python functions.*Lambda"):
+        LOOPS[name](gn.Input((4,)))
+
+
+def test_loops_refuse_a_symbolic_tensor_a_function_returns():
+    inp = gn.Input((4,))
+    with pytest.raises(TypeError, match=r"ops\.cond takes Python functions"):
+        ops.cond(True, lambda: inp * 2.0, lambda: inp)
+    with pytest.raises(TypeError, match=r"ops\.map takes Python functions"):
+        ops.map(lambda row: inp, X)
 
 
 def test_bad_arguments_name_the_op():

@@ -52,3 +52,40 @@ def test_orthogonal_regularizer_refuses_bad_input():
         regularizers.OrthogonalRegularizer(mode="diagonal")
     with pytest.raises(ValueError, match="the weight must have rank 2"):
         regularizers.OrthogonalRegularizer()(jnp.ones((2, 3, 4)))
+
+
+@pytest.mark.parametrize("name, args", [("L1", (0.2,)), ("L2", (0.3,)), ("L1L2", (0.1, 0.2)),
+                                        ("OrthogonalRegularizer", (0.4, "columns"))])
+def test_from_config_round_trips_every_regularizer_as_keras(name, args):
+    keras = pytest.importorskip("keras")
+    ours, theirs = getattr(regularizers, name)(*args), getattr(keras.regularizers, name)(*args)
+    config, keras_config = ours.get_config(), theirs.get_config()
+    assert list(config) == list(keras_config)     # Keras's L1 and Orthogonal keep float32 factors
+    for key, value in config.items():
+        want = keras_config[key]
+        assert value == (pytest.approx(want, rel=1e-7) if isinstance(want, float) else want)
+    again = getattr(regularizers, name).from_config(config)
+    assert type(again) is type(ours) and again.get_config() == config
+    assert type(getattr(keras.regularizers, name).from_config(config)) is type(theirs)
+    np.testing.assert_allclose(float(again(jnp.asarray(W))), float(ours(jnp.asarray(W))),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_from_config_of_a_subclass_and_its_errors():
+    class Scaled(regularizers.Regularizer):
+        def __init__(self, factor):
+            self.factor = factor
+
+        def __call__(self, w):
+            return self.factor * jnp.sum(w)
+
+        def get_config(self):
+            return {"factor": self.factor}
+
+    again = Scaled.from_config(Scaled(0.5).get_config())
+    assert type(again) is Scaled
+    np.testing.assert_allclose(float(again(jnp.asarray(W))), 0.5 * W.sum(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match=r"L1\.from_config: the config .*'l2'"):
+        regularizers.L1.from_config({"l2": 0.1})
+    with pytest.raises(TypeError, match="L2.from_config: expects the dict"):
+        regularizers.L2.from_config([0.1])

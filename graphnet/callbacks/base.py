@@ -324,23 +324,27 @@ class Callback:
         """
 
     def on_predict_batch_end(self, batch, logs=None):
-        """Called after each `predict` batch, with `{"outputs": ...}` (device arrays).
+        """Called after each `predict` batch with its outputs, as Keras passes them.
+
+        Only the batch's real rows: predict pads a ragged last batch to keep few compiled
+        shapes, and the padding never reaches this hook.
 
         Args:
             batch: the batch's index.
-            logs: `{"outputs": [array, ...]}`, one array per model output; a ragged last
-                batch may carry padding rows after its real ones.
+            logs: a one-output model's `{"outputs": array}` (NumPy); a list-output model's
+                `{"outputs": [array, ...]}`; a dict-output model's outputs themselves,
+                `{name: array, ...}` (Keras's callbacks flatten a dict of logs).
 
         Examples:
             >>> class Shapes(callbacks.Callback):
             ...     def on_predict_batch_end(self, batch, logs=None):
-            ...         print(batch, [out.shape for out in logs["outputs"]])
+            ...         print(batch, logs["outputs"].shape)
             ...
             >>> model = graphnet.Sequential([layers.Input((2,)), layers.Dense(1)])
-            >>> x = np.ones((4, 2), "float32")
-            >>> _ = model.predict(x, batch_size=2, verbose=0, callbacks=[Shapes()])
-            0 [(2, 1)]
-            1 [(2, 1)]
+            >>> x = np.ones((5, 2), "float32")
+            >>> _ = model.predict(x, batch_size=4, verbose=0, callbacks=[Shapes()])
+            0 (4, 1)
+            1 (1, 1)
         """
 
 

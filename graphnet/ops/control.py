@@ -29,6 +29,16 @@ def _arrays_only(who, values):
                         f"it inside a layer's call() or a layers.Lambda, received {found[0]!r}")
 
 
+def _returning_arrays(who, fn):
+    """`fn`, refusing a symbolic result: a function may reach a symbolic tensor through a
+    closure, where no argument of the op shows it (JAX's own error would name neither)."""
+    def checked(*args):
+        result = fn(*args)
+        _arrays_only(who, result)
+        return result
+    return checked
+
+
 def switch(index, branches, *operands):
     """Keras `ops.switch`: `branches[index](*operands)`, `index` clamped to the branches
     (`jax.lax.switch`: every branch is traced, one runs). Arrays only (see the module).
@@ -162,12 +172,16 @@ def cond(pred, true_fn, false_fn):
         true_fn: the function of no arguments run when `pred` is true.
         false_fn: the one run otherwise; both must return the same shapes and dtypes.
 
+    Raises:
+        TypeError: `pred` is a symbolic tensor, or a branch returns one.
+
     Examples:
         >>> x = np.array([1.0, 2.0])
         >>> print(np.asarray(ops.cond(x.sum() > 2, lambda: x * 2, lambda: x)))
         [2. 4.]
     """
-    return lax.cond(pred, true_fn, false_fn)
+    _arrays_only("cond", pred)
+    return lax.cond(pred, _returning_arrays("cond", true_fn), _returning_arrays("cond", false_fn))
 
 
 def fori_loop(lower, upper, body_fun, init_val):
@@ -183,11 +197,16 @@ def fori_loop(lower, upper, body_fun, init_val):
     Returns:
         The value after the last step (`init_val` if `upper <= lower`).
 
+    Raises:
+        TypeError: a bound or `init_val` is (or holds) a symbolic tensor, or `body_fun`
+            returns one.
+
     Examples:
         >>> int(ops.fori_loop(0, 5, lambda i, total: total + i, 0))    # 0 + 1 + 2 + 3 + 4
         10
     """
-    return lax.fori_loop(lower, upper, body_fun, init_val)
+    _arrays_only("fori_loop", (lower, upper, init_val))
+    return lax.fori_loop(lower, upper, _returning_arrays("fori_loop", body_fun), init_val)
 
 
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
@@ -204,6 +223,9 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     Returns:
         The final values, in the structure of `loop_vars` (a tuple, a list or one value).
 
+    Raises:
+        TypeError: `loop_vars` holds a symbolic tensor, or `body` returns one.
+
     Examples:
         >>> final = ops.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s * 2), (0, 1))
         >>> [int(v) for v in final]
@@ -215,6 +237,8 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
         >>> int(ops.while_loop(lambda v: v < 10, lambda v: v * 3, 1))    # 1, 3, 9, 27
         27
     """
+    _arrays_only("while_loop", loop_vars)
+    body = _returning_arrays("while_loop", body)
     is_tuple = isinstance(loop_vars, (tuple, list))
     state = tuple(loop_vars) if is_tuple else (loop_vars,)
     if maximum_iterations is not None:
@@ -251,6 +275,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         A pair `(carry, ys)`: the last carry and the outputs `y` stacked along a new leading
         axis.
 
+    Raises:
+        TypeError: `init` or `xs` holds a symbolic tensor, or `f` returns one.
+
     Examples:
         Running sums: the carry is the total so far, and each step outputs it:
 
@@ -261,7 +288,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         >>> print(np.asarray(carry), np.asarray(ys))
         16 [1 2 4 8]
     """
-    return lax.scan(f, init, xs, length=length, reverse=reverse, unroll=unroll)
+    _arrays_only("scan", (init, xs))
+    return lax.scan(_returning_arrays("scan", f), init, xs, length=length, reverse=reverse,
+                    unroll=unroll)
 
 
 def map(f, xs):
@@ -275,11 +304,15 @@ def map(f, xs):
         f: the function of one slice.
         xs: the array (or pytree of arrays) to map over.
 
+    Raises:
+        TypeError: `xs` holds a symbolic tensor, or `f` returns one.
+
     Examples:
         >>> print(np.asarray(ops.map(lambda row: row.sum(), np.array([[1, 2], [3, 4]]))))
         [3 7]
     """
-    return lax.map(f, xs)
+    _arrays_only("map", xs)
+    return lax.map(_returning_arrays("map", f), xs)
 
 
 def vectorized_map(function, elements):
@@ -290,12 +323,16 @@ def vectorized_map(function, elements):
         function: the function of one slice.
         elements: the array (or pytree of arrays) to map over.
 
+    Raises:
+        TypeError: `elements` holds a symbolic tensor, or `function` returns one.
+
     Examples:
         >>> rows = np.array([[1.0, 2.0], [3.0, 4.0]])
         >>> print(np.asarray(ops.vectorized_map(lambda row: row @ row, rows)))
         [ 5. 25.]
     """
-    return jax.vmap(function)(elements)
+    _arrays_only("vectorized_map", elements)
+    return jax.vmap(_returning_arrays("vectorized_map", function))(elements)
 
 
 _AXES = re.compile(r"\(([^)]*)\)|(\w+)")

@@ -220,7 +220,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 @_op
 def top_k(x, k, sorted=True):
-    """`(values, indices)` of the k largest entries on the last axis.
+    """Keras `ops.top_k`: the k largest entries on the last axis and their positions.
+
+    As Keras's JAX backend: the result is the list `[values, indices]` (unpack it as a
+    pair; on symbolic tensors too, where Keras gives a tuple), and `sorted=False` is
+    accepted but the entries still come largest first, which an unsorted order allows.
 
     Args:
         x: the values, ranked along the last axis.
@@ -228,13 +232,16 @@ def top_k(x, k, sorted=True):
         sorted: accepted as in Keras; the entries always come largest first.
 
     Returns:
-        A pair `(values, indices)`, each of shape `(..., k)`: the `k` largest values, largest
+        `[values, indices]`, each of shape `(..., k)`: the `k` largest values, largest
         first, and their int32 positions in `x` (the lower position first among ties).
 
     Examples:
         >>> values, indices = ops.top_k(np.array([1.0, 5.0, 3.0, 4.0]), 2)
         >>> print(np.asarray(values), np.asarray(indices))
         [5. 4.] [1 3]
+        >>> _, indices = ops.top_k(np.array([1.0, 5.0, 3.0, 4.0]), 3, sorted=False)
+        >>> print(np.asarray(indices))         # still largest first, as in Keras
+        [1 3 2]
     """
     return lax.top_k(x, k)
 

@@ -1,6 +1,7 @@
 """Keras's linear-algebra ops (`keras.ops.linalg`): factorizations, solves, inverses.
 
-Each works on the last two axes, any leading axes being a batch, as in Keras.
+Each works on the last two axes, any leading axes being a batch, as in Keras; `lstsq`
+alone takes one matrix, as Keras's does.
 """
 from __future__ import annotations
 
@@ -333,11 +334,19 @@ def svd(x, full_matrices=True, compute_uv=True):
 def lstsq(a, b, rcond=None):
     """Keras `ops.lstsq`: the least-squares solution `x` of `a @ x = b`.
 
+    One system, as in Keras: no batch axes (`ops.vectorized_map` maps it over a batch).
+
     Args:
         a: a matrix `(m, n)`.
         b: the right-hand side `(m,)` or `(m, k)`.
         rcond: singular values of `a` below `rcond` times the largest count as zero;
             None uses machine precision times `max(m, n)`.
+
+    Returns:
+        `x` of shape `(n,)` or `(n, k)`, as `b`.
+
+    Raises:
+        ValueError: `a` is not 2-D, `b` not 1-D or 2-D, or their first axes differ.
 
     Examples:
         >>> a = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]], "float32")   # 1 and t
@@ -345,6 +354,10 @@ def lstsq(a, b, rcond=None):
         >>> print(np.asarray(ops.lstsq(a, b)).round(3))   # 5/6 + 1.5 t
         [0.833 1.5  ]
     """
+    a_shape, b_shape = jnp.shape(a), jnp.shape(b)
+    if len(a_shape) != 2 or len(b_shape) not in (1, 2) or b_shape[0] != a_shape[0]:
+        raise ValueError(f"ops.lstsq: expects a of shape (m, n) and b of shape (m,) or (m, k), "
+                         f"as Keras's; received a {a_shape}, b {b_shape}")
     return jnp.linalg.lstsq(a, b, rcond=rcond)[0]
 
 

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..callbacks import CallbackList
+from ..callbacks import CallbackList, wants_batch_logs
 from .data import bucket_steps
 from .progress import Progress, check_batch_size, verbosity
 
@@ -33,6 +33,24 @@ def _pad_rows(a, rows: int):
     return jnp.pad(a, pad) if isinstance(a, jax.Array) else np.pad(a, pad)
 
 
+def batch_end_logs(outputs) -> dict:
+    """The logs Keras's `on_predict_batch_end` receives for a batch's outputs (one array, a
+    list or a dict, as the model gives them). Keras's callback list flattens a dict of
+    outputs into the logs (keys sorted) and turns each array into NumPy, or a float where
+    NumPy's `float()` takes it; a list is passed as it is."""
+    def plain(value):
+        value = np.asarray(value)
+        try:
+            return float(value)
+        except TypeError:       # NumPy 2 converts only 0-d arrays
+            return value
+    if isinstance(outputs, dict):
+        return {key: plain(outputs[key]) for key in sorted(outputs)}
+    if isinstance(outputs, (list, tuple)):
+        return {"outputs": outputs}
+    return {"outputs": plain(outputs)}
+
+
 def predict(model, view, x, batch_size=None, verbose="auto", callbacks=None, placement=None):
     """Outputs as NumPy arrays, in the model's output structure. `placement`: the compiled
     model's data-parallel placement (batches padded to split evenly), or None."""
@@ -51,6 +69,8 @@ def predict(model, view, x, batch_size=None, verbose="auto", callbacks=None, pla
     if placement is not None:
         params, state = placement.replicate((params, state))
     pieces, key = [], view.inference_key()
+    # Logs are built (a host read per batch) only for a callback that reads them.
+    hooked = any(wants_batch_logs(cb, ("on_predict_batch_end",)) for cb in cbs.callbacks)
     for index, start in enumerate(range(0, n, batch_size)):
         cbs.on_predict_batch_begin(index, None)
         size = min(batch_size, n - start)
@@ -66,7 +86,11 @@ def predict(model, view, x, batch_size=None, verbose="auto", callbacks=None, pla
         out, state = view.forward(params, state, batch, batch_key)
         pieces.append((out, size))
         progress.update(1, {})
-        cbs.on_predict_batch_end(index, {"outputs": out})
+        logs = None
+        if hooked:      # the batch's real rows: padding never reaches a hook
+            real = list(out) if padded == size else [o[:size] for o in out]
+            logs = batch_end_logs(view.pack_outputs(real))
+        cbs.on_predict_batch_end(index, logs)
     progress.end(0, {})
     model.state = state    # Keras keeps what inference changed (SeedGenerator counters)
     # Sliced as NumPy (a jax slice is one more dispatch), then copied: NumPy views of jax
