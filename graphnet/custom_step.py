@@ -19,6 +19,7 @@ import numpy as np
 from . import naming
 from .callbacks import CallbackList, History, wants_batch_logs
 from .stateless import tree_signature, values
+from .train.predict import batch_end_logs
 from .train.progress import Progress, check_batch_size, verbosity
 from .train.spec import steps_per_dispatch
 
@@ -449,7 +450,7 @@ def predict(model, x, batch_size, callbacks):
         piece = jax.tree_util.tree_map(lambda v: np.asarray(v).reshape(-1, *v.shape[2:]), outs)
         pieces.append(piece)
         done += count
-        cbs.on_predict_batch_end(done - 1, {"outputs": piece})
+        cbs.on_predict_batch_end(done - 1, batch_end_logs(piece))
     _write_back(model, "predict_step", state)
     cbs.on_predict_end(None)
     return jax.tree_util.tree_map(lambda *p: np.concatenate(p), *pieces)

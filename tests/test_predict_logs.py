@@ -88,3 +88,31 @@ def test_predict_on_batch_returns_only_the_real_rows():
     got = ours.predict_on_batch(x)
     np.testing.assert_allclose(got, theirs.predict_on_batch(x), **TOL)
     assert got.shape == (3, 2)
+
+
+def doubled_by_its_predict_step(lib):
+    """Two named outputs, a custom `predict_step` (Keras 3's JAX form) doubling them."""
+    class Doubled(lib.Model):
+        def predict_step(self, state, data):
+            trainable_variables, non_trainable_variables = state
+            y_pred, non_trainable_variables = self.stateless_call(
+                trainable_variables, non_trainable_variables, data)
+            return {k: v * 2 for k, v in y_pred.items()}, non_trainable_variables
+    x = lib.Input((3,), name="x")
+    return Doubled(x, {"first": lib.layers.Dense(2, name="a")(x),
+                       "second": lib.layers.Dense(1, name="b")(x)})
+
+
+def test_a_custom_predict_step_hands_hooks_its_outputs_as_keras_does():
+    theirs, ours = pair(doubled_by_its_predict_step)
+    x = np.random.default_rng(2).normal(size=(6, 3)).astype("float32")
+    seen = {}
+    for name, model in (("keras", theirs), ("graphnet", ours)):
+        cb = recorder(keras if name == "keras" else graphnet, "on_predict_batch_end")
+        model.predict(x, batch_size=4, verbose=0, callbacks=[cb])
+        seen[name] = cb.seen
+    assert len(seen["graphnet"]) == len(seen["keras"]) == 2
+    for (_, want), (_, got) in zip(seen["keras"], seen["graphnet"]):
+        assert sorted(got) == sorted(want) == ["first", "second"]     # flattened, as Keras
+        for key in want:
+            np.testing.assert_allclose(got[key], want[key], **TOL)
