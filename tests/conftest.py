@@ -40,6 +40,13 @@ def pytest_cmdline_main(config):
             config.option.dist = "worksteal"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The tests marked slow (seconds to a minute each) start first, in collection order, and
+    the thousands of quick ones follow: the workers then end on quick tests, which balance
+    them, rather than one worker finishing a long test alone after the other ran out."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _seeded():
     """Every test starts from the same graphnet seed and NumPy stream, and from the same

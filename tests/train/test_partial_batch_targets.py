@@ -69,7 +69,7 @@ def test_evaluate_with_a_partial_last_batch_equals_numpy(n, batch_size, rank, ki
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("rank,kind", [(1, "dense"), (2, "dense"), (3, "dense"), (4, "dense"),
+@pytest.mark.parametrize("rank,kind", [(1, "dense"), (2, "dense"), (3, "dense"),
                                        (2, "sparse"), (3, "sparse")])
 def test_fit_and_evaluate_with_a_partial_last_batch_as_keras(rank, kind):
     """Batches of 4 over 11 rows: a last batch of 3, and width 4 equal to the batch size."""
