@@ -34,7 +34,10 @@ def train(devices, x, y):
 
 
 def worker(pid):
-    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={LOCAL_DEVICES}"
+    kept = [flag for flag in os.environ.get("XLA_FLAGS", "").split()    # yours, but the count
+            if not flag.startswith("--xla_force_host_platform_device_count")]
+    os.environ["XLA_FLAGS"] = " ".join(
+        [*kept, f"--xla_force_host_platform_device_count={LOCAL_DEVICES}"])
     os.environ["JAX_PLATFORMS"] = "cpu"
     sys.path.insert(0, ROOT)
     import jax

@@ -16,8 +16,8 @@ CHECKS = ["all_devices", "params_ordinary", "two_of_four", "mesh", "shuffled_and
 
 @pytest.mark.slow
 def test_data_parallel_equals_one_device():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
-               JAX_PLATFORMS="cpu")
+    flags = os.environ["XLA_FLAGS"].replace("device_count=2", "device_count=4")  # conftest's
+    env = dict(os.environ, XLA_FLAGS=flags, JAX_PLATFORMS="cpu")
     done = subprocess.run([sys.executable, os.path.join(HERE, "devices_checks.py")], env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-6000:]
@@ -50,8 +50,7 @@ def test_multihost_simulation_on_localhost():
         s.bind(("localhost", 0))
         port = s.getsockname()[1]
     root = os.path.dirname(os.path.dirname(HERE))
-    env = dict(os.environ, GRAPHNET_EXAMPLE_PORT=str(port))
-    env.pop("XLA_FLAGS", None)
+    env = dict(os.environ, GRAPHNET_EXAMPLE_PORT=str(port))     # conftest's compile flags kept
     done = subprocess.run([sys.executable, os.path.join(root, "examples", "multihost_localhost.py")],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
