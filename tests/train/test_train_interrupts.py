@@ -2,6 +2,7 @@
 predict leaves weights, state and optimizer state valid, those of the last completed
 dispatch; fit continues and save works."""
 import _thread
+import signal
 import threading
 import time
 
@@ -16,6 +17,16 @@ from graphnet.train import step as step_module
 rng = np.random.default_rng(0)
 X = rng.normal(size=(64, 3)).astype("float32")
 Y = rng.normal(size=(64, 1)).astype("float32")
+
+
+@pytest.fixture(autouse=True)
+def _ctrl_c_raises():
+    """Ctrl-C raises KeyboardInterrupt here, as in a terminal's Python, even when pytest was
+    started in the background (a shell then ignores SIGINT, and `interrupt_main` would do
+    nothing)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def small(seed=0, batch_norm=False):
