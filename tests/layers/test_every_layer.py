@@ -122,6 +122,8 @@ ELSEWHERE = {
     "RandomPosterization", "RandomColorDegeneration",
     # test_image_hsv.py
     "RandomSharpness", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur",
+    # test_image_geometry.py
+    "RandomErasing",
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the

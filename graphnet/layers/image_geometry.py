@@ -1,0 +1,105 @@
+"""Keras's erasing, shear and perspective augmentation layers: RandomErasing, RandomShear,
+RandomPerspective.
+
+As in image_color.py, `get_random_transformation(images, rng)` draws (graphnet's own stream:
+the same distribution as Keras's, other draws) and `transform_images(images, transformation)`
+is Keras's arithmetic for those parameters; the sampling is graphnet's `ops.image`
+affine and perspective transforms, which follow Keras's."""
+import jax
+import jax.numpy as jnp
+
+from ..ops import image as image_ops
+from .image_color import ImageAugmentation, factor_range
+
+SHEAR_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+INTERPOLATIONS = ("nearest", "bilinear")
+
+
+def check_choice(value, choices, name, who):
+    if value not in choices:
+        raise ValueError(f"{who}: {name} must be one of {choices}, received {value!r}")
+    return value
+
+
+class RandomErasing(ImageAugmentation):
+    """Keras RandomErasing: when training, a random rectangle of each image replaced, with a
+    random probability, by `fill_value` (or Gaussian noise); unchanged otherwise.
+
+    As in Keras, the rectangle's width and height are `sqrt(u) * size` for `u` uniform in
+    `scale`, its corner uniform over the places it fits; the probability is uniform in the
+    factor's range and the image is erased when a second uniform draw falls below it. Noise
+    (`fill_value=None`) is `normal * high` of `value_range`; fills are clipped to
+    `value_range`. The draws are graphnet's own.
+
+    Args:
+        factor: a number f in [0, 1] gives (0, f); a pair gives the probability's range.
+        scale: a number s in [0, 1] gives (0, s); a pair gives the range of the squared
+            side ratios.
+        fill_value: a number, three numbers (one per RGB channel), or None for noise.
+        value_range: the (low, high) of the pixel values.
+        seed: an int, or None.
+        data_format: "channels_last" (or None).
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(8, 8, 3))
+        >>> layers.RandomErasing(fill_value=0.0)(x).shape
+        (None, 8, 8, 3)
+        >>> image = np.ones((1, 8, 8, 3), "float32")
+        >>> bool((layers.RandomErasing()(image) == image).all())       # inference: unchanged
+        True
+    """
+
+    def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255),
+                 seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1), self.who)
+        self.scale = factor_range(scale, (0, 1), self.who, "scale")
+        if isinstance(fill_value, (tuple, list)):
+            if len(fill_value) != 3:
+                raise ValueError(f"{self.who}: fill_value must be a number, three numbers or "
+                                 f"None, received {fill_value!r}")
+            fill_value = [float(v) for v in fill_value]
+            self.channels = (3,)
+        elif fill_value is not None:
+            if isinstance(fill_value, bool) or not isinstance(fill_value, (int, float)):
+                raise ValueError(f"{self.who}: fill_value must be a number, three numbers or "
+                                 f"None, received {fill_value!r}")
+            fill_value = float(fill_value)
+        self.fill_value = fill_value
+        self.value_range = tuple(float(v) for v in value_range)    # Keras keeps its order
+
+    def _bounds(self, key, ratio, length):
+        """Keras's `_compute_crop_bounds`: a [start, end) of `ratio * length` that fits."""
+        size = ratio * length
+        start = jax.random.uniform(key, ratio.shape) * (length - size)
+        return start, start + size
+
+    def get_random_transformation(self, images, rng):
+        n, height, width, _ = images.shape
+        k_scale, k_x, k_y, k_probability, k_threshold, k_fill = jax.random.split(rng, 6)
+        ratio = jnp.sqrt(jax.random.uniform(k_scale, (n, 2), minval=self.scale[0],
+                                            maxval=self.scale[1]))
+        x0, x1 = self._bounds(k_x, ratio[:, 0], width)
+        y0, y1 = self._bounds(k_y, ratio[:, 1], height)
+        rows = jnp.arange(height, dtype=jnp.float32)[None, :, None, None]
+        cols = jnp.arange(width, dtype=jnp.float32)[None, None, :, None]
+        at = lambda v: v[:, None, None, None]       # noqa: E731
+        masks = (cols >= at(x0)) & (cols < at(x1)) & (rows >= at(y0)) & (rows < at(y1))
+        probability = jax.random.uniform(k_probability, (n,), minval=self.factor[0],
+                                         maxval=self.factor[1])
+        if self.fill_value is None:
+            fill = jax.random.normal(k_fill, images.shape) * self.value_range[1]
+        else:
+            fill = jnp.broadcast_to(jnp.asarray(self.fill_value, jnp.float32), images.shape)
+        return {"apply_erasing": jax.random.uniform(k_threshold, (n,)) < probability,
+                "batch_masks": jnp.broadcast_to(masks, images.shape),
+                "fill_value": jnp.clip(fill, *self.value_range)}
+
+    def transform_images(self, images, transformation):
+        erased = jnp.where(transformation["batch_masks"], transformation["fill_value"], images)
+        return jnp.where(transformation["apply_erasing"][:, None, None, None], erased, images)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor), "scale": list(self.scale),
+                "fill_value": self.fill_value, "value_range": list(self.value_range)}

@@ -1,0 +1,85 @@
+"""The erasing, shear and perspective augmentation layers against Keras 3: at inference
+through both models' `predict`; when training, graphnet's drawn transformation fed to Keras's
+`transform_images` must give graphnet's output."""
+import jax
+import numpy as np
+import pytest
+
+from graphnet import layers
+from harness import check_against_keras, keras, run_layer_test
+
+rng = np.random.default_rng(5)
+IMAGES = rng.uniform(0, 255, size=(3, 8, 8, 3)).astype("float32")
+UNIT = (IMAGES / 255).astype("float32")
+
+CASES = [
+    ("RandomErasing", {"factor": (0.5, 1.0), "scale": (0.1, 0.5)}, IMAGES),
+    ("RandomErasing", {"fill_value": (0.1, 0.5, 2.0), "value_range": (0, 1)}, UNIT),
+]
+IDS = [f"{n}-{i}" for i, (n, _, _) in enumerate(CASES)]
+
+
+def training_call(layer):
+    run = jax.jit(lambda x, key: layer.call({}, {}, x, training=True, rng=key)[0])
+    return lambda x, key: np.asarray(run(x, key))
+
+
+def keras_transform(klayer):
+    run = jax.jit(lambda x, t: klayer.transform_images(x, t, training=True))
+    return lambda x, t: np.asarray(run(x, t))
+
+
+@pytest.mark.parametrize("name,kw,x", CASES, ids=IDS)
+def test_inference_is_identity_as_in_keras(name, kw, x):
+    out = check_against_keras(getattr(layers, name)(**kw), getattr(keras().layers, name)(**kw), x)
+    np.testing.assert_array_equal(out, x)
+    if kw is next(k for n, k, _ in CASES if n == name):        # the harness once per layer
+        run_layer_test(lambda: getattr(layers, name)(**kw), (None, 8, 8, 3))
+
+
+@pytest.mark.parametrize("name,kw,x", CASES, ids=IDS)
+def test_training_transform_matches_keras_for_the_same_draw(name, kw, x):
+    layer = getattr(layers, name)(**kw)
+    klayer = getattr(keras().layers, name)(**kw)
+    ours, theirs = training_call(layer), keras_transform(klayer)
+    outs = []
+    for seed in range(2):
+        key = jax.random.key(seed)
+        got = ours(x, key)
+        drawn = jax.tree_util.tree_map(np.asarray, layer.get_random_transformation(x, key))
+        np.testing.assert_allclose(got, theirs(x, drawn), rtol=1e-5, atol=1e-4)
+        outs.append(got)
+    np.testing.assert_array_equal(ours(x, jax.random.key(0)), outs[0])   # same key, same draw
+    assert not all(np.allclose(o, x) for o in outs)
+
+
+def test_erasing_by_hand():
+    layer = layers.RandomErasing(factor=(1.0, 1.0), scale=(0.25, 0.25), fill_value=-5.0,
+                                 value_range=(-10, 10))
+    drawn = layer.get_random_transformation(UNIT, jax.random.key(3))
+    got = np.asarray(layer.transform_images(UNIT, drawn))
+    erased = got == -5.0
+    for image in erased:                       # a rectangle of half the rows and half the columns
+        rows, cols = np.nonzero(image[..., 0])
+        assert len(set(rows)) == 4 and len(set(cols)) == 4 and image.sum() == 4 * 4 * 3
+        assert rows.max() - rows.min() == 3 and cols.max() - cols.min() == 3
+    np.testing.assert_array_equal(got[~erased], UNIT[~erased])
+    noisy = layers.RandomErasing(factor=(1.0, 1.0), value_range=(0, 1))
+    fill = np.asarray(noisy.get_random_transformation(UNIT, jax.random.key(0))["fill_value"])
+    assert fill.min() == 0.0 and fill.max() == 1.0 and 0.2 < (fill == 0).mean() < 0.8
+    never = training_call(layers.RandomErasing(factor=0.0))(IMAGES, jax.random.key(0))
+    np.testing.assert_array_equal(never, IMAGES)
+    one = training_call(layer)(UNIT[0], jax.random.key(3))            # one image
+    assert one.shape == (8, 8, 3) and (one == -5.0).sum() == 4 * 4 * 3
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="erase.*factor must be"):
+        layers.RandomErasing(1.5, name="erase")
+    with pytest.raises(ValueError, match="erase.*scale must be"):
+        layers.RandomErasing(scale=(0.5, 2, 3), name="erase")
+    with pytest.raises(ValueError, match="erase.*fill_value must be"):
+        layers.RandomErasing(fill_value=(1, 2), name="erase")
+    import graphnet as gn
+    with pytest.raises(ValueError, match="erase.*3 channels"):
+        layers.RandomErasing(fill_value=(1, 2, 3), name="erase")(gn.Input((8, 8, 1)))
