@@ -160,6 +160,7 @@ CATALOGUE = [
     ("RandomColorJitter", one(lambda: layers.RandomColorJitter(brightness_factor=0.2,
                                                                hue_factor=0.1)), [(4, 4, 3)]),
     ("RandomErasing", one(lambda: layers.RandomErasing()), [(4, 4, 3)]),
+    ("RandomShear", one(lambda: layers.RandomShear(0.2, 0.2)), [(4, 4, 3)]),
     ("Attention", pair(layers.Attention), [(3, 4), (5, 4)]),
     ("AdditiveAttention", pair(layers.AdditiveAttention), [(3, 4), (5, 4)]),
     ("MultiHeadAttention", lambda xs: layers.MultiHeadAttention(num_heads=2, key_dim=3)(*xs),

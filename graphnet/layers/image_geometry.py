@@ -103,3 +103,79 @@ class RandomErasing(ImageAugmentation):
     def get_config(self):
         return {**super().get_config(), "factor": list(self.factor), "scale": list(self.scale),
                 "fill_value": self.fill_value, "value_range": list(self.value_range)}
+
+
+class RandomShear(ImageAugmentation):
+    """Keras RandomShear: when training, each image sheared along x and y by random
+    amounts; unchanged otherwise.
+
+    As in Keras, output pixel (x, y) samples the input at (x + sx * y, sy * x + y) with `sx`,
+    `sy` uniform in their factors' ranges and both negated together with probability 1/2;
+    the draws are graphnet's own.
+
+    Args:
+        x_factor: a number f in [0, 1] gives [-f, f]; a pair (lower, upper) in [0, 1] its
+            range.
+        y_factor: the same for the vertical shear.
+        interpolation: "bilinear" or "nearest".
+        fill_mode: how points outside the image are filled: "reflect", "wrap", "constant"
+            (with `fill_value`) or "nearest".
+        fill_value: the value of "constant" filling.
+        data_format: "channels_last" (or None).
+        seed: an int, or None.
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(8, 8, 3))
+        >>> layers.RandomShear(x_factor=0.2, y_factor=0.2)(x).shape
+        (None, 8, 8, 3)
+        >>> image = np.ones((1, 8, 8, 3), "float32")
+        >>> bool((layers.RandomShear(0.2)(image) == image).all())       # inference: unchanged
+        True
+    """
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear",
+                 fill_mode="reflect", fill_value=0.0, data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.x_factor = self._shear_range(x_factor, "x_factor")
+        self.y_factor = self._shear_range(y_factor, "y_factor")
+        self.interpolation = check_choice(interpolation, INTERPOLATIONS, "interpolation",
+                                          self.who)
+        self.fill_mode = check_choice(fill_mode, SHEAR_FILL_MODES, "fill_mode", self.who)
+        self.fill_value = float(fill_value)
+
+    def _shear_range(self, factor, name):
+        """RandomShear's own rule: numbers within [0, 1]; one number f gives (-f, f)."""
+        values = factor if isinstance(factor, (tuple, list)) else [factor]
+        if (len(values) not in (1, 2) or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                                             or not 0 <= v <= 1 for v in values)):
+            raise ValueError(f"{self.who}: {name} must be a number or a pair of numbers in "
+                             f"[0, 1], received {factor!r}")
+        if len(values) == 2:
+            return tuple(sorted(map(float, values)))
+        return (-float(factor), float(factor))
+
+    def get_random_transformation(self, images, rng):
+        k_invert, k_y, k_x = jax.random.split(rng, 3)
+        shape = (images.shape[0], 1)
+        invert = jnp.where(jax.random.uniform(k_invert, shape) > 0.5, -1.0, 1.0)
+        shear_y = jax.random.uniform(k_y, shape, minval=self.y_factor[0],
+                                     maxval=self.y_factor[1])
+        shear_x = jax.random.uniform(k_x, shape, minval=self.x_factor[0],
+                                     maxval=self.x_factor[1])
+        return {"shear_factor": jnp.concatenate([shear_x, shear_y], 1) * invert,
+                "input_shape": images.shape}
+
+    def transform_images(self, images, transformation):
+        shear = transformation["shear_factor"]
+        ones, zeros = jnp.ones_like(shear[:, 0]), jnp.zeros_like(shear[:, 0])
+        matrix = jnp.stack([ones, shear[:, 0], zeros, shear[:, 1], ones, zeros, zeros, zeros], 1)
+        return image_ops.affine_transform(images, matrix, interpolation=self.interpolation,
+                                          fill_mode=self.fill_mode, fill_value=self.fill_value)
+
+    def get_config(self):
+        # (-f, f) is saved as the number f it came from: the pair would be refused
+        as_given = lambda r: r[1] if r[0] == -r[1] else list(r)     # noqa: E731
+        return {**super().get_config(), "x_factor": as_given(self.x_factor),
+                "y_factor": as_given(self.y_factor), "interpolation": self.interpolation,
+                "fill_mode": self.fill_mode, "fill_value": self.fill_value}

@@ -15,6 +15,10 @@ UNIT = (IMAGES / 255).astype("float32")
 CASES = [
     ("RandomErasing", {"factor": (0.5, 1.0), "scale": (0.1, 0.5)}, IMAGES),
     ("RandomErasing", {"fill_value": (0.1, 0.5, 2.0), "value_range": (0, 1)}, UNIT),
+    ("RandomShear", {"x_factor": 0.3, "y_factor": (0.1, 0.4)}, IMAGES),
+    ("RandomShear", {"x_factor": 0.5, "interpolation": "nearest", "fill_mode": "constant",
+                     "fill_value": 7.0}, IMAGES),
+    ("RandomShear", {"y_factor": 0.6, "fill_mode": "wrap"}, UNIT),
 ]
 IDS = [f"{n}-{i}" for i, (n, _, _) in enumerate(CASES)]
 
@@ -26,7 +30,11 @@ def training_call(layer):
 
 def keras_transform(klayer):
     run = jax.jit(lambda x, t: klayer.transform_images(x, t, training=True))
-    return lambda x, t: np.asarray(run(x, t))
+
+    def transform(x, t):
+        with jax.numpy_dtype_promotion("standard"):    # Keras's affine_transform mixes dtypes
+            return np.asarray(run(x, t))
+    return transform
 
 
 @pytest.mark.parametrize("name,kw,x", CASES, ids=IDS)
@@ -73,6 +81,34 @@ def test_erasing_by_hand():
     assert one.shape == (8, 8, 3) and (one == -5.0).sum() == 4 * 4 * 3
 
 
+def numpy_shear_nearest(image, sx, sy, fill):
+    """Output (row y, column x) takes the input at (sy x + y, x + sx y), rounded; `fill`
+    outside."""
+    out = np.full_like(image, fill)
+    for y in range(image.shape[0]):
+        for x in range(image.shape[1]):
+            r, c = np.round(sy * x + y), np.round(x + sx * y)
+            if 0 <= r < image.shape[0] and 0 <= c < image.shape[1]:
+                out[y, x] = image[int(r), int(c)]
+    return out
+
+
+def test_shear_by_hand():
+    layer = layers.RandomShear(x_factor=(0.35, 0.35), y_factor=(0.2, 0.2),   # no ties
+                               interpolation="nearest", fill_mode="constant", fill_value=-1.0)
+    drawn = layer.get_random_transformation(IMAGES, jax.random.key(0))
+    sign = np.sign(np.asarray(drawn["shear_factor"])[:, :1])
+    np.testing.assert_allclose(np.abs(drawn["shear_factor"]), [[0.35, 0.2]] * 3, rtol=1e-6)
+    got = training_call(layer)(IMAGES, jax.random.key(0))
+    for image, out, s in zip(IMAGES, got, sign[:, 0]):
+        np.testing.assert_allclose(out, numpy_shear_nearest(image, 0.35 * s, 0.2 * s, -1.0),
+                                   rtol=1e-6, atol=1e-6)
+    assert set(sign[:, 0]) <= {-1.0, 1.0}
+    still = layers.RandomShear()            # Keras's default: no shear at all
+    np.testing.assert_allclose(training_call(still)(IMAGES, jax.random.key(0)), IMAGES,
+                               rtol=1e-6, atol=1e-4)
+
+
 def test_errors():
     with pytest.raises(ValueError, match="erase.*factor must be"):
         layers.RandomErasing(1.5, name="erase")
@@ -80,6 +116,12 @@ def test_errors():
         layers.RandomErasing(scale=(0.5, 2, 3), name="erase")
     with pytest.raises(ValueError, match="erase.*fill_value must be"):
         layers.RandomErasing(fill_value=(1, 2), name="erase")
+    with pytest.raises(ValueError, match="shear.*x_factor must be"):
+        layers.RandomShear(x_factor=-0.2, name="shear")
+    with pytest.raises(ValueError, match="shear.*fill_mode must be"):
+        layers.RandomShear(fill_mode="mirror", name="shear")
+    with pytest.raises(ValueError, match="shear.*interpolation must be"):
+        layers.RandomShear(interpolation="bicubic", name="shear")
     import graphnet as gn
     with pytest.raises(ValueError, match="erase.*3 channels"):
         layers.RandomErasing(fill_value=(1, 2, 3), name="erase")(gn.Input((8, 8, 1)))
