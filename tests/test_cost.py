@@ -161,6 +161,7 @@ CATALOGUE = [
                                                                hue_factor=0.1)), [(4, 4, 3)]),
     ("RandomErasing", one(lambda: layers.RandomErasing()), [(4, 4, 3)]),
     ("RandomShear", one(lambda: layers.RandomShear(0.2, 0.2)), [(4, 4, 3)]),
+    ("RandomPerspective", one(lambda: layers.RandomPerspective()), [(4, 4, 3)]),
     ("Attention", pair(layers.Attention), [(3, 4), (5, 4)]),
     ("AdditiveAttention", pair(layers.AdditiveAttention), [(3, 4), (5, 4)]),
     ("MultiHeadAttention", lambda xs: layers.MultiHeadAttention(num_heads=2, key_dim=3)(*xs),

@@ -44,7 +44,7 @@ from .image_color import (AutoContrast, RandomBrightness, RandomColorDegeneratio
                           Solarization)
 from .image_hsv import (RandomColorJitter, RandomGaussianBlur, RandomHue, RandomSaturation,
                         RandomSharpness)
-from .image_geometry import RandomErasing, RandomShear
+from .image_geometry import RandomErasing, RandomPerspective, RandomShear
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 # Keras's aliases: the same classes under their short names.

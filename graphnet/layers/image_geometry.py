@@ -179,3 +179,68 @@ class RandomShear(ImageAugmentation):
         return {**super().get_config(), "x_factor": as_given(self.x_factor),
                 "y_factor": as_given(self.y_factor), "interpolation": self.interpolation,
                 "fill_mode": self.fill_mode, "fill_value": self.fill_value}
+
+
+class RandomPerspective(ImageAugmentation):
+    """Keras RandomPerspective: when training, each image warped, with a random probability,
+    by moving its four corners randomly; unchanged otherwise.
+
+    As in Keras, each corner (x, y) moves to (x, y) * (1 + d) with the two numbers of `d`
+    uniform in [-scale / 2, scale / 2] (so the top-left corner stays put); the probability is
+    uniform in the factor's range and the image is warped when a second uniform draw falls
+    below it. Points from outside the image take `fill_value`. The draws are graphnet's own.
+
+    Args:
+        factor: a number f in [0, 1] gives (0, f); a pair gives the probability's range.
+        scale: how far the corners move, in [0, 1].
+        interpolation: "bilinear" or "nearest".
+        fill_value: the value of points from outside the image.
+        seed: an int, or None.
+        data_format: "channels_last" (or None).
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(8, 8, 3))
+        >>> layers.RandomPerspective(scale=0.5)(x).shape
+        (None, 8, 8, 3)
+        >>> image = np.ones((1, 8, 8, 3), "float32")
+        >>> bool((layers.RandomPerspective()(image) == image).all())    # inference: unchanged
+        True
+    """
+
+    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0,
+                 seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1), self.who)
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 1:
+            raise ValueError(f"{self.who}: scale must be a number in [0, 1], received "
+                             f"{scale!r}")
+        self.scale = float(scale)
+        self.interpolation = check_choice(interpolation, INTERPOLATIONS, "interpolation",
+                                          self.who)
+        self.fill_value = float(fill_value)
+
+    def get_random_transformation(self, images, rng):
+        n, height, width, _ = images.shape
+        k_probability, k_threshold, k_corners = jax.random.split(rng, 3)
+        probability = jax.random.uniform(k_probability, (n,), minval=self.factor[0],
+                                         maxval=self.factor[1])
+        moves = jax.random.uniform(k_corners, (n, 4, 2), minval=-0.5 * self.scale,
+                                   maxval=0.5 * self.scale)
+        corners = jnp.asarray([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1],
+                               [width - 1, height - 1]], jnp.float32)
+        start = jnp.broadcast_to(corners, (n, 4, 2))
+        return {"apply_perspective": jax.random.uniform(k_threshold, (n,)) < probability,
+                "start_points": start, "end_points": start + start * moves,
+                "input_shape": images.shape}
+
+    def transform_images(self, images, transformation):
+        warped = image_ops.perspective_transform(
+            images, transformation["start_points"], transformation["end_points"],
+            interpolation=self.interpolation, fill_value=self.fill_value)
+        apply = transformation["apply_perspective"][:, None, None, None]
+        return jnp.where(apply, warped, images)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor), "scale": self.scale,
+                "interpolation": self.interpolation, "fill_value": self.fill_value}

@@ -123,7 +123,7 @@ ELSEWHERE = {
     # test_image_hsv.py
     "RandomSharpness", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur",
     # test_image_geometry.py
-    "RandomErasing", "RandomShear",
+    "RandomErasing", "RandomShear", "RandomPerspective",
 }
 
 # Not layers a model calls on a tensor: the base class (run through the harness by the

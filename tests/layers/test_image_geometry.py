@@ -16,9 +16,9 @@ CASES = [
     ("RandomErasing", {"factor": (0.5, 1.0), "scale": (0.1, 0.5)}, IMAGES),
     ("RandomErasing", {"fill_value": (0.1, 0.5, 2.0), "value_range": (0, 1)}, UNIT),
     ("RandomShear", {"x_factor": 0.3, "y_factor": (0.1, 0.4)}, IMAGES),
-    ("RandomShear", {"x_factor": 0.5, "interpolation": "nearest", "fill_mode": "constant",
-                     "fill_value": 7.0}, IMAGES),
     ("RandomShear", {"y_factor": 0.6, "fill_mode": "wrap"}, UNIT),
+    ("RandomPerspective", {"factor": (0.5, 1.0), "scale": 0.6}, IMAGES),
+    ("RandomPerspective", {"interpolation": "nearest", "fill_value": 0.5}, UNIT),
 ]
 IDS = [f"{n}-{i}" for i, (n, _, _) in enumerate(CASES)]
 
@@ -109,6 +109,41 @@ def test_shear_by_hand():
                                rtol=1e-6, atol=1e-4)
 
 
+def test_perspective_by_hand():
+    # scale 0: the corners stay, the warp is the identity
+    still = layers.RandomPerspective(scale=0.0)
+    np.testing.assert_allclose(training_call(still)(IMAGES, jax.random.key(0)), IMAGES,
+                               rtol=1e-5, atol=1e-3)
+    layer = layers.RandomPerspective(factor=(1.0, 1.0), scale=0.8, interpolation="nearest",
+                                     fill_value=-1.0)
+    drawn = jax.tree_util.tree_map(np.asarray,
+                                   layer.get_random_transformation(IMAGES, jax.random.key(2)))
+    start, end = drawn["start_points"], drawn["end_points"]
+    np.testing.assert_array_equal(start[0], [[0, 0], [7, 0], [0, 7], [7, 7]])
+    moves = end / np.where(start == 0, 1, start) - 1
+    assert np.abs(moves[start != 0]).max() <= 0.4 and (end[start == 0] == 0).all()
+    assert drawn["apply_perspective"].all()
+    got = np.asarray(layer.transform_images(IMAGES, drawn))
+    # a pixel's new place (x, y) came from where the homography taking `end` to `start`
+    # sends it: solve it with NumPy, then check each output pixel away from rounding ties
+    for image, out, s, e in zip(IMAGES[:2], got, start, end):
+        a = [[ex, ey, 1, 0, 0, 0, -sx * ex, -sx * ey] for (sx, sy), (ex, ey) in zip(s, e)]
+        a += [[0, 0, 0, ex, ey, 1, -sy * ex, -sy * ey] for (sx, sy), (ex, ey) in zip(s, e)]
+        h = np.linalg.solve(np.array(a, "float64"), np.concatenate([s[:, 0], s[:, 1]]))
+        checked = 0
+        for y in range(8):
+            for x in range(8):
+                w = h[6] * x + h[7] * y + 1
+                c, r = (h[0] * x + h[1] * y + h[2]) / w, (h[3] * x + h[4] * y + h[5]) / w
+                if min(abs(c % 1 - 0.5), abs(r % 1 - 0.5)) < 1e-3:
+                    continue
+                r, c = int(np.round(r)), int(np.round(c))
+                want = image[r, c] if 0 <= r < 8 and 0 <= c < 8 else -1.0
+                np.testing.assert_allclose(out[y, x], want, rtol=1e-6, atol=1e-6)
+                checked += 1
+        assert checked > 50
+
+
 def test_errors():
     with pytest.raises(ValueError, match="erase.*factor must be"):
         layers.RandomErasing(1.5, name="erase")
@@ -122,6 +157,10 @@ def test_errors():
         layers.RandomShear(fill_mode="mirror", name="shear")
     with pytest.raises(ValueError, match="shear.*interpolation must be"):
         layers.RandomShear(interpolation="bicubic", name="shear")
+    with pytest.raises(ValueError, match="persp.*scale must be"):
+        layers.RandomPerspective(scale=1.5, name="persp")
+    with pytest.raises(ValueError, match="persp.*interpolation must be"):
+        layers.RandomPerspective(interpolation="area", name="persp")
     import graphnet as gn
     with pytest.raises(ValueError, match="erase.*3 channels"):
         layers.RandomErasing(fill_value=(1, 2, 3), name="erase")(gn.Input((8, 8, 1)))
