@@ -42,7 +42,7 @@ from .pipeline import Pipeline
 from .image_color import (AutoContrast, RandomBrightness, RandomColorDegeneration,
                           Equalization, RandomGrayscale, RandomInvert, RandomPosterization,
                           Solarization)
-from .image_mixing import MixUp
+from .image_mixing import CutMix, MixUp
 from .image_hsv import (RandomColorJitter, RandomGaussianBlur, RandomHue, RandomSaturation,
                         RandomSharpness)
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract

@@ -1,10 +1,10 @@
-"""Keras's batch-mixing augmentation layers: MixUp.
+"""Keras's batch-mixing augmentation layers: MixUp and CutMix.
 
-It mixes every image of a batch with another image of the same batch (a random
-permutation), so an image's output depends on its batch: it says `batch_dependent`, and fit
-never pads its last batch. As with the colour layers, `get_random_transformation(images,
+Each mixes every image of a batch with another image of the same batch (a random
+permutation), so an image's output depends on its batch: both say `batch_dependent`, and fit
+never pads their last batch. As with the colour layers, `get_random_transformation(images,
 rng)` draws Keras's parameters from graphnet's key stream (Keras's distributions, other draws)
-and `transform_images` applies them with Keras's arithmetic. In a model it receives images
+and `transform_images` applies them with Keras's arithmetic. In a model they receive images
 only; `transform_labels(labels, transformation)` mixes labels with the same draw, as Keras
 does for a dict with "labels"."""
 import jax
@@ -15,7 +15,7 @@ from .image_color import ImageAugmentation, factor_range
 
 class MixingAugmentation(ImageAugmentation):
     """Images only in a model: Keras's dict of images and labels is refused by name. Keras
-    returns its compute dtype when training."""
+    returns its compute dtype when training (and CutMix at inference too)."""
     batch_dependent = True
     cast_at_inference = False
 
@@ -98,3 +98,75 @@ class MixUp(MixingAugmentation):
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha}
 
+
+def crop_bounds(key, n, length, ratio):
+    """Keras CutMix's `_compute_crop_bounds`: a crop of `ratio * length` (not rounded) at a
+    uniform start in [0, length - crop)."""
+    crop = (ratio * length).astype(jnp.float32)
+    start = jax.random.uniform(key, (n,)) * (length - crop)
+    return start, start + crop
+
+
+def box_masks(shape, corners):
+    """Keras CutMix's `_generate_batch_mask`: the pixels (x, y) with x0 <= x < x1 and
+    y0 <= y < y1, on every channel, and the mix weight `1 - box area / image area` (the box's
+    real area, not its pixel count)."""
+    rows, cols, channels = shape[1:]
+    x0, x1, y0, y1 = (jnp.reshape(c, (-1, 1, 1, 1)) for c in corners)
+    grid_y = jnp.arange(rows, dtype=jnp.float32)[None, :, None, None]
+    grid_x = jnp.arange(cols, dtype=jnp.float32)[None, None, :, None]
+    inside = (grid_x >= x0) & (grid_x < x1) & (grid_y >= y0) & (grid_y < y1)
+    masks = jnp.broadcast_to(inside, (inside.shape[0], rows, cols, channels))
+    return masks, 1.0 - (x1 - x0) * (y1 - y0) / (cols * rows)
+
+
+class CutMix(MixingAugmentation):
+    """Keras CutMix: when training, a random box of each image replaced by the same box of
+    another image of its batch; unchanged at inference.
+
+    As in Keras, a Beta(a, a) weight `w` per image (`a` drawn once per batch from the factor's
+    range, plus 1e-6) sets the box's sides to `sqrt(1 - w)` of the image's, at a uniform
+    position; `mix_weight` is then `1 - box area / image area`, the labels' weight. The draws
+    are graphnet's own. One image (rows, cols, channels) is returned unchanged, as in Keras, and images come
+    out in the layer's compute dtype (float32) at inference too, as Keras's do. A
+    dict of images and labels is not supported in a model: call `transform_labels` with the
+    same `get_random_transformation` draw.
+
+    Args:
+        factor: a number f in [0, 1] gives (0, f); a pair gives the range of Beta's `a`.
+        seed: an int, or None.
+        data_format: "channels_last" (or None).
+        **kwargs: the base layer's arguments (`name`, `dtype`, ...).
+
+    Examples:
+        >>> x = graphnet.Input(shape=(4, 4, 3))
+        >>> model = graphnet.Model(x, layers.CutMix(factor=0.5)(x))
+        >>> images = np.ones((2, 4, 4, 3), "float32")
+        >>> model.output_shape, bool((model.predict(images, verbose=0) == images).all())
+        ((None, 4, 4, 3), True)
+    """
+
+    cast_at_inference = True          # Keras's transform_images casts at inference as well
+
+    def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1), self.who)
+
+    def get_random_transformation(self, images, rng):
+        n, rows, cols = images.shape[:3]
+        k_alpha, k_weight, k_x, k_y, k_order = jax.random.split(rng, 5)
+        alpha = jax.random.uniform(k_alpha, (), minval=self.factor[0],
+                                   maxval=self.factor[1]) + 1e-6
+        ratio = jnp.sqrt(1.0 - jax.random.beta(k_weight, alpha, alpha, (n,)))
+        x0, x1 = crop_bounds(k_x, n, cols, ratio)
+        y0, y1 = crop_bounds(k_y, n, rows, ratio)
+        masks, mix_weight = box_masks(images.shape, (x0, x1, y0, y1))
+        return {"permutation_order": self.permutation(k_order, n), "batch_masks": masks,
+                "mix_weight": mix_weight}
+
+    def transform_images(self, images, transformation):
+        mixed = jnp.take(images, transformation["permutation_order"], axis=0)
+        return jnp.where(transformation["batch_masks"], mixed, images)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor)}
