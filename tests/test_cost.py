@@ -154,6 +154,8 @@ CATALOGUE = [
     ("RandomPosterization", one(lambda: layers.RandomPosterization(4)), [(4, 4, 3)]),
     ("RandomColorDegeneration", one(lambda: layers.RandomColorDegeneration(0.5)), [(4, 4, 3)]),
     ("RandomSharpness", one(lambda: layers.RandomSharpness(0.5)), [(4, 4, 3)]),
+    ("MixUp", one(lambda: layers.MixUp()), [(4, 4, 3)]),
+    ("CutMix", one(lambda: layers.CutMix()), [(4, 4, 3)]),
     ("RandomGaussianBlur", one(lambda: layers.RandomGaussianBlur(0.5)), [(4, 4, 3)]),
     ("RandomHue", one(lambda: layers.RandomHue(0.5)), [(4, 4, 3)]),
     ("RandomSaturation", one(lambda: layers.RandomSaturation(0.5)), [(4, 4, 3)]),

@@ -42,6 +42,7 @@ from .pipeline import Pipeline
 from .image_color import (AutoContrast, RandomBrightness, RandomColorDegeneration,
                           Equalization, RandomGrayscale, RandomInvert, RandomPosterization,
                           Solarization)
+from .image_mixing import CutMix, MixUp
 from .image_hsv import (RandomColorJitter, RandomGaussianBlur, RandomHue, RandomSaturation,
                         RandomSharpness)
 from .image_geometry import RandomErasing, RandomPerspective, RandomShear

@@ -120,6 +120,7 @@ ELSEWHERE = {
     # test_image_color.py
     "AutoContrast", "Equalization", "Solarization", "RandomBrightness", "RandomGrayscale", "RandomInvert",
     "RandomPosterization", "RandomColorDegeneration",
+    "MixUp", "CutMix",      # test_image_mixing.py
     # test_image_hsv.py
     "RandomSharpness", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur",
     # test_image_geometry.py
