@@ -669,6 +669,14 @@ EXAMPLES = {
     "RandomSaturation": ({"factor": (0.1, 0.8)}, [(4, 4, 3)], False),
     "RandomColorJitter": ({"brightness_factor": 0.2, "contrast_factor": 0.3,
                            "saturation_factor": 0.5, "hue_factor": 0.1}, [(4, 4, 3)], False),
+    "RandomErasing": ({"factor": 0.5, "scale": (0.1, 0.3), "fill_value": 0.5,
+                       "value_range": (0, 1)}, [(4, 4, 3)], False),
+    "RandomShear": ({"x_factor": 0.2, "y_factor": (0.1, 0.3), "fill_mode": "constant"},
+                    [(4, 4, 3)], False),
+    "RandomPerspective": ({"factor": 0.5, "scale": 0.4, "interpolation": "nearest"},
+                          [(4, 4, 3)], False),
+    "MixUp": ({"alpha": 0.4}, [(4, 4, 3)], False),
+    "CutMix": ({"factor": 0.7}, [(4, 4, 3)], False),
 }
 NOT_STANDALONE = {"Layer": "the abstract base class", "InputLayer": "made by graphnet.Input"}
 LAYER_CLASSES = sorted(name for name, obj in vars(layers).items()      # Keras's aliases
