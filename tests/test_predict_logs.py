@@ -38,6 +38,17 @@ def pair(build):
     return theirs, ours
 
 
+def predict_batch_logs(theirs, ours, x):
+    """{"keras": [(batch, logs), ...], "graphnet": [...]}: what `on_predict_batch_end` receives
+    from each library's `predict(x, batch_size=4)`."""
+    seen = {}
+    for name, model in (("keras", theirs), ("graphnet", ours)):
+        cb = recorder(keras if name == "keras" else graphnet, "on_predict_batch_end")
+        model.predict(x, batch_size=4, verbose=0, callbacks=[cb])
+        seen[name] = cb.seen
+    return seen
+
+
 @pytest.mark.parametrize("build, rows", [
     (one_output, 7),
     (lambda lib: one_output(lib, units=1), 5),     # a last batch of one value: a float
@@ -46,11 +57,7 @@ def pair(build):
 def test_predict_batch_end_gets_real_rows_in_the_output_structure(build, rows):
     theirs, ours = pair(build)
     x = np.random.default_rng(1).normal(size=(rows, 3)).astype("float32")
-    seen = {}
-    for name, model in (("keras", theirs), ("graphnet", ours)):
-        cb = recorder(keras if name == "keras" else graphnet, "on_predict_batch_end")
-        model.predict(x, batch_size=4, verbose=0, callbacks=[cb])
-        seen[name] = cb.seen
+    seen = predict_batch_logs(theirs, ours, x)
     assert [b for b, _ in seen["graphnet"]] == [b for b, _ in seen["keras"]] == [0, 1]
     for (_, want), (_, got) in zip(seen["keras"], seen["graphnet"]):
         assert list(got) == list(want)                 # "outputs", or a dict's keys
@@ -106,11 +113,7 @@ def doubled_by_its_predict_step(lib):
 def test_a_custom_predict_step_hands_hooks_its_outputs_as_keras_does():
     theirs, ours = pair(doubled_by_its_predict_step)
     x = np.random.default_rng(2).normal(size=(6, 3)).astype("float32")
-    seen = {}
-    for name, model in (("keras", theirs), ("graphnet", ours)):
-        cb = recorder(keras if name == "keras" else graphnet, "on_predict_batch_end")
-        model.predict(x, batch_size=4, verbose=0, callbacks=[cb])
-        seen[name] = cb.seen
+    seen = predict_batch_logs(theirs, ours, x)
     assert len(seen["graphnet"]) == len(seen["keras"]) == 2
     for (_, want), (_, got) in zip(seen["keras"], seen["graphnet"]):
         assert sorted(got) == sorted(want) == ["first", "second"]     # flattened, as Keras
